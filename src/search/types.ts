@@ -1,0 +1,51 @@
+import type { SearchSpace } from '../spaces/types.js';
+import type { QueryLedger } from '../objective/ledger.js';
+import type { Rng } from '../util/rng.js';
+
+/**
+ * The candidate pool a search runs on: architectures of one space, with their raw training-free
+ * metric values (NaN = missing). Pool indexes are what the objective is queried with.
+ */
+export interface Pool {
+  readonly space: SearchSpace;
+  readonly archs: readonly string[];
+  /** canonical arch → pool index */
+  readonly indexOf: ReadonlyMap<string, number>;
+  /** metric name → raw values per pool index (NaN = missing) */
+  readonly metrics: ReadonlyMap<string, Float64Array>;
+}
+
+/** What every search method receives: the pool, the query ledger (objective + cache + cost), the budget and a seeded RNG. */
+export interface SearchContext {
+  readonly pool: Pool;
+  readonly ledger: QueryLedger;
+  /** T: the number of distinct architectures the search may query. */
+  readonly budget: number;
+  readonly rng: Rng;
+  /** Optional progress hook (queries made so far); pure code never prints. */
+  readonly onProgress?: (queried: number, budget: number) => void;
+}
+
+/** A method's answer. The query order and costs live in the ledger. */
+export interface SearchOutcome {
+  /** Pool index of the returned architecture (the queried one with the best objective). */
+  readonly best: number;
+  /** RoBoT: number of distinct architectures queried during Bayesian optimisation. */
+  readonly t0?: number;
+  /** RoBoT: the learned metric weights (best w). */
+  readonly weights?: Readonly<Record<string, number>>;
+  /** Any other figures the method wants reported. */
+  readonly extras?: Readonly<Record<string, unknown>>;
+}
+
+export interface SearchMethod {
+  readonly name: string;
+  run(ctx: SearchContext): Promise<SearchOutcome>;
+}
+
+/** Build a pool from parallel arrays. */
+export function makePool(space: SearchSpace, archs: readonly string[], metrics: ReadonlyMap<string, Float64Array>): Pool {
+  const indexOf = new Map<string, number>();
+  archs.forEach((a, i) => indexOf.set(a, i));
+  return { space, archs, indexOf, metrics };
+}
