@@ -1,0 +1,9 @@
+import type { Command } from 'commander';
+import { register as bench } from './bench.js';
+import { register as table } from './table.js';
+
+/** Every sub-command module exports `register(program)`; list them here. */
+export function registerCommands(program: Command): void {
+  bench(program);
+  table(program);
+}

@@ -1,0 +1,314 @@
+/**
+ * Ask/tell Bayesian optimisation (maximisation) behaving like bayes_opt 1.2.0's
+ * `BayesianOptimization.maximize(init_points=0, …)`: the first suggestion is uniform in the box;
+ * later ones maximise UCB or EI of a GP fitted to all observations, found by a random sweep
+ * followed by bounded quasi-Newton refinement, and clipped to the box.
+ */
+import type { Rng } from '../util/rng.js';
+import { acquisitionValue, acquisitionWithPartials, type AcquisitionKind, type AcquisitionSpec } from './acquisition.js';
+import { GaussianProcess } from './gp.js';
+import { minimiseBounded } from './optimise.js';
+
+export interface BayesOptOptions {
+  /** Number of parameters. */
+  readonly dim: number;
+  /** [lower, upper] per parameter (default [-1, 1] each). */
+  readonly bounds?: ReadonlyArray<readonly [number, number]>;
+  /** Acquisition function (default 'ucb'). */
+  readonly acquisition?: AcquisitionKind;
+  /** UCB κ (default 2.576). */
+  readonly kappa?: number;
+  /** EI ξ (default 0). */
+  readonly xi?: number;
+  /** GP likelihood restarts (default 5). */
+  readonly gpRestarts?: number;
+  /** Random points in the acquisition sweep (default 10,000). */
+  readonly samples?: number;
+  /** Local refinements started from uniform random points (default 10). */
+  readonly localStarts?: number;
+  /** Local refinements started from the best points of the sweep (default 5; bayes_opt has none). */
+  readonly bestStarts?: number;
+  /** GP diagonal noise (default 1e-6). */
+  readonly noise?: number;
+}
+
+export class BayesOpt {
+  readonly dim: number;
+  readonly lower: Float64Array;
+  readonly upper: Float64Array;
+  readonly spec: AcquisitionSpec;
+  private readonly samples: number;
+  private readonly localStarts: number;
+  private readonly bestStarts: number;
+  private readonly gp: GaussianProcess;
+
+  private xs: number[] = [];
+  private ys: number[] = [];
+  /** Exact point → target, so a repeated suggestion is answered from here and not registered twice. */
+  private readonly seen = new Map<string, number>();
+
+  // Sweep buffers, allocated once.
+  private readonly sweep: Float64Array;
+  private readonly scratch: SweepScratch;
+
+  constructor(
+    options: BayesOptOptions,
+    private readonly rng: Rng,
+  ) {
+    const dim = options.dim;
+    if (!(Number.isInteger(dim) && dim >= 1)) throw new RangeError(`BayesOpt: dim must be a positive integer, got ${dim}`);
+    this.dim = dim;
+    this.lower = new Float64Array(dim);
+    this.upper = new Float64Array(dim);
+    for (let m = 0; m < dim; m++) {
+      const b = options.bounds?.[m] ?? [-1, 1];
+      if (!(Number.isFinite(b[0]) && Number.isFinite(b[1]) && b[0] <= b[1])) {
+        throw new RangeError(`BayesOpt: bad bounds [${b[0]}, ${b[1]}] for parameter ${m}`);
+      }
+      this.lower[m] = b[0];
+      this.upper[m] = b[1];
+    }
+    if (options.bounds && options.bounds.length !== dim) {
+      throw new RangeError(`BayesOpt: ${options.bounds.length} bounds for ${dim} parameters`);
+    }
+    this.spec = { kind: options.acquisition ?? 'ucb', kappa: options.kappa ?? 2.576, xi: options.xi ?? 0 };
+    this.samples = Math.max(1, Math.floor(options.samples ?? 10_000));
+    this.localStarts = Math.max(0, Math.floor(options.localStarts ?? 10));
+    this.bestStarts = Math.max(0, Math.floor(options.bestStarts ?? 5));
+    this.gp = new GaussianProcess(dim, { noise: options.noise ?? 1e-6, restarts: options.gpRestarts ?? 5, normalizeY: true });
+    this.sweep = new Float64Array(this.samples * dim);
+    this.scratch = createSweepScratch(this.samples);
+  }
+
+  /** Number of registered (distinct) observations. */
+  get size(): number {
+    return this.ys.length;
+  }
+
+  /** The best registered observation (first on ties), or undefined before any. */
+  best(): { x: Float64Array; y: number } | undefined {
+    let bi = -1;
+    for (let i = 0; i < this.ys.length; i++) if (bi < 0 || this.ys[i] > this.ys[bi]) bi = i;
+    if (bi < 0) return undefined;
+    return { x: Float64Array.from(this.xs.slice(bi * this.dim, (bi + 1) * this.dim)), y: this.ys[bi] };
+  }
+
+  /** Target already registered at exactly this point, if any. */
+  lookup(x: ArrayLike<number>): number | undefined {
+    return this.seen.get(pointKey(x));
+  }
+
+  /** Register an observation. Returns false (and changes nothing) if the point was already registered. */
+  observe(x: ArrayLike<number>, y: number): boolean {
+    if (x.length !== this.dim) throw new RangeError(`BayesOpt.observe: point has ${x.length} values, expected ${this.dim}`);
+    if (!Number.isFinite(y)) throw new RangeError(`BayesOpt.observe: target must be finite, got ${y}`);
+    const key = pointKey(x);
+    if (this.seen.has(key)) return false;
+    this.seen.set(key, y);
+    for (let m = 0; m < this.dim; m++) this.xs.push(x[m]);
+    this.ys.push(y);
+    return true;
+  }
+
+  /** Next point to evaluate: uniform while nothing is registered, else the acquisition's maximiser. */
+  suggest(): Float64Array {
+    const dim = this.dim;
+    const out = new Float64Array(dim);
+    if (this.ys.length === 0) {
+      for (let m = 0; m < dim; m++) out[m] = this.rng.uniform(this.lower[m], this.upper[m]);
+      return out;
+    }
+    const gp = this.gp;
+    gp.fit(this.xs, this.ys, this.rng);
+    let yMax = -Infinity;
+    for (const y of this.ys) if (y > yMax) yMax = y;
+
+    // 1. Random sweep: the best of `samples` uniform points, and the runners-up to refine.
+    const S = this.samples;
+    fillUniformBox(this.sweep, S, this.lower, this.upper, this.rng);
+    const k = Math.min(this.bestStarts, S);
+    const sweep = sweepAcquisition(gp, this.sweep, S, this.spec, yMax, Math.max(k, 1), this.scratch);
+    let bestAcq = sweep.bestValue;
+    out.set(this.sweep.subarray(sweep.best * dim, (sweep.best + 1) * dim));
+
+    // 2. Local refinement of −acquisition from the sweep's best points and from random points.
+    const gradMean = new Float64Array(dim);
+    const gradStd = new Float64Array(dim);
+    const partials = new Float64Array(3);
+    const negAcq = (x: Float64Array, grad: Float64Array): number => {
+      const { mean, std } = gp.predictWithGradient(x, gradMean, gradStd);
+      acquisitionWithPartials(this.spec, mean, std, yMax, partials);
+      for (let m = 0; m < dim; m++) grad[m] = -(partials[1] * gradMean[m] + partials[2] * gradStd[m]);
+      return -partials[0];
+    };
+    const starts: Float64Array[] = [];
+    for (let j = 0; j < Math.min(k, sweep.top.length); j++) {
+      const p = sweep.top[j];
+      starts.push(this.sweep.slice(p * dim, (p + 1) * dim));
+    }
+    for (let r = 0; r < this.localStarts; r++) {
+      const s = new Float64Array(dim);
+      for (let m = 0; m < dim; m++) s[m] = this.rng.uniform(this.lower[m], this.upper[m]);
+      starts.push(s);
+    }
+    for (const s of starts) {
+      const res = minimiseBounded(negAcq, s, this.lower, this.upper);
+      // Later refinements win ties, as bayes_opt's `>=`.
+      if (Number.isFinite(res.f) && -res.f >= bestAcq) {
+        bestAcq = -res.f;
+        out.set(res.x);
+      }
+    }
+    for (let m = 0; m < dim; m++) out[m] = Math.min(Math.max(out[m], this.lower[m]), this.upper[m]);
+    return out;
+  }
+}
+
+/** Buffers for `sweepAcquisition`, reusable across calls of the same size. */
+export interface SweepScratch {
+  readonly mean: Float64Array;
+  readonly stdBound: Float64Array;
+  readonly bound: Float64Array;
+  readonly exact: Float64Array;
+}
+
+export function createSweepScratch(count: number): SweepScratch {
+  return {
+    mean: new Float64Array(count),
+    stdBound: new Float64Array(count),
+    bound: new Float64Array(count),
+    exact: new Float64Array(count),
+  };
+}
+
+export interface SweepResult {
+  /** Index of the point with the largest acquisition (the first one on ties, as np.argmax). */
+  readonly best: number;
+  readonly bestValue: number;
+  /** Indexes of the `keep` largest, descending, earlier points first on ties. */
+  readonly top: Int32Array;
+}
+
+/**
+ * Maximise the acquisition over `count` points (row-major) of a fitted GP. The result is the
+ * same as evaluating every point exactly, but exact values (which need an O(n²) solve) are only
+ * computed where an upper bound — the acquisition at the GP's cheap std bound, valid because
+ * UCB with κ ≥ 0 and EI both grow with σ — could still reach the `keep` best. Typically a few
+ * percent of the points survive.
+ */
+export function sweepAcquisition(
+  gp: GaussianProcess,
+  points: Float64Array,
+  count: number,
+  spec: AcquisitionSpec,
+  yMax: number,
+  keep: number,
+  scratch: SweepScratch = createSweepScratch(count),
+): SweepResult {
+  const { mean, stdBound, bound, exact } = scratch;
+  gp.meanAndStdBound(points, count, mean, stdBound);
+  if (spec.kind === 'ucb') {
+    const kappa = spec.kappa;
+    for (let p = 0; p < count; p++) bound[p] = mean[p] + kappa * stdBound[p];
+  } else {
+    for (let p = 0; p < count; p++) bound[p] = acquisitionValue(spec, mean[p], stdBound[p], yMax);
+  }
+  const prune = spec.kind === 'ei' || spec.kappa >= 0;
+  exact.fill(NaN, 0, count);
+  const exactAt = (p: number): number => {
+    if (Number.isNaN(exact[p])) exact[p] = acquisitionValue(spec, mean[p], gp.stdAt(p), yMax);
+    return exact[p];
+  };
+  // Seed the threshold (the keep-th best exact value) from the points with the largest bounds,
+  // then evaluate exactly whatever could still beat it.
+  const seeds = new TopK(Math.max(4 * keep, 16));
+  for (let p = 0; p < count; p++) seeds.offer(p, bound[p]);
+  const running = new TopK(keep);
+  for (let j = 0; j < seeds.size; j++) running.offer(seeds.index[j], exactAt(seeds.index[j]));
+  for (let p = 0; p < count; p++) {
+    if (!prune || bound[p] >= running.threshold) running.offer(p, exactAt(p));
+  }
+  // Final selection in index order; pruned points cannot qualify.
+  const chosen = new TopK(keep);
+  let best = 0;
+  let bestValue = -Infinity;
+  for (let p = 0; p < count; p++) {
+    const a = exact[p];
+    if (Number.isNaN(a)) continue;
+    if (a > bestValue) {
+      bestValue = a;
+      best = p;
+    }
+    chosen.offer(p, a);
+  }
+  return { best, bestValue, top: chosen.index.slice(0, chosen.size) };
+}
+
+function pointKey(x: ArrayLike<number>): string {
+  // Number → string round-trips exactly, so equal keys mean bit-equal points (−0 and 0 merge, as in Python).
+  return Array.prototype.join.call(x, ',');
+}
+
+/**
+ * Fill `count` rows with uniform points in the box. Uses a small sfc32 generator seeded from the
+ * Rng: tens of thousands of Rng.next() calls per suggestion would cost more than the GP itself,
+ * and seeding keeps the run reproducible from the seed. 32-bit resolution is ample for a sweep.
+ */
+function fillUniformBox(buf: Float64Array, count: number, lower: Float64Array, upper: Float64Array, rng: Rng): void {
+  const dim = lower.length;
+  let a = (rng.next() * 4294967296) | 0;
+  let b = (rng.next() * 4294967296) | 0;
+  let c = (rng.next() * 4294967296) | 0;
+  let d = 1;
+  let t = 0;
+  // Discard the first outputs, which still echo the seed.
+  for (let i = 0; i < 12; i++) {
+    t = (((a + b) | 0) + d) | 0;
+    d = (d + 1) | 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) | 0;
+    c = (c << 21) | (c >>> 11);
+    c = (c + t) | 0;
+  }
+  for (let p = 0; p < count; p++) {
+    const o = p * dim;
+    for (let m = 0; m < dim; m++) {
+      t = (((a + b) | 0) + d) | 0;
+      d = (d + 1) | 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) | 0;
+      c = (c << 21) | (c >>> 11);
+      c = (c + t) | 0;
+      buf[o + m] = lower[m] + (upper[m] - lower[m]) * ((t >>> 0) / 4294967296);
+    }
+  }
+}
+
+/**
+ * The k largest values offered, with their indexes, in descending order; among equal values the
+ * one offered first ranks first. `threshold` is the k-th value (−∞ until k are held).
+ */
+class TopK {
+  readonly index: Int32Array;
+  readonly value: Float64Array;
+  size = 0;
+  constructor(readonly k: number) {
+    this.index = new Int32Array(k);
+    this.value = new Float64Array(k);
+  }
+  get threshold(): number {
+    return this.size < this.k ? -Infinity : this.value[this.k - 1];
+  }
+  offer(i: number, v: number): void {
+    if (this.size === this.k && !(v > this.value[this.k - 1])) return;
+    for (let j = 0; j < this.size; j++) if (this.index[j] === i) return;
+    let j = this.size < this.k ? this.size++ : this.k - 1;
+    while (j > 0 && this.value[j - 1] < v) {
+      this.value[j] = this.value[j - 1];
+      this.index[j] = this.index[j - 1];
+      j--;
+    }
+    this.value[j] = v;
+    this.index[j] = i;
+  }
+}

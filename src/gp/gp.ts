@@ -1,0 +1,444 @@
+/**
+ * Gaussian-process regression matching the sklearn GaussianProcessRegressor that bayes_opt 1.2.0
+ * builds: Matérn 5/2 kernel with one isotropic length scale and no amplitude, `alpha` (noise)
+ * added to the Gram diagonal, targets standardised (normalize_y), and the length scale fitted by
+ * maximising the log marginal likelihood from ℓ = 1 plus `restarts` starts uniform in log-bounds.
+ */
+import type { Rng } from '../util/rng.js';
+import { cholesky, choleskyInverse, choleskySolve, solveLower } from './linalg.js';
+import { matern52FromScaledSq, matern52Gram, matern52InputFactor, pairwiseDistances } from './kernel.js';
+import { minimiseBounded } from './optimise.js';
+
+export interface GpOptions {
+  /** Added to the Gram diagonal (sklearn's alpha; default 1e-6). */
+  noise?: number;
+  /** Standardise targets by mean and (population) std before fitting (default true). */
+  normalizeY?: boolean;
+  /** Initial (or, with optimise false, fixed) length scale (default 1). */
+  lengthScale?: number;
+  /** Length-scale bounds for fitting (default [1e-5, 1e5]). */
+  lengthScaleBounds?: readonly [number, number];
+  /** Random restarts of the likelihood optimiser besides the start at `lengthScale` (default 5). */
+  restarts?: number;
+  /** Fit the length scale by maximum likelihood (default true). */
+  optimise?: boolean;
+}
+
+const LOG_2PI = Math.log(2 * Math.PI);
+const SQRT5 = Math.sqrt(5);
+/** Points per block in predictBatch: n×512 doubles stay in cache. */
+const BATCH_BLOCK = 512;
+
+export class GaussianProcess {
+  readonly dim: number;
+  private readonly noise: number;
+  private readonly normalizeY: boolean;
+  private readonly initialLengthScale: number;
+  private readonly logBounds: readonly [number, number];
+  private readonly restarts: number;
+  private readonly optimise: boolean;
+
+  private n = 0;
+  private x: Float64Array = new Float64Array(0);
+  /** Standardised targets. */
+  private yn: Float64Array = new Float64Array(0);
+  private yMeanValue = 0;
+  private yStdValue = 1;
+  private ell = 1;
+  private l: Float64Array = new Float64Array(0);
+  /** K⁻¹·yₙ */
+  private alpha: Float64Array = new Float64Array(0);
+  private fitted = false;
+
+  // Workspace for likelihood evaluations, sized to n.
+  private dist: Float64Array = new Float64Array(0);
+  private kBuf: Float64Array = new Float64Array(0);
+  private dkBuf: Float64Array = new Float64Array(0);
+  private lBuf: Float64Array = new Float64Array(0);
+  private invBuf: Float64Array = new Float64Array(0);
+  private workBuf: Float64Array = new Float64Array(0);
+  private aBuf: Float64Array = new Float64Array(0);
+  // Workspace for predictions.
+  private kStar: Float64Array = new Float64Array(0);
+  private vBuf: Float64Array = new Float64Array(0);
+  private batchK: Float64Array = new Float64Array(0);
+  private invDiag: Float64Array = new Float64Array(0);
+  /** Kernel rows of the last `meanAndStdBound` call, point-major (count × n). */
+  private sweepK: Float64Array = new Float64Array(0);
+  private sweepCount = 0;
+
+  constructor(dim: number, options: GpOptions = {}) {
+    if (!(Number.isInteger(dim) && dim >= 1)) throw new RangeError(`GaussianProcess: dim must be a positive integer, got ${dim}`);
+    this.dim = dim;
+    this.noise = options.noise ?? 1e-6;
+    this.normalizeY = options.normalizeY ?? true;
+    this.initialLengthScale = options.lengthScale ?? 1;
+    const [lo, hi] = options.lengthScaleBounds ?? [1e-5, 1e5];
+    if (!(lo > 0 && hi >= lo)) throw new RangeError(`GaussianProcess: bad length-scale bounds [${lo}, ${hi}]`);
+    this.logBounds = [Math.log(lo), Math.log(hi)];
+    this.restarts = options.restarts ?? 5;
+    this.optimise = options.optimise ?? true;
+  }
+
+  /** Fitted length scale ℓ. */
+  get lengthScale(): number {
+    return this.ell;
+  }
+  /** Number of training points. */
+  get size(): number {
+    return this.n;
+  }
+  /** Mean and std used to standardise targets (0 and 1 without normalizeY). */
+  get yMean(): number {
+    return this.yMeanValue;
+  }
+  get yStd(): number {
+    return this.yStdValue;
+  }
+
+  /**
+   * Fit to n points X (row-major n×dim) with targets y. `rng` draws the restart points; it is
+   * required when the length scale is optimised with restarts.
+   */
+  fit(x: ArrayLike<number>, y: ArrayLike<number>, rng?: Rng): this {
+    const n = y.length;
+    if (n < 1) throw new RangeError('GaussianProcess.fit: no training points');
+    if (x.length !== n * this.dim) throw new RangeError(`GaussianProcess.fit: X has ${x.length} values, expected ${n}×${this.dim}`);
+    this.fitted = false;
+    this.n = n;
+    this.x = Float64Array.from(x);
+    this.allocate(n);
+
+    let mean = 0;
+    let std = 1;
+    if (this.normalizeY) {
+      for (let i = 0; i < n; i++) mean += y[i];
+      mean /= n;
+      let v = 0;
+      for (let i = 0; i < n; i++) v += (y[i] - mean) * (y[i] - mean);
+      std = Math.sqrt(v / n);
+      // sklearn's _handle_zeros_in_scale: a (near-)constant target is left unscaled.
+      if (std < 10 * Number.EPSILON) std = 1;
+    }
+    this.yMeanValue = mean;
+    this.yStdValue = std;
+    this.yn = new Float64Array(n);
+    for (let i = 0; i < n; i++) this.yn[i] = (y[i] - mean) / std;
+    pairwiseDistances(this.x, n, this.dim, this.dist);
+
+    let bestLog = Math.log(this.initialLengthScale);
+    if (this.optimise) {
+      const [lo, hi] = this.logBounds;
+      const starts = [bestLog];
+      if (this.restarts > 0) {
+        if (!rng) throw new RangeError('GaussianProcess.fit: an Rng is needed for likelihood restarts');
+        for (let r = 0; r < this.restarts; r++) starts.push(rng.uniform(lo, hi));
+      }
+      const lower = [lo];
+      const upper = [hi];
+      const objective = (t: Float64Array, grad: Float64Array): number => {
+        const v = this.logMarginalLikelihood(t[0], grad);
+        grad[0] = -grad[0];
+        return -v;
+      };
+      let bestNeg = Infinity;
+      for (const s of starts) {
+        const res = minimiseBounded(objective, [s], lower, upper);
+        // First best kept on ties, as np.argmin over the optima.
+        if (res.f < bestNeg) {
+          bestNeg = res.f;
+          bestLog = res.x[0];
+        }
+      }
+    }
+    this.ell = Math.exp(bestLog);
+    this.factorise();
+    return this;
+  }
+
+  /**
+   * Log marginal likelihood of the standardised targets at log ℓ; with `gradOut`, writes
+   * ∂/∂log ℓ = ½·tr((ααᵀ − K⁻¹)·∂K/∂log ℓ) to gradOut[0]. −∞ (gradient 0) when K is not
+   * positive definite, as sklearn does.
+   */
+  logMarginalLikelihood(logLengthScale: number, gradOut?: Float64Array): number {
+    const n = this.n;
+    if (n === 0) throw new RangeError('GaussianProcess: not fitted');
+    const ell = Math.exp(logLengthScale);
+    matern52Gram(this.dist, n, ell, this.noise, this.kBuf, gradOut ? this.dkBuf : undefined);
+    const l = cholesky(this.kBuf, n, this.lBuf);
+    if (!l) {
+      if (gradOut) gradOut[0] = 0;
+      return -Infinity;
+    }
+    const a = choleskySolve(l, n, this.yn, this.aBuf);
+    let fit = 0;
+    for (let i = 0; i < n; i++) fit += this.yn[i] * a[i];
+    let logDiag = 0;
+    for (let i = 0; i < n; i++) logDiag += Math.log(l[i * n + i]);
+    const value = -0.5 * fit - logDiag - 0.5 * n * LOG_2PI;
+    if (gradOut) {
+      const inv = choleskyInverse(l, n, this.invBuf, this.workBuf);
+      let g = 0;
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) g += (a[i] * a[j] - inv[i * n + j]) * this.dkBuf[i * n + j];
+      }
+      gradOut[0] = 0.5 * g;
+    }
+    return value;
+  }
+
+  /** Posterior at one point (de-standardised): mean, variance and std (variance clipped at 0). */
+  predict(point: ArrayLike<number>): { mean: number; variance: number; std: number } {
+    this.requireFitted();
+    const n = this.n;
+    const ks = this.kernelVector(point);
+    let mu = 0;
+    for (let i = 0; i < n; i++) mu += ks[i] * this.alpha[i];
+    const v = solveLower(this.l, n, ks, this.vBuf);
+    let q = 0;
+    for (let i = 0; i < n; i++) q += v[i] * v[i];
+    const varN = Math.max(1 - q, 0);
+    const s = this.yStdValue;
+    const variance = varN * s * s;
+    return { mean: mu * s + this.yMeanValue, variance, std: Math.sqrt(variance) };
+  }
+
+  /**
+   * Posterior mean and std with their gradients w.r.t. the input point (written to gradMean,
+   * gradStd). Where the variance is 0 the std gradient is reported as 0.
+   */
+  predictWithGradient(point: ArrayLike<number>, gradMean: Float64Array, gradStd: Float64Array): { mean: number; std: number } {
+    this.requireFitted();
+    const n = this.n;
+    const dim = this.dim;
+    const ks = this.kernelVector(point);
+    let mu = 0;
+    for (let i = 0; i < n; i++) mu += ks[i] * this.alpha[i];
+    // w = K⁻¹k*: σ²ₙ = 1 − k*ᵀw, ∂σ²ₙ/∂x = −2·Σᵢ wᵢ ∂k*ᵢ/∂x.
+    const v = solveLower(this.l, n, ks, this.vBuf);
+    let q = 0;
+    for (let i = 0; i < n; i++) q += v[i] * v[i];
+    const w = choleskySolve(this.l, n, ks, this.aBuf);
+    gradMean.fill(0, 0, dim);
+    gradStd.fill(0, 0, dim);
+    const ell2 = this.ell * this.ell;
+    for (let i = 0; i < n; i++) {
+      let d2 = 0;
+      for (let m = 0; m < dim; m++) {
+        const t = point[m] - this.x[i * dim + m];
+        d2 += t * t;
+      }
+      const gk = matern52InputFactor(d2 / ell2, this.ell);
+      const cm = gk * this.alpha[i];
+      const cv = -2 * gk * w[i];
+      for (let m = 0; m < dim; m++) {
+        const t = point[m] - this.x[i * dim + m];
+        gradMean[m] += cm * t;
+        gradStd[m] += cv * t; // ∂σ²ₙ/∂x for now
+      }
+    }
+    const s = this.yStdValue;
+    const varN = 1 - q;
+    const stdN = varN > 0 ? Math.sqrt(varN) : 0;
+    for (let m = 0; m < dim; m++) {
+      gradMean[m] *= s;
+      gradStd[m] = stdN > 0 ? (gradStd[m] * s) / (2 * stdN) : 0;
+    }
+    return { mean: mu * s + this.yMeanValue, std: stdN * s };
+  }
+
+  /**
+   * Posterior mean and std at `count` points (row-major count×dim) into `meanOut`, `stdOut`.
+   * Vectorised over points in blocks: for a block, K* is built as n rows and L⁻¹K* solved row by
+   * row, so inner loops run over contiguous memory that stays in cache, and nothing is
+   * allocated per point.
+   */
+  predictBatch(points: Float64Array, count: number, meanOut: Float64Array, stdOut: Float64Array): void {
+    this.requireFitted();
+    const n = this.n;
+    const dim = this.dim;
+    const B = BATCH_BLOCK;
+    if (this.batchK.length < n * B) this.batchK = new Float64Array(n * B);
+    const kk = this.batchK;
+    const x = this.x;
+    const l = this.l;
+    const alpha = this.alpha;
+    const inv2 = 1 / (this.ell * this.ell);
+    const s = this.yStdValue;
+    const m0 = this.yMeanValue;
+    for (let p0 = 0; p0 < count; p0 += B) {
+      const cnt = Math.min(B, count - p0);
+      for (let i = 0; i < n; i++) {
+        const row = i * B;
+        const xo = i * dim;
+        for (let q = 0; q < cnt; q++) {
+          let d2 = 0;
+          const po = (p0 + q) * dim;
+          for (let m = 0; m < dim; m++) {
+            const t = points[po + m] - x[xo + m];
+            d2 += t * t;
+          }
+          // Matérn 5/2 inlined: this is the hot loop of the whole search.
+          const d = SQRT5 * Math.sqrt(d2 * inv2);
+          kk[row + q] = (1 + d + (d * d) / 3) * Math.exp(-d);
+        }
+      }
+      for (let q = 0; q < cnt; q++) {
+        meanOut[p0 + q] = 0;
+        stdOut[p0 + q] = 1;
+      }
+      // Mean from K*, then forward substitution in place: row i of kk becomes row i of L⁻¹K*,
+      // whose squares are subtracted from the prior variance 1.
+      for (let i = 0; i < n; i++) {
+        const row = i * B;
+        const a = alpha[i];
+        for (let q = 0; q < cnt; q++) meanOut[p0 + q] += a * kk[row + q];
+        for (let k = 0; k < i; k++) {
+          const c = l[i * n + k];
+          const rk = k * B;
+          for (let q = 0; q < cnt; q++) kk[row + q] -= c * kk[rk + q];
+        }
+        const inv = this.invDiag[i];
+        for (let q = 0; q < cnt; q++) {
+          const v = kk[row + q] * inv;
+          kk[row + q] = v;
+          stdOut[p0 + q] -= v * v;
+        }
+      }
+      for (let q = p0; q < p0 + cnt; q++) {
+        const v = stdOut[q];
+        stdOut[q] = v > 0 ? Math.sqrt(v) * s : 0;
+        meanOut[q] = meanOut[q] * s + m0;
+      }
+    }
+  }
+
+  /**
+   * Exact posterior means and cheap upper bounds on the posterior std at `count` points
+   * (row-major count×dim). The bound uses the nearest training point alone:
+   * k*ᵀK⁻¹k* ≥ k*ᵢ²/Kᵢᵢ for every i, so σ²ₙ ≤ 1 − maxᵢ k*ᵢ²/(1 + noise). It costs O(n) per point
+   * instead of the O(n²) triangular solve; `stdAt` then gives the exact std of the points that
+   * still matter. The kernel rows are kept until the next call or fit.
+   */
+  meanAndStdBound(points: Float64Array, count: number, meanOut: Float64Array, stdBoundOut: Float64Array): void {
+    this.requireFitted();
+    const n = this.n;
+    const dim = this.dim;
+    if (this.sweepK.length < n * count) this.sweepK = new Float64Array(n * count);
+    const kk = this.sweepK;
+    const x = this.x;
+    const alpha = this.alpha;
+    const inv2 = 1 / (this.ell * this.ell);
+    const s = this.yStdValue;
+    const m0 = this.yMeanValue;
+    const diag = 1 + this.noise;
+    // Three flat passes (distances, kernel, reductions): keeping Math.exp in a loop of its own
+    // pipelines markedly better than one fused loop.
+    for (let p = 0; p < count; p++) {
+      const po = p * dim;
+      const ko = p * n;
+      for (let i = 0; i < n; i++) {
+        const xo = i * dim;
+        let d2 = 0;
+        for (let m = 0; m < dim; m++) {
+          const t = points[po + m] - x[xo + m];
+          d2 += t * t;
+        }
+        kk[ko + i] = d2;
+      }
+    }
+    const total = n * count;
+    for (let j = 0; j < total; j++) {
+      // Matérn 5/2 inlined: this is the hot loop of the whole search.
+      const d = SQRT5 * Math.sqrt(kk[j] * inv2);
+      kk[j] = (1 + d + (d * d) / 3) * Math.exp(-d);
+    }
+    for (let p = 0; p < count; p++) {
+      const ko = p * n;
+      let mu = 0;
+      let kmax = 0;
+      for (let i = 0; i < n; i++) {
+        const k = kk[ko + i];
+        mu += alpha[i] * k;
+        if (k > kmax) kmax = k;
+      }
+      meanOut[p] = mu * s + m0;
+      // The 1e-12 slack keeps the bound above the exact value's rounding error.
+      const ub = 1 - (kmax * kmax) / diag + 1e-12;
+      stdBoundOut[p] = Math.sqrt(ub < 1 ? ub : 1) * s;
+    }
+    this.sweepCount = count;
+  }
+
+  /**
+   * Exact posterior std at point p of the last `meanAndStdBound` call; bit-identical to what
+   * `predictBatch` computes (same operations in the same order).
+   */
+  stdAt(p: number): number {
+    if (!(p >= 0 && p < this.sweepCount)) throw new RangeError(`GaussianProcess.stdAt: no point ${p} in the last sweep`);
+    const n = this.n;
+    const l = this.l;
+    const kk = this.sweepK;
+    const v = this.vBuf;
+    const ko = p * n;
+    let varN = 1;
+    for (let i = 0; i < n; i++) {
+      let t = kk[ko + i];
+      for (let k = 0; k < i; k++) t -= l[i * n + k] * v[k];
+      const vi = t * this.invDiag[i];
+      v[i] = vi;
+      varN -= vi * vi;
+    }
+    return varN > 0 ? Math.sqrt(varN) * this.yStdValue : 0;
+  }
+
+  private kernelVector(point: ArrayLike<number>): Float64Array {
+    const n = this.n;
+    const dim = this.dim;
+    if (point.length !== dim) throw new RangeError(`GaussianProcess: point has ${point.length} values, expected ${dim}`);
+    const inv2 = 1 / (this.ell * this.ell);
+    for (let i = 0; i < n; i++) {
+      let d2 = 0;
+      for (let m = 0; m < dim; m++) {
+        const t = point[m] - this.x[i * dim + m];
+        d2 += t * t;
+      }
+      this.kStar[i] = matern52FromScaledSq(d2 * inv2);
+    }
+    return this.kStar;
+  }
+
+  private factorise(): void {
+    const n = this.n;
+    const k = matern52Gram(this.dist, n, this.ell, this.noise, this.kBuf);
+    const l = cholesky(k, n, new Float64Array(n * n));
+    if (!l) {
+      // sklearn raises here too; with noise > 0 and distinct points it only happens for extreme ℓ.
+      throw new RangeError(`GaussianProcess.fit: Gram matrix not positive definite (length scale ${this.ell})`);
+    }
+    this.l = l;
+    this.alpha = choleskySolve(l, n, this.yn, new Float64Array(n));
+    this.invDiag = new Float64Array(n);
+    for (let i = 0; i < n; i++) this.invDiag[i] = 1 / l[i * n + i];
+    this.sweepCount = 0;
+    this.fitted = true;
+  }
+
+  private requireFitted(): void {
+    if (!this.fitted) throw new RangeError('GaussianProcess: predict before fit');
+  }
+
+  private allocate(n: number): void {
+    if (this.dist.length === n * n) return;
+    this.dist = new Float64Array(n * n);
+    this.kBuf = new Float64Array(n * n);
+    this.dkBuf = new Float64Array(n * n);
+    this.lBuf = new Float64Array(n * n);
+    this.invBuf = new Float64Array(n * n);
+    this.workBuf = new Float64Array(n * n);
+    this.aBuf = new Float64Array(n);
+    this.kStar = new Float64Array(n);
+    this.vBuf = new Float64Array(n);
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Dense linear algebra for small symmetric positive-definite systems (GP Gram matrices).
+ * Matrices are row-major Float64Arrays of n×n; `L` always means a lower-triangular Cholesky factor.
+ * Functions take optional `out` buffers so hot loops can reuse memory.
+ */
+
+/**
+ * Cholesky factor L (lower, row-major, upper triangle zeroed) with A = L·Lᵀ.
+ * Returns null when A is not numerically positive definite, so callers can treat it as a failed fit.
+ */
+export function cholesky(a: Float64Array, n: number, out?: Float64Array): Float64Array | null {
+  const l = out ?? new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    const ri = i * n;
+    for (let j = 0; j <= i; j++) {
+      const rj = j * n;
+      let s = a[ri + j];
+      for (let k = 0; k < j; k++) s -= l[ri + k] * l[rj + k];
+      if (i === j) {
+        if (!(s > 0)) return null;
+        l[ri + i] = Math.sqrt(s);
+      } else {
+        l[ri + j] = s / l[rj + j];
+      }
+    }
+    for (let j = i + 1; j < n; j++) l[ri + j] = 0;
+  }
+  return l;
+}
+
+/** Solve L·x = b (forward substitution). `out` may alias `b`. */
+export function solveLower(l: Float64Array, n: number, b: ArrayLike<number>, out?: Float64Array): Float64Array {
+  const x = out ?? new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const ri = i * n;
+    let s = b[i];
+    for (let k = 0; k < i; k++) s -= l[ri + k] * x[k];
+    x[i] = s / l[ri + i];
+  }
+  return x;
+}
+
+/** Solve Lᵀ·x = b (back substitution with the transpose of L). `out` may alias `b`. */
+export function solveLowerTransposed(l: Float64Array, n: number, b: ArrayLike<number>, out?: Float64Array): Float64Array {
+  const x = out ?? new Float64Array(n);
+  for (let i = n - 1; i >= 0; i--) {
+    let s = b[i];
+    for (let k = i + 1; k < n; k++) s -= l[k * n + i] * x[k];
+    x[i] = s / l[i * n + i];
+  }
+  return x;
+}
+
+/** Solve A·x = b given A's Cholesky factor L. `out` may alias `b`. */
+export function choleskySolve(l: Float64Array, n: number, b: ArrayLike<number>, out?: Float64Array): Float64Array {
+  const x = solveLower(l, n, b, out);
+  return solveLowerTransposed(l, n, x, x);
+}
+
+/** log det A = 2·Σ log Lᵢᵢ. */
+export function logDetFromCholesky(l: Float64Array, n: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += Math.log(l[i * n + i]);
+  return 2 * s;
+}
+
+/** A⁻¹ (full symmetric, row-major) from A's Cholesky factor, via L⁻¹ then L⁻ᵀL⁻¹. */
+export function choleskyInverse(l: Float64Array, n: number, out?: Float64Array, work?: Float64Array): Float64Array {
+  const inv = out ?? new Float64Array(n * n);
+  // m = L⁻¹ (lower triangular), column by column.
+  const m = work ?? new Float64Array(n * n);
+  m.fill(0, 0, n * n);
+  for (let j = 0; j < n; j++) {
+    m[j * n + j] = 1 / l[j * n + j];
+    for (let i = j + 1; i < n; i++) {
+      let s = 0;
+      for (let k = j; k < i; k++) s -= l[i * n + k] * m[k * n + j];
+      m[i * n + j] = s / l[i * n + i];
+    }
+  }
+  // A⁻¹ = mᵀ m; entry (i, j) sums over rows k ≥ max(i, j) because m is lower triangular.
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = 0;
+      for (let k = i; k < n; k++) s += m[k * n + i] * m[k * n + j];
+      inv[i * n + j] = s;
+      inv[j * n + i] = s;
+    }
+  }
+  return inv;
+}

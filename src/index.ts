@@ -1,0 +1,34 @@
+/**
+ * robot-nas public API. Everything the CLI does is available here as typed functions:
+ * load a benchmark, build a pool, run RoBoT or a baseline, aggregate over seeds.
+ */
+export { InputError } from './util/errors.js';
+export { Rng } from './util/rng.js';
+export { mean, std, stderr, spearman } from './util/stats.js';
+
+export { type SearchSpace, SpaceError } from './spaces/types.js';
+export { getSpace, SPACES, nb201Space, tnb101MicroSpace, tnb101MacroSpace, nb201FromTuple, nb201ToTuple, nb201FromOps, nb201ToOps } from './spaces/index.js';
+
+export type { Benchmark } from './benchmarks/types.js';
+export { loadBenchmark, loadTable, requireMetrics, resolveDataDir, TASKS, BENCHMARK_IDS, type BenchmarkId, type LoadOptions } from './benchmarks/index.js';
+
+export type { Objective, Evaluation } from './objective/types.js';
+export { QueryLedger, type QueryRecord } from './objective/ledger.js';
+export { TabularObjective } from './objective/tabular.js';
+
+export { makePool, type Pool, type SearchContext, type SearchMethod, type SearchOutcome } from './search/types.js';
+export { createRobot, type RobotOptions } from './search/robot.js';
+export { randomSearch } from './search/random.js';
+export { createRea, type ReaOptions } from './search/rea.js';
+export { createReinforce, type ReinforceOptions } from './search/reinforce.js';
+export { createSingleMetric, topByMetric } from './search/training-free.js';
+export { normalise, NORMALISE_KINDS, type NormaliseKind } from './search/normalise.js';
+
+export { GaussianProcess } from './gp/gp.js';
+export { BayesOpt, type BayesOptOptions } from './gp/bayesopt.js';
+
+export { buildPool, defaultMetrics, finalRank, type BenchmarkPool, type PoolRule } from './experiments/pool.js';
+export { runExperiment, runOnce, type ExperimentOptions, type ExperimentResult, type RunResult } from './experiments/run.js';
+export { METHOD_IDS, createMethod, type MethodId } from './experiments/methods.js';
+export { TABLES, runTable, tableMarkdown, type TableSpec, type TableResult } from './experiments/tables.js';
+export { renderCurvesSvg, type CurvePlot, type CurveSeries } from './plot/curves.js';

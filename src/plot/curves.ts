@@ -1,0 +1,89 @@
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import { mean, stderr } from '../util/stats.js';
+
+/** One line of a search-curve plot: per-run best-so-far curves of a method. */
+export interface CurveSeries {
+  readonly label: string;
+  /** runs × queries; runs may be shorter (they are padded by the caller). */
+  readonly runs: readonly (readonly number[])[];
+  /** Mean T0 to mark with a vertical rule (RoBoT), if any. */
+  readonly t0?: number;
+}
+
+export interface CurvePlot {
+  readonly title: string;
+  readonly yTitle: string;
+  readonly series: readonly CurveSeries[];
+  /** Plot 'lower is better' ranks on a reversed axis, etc. */
+  readonly yReverse?: boolean;
+}
+
+/** Mean ± standard error per query count, as plot rows. */
+export function curveRows(series: readonly CurveSeries[]): { method: string; t: number; mean: number; lo: number; hi: number }[] {
+  const rows: { method: string; t: number; mean: number; lo: number; hi: number }[] = [];
+  for (const s of series) {
+    const len = Math.max(0, ...s.runs.map((r) => r.length));
+    for (let t = 0; t < len; t++) {
+      const vs = s.runs.map((r) => r[t]).filter((v) => v !== undefined && Number.isFinite(v));
+      if (vs.length === 0) continue;
+      const m = mean(vs);
+      const se = stderr(vs);
+      rows.push({ method: s.label, t: t + 1, mean: m, lo: m - se, hi: m + se });
+    }
+  }
+  return rows;
+}
+
+/** Figure-2-style SVG: best-so-far vs number of queried architectures, mean ± s.e., T0 marked. */
+export async function renderCurvesSvg(plot: CurvePlot): Promise<string> {
+  const rows = curveRows(plot.series);
+  const t0rows = plot.series.filter((s) => s.t0 !== undefined && Number.isFinite(s.t0)).map((s) => ({ method: s.label, t0: s.t0 }));
+  const x = { field: 't', type: 'quantitative', title: 'number of queried architectures' } as const;
+  const y = { type: 'quantitative', scale: { zero: false, reverse: plot.yReverse ?? false }, title: plot.yTitle } as const;
+  const color = { field: 'method', type: 'nominal', title: null } as const;
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: plot.title,
+    width: 420,
+    height: 260,
+    background: 'white',
+    layer: [
+      {
+        data: { values: rows },
+        mark: { type: 'errorband', opacity: 0.2 },
+        encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color },
+      },
+      {
+        data: { values: rows },
+        mark: { type: 'line', strokeWidth: 1.8 },
+        encoding: { x, y: { ...y, field: 'mean' }, color },
+      },
+      ...(t0rows.length > 0
+        ? [
+            {
+              data: { values: t0rows },
+              mark: { type: 'rule' as const, strokeDash: [4, 3] },
+              encoding: { x: { field: 't0', type: 'quantitative' as const }, color },
+            },
+            {
+              data: { values: t0rows.map((r) => ({ ...r, text: `T0 = ${r.t0!.toFixed(1)}` })) },
+              mark: { type: 'text' as const, align: 'left' as const, dx: 3, dy: -6, fontSize: 10 },
+              encoding: {
+                x: { field: 't0', type: 'quantitative' as const },
+                y: { value: 10 },
+                text: { field: 'text', type: 'nominal' as const },
+                color,
+              },
+            },
+          ]
+        : []),
+    ],
+  };
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * Training-free baseline: return the pool's top architecture by one raw metric. Its single
+ * query goes through the ledger so that the cost of reporting the objective is accounted.
+ */
+import { InputError } from '../util/errors.js';
+import type { Pool, SearchMethod } from './types.js';
+
+/** Column of `metric` in the pool, or an InputError listing the available ones. */
+export function metricColumn(pool: Pool, metric: string): Float64Array {
+  const col = pool.metrics.get(metric);
+  if (!col) {
+    const known = [...pool.metrics.keys()].join(', ') || '(none)';
+    throw new InputError(`metric '${metric}' is not in the pool (available: ${known})`);
+  }
+  return col;
+}
+
+/** Pool index with the largest raw value of `metric` (NaN excluded; first index on ties). */
+export function topByMetric(pool: Pool, metric: string): number {
+  const col = metricColumn(pool, metric);
+  let bi = -1;
+  let bv = -Infinity;
+  for (let i = 0; i < col.length; i++) {
+    const v = col[i];
+    if (Number.isNaN(v)) continue;
+    if (bi < 0 || v > bv) {
+      bi = i;
+      bv = v;
+    }
+  }
+  if (bi < 0) throw new InputError(`metric '${metric}' has no values in the pool`);
+  return bi;
+}
+
+/** The single-metric method; its name is the metric's. */
+export function createSingleMetric(metric: string): SearchMethod {
+  return {
+    name: metric,
+    async run(ctx) {
+      const best = topByMetric(ctx.pool, metric);
+      await ctx.ledger.query(best);
+      ctx.onProgress?.(ctx.ledger.count, ctx.budget);
+      return { best, extras: { metric } };
+    },
+  };
+}

@@ -1,0 +1,108 @@
+import type { Rng } from '../util/rng.js';
+import { SpaceError, type SearchSpace } from './types.js';
+import { formatTuple, parseIntTuple } from './nb201.js';
+
+/** TransNAS-Bench-101 micro cell ops, indexed by their tuple value. */
+export const TNB101_MICRO_OPS = ['none', 'skip_connect', 'conv1x1', 'conv3x3'] as const;
+
+const EDGES = 6;
+const N_OPS = TNB101_MICRO_OPS.length;
+const SIZE = N_OPS ** EDGES;
+
+/**
+ * The benchmark's api string, e.g. `64-41414-2_32_323` for (2, 3, 2, 3, 2, 3): fixed macro skeleton
+ * `64-41414`, then the cell's ops grouped per node (node1 ← 0 | node2 ← 0,1 | node3 ← 0,1,2).
+ */
+const API_RE = /^\s*64-41414-([0-3])_([0-3]{2})_([0-3]{3})\s*$/;
+
+/** Op tuple (6 ints 0..3) → canonical `(a, b, c, d, e, f)`. */
+export function tnb101MicroFromOps(ops: readonly number[]): string {
+  if (ops.length !== EDGES) throw new SpaceError(`tnb101-micro: expected ${EDGES} ops, got ${ops.length}`);
+  for (const o of ops) {
+    if (!Number.isInteger(o) || o < 0 || o >= N_OPS) {
+      throw new SpaceError(`tnb101-micro: ops are integers 0..3 (none, skip, conv1x1, conv3x3), got ${o}`);
+    }
+  }
+  return formatTuple(ops);
+}
+
+/** Any accepted notation → op tuple. */
+export function tnb101MicroToOps(arch: string): number[] {
+  const tuple = parseIntTuple(arch);
+  if (tuple) {
+    tnb101MicroFromOps(tuple); // validates
+    return tuple;
+  }
+  const m = API_RE.exec(arch);
+  if (m) return (m[1] + m[2] + m[3]).split('').map(Number);
+  throw new SpaceError(
+    `tnb101-micro: expected an op tuple of 6 ints 0..3 like "(2, 3, 2, 3, 2, 3)" or an api string like "64-41414-2_32_323", got "${arch}"`,
+  );
+}
+
+/** Canonical → the benchmark's api string. */
+export function tnb101MicroToApi(arch: string): string {
+  const o = tnb101MicroToOps(arch);
+  return `64-41414-${o[0]}_${o[1]}${o[2]}_${o[3]}${o[4]}${o[5]}`;
+}
+
+let allArchs: string[] | undefined;
+
+/**
+ * TransNAS-Bench-101 micro (cell-level) space, 4^6 = 4,096 cells.
+ * `enumerate()` order: lexicographic in the op tuple (base 4, first entry most significant).
+ */
+export const tnb101MicroSpace: SearchSpace = {
+  id: 'tnb101-micro',
+  size: SIZE,
+  decisions: Object.freeze(new Array<number>(EDGES).fill(N_OPS)),
+
+  parse(text: string): string {
+    return tnb101MicroFromOps(tnb101MicroToOps(text));
+  },
+
+  enumerate(): string[] {
+    allArchs ??= Array.from({ length: SIZE }, (_, i) => {
+      const ops = new Array<number>(EDGES);
+      for (let e = EDGES - 1; e >= 0; e--) {
+        ops[e] = i % N_OPS;
+        i = Math.floor(i / N_OPS);
+      }
+      return tnb101MicroFromOps(ops);
+    });
+    return allArchs.slice();
+  },
+
+  // Reference REA: a uniformly chosen position gets a uniformly chosen different op.
+  mutate(arch: string, rng: Rng): string {
+    const ops = tnb101MicroToOps(arch);
+    const e = rng.int(EDGES);
+    const o = rng.int(N_OPS - 1);
+    ops[e] = o >= ops[e] ? o + 1 : o;
+    return tnb101MicroFromOps(ops);
+  },
+
+  neighbours(arch: string): string[] {
+    const ops = tnb101MicroToOps(arch);
+    const out: string[] = [];
+    for (let e = 0; e < EDGES; e++) {
+      for (let o = 0; o < N_OPS; o++) {
+        if (o === ops[e]) continue;
+        const next = ops.slice();
+        next[e] = o;
+        out.push(tnb101MicroFromOps(next));
+      }
+    }
+    return out;
+  },
+
+  encode(arch: string): number[] {
+    return tnb101MicroToOps(arch);
+  },
+
+  decode(choices: readonly number[]): string | null {
+    if (choices.length !== EDGES) return null;
+    if (!choices.every((c) => Number.isInteger(c) && c >= 0 && c < N_OPS)) return null;
+    return tnb101MicroFromOps(choices);
+  },
+};

@@ -1,0 +1,216 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createRobot, normalisedColumns, scoreInto } from '../../src/search/robot.js';
+import { createSingleMetric, topByMetric } from '../../src/search/training-free.js';
+import { makePool, type Pool } from '../../src/search/types.js';
+import type { SearchSpace } from '../../src/spaces/types.js';
+import { QueryLedger } from '../../src/objective/ledger.js';
+import { TabularObjective } from '../../src/objective/tabular.js';
+import { InputError } from '../../src/util/errors.js';
+import { Rng } from '../../src/util/rng.js';
+import { SHARED_DATA } from '../helpers/shared.js';
+
+// The pool only carries the space along; these tests never use it.
+const STUB_SPACE = { id: 'stub' } as unknown as SearchSpace;
+
+function poolOf(metrics: Record<string, ArrayLike<number>>, n: number): Pool {
+  const archs = Array.from({ length: n }, (_, i) => `a${i}`);
+  return makePool(STUB_SPACE, archs, new Map(Object.entries(metrics).map(([k, v]) => [k, Float64Array.from(v)])));
+}
+
+function ledgerOf(objective: ArrayLike<number>): QueryLedger {
+  return new QueryLedger(new TabularObjective(objective, new Float64Array(objective.length).fill(1)));
+}
+
+/** Synthetic pool: 'good' is the objective plus nothing, 'noise' is unrelated, some values missing. */
+function synthetic(seed: number, n = 600) {
+  const rng = new Rng(seed);
+  const objective = Float64Array.from({ length: n }, () => 50 + 40 * rng.next());
+  const good = Float64Array.from(objective, (v) => 3 * v - 7);
+  const noise = Float64Array.from({ length: n }, () => rng.normal());
+  for (let i = 0; i < n; i += 17) noise[i] = NaN;
+  return { objective, pool: poolOf({ good, noise }, n) };
+}
+
+const argmax = (xs: ArrayLike<number>) => {
+  let b = 0;
+  for (let i = 1; i < xs.length; i++) if (xs[i] > xs[b]) b = i;
+  return b;
+};
+
+test('finds the optimum when one metric predicts the objective perfectly', async () => {
+  for (const seed of [1, 2, 3]) {
+    const { objective, pool } = synthetic(seed);
+    const ledger = ledgerOf(objective);
+    const out = await createRobot({ metrics: ['good', 'noise'] }).run({ pool, ledger, budget: 8, rng: new Rng(seed) });
+    assert.equal(out.best, argmax(objective), `seed ${seed}`);
+    assert.equal(ledger.count, 8);
+    assert.ok(out.t0! >= 1 && out.t0! <= 8);
+    assert.ok(out.weights!.good > 0);
+    assert.deepEqual(Object.keys(out.weights!), ['good', 'noise']);
+    assert.deepEqual(out.extras, { acquisition: 'ucb', normalise: 'minmax' });
+  }
+});
+
+test('exactly T distinct queries, T0 ≤ T, progress reported up to T', async () => {
+  for (const budget of [1, 5, 20]) {
+    const { objective, pool } = synthetic(7);
+    const ledger = ledgerOf(objective);
+    const seen: number[] = [];
+    const out = await createRobot({ metrics: ['noise', 'good'], normalise: 'rank', acquisition: 'ei' }).run({
+      pool,
+      ledger,
+      budget,
+      rng: new Rng(4),
+      onProgress: (q, b) => {
+        assert.equal(b, budget);
+        seen.push(q);
+      },
+    });
+    assert.equal(ledger.count, budget);
+    assert.ok(out.t0! <= budget && out.t0! >= 1);
+    assert.equal(seen.at(-1), budget);
+    assert.equal(out.best, ledger.best());
+    for (const w of Object.values(out.weights!)) assert.ok(w >= -1 && w <= 1);
+  }
+});
+
+test('stops when the pool is exhausted', async () => {
+  const { objective, pool } = synthetic(8, 6);
+  const ledger = ledgerOf(objective);
+  await createRobot({ metrics: ['good'] }).run({ pool, ledger, budget: 10, rng: new Rng(1) });
+  assert.equal(ledger.count, 6);
+});
+
+test('deterministic for a seed', async () => {
+  const run = async (seed: number) => {
+    const { objective, pool } = synthetic(5);
+    const ledger = ledgerOf(objective);
+    const out = await createRobot({ metrics: ['good', 'noise'] }).run({ pool, ledger, budget: 12, rng: new Rng(seed) });
+    return { order: ledger.history.map((r) => r.index), out };
+  };
+  const a = await run(42);
+  const b = await run(42);
+  assert.deepEqual(a.order, b.order);
+  assert.deepEqual(a.out, b.out);
+  const c = await run(43);
+  assert.notDeepEqual(c.out.weights, a.out.weights);
+});
+
+test('the greedy phase queries in score order of the best weights, missing values counting 0', async () => {
+  for (const kind of ['minmax', 'quantile'] as const) {
+    const { objective, pool } = synthetic(9);
+    const ledger = ledgerOf(objective);
+    const metrics = ['noise', 'good'];
+    const out = await createRobot({ metrics, normalise: kind }).run({ pool, ledger, budget: 25, rng: new Rng(3) });
+    // Scores recomputed here from the normalised columns (0 where the raw value is missing).
+    const norm = normalisedColumns(pool, metrics, kind);
+    const noise = pool.metrics.get('noise')!;
+    for (let i = 0; i < noise.length; i++) if (Number.isNaN(noise[i])) assert.equal(norm[0][i], 0);
+    const w = metrics.map((m) => out.weights![m]);
+    const score = (i: number) => 0 + w[0] * norm[0][i] + w[1] * norm[1][i];
+    const order = ledger.history.map((r) => r.index);
+    const bo = order.slice(0, out.t0);
+    const greedy = order.slice(out.t0);
+    const expected = Array.from({ length: pool.archs.length }, (_, i) => i)
+      .filter((i) => !bo.includes(i))
+      .sort((a, b) => score(b) - score(a) || b - a)
+      .slice(0, greedy.length);
+    assert.deepEqual(greedy, expected, kind);
+  }
+});
+
+test('missing values contribute 0 to every score', () => {
+  const pool = poolOf({ a: [NaN, 1, 3, 5], b: [10, NaN, 20, 30] }, 4);
+  const cols = normalisedColumns(pool, ['a', 'b']);
+  assert.deepEqual(Array.from(cols[0]), [0, 0, 0.5, 1]);
+  assert.deepEqual(Array.from(cols[1]), [0, 0, 0.5, 1]);
+  const s = scoreInto(cols, [0.5, -1], new Float64Array(4));
+  assert.deepEqual(Array.from(s), [0, 0, 0.25 - 0.5, 0.5 - 1]);
+});
+
+test('ties: the last index wins the top spot, and the greedy goes down from the highest index', async () => {
+  // Every architecture has the same metrics, so every w ties all of them (the reference's
+  // np.flip(np.argsort(·)) picks the last index).
+  const n = 30;
+  const pool = poolOf({ m: new Float64Array(n).fill(2), k: new Float64Array(n).fill(-1) }, n);
+  const objective = Float64Array.from({ length: n }, (_, i) => i % 7);
+  const ledger = ledgerOf(objective);
+  const out = await createRobot({ metrics: ['m', 'k'], bo: { samples: 200 } }).run({ pool, ledger, budget: 5, rng: new Rng(2) });
+  assert.equal(out.t0, 1);
+  assert.deepEqual(
+    ledger.history.map((r) => r.index),
+    [29, 28, 27, 26, 25],
+  );
+  assert.equal(out.best, 27); // objective 27 % 7 = 6, the best queried
+});
+
+test('input errors', async () => {
+  const { objective, pool } = synthetic(1, 20);
+  assert.throws(() => createRobot({ metrics: [] }), InputError);
+  assert.throws(() => createRobot({ metrics: ['good', 'good'] }), InputError);
+  await assert.rejects(
+    createRobot({ metrics: ['good', 'nope'] }).run({ pool, ledger: ledgerOf(objective), budget: 3, rng: new Rng(1) }),
+    /metric 'nope' is not in the pool/,
+  );
+  await assert.rejects(
+    createRobot({ metrics: ['good'] }).run({ pool, ledger: ledgerOf(objective), budget: 0, rng: new Rng(1) }),
+    InputError,
+  );
+});
+
+test('single training-free metric: top raw value, NaN excluded, one query', async () => {
+  const pool = poolOf({ m: [3, NaN, 7, 7, -Infinity], e: [NaN, NaN, NaN, NaN, NaN] }, 5);
+  assert.equal(topByMetric(pool, 'm'), 2);
+  assert.throws(() => topByMetric(pool, 'e'), /no values/);
+  assert.throws(() => topByMetric(pool, 'x'), InputError);
+  const ledger = ledgerOf([1, 2, 3, 4, 5]);
+  const method = createSingleMetric('m');
+  assert.equal(method.name, 'm');
+  const out = await method.run({ pool, ledger, budget: 10, rng: new Rng(1) });
+  assert.equal(out.best, 2);
+  assert.equal(ledger.count, 1);
+});
+
+// ---- A quick run on real NAS-Bench-201 data (the reference RoBoT gets 94.37 here) ----
+
+function loadCsv(file: string, metrics: string[]) {
+  const lines = readFileSync(file, 'utf8').trim().split('\n');
+  const head = lines[0].split(',');
+  const col = (name: string) => head.indexOf(name);
+  // Architecture strings contain no commas, so a plain split is enough for this file.
+  const rows = lines
+    .slice(1)
+    .map((l) => l.split(','))
+    .filter((r) => metrics.every((m) => r[col(m)] !== '' && Number.isFinite(Number(r[col(m)]))));
+  return {
+    objective: Float64Array.from(rows, (r) => Number(r[col('hp12_valid_acc')])),
+    final: Float64Array.from(rows, (r) => Number(r[col('test_acc')])),
+    pool: makePool(
+      STUB_SPACE,
+      rows.map((r) => r[col('arch')]),
+      new Map(metrics.map((m) => [m, Float64Array.from(rows, (r) => Number(r[col(m)]))])),
+    ),
+  };
+}
+
+test('NAS-Bench-201 CIFAR-10, six metrics, T = 20, seeds 10–19', async () => {
+  const metrics = ['sz.grad_norm', 'sz.snip', 'sz.grasp', 'sz.fisher', 'sz.synflow', 'sz.jacov'];
+  const data = loadCsv(join(SHARED_DATA, 'nb201', 'cifar10.csv'), metrics);
+  assert.equal(data.pool.archs.length, 9445);
+  const finals: number[] = [];
+  const t0s: number[] = [];
+  for (let seed = 10; seed < 20; seed++) {
+    const ledger = ledgerOf(data.objective);
+    const out = await createRobot({ metrics }).run({ pool: data.pool, ledger, budget: 20, rng: new Rng(seed) });
+    assert.equal(ledger.count, 20);
+    finals.push(data.final[out.best]);
+    t0s.push(out.t0!);
+  }
+  const mean = finals.reduce((a, b) => a + b, 0) / finals.length;
+  const meanT0 = t0s.reduce((a, b) => a + b, 0) / t0s.length;
+  assert.ok(mean >= 94.3, `mean final test accuracy ${mean} (${finals.join(', ')})`);
+  assert.ok(meanT0 >= 5 && meanT0 <= 11, `mean T0 ${meanT0}`);
+});
