@@ -594,7 +594,15 @@ function loadTnb101Folder(dataDir: string, id: 'tnb101-micro' | 'tnb101-macro', 
   const kind = id === 'tnb101-micro' ? 'micro' : 'macro';
   const csv = tnb101CsvPath(dataDir, kind);
   if (csv === undefined) {
-    throw new InputError(`no TransNAS-Bench-101 ${kind} table in ${dataDir}: expected ${dataDir}/tnb101/${kind}.csv.\n${LAYOUT_HELP}`);
+    // No converted table: a NAS-Bench-Suite-Zero release alone is a complete benchmark
+    // (objective = final = val_accuracy), which is what the RoBoT reference reads.
+    for (const file of tnb101SuiteZeroCandidates(dataDir, kind, task)) {
+      const sz = readSuiteZeroFile(file);
+      if (szTaskFor(sz, task) !== undefined) return loadSuiteZeroTable(file, { benchmark: id, task });
+    }
+    throw new InputError(
+      `no TransNAS-Bench-101 ${kind} data for task '${task}' in ${dataDir}: expected ${dataDir}/tnb101/${kind}.csv or zc_transbench101_${kind}.json.\n${LAYOUT_HELP}`,
+    );
   }
   const base = loadTnb101Csv(readCsvFile(csv), id, task);
   const metrics = new Map<string, Float64Array>();

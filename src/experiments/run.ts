@@ -159,6 +159,11 @@ export async function runExperiment(b: Benchmark, opts: ExperimentOptions): Prom
   if (!Number.isInteger(opts.budget) || opts.budget < 1) throw new InputError(`budget must be a positive integer, got ${opts.budget}`);
   if (opts.seeds.length === 0) throw new InputError('at least one seed is needed');
   const metrics = opts.metrics && opts.metrics.length > 0 ? [...opts.metrics] : defaultMetrics(b);
+  if (metrics.length === 0 && (opts.method === 'robot' || opts.method.startsWith('tf-'))) {
+    throw new InputError(
+      `${opts.method} needs training-free metrics, but ${b.benchmark}/${b.task} (${b.sources.join(', ')}) has none; add a metric table (see the data layout in the README) or use --table`,
+    );
+  }
   const normalise = opts.normalise ?? 'minmax';
   const bp = buildPool(b, metrics, opts.poolRule ?? 'complete');
   let runs: RunResult[];

@@ -166,7 +166,7 @@ export class BayesOpt {
 
 /** Buffers for `sweepAcquisition`, reusable across calls of the same size. */
 export interface SweepScratch {
-  readonly mean: Float64Array;
+  readonly meanBound: Float64Array;
   readonly stdBound: Float64Array;
   readonly bound: Float64Array;
   readonly exact: Float64Array;
@@ -174,7 +174,7 @@ export interface SweepScratch {
 
 export function createSweepScratch(count: number): SweepScratch {
   return {
-    mean: new Float64Array(count),
+    meanBound: new Float64Array(count),
     stdBound: new Float64Array(count),
     bound: new Float64Array(count),
     exact: new Float64Array(count),
@@ -191,10 +191,10 @@ export interface SweepResult {
 
 /**
  * Maximise the acquisition over `count` points (row-major) of a fitted GP. The result is the
- * same as evaluating every point exactly, but exact values (which need an O(n²) solve) are only
- * computed where an upper bound — the acquisition at the GP's cheap std bound, valid because
- * UCB with κ ≥ 0 and EI both grow with σ — could still reach the `keep` best. Typically a few
- * percent of the points survive.
+ * same as evaluating every point exactly, but exact values (n kernel evaluations and an O(n²)
+ * solve each) are only computed where an upper bound — the acquisition at the GP's cheap bounds
+ * on μ and σ, valid because UCB with κ ≥ 0 and EI both grow with μ and σ — could still reach
+ * the `keep` best. Typically a few percent of the points survive.
  */
 export function sweepAcquisition(
   gp: GaussianProcess,
@@ -205,18 +205,22 @@ export function sweepAcquisition(
   keep: number,
   scratch: SweepScratch = createSweepScratch(count),
 ): SweepResult {
-  const { mean, stdBound, bound, exact } = scratch;
-  gp.meanAndStdBound(points, count, mean, stdBound);
+  const { meanBound, stdBound, bound, exact } = scratch;
+  gp.boundBatch(points, count, meanBound, stdBound);
   if (spec.kind === 'ucb') {
     const kappa = spec.kappa;
-    for (let p = 0; p < count; p++) bound[p] = mean[p] + kappa * stdBound[p];
+    for (let p = 0; p < count; p++) bound[p] = meanBound[p] + kappa * stdBound[p];
   } else {
-    for (let p = 0; p < count; p++) bound[p] = acquisitionValue(spec, mean[p], stdBound[p], yMax);
+    for (let p = 0; p < count; p++) bound[p] = acquisitionValue(spec, meanBound[p], stdBound[p], yMax);
   }
   const prune = spec.kind === 'ei' || spec.kappa >= 0;
   exact.fill(NaN, 0, count);
+  const posterior = new Float64Array(2);
   const exactAt = (p: number): number => {
-    if (Number.isNaN(exact[p])) exact[p] = acquisitionValue(spec, mean[p], gp.stdAt(p), yMax);
+    if (Number.isNaN(exact[p])) {
+      gp.exactAt(p, posterior);
+      exact[p] = acquisitionValue(spec, posterior[0], posterior[1], yMax);
+    }
     return exact[p];
   };
   // Seed the threshold (the keep-th best exact value) from the points with the largest bounds,

@@ -29,6 +29,19 @@ const SQRT5 = Math.sqrt(5);
 /** Points per block in predictBatch: n×512 doubles stay in cache. */
 const BATCH_BLOCK = 512;
 
+/**
+ * k(s) = (1 + √5s + 5s²/3)e^{−√5s} at s = j/TABLE_STEPS_PER_UNIT, s ≤ TABLE_MAX_S, for the sweep
+ * bounds. |k''| ≤ 5/3 everywhere, so linear interpolation errs by at most δ²·(5/3)/8; the extra
+ * 1e-12 covers rounding. Beyond TABLE_MAX_S, 0 ≤ k ≤ k(TABLE_MAX_S) ≈ 3e-17.
+ */
+const TABLE_STEPS_PER_UNIT = 64;
+const TABLE_MAX_S = 20;
+const TABLE_ERROR = (5 / 24) / (TABLE_STEPS_PER_UNIT * TABLE_STEPS_PER_UNIT) + 1e-12;
+const KERNEL_TABLE = Float64Array.from({ length: TABLE_STEPS_PER_UNIT * TABLE_MAX_S + 1 }, (_, j) => {
+  const d = (SQRT5 * j) / TABLE_STEPS_PER_UNIT;
+  return (1 + d + (d * d) / 3) * Math.exp(-d);
+});
+
 export class GaussianProcess {
   readonly dim: number;
   private readonly noise: number;
@@ -63,9 +76,11 @@ export class GaussianProcess {
   private vBuf: Float64Array = new Float64Array(0);
   private batchK: Float64Array = new Float64Array(0);
   private invDiag: Float64Array = new Float64Array(0);
-  /** Kernel rows of the last `meanAndStdBound` call, point-major (count × n). */
-  private sweepK: Float64Array = new Float64Array(0);
+  /** Squared distances of the last `boundBatch` call, point-major (count × n). */
+  private sweepD: Float64Array = new Float64Array(0);
   private sweepCount = 0;
+  /** Training inputs padded with zeros to a multiple of 8 columns, for `squaredDistances`. */
+  private xPad: Float64Array = new Float64Array(0);
 
   constructor(dim: number, options: GpOptions = {}) {
     if (!(Number.isInteger(dim) && dim >= 1)) throw new RangeError(`GaussianProcess: dim must be a positive integer, got ${dim}`);
@@ -107,6 +122,9 @@ export class GaussianProcess {
     this.fitted = false;
     this.n = n;
     this.x = Float64Array.from(x);
+    const width = 8 * Math.ceil(this.dim / 8);
+    this.xPad = new Float64Array(n * width);
+    for (let i = 0; i < n; i++) this.xPad.set(this.x.subarray(i * this.dim, (i + 1) * this.dim), i * width);
     this.allocate(n);
 
     let mean = 0;
@@ -279,7 +297,7 @@ export class GaussianProcess {
             const t = points[po + m] - x[xo + m];
             d2 += t * t;
           }
-          // Matérn 5/2 inlined: this is the hot loop of the whole search.
+          // Matérn 5/2 inlined, written exactly as in exactAt so that both agree to the bit.
           const d = SQRT5 * Math.sqrt(d2 * inv2);
           kk[row + q] = (1 + d + (d * d) / 3) * Math.exp(-d);
         }
@@ -315,82 +333,88 @@ export class GaussianProcess {
   }
 
   /**
-   * Exact posterior means and cheap upper bounds on the posterior std at `count` points
-   * (row-major count×dim). The bound uses the nearest training point alone:
-   * k*ᵀK⁻¹k* ≥ k*ᵢ²/Kᵢᵢ for every i, so σ²ₙ ≤ 1 − maxᵢ k*ᵢ²/(1 + noise). It costs O(n) per point
-   * instead of the O(n²) triangular solve; `stdAt` then gives the exact std of the points that
-   * still matter. The kernel rows are kept until the next call or fit.
+   * Upper bounds on the posterior mean and std at `count` points (row-major count×dim), without
+   * evaluating the kernel: each k(r) is read from a table by linear interpolation, whose error
+   * is at most δ²·max|k''|/8 (a few 1e-5), and the bounds use k ± that error. The std bound uses
+   * the nearest training point alone (k*ᵀK⁻¹k* ≥ k*ᵢ²/Kᵢᵢ for every i). `exactAt` then gives
+   * the exact posterior of the points that still matter. Distances are kept until the next call
+   * or fit.
    */
-  meanAndStdBound(points: Float64Array, count: number, meanOut: Float64Array, stdBoundOut: Float64Array): void {
+  boundBatch(points: Float64Array, count: number, meanUpper: Float64Array, stdUpper: Float64Array): void {
     this.requireFitted();
     const n = this.n;
     const dim = this.dim;
-    if (this.sweepK.length < n * count) this.sweepK = new Float64Array(n * count);
-    const kk = this.sweepK;
-    const x = this.x;
+    if (this.sweepD.length < n * count) this.sweepD = new Float64Array(n * count);
+    const dd = this.sweepD;
     const alpha = this.alpha;
-    const inv2 = 1 / (this.ell * this.ell);
+    const ell = this.ell;
     const s = this.yStdValue;
     const m0 = this.yMeanValue;
     const diag = 1 + this.noise;
-    // Three flat passes (distances, kernel, reductions): keeping Math.exp in a loop of its own
-    // pipelines markedly better than one fused loop.
+    const table = KERNEL_TABLE;
+    // Work in s = r/ℓ scaled to table steps.
+    const toStep = TABLE_STEPS_PER_UNIT / ell;
+    const last = TABLE_STEPS_PER_UNIT * TABLE_MAX_S;
+    squaredDistances(points, count, dim, this.xPad, n, dd);
     for (let p = 0; p < count; p++) {
-      const po = p * dim;
       const ko = p * n;
+      let muHi = 0;
+      let kmaxLo = 0;
       for (let i = 0; i < n; i++) {
-        const xo = i * dim;
-        let d2 = 0;
-        for (let m = 0; m < dim; m++) {
-          const t = points[po + m] - x[xo + m];
-          d2 += t * t;
+        const u = Math.sqrt(dd[ko + i]) * toStep;
+        let lo: number;
+        let hi: number;
+        if (u < last) {
+          const j = u | 0;
+          const a = table[j];
+          const k = a + (table[j + 1] - a) * (u - j);
+          lo = k - TABLE_ERROR;
+          hi = k + TABLE_ERROR;
+        } else {
+          lo = 0;
+          hi = table[last];
         }
-        kk[ko + i] = d2;
+        const ai = alpha[i];
+        muHi += ai >= 0 ? ai * hi : ai * lo;
+        if (lo > kmaxLo) kmaxLo = lo;
       }
-    }
-    const total = n * count;
-    for (let j = 0; j < total; j++) {
-      // Matérn 5/2 inlined: this is the hot loop of the whole search.
-      const d = SQRT5 * Math.sqrt(kk[j] * inv2);
-      kk[j] = (1 + d + (d * d) / 3) * Math.exp(-d);
-    }
-    for (let p = 0; p < count; p++) {
-      const ko = p * n;
-      let mu = 0;
-      let kmax = 0;
-      for (let i = 0; i < n; i++) {
-        const k = kk[ko + i];
-        mu += alpha[i] * k;
-        if (k > kmax) kmax = k;
-      }
-      meanOut[p] = mu * s + m0;
+      meanUpper[p] = muHi * s + m0;
       // The 1e-12 slack keeps the bound above the exact value's rounding error.
-      const ub = 1 - (kmax * kmax) / diag + 1e-12;
-      stdBoundOut[p] = Math.sqrt(ub < 1 ? ub : 1) * s;
+      const ub = 1 - (kmaxLo * kmaxLo) / diag + 1e-12;
+      stdUpper[p] = Math.sqrt(ub < 1 ? ub : 1) * s;
     }
     this.sweepCount = count;
   }
 
   /**
-   * Exact posterior std at point p of the last `meanAndStdBound` call; bit-identical to what
-   * `predictBatch` computes (same operations in the same order).
+   * Exact posterior mean and std at point p of the last `boundBatch` call, written to out[0..1];
+   * bit-identical to what `predictBatch` computes (same operations in the same order).
    */
-  stdAt(p: number): number {
-    if (!(p >= 0 && p < this.sweepCount)) throw new RangeError(`GaussianProcess.stdAt: no point ${p} in the last sweep`);
+  exactAt(p: number, out: Float64Array): void {
+    if (!(p >= 0 && p < this.sweepCount)) throw new RangeError(`GaussianProcess.exactAt: no point ${p} in the last sweep`);
     const n = this.n;
     const l = this.l;
-    const kk = this.sweepK;
+    const dd = this.sweepD;
     const v = this.vBuf;
+    const inv2 = 1 / (this.ell * this.ell);
     const ko = p * n;
+    let mu = 0;
+    for (let i = 0; i < n; i++) {
+      const d = SQRT5 * Math.sqrt(dd[ko + i] * inv2);
+      const k = (1 + d + (d * d) / 3) * Math.exp(-d);
+      v[i] = k;
+      mu += this.alpha[i] * k;
+    }
     let varN = 1;
     for (let i = 0; i < n; i++) {
-      let t = kk[ko + i];
+      let t = v[i];
       for (let k = 0; k < i; k++) t -= l[i * n + k] * v[k];
       const vi = t * this.invDiag[i];
       v[i] = vi;
       varN -= vi * vi;
     }
-    return varN > 0 ? Math.sqrt(varN) * this.yStdValue : 0;
+    out[0] = mu * this.yStdValue + this.yMeanValue;
+    out[1] = varN > 0 ? Math.sqrt(varN) * this.yStdValue : 0;
   }
 
   private kernelVector(point: ArrayLike<number>): Float64Array {
@@ -440,5 +464,43 @@ export class GaussianProcess {
     this.aBuf = new Float64Array(n);
     this.kStar = new Float64Array(n);
     this.vBuf = new Float64Array(n);
+  }
+}
+
+/**
+ * out[p·n + i] = ‖point p − training point i‖², summed over dimensions in order (so equal to a
+ * plain loop's result). The point's coordinates are held in locals eight at a time against the
+ * zero-padded training rows: a generic inner loop over a handful of dimensions costs about three
+ * times as much in V8, and this is the hottest loop of a search.
+ */
+function squaredDistances(points: Float64Array, count: number, dim: number, xPad: Float64Array, n: number, out: Float64Array): void {
+  const width = xPad.length / Math.max(n, 1);
+  for (let p = 0; p < count; p++) {
+    const po = p * dim;
+    const ko = p * n;
+    for (let c = 0; c < width; c += 8) {
+      const q0 = c < dim ? points[po + c] : 0;
+      const q1 = c + 1 < dim ? points[po + c + 1] : 0;
+      const q2 = c + 2 < dim ? points[po + c + 2] : 0;
+      const q3 = c + 3 < dim ? points[po + c + 3] : 0;
+      const q4 = c + 4 < dim ? points[po + c + 4] : 0;
+      const q5 = c + 5 < dim ? points[po + c + 5] : 0;
+      const q6 = c + 6 < dim ? points[po + c + 6] : 0;
+      const q7 = c + 7 < dim ? points[po + c + 7] : 0;
+      for (let i = 0; i < n; i++) {
+        const xo = i * width + c;
+        const t0 = q0 - xPad[xo];
+        const t1 = q1 - xPad[xo + 1];
+        const t2 = q2 - xPad[xo + 2];
+        const t3 = q3 - xPad[xo + 3];
+        const t4 = q4 - xPad[xo + 4];
+        const t5 = q5 - xPad[xo + 5];
+        const t6 = q6 - xPad[xo + 6];
+        const t7 = q7 - xPad[xo + 7];
+        // Left to right from the previous chunk's sum, like the plain loop (padding adds exact zeros).
+        const prev = c === 0 ? 0 : out[ko + i];
+        out[ko + i] = prev + t0 * t0 + t1 * t1 + t2 * t2 + t3 * t3 + t4 * t4 + t5 * t5 + t6 * t6 + t7 * t7;
+      }
+    }
   }
 }

@@ -76,12 +76,14 @@ export function matern52Gram(
   const k = out ?? new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j <= i; j++) {
-      const r = dist[i * n + j];
-      const v = matern52(r, lengthScale);
+      // Value and derivative share one exp: k = (1 + sd + sd²/3)e^{−sd}, ∂k/∂log ℓ = (sd²/3)(1 + sd)e^{−sd}.
+      const sd = SQRT5 * (dist[i * n + j] / lengthScale);
+      const e = Math.exp(-sd);
+      const v = (1 + sd + (sd * sd) / 3) * e;
       k[i * n + j] = v;
       k[j * n + i] = v;
       if (gradOut) {
-        const g = matern52DLogLength(r, lengthScale);
+        const g = ((sd * sd) / 3) * (1 + sd) * e;
         gradOut[i * n + j] = g;
         gradOut[j * n + i] = g;
       }

@@ -38,10 +38,13 @@ export function curveRows(series: readonly CurveSeries[]): { method: string; t: 
 /** Figure-2-style SVG: best-so-far vs number of queried architectures, mean ± s.e., T0 marked. */
 export async function renderCurvesSvg(plot: CurvePlot): Promise<string> {
   const rows = curveRows(plot.series);
-  const t0rows = plot.series.filter((s) => s.t0 !== undefined && Number.isFinite(s.t0)).map((s) => ({ method: s.label, t0: s.t0 }));
+  // Each T0 label on its own line so that close T0s stay readable.
+  const t0rows = plot.series
+    .filter((s) => s.t0 !== undefined && Number.isFinite(s.t0))
+    .map((s, k) => ({ method: s.label, t0: s.t0, y: 10 + 12 * k }));
   const x = { field: 't', type: 'quantitative', title: 'number of queried architectures' } as const;
   const y = { type: 'quantitative', scale: { zero: false, reverse: plot.yReverse ?? false }, title: plot.yTitle } as const;
-  const color = { field: 'method', type: 'nominal', title: null } as const;
+  const color = { field: 'method', type: 'nominal', title: null, legend: { labelLimit: 400 } } as const;
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: plot.title,
@@ -71,7 +74,7 @@ export async function renderCurvesSvg(plot: CurvePlot): Promise<string> {
               mark: { type: 'text' as const, align: 'left' as const, dx: 3, dy: -6, fontSize: 10 },
               encoding: {
                 x: { field: 't0', type: 'quantitative' as const },
-                y: { value: 10 },
+                y: { field: 'y', type: 'quantitative' as const, scale: null },
                 text: { field: 'text', type: 'nominal' as const },
                 color,
               },

@@ -150,8 +150,7 @@ test('input gradients of mean and std match finite differences', () => {
   }
 });
 
-test('batch prediction equals one-by-one; the std bound holds and stdAt is exact', () => {
-  const dim = 4;
+for (const dim of [4, 11]) test(`batch prediction equals one-by-one; the sweep bounds hold and exactAt is exact (dim ${dim})`, () => {
   const { x, y } = randomProblem(6, 12, dim);
   const gp = new GaussianProcess(dim);
   gp.fit(x, y, new Rng(7));
@@ -164,14 +163,20 @@ test('batch prediction equals one-by-one; the std bound holds and stdAt is exact
   gp.predictBatch(pts, count, mean, std);
   const bm = new Float64Array(count);
   const bs = new Float64Array(count);
-  gp.meanAndStdBound(pts, count, bm, bs);
+  gp.boundBatch(pts, count, bm, bs);
+  const ex = new Float64Array(2);
+  let slack = 0;
   for (let p = 0; p < count; p++) {
     const one = gp.predict(pts.subarray(p * dim, (p + 1) * dim));
     close(mean[p], one.mean, 1e-12, `mean ${p}`);
     close(std[p], one.std, 1e-9, `std ${p}`);
-    assert.equal(bm[p], mean[p]);
-    assert.equal(gp.stdAt(p), std[p]);
-    assert.ok(bs[p] >= std[p], `bound ${bs[p]} < std ${std[p]} at ${p}`);
+    gp.exactAt(p, ex);
+    assert.equal(ex[0], mean[p]);
+    assert.equal(ex[1], std[p]);
+    assert.ok(bm[p] >= mean[p], `mean bound ${bm[p]} < mean ${mean[p]} at ${p}`);
+    assert.ok(bs[p] >= std[p], `std bound ${bs[p]} < std ${std[p]} at ${p}`);
+    slack = Math.max(slack, bm[p] - mean[p]);
   }
+  assert.ok(slack < 0.05 * gp.yStd, `mean bound slack ${slack}`); // tight enough to prune with
   assert.ok(std[0] < 1e-2);
 });

