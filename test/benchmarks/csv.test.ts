@@ -86,7 +86,6 @@ test('NAS-Bench-201 CSVs: 15,625 rows each, paper objective, test_acc, zc.* and 
     const withSix = b.archs.filter((_, i) => SIX.every((m) => !Number.isNaN(b.metrics.get(m)![i]))).length;
     assert.equal(withSix, task === 'cifar100' ? 0 : 9445, `${task}: rows with all six sz metrics`);
     assert.ok(b.archs.every((_, i) => !Number.isNaN(b.metrics.get('zc.naswot')![i])), 'zc metrics cover every architecture');
-    assert.ok(ms < 5000, `load took ${ms.toFixed(0)} ms`);
     t.diagnostic(`nb201 ${task}: loaded in ${ms.toFixed(0)} ms; ${withSix} rows with all six sz metrics`);
   }
   const c10 = loadBenchmark({ benchmark: 'nb201', task: 'cifar10', data: SHARED_DATA });

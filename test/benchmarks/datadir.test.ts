@@ -83,7 +83,7 @@ test('loadBenchmark follows the same order (data option, env option, cwdRepo)', 
   // an explicit folder wins over the environment, even when it lacks the files
   assert.throws(
     () => loadBenchmark({ benchmark: 'tnb101-macro', task: 'normal', data: empty, env: { ROBOT_NAS_DATA: SHARED_DATA } }),
-    inputErr(/no TransNAS-Bench-101 macro table in .*: expected .*tnb101\/macro\.csv\.\nPut the benchmark files in a folder laid out like this/),
+    inputErr(/no TransNAS-Bench-101 macro data for task .* in .*: expected .*tnb101\/macro\.csv or zc_transbench101_macro\.json\.\nPut the benchmark files in a folder laid out like this/),
   );
   assert.throws(
     () => loadBenchmark({ benchmark: 'nb201', task: 'cifar100', data: empty }),

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
@@ -52,4 +52,17 @@ test('--table loads official-format files directly (Suite-Zero json, RoBoT pickl
   const r2 = runCli(['bench', '--table', nb, '--task', 'cifar10', '--method', 'robot', '--budget', '10', '--seeds', '1', '--json']);
   assert.equal(r2.code, 0, r2.stderr);
   assert.equal(r2.json<{ benchmark: string }>().benchmark, 'nb201');
+});
+
+test('a data folder holding only a NAS-Bench-Suite-Zero TransNAS release is a complete benchmark', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'robot-nas-tnb-'));
+  mkdirSync(join(dir, 'tnb101'));
+  symlinkSync(join(SHARED_DATA, 'tnb101', 'official', 'zc_transbench101_macro_subset.json'), join(dir, 'tnb101', 'zc_transbench101_macro.json'));
+  const r = runCli(['bench', '--benchmark', 'tnb101-macro', '--task', 'room_layout', '--data', dir, '--budget', '20', '--seeds', '1-2', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const j = r.json<{ benchmark: string; task: string; pool: number; metrics: string[] }>();
+  assert.equal(j.benchmark, 'tnb101-macro');
+  assert.equal(j.task, 'room_layout');
+  assert.ok(j.pool > 600 && j.pool < 800, `pool ${j.pool}`);
+  assert.deepEqual(j.metrics, ['grad_norm', 'snip', 'grasp', 'fisher', 'jacov']);
 });

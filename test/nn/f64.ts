@@ -1,0 +1,289 @@
+/**
+ * Test helper: an independent float64 reference of the network-level operations, written with naive loops
+ * and a closure tape (no tfjs), for small networks. Weights are read in PyTorch layout (OIHW / [out, in]).
+ */
+import type { BatchNormLayer, Conv2dLayer, Exec, LinearLayer, Network, ReluSite } from '../../src/nn/layers.js';
+import type { ParamValues } from '../../src/nn/params.js';
+
+export interface T64 {
+  data: Float64Array;
+  /** NHWC, or [N, F]. */
+  shape: number[];
+}
+
+export interface F64Options {
+  /** SynFlow semantics: BatchNorm only where keepInSynflow. */
+  synflow?: boolean;
+}
+
+const size = (s: number[]): number => s.reduce((a, b) => a * b, 1);
+
+export class F64Exec implements Exec<T64> {
+  readonly tape: { out: T64; back: (g: Float64Array) => void }[] = [];
+  readonly grads = new Map<T64, Float64Array>();
+  /** ∂/∂(weight name), PyTorch layout. */
+  readonly paramGrads = new Map<string, Float64Array>();
+  readonly params: Map<string, Float64Array>;
+
+  constructor(values: ParamValues, private readonly opts: F64Options = {}) {
+    this.params = new Map([...values].map(([k, v]) => [k, Float64Array.from(v)]));
+  }
+
+  private acc(t: T64, g: Float64Array): void {
+    const old = this.grads.get(t);
+    if (!old) this.grads.set(t, Float64Array.from(g));
+    else for (let i = 0; i < g.length; i++) old[i] += g[i];
+  }
+
+  private accParam(name: string, g: Float64Array): void {
+    const old = this.paramGrads.get(name);
+    if (!old) this.paramGrads.set(name, g);
+    else for (let i = 0; i < g.length; i++) old[i] += g[i];
+  }
+
+  conv(l: Conv2dLayer, x: T64): T64 {
+    const [n, h, w, ci] = x.shape;
+    const { kernel: k, stride: s, pad: p, outChannels: co } = l;
+    const ho = Math.floor((h + 2 * p - k) / s) + 1;
+    const wo = Math.floor((w + 2 * p - k) / s) + 1;
+    const W = this.params.get(l.weight)!;
+    const B = l.bias ? this.params.get(l.bias)! : undefined;
+    const out: T64 = { data: new Float64Array(n * ho * wo * co), shape: [n, ho, wo, co] };
+    const idx = (b: number, yy: number, xx: number): number => ((b * h + yy) * w + xx) * ci;
+    for (let b = 0; b < n; b++)
+      for (let oy = 0; oy < ho; oy++)
+        for (let ox = 0; ox < wo; ox++)
+          for (let o = 0; o < co; o++) {
+            let acc = B ? B[o] : 0;
+            for (let a = 0; a < k; a++) {
+              const yy = oy * s + a - p;
+              if (yy < 0 || yy >= h) continue;
+              for (let c = 0; c < k; c++) {
+                const xx = ox * s + c - p;
+                if (xx < 0 || xx >= w) continue;
+                const base = idx(b, yy, xx);
+                for (let i = 0; i < ci; i++) acc += x.data[base + i] * W[((o * ci + i) * k + a) * k + c];
+              }
+            }
+            out.data[((b * ho + oy) * wo + ox) * co + o] = acc;
+          }
+    this.tape.push({
+      out,
+      back: (g) => {
+        const gx = new Float64Array(x.data.length);
+        const gw = new Float64Array(W.length);
+        for (let b = 0; b < n; b++)
+          for (let oy = 0; oy < ho; oy++)
+            for (let ox = 0; ox < wo; ox++)
+              for (let o = 0; o < co; o++) {
+                const gv = g[((b * ho + oy) * wo + ox) * co + o];
+                if (gv === 0) continue;
+                for (let a = 0; a < k; a++) {
+                  const yy = oy * s + a - p;
+                  if (yy < 0 || yy >= h) continue;
+                  for (let c = 0; c < k; c++) {
+                    const xx = ox * s + c - p;
+                    if (xx < 0 || xx >= w) continue;
+                    const base = idx(b, yy, xx);
+                    for (let i = 0; i < ci; i++) {
+                      const wi = ((o * ci + i) * k + a) * k + c;
+                      gx[base + i] += gv * W[wi];
+                      gw[wi] += gv * x.data[base + i];
+                    }
+                  }
+                }
+              }
+        this.accParam(l.weight, gw);
+        this.acc(x, gx);
+      },
+    });
+    return out;
+  }
+
+  linear(l: LinearLayer, x: T64): T64 {
+    const [n, f] = x.shape;
+    const k = l.outFeatures;
+    const W = this.params.get(l.weight)!;
+    const B = l.bias ? this.params.get(l.bias)! : undefined;
+    const out: T64 = { data: new Float64Array(n * k), shape: [n, k] };
+    for (let b = 0; b < n; b++)
+      for (let o = 0; o < k; o++) {
+        let acc = B ? B[o] : 0;
+        for (let i = 0; i < f; i++) acc += x.data[b * f + i] * W[o * f + i];
+        out.data[b * k + o] = acc;
+      }
+    this.tape.push({
+      out,
+      back: (g) => {
+        const gx = new Float64Array(n * f);
+        const gw = new Float64Array(W.length);
+        for (let b = 0; b < n; b++)
+          for (let o = 0; o < k; o++)
+            for (let i = 0; i < f; i++) {
+              gx[b * f + i] += g[b * k + o] * W[o * f + i];
+              gw[o * f + i] += g[b * k + o] * x.data[b * f + i];
+            }
+        this.accParam(l.weight, gw);
+        this.acc(x, gx);
+      },
+    });
+    return out;
+  }
+
+  batchNorm(l: BatchNormLayer, x: T64): T64 {
+    if (this.opts.synflow && !l.keepInSynflow) return x;
+    const c = l.channels;
+    const m = x.data.length / c;
+    const mean = new Float64Array(c);
+    const v = new Float64Array(c);
+    for (let i = 0; i < x.data.length; i++) mean[i % c] += x.data[i] / m;
+    for (let i = 0; i < x.data.length; i++) v[i % c] += (x.data[i] - mean[i % c]) ** 2 / m;
+    const r = Float64Array.from(v, (vv) => 1 / Math.sqrt(vv + l.eps));
+    const gamma = l.weight ? this.params.get(l.weight)! : undefined;
+    const beta = l.bias ? this.params.get(l.bias)! : undefined;
+    const xhat = Float64Array.from(x.data, (xv, i) => (xv - mean[i % c]) * r[i % c]);
+    const out: T64 = { data: Float64Array.from(xhat, (xh, i) => (gamma ? gamma[i % c] : 1) * xh + (beta ? beta[i % c] : 0)), shape: x.shape };
+    this.tape.push({
+      out,
+      back: (g) => {
+        const gh = Float64Array.from(g, (gv, i) => (gamma ? gamma[i % c] : 1) * gv);
+        const a = new Float64Array(c);
+        const bb = new Float64Array(c);
+        for (let i = 0; i < gh.length; i++) {
+          a[i % c] += gh[i] / m;
+          bb[i % c] += (gh[i] * xhat[i]) / m;
+        }
+        this.acc(x, Float64Array.from(gh, (gv, i) => r[i % c] * (gv - a[i % c] - xhat[i] * bb[i % c])));
+      },
+    });
+    return out;
+  }
+
+  relu(_s: ReluSite, x: T64): T64 {
+    const out: T64 = { data: Float64Array.from(x.data, (v) => (v > 0 ? v : 0)), shape: x.shape };
+    this.tape.push({ out, back: (g) => this.acc(x, Float64Array.from(g, (gv, i) => (x.data[i] > 0 ? gv : 0))) });
+    return out;
+  }
+
+  avgPool(x: T64, k: number, s: number, p: number): T64 {
+    const [n, h, w, c] = x.shape;
+    const ho = Math.floor((h + 2 * p - k) / s) + 1;
+    const wo = Math.floor((w + 2 * p - k) / s) + 1;
+    const out: T64 = { data: new Float64Array(n * ho * wo * c), shape: [n, ho, wo, c] };
+    const windows: [number, number, number, number, number][] = [];
+    for (let b = 0; b < n; b++)
+      for (let oy = 0; oy < ho; oy++)
+        for (let ox = 0; ox < wo; ox++) {
+          const y0 = Math.max(0, oy * s - p);
+          const y1 = Math.min(h, oy * s - p + k);
+          const x0 = Math.max(0, ox * s - p);
+          const x1 = Math.min(w, ox * s - p + k);
+          windows.push([b, oy, ox, y0 * 100000 + y1, x0 * 100000 + x1]);
+          const cnt = (y1 - y0) * (x1 - x0);
+          for (let ch = 0; ch < c; ch++) {
+            let acc = 0;
+            for (let yy = y0; yy < y1; yy++) for (let xx = x0; xx < x1; xx++) acc += x.data[((b * h + yy) * w + xx) * c + ch];
+            out.data[((b * ho + oy) * wo + ox) * c + ch] = acc / cnt;
+          }
+        }
+    this.tape.push({
+      out,
+      back: (g) => {
+        const gx = new Float64Array(x.data.length);
+        for (const [b, oy, ox, yy01, xx01] of windows) {
+          const y0 = Math.floor(yy01 / 100000);
+          const y1 = yy01 % 100000;
+          const x0 = Math.floor(xx01 / 100000);
+          const x1 = xx01 % 100000;
+          const cnt = (y1 - y0) * (x1 - x0);
+          for (let ch = 0; ch < c; ch++) {
+            const gv = g[((b * ho + oy) * wo + ox) * c + ch] / cnt;
+            for (let yy = y0; yy < y1; yy++) for (let xx = x0; xx < x1; xx++) gx[((b * h + yy) * w + xx) * c + ch] += gv;
+          }
+        }
+        this.acc(x, gx);
+      },
+    });
+    return out;
+  }
+
+  add(xs: T64[]): T64 {
+    const out: T64 = { data: new Float64Array(xs[0].data.length), shape: xs[0].shape };
+    for (const x of xs) for (let i = 0; i < x.data.length; i++) out.data[i] += x.data[i];
+    this.tape.push({ out, back: (g) => xs.forEach((x) => this.acc(x, g)) });
+    return out;
+  }
+
+  zerosLike(x: T64): T64 {
+    return { data: new Float64Array(x.data.length), shape: x.shape };
+  }
+
+  globalAvgPool(x: T64): T64 {
+    const [n, h, w, c] = x.shape;
+    const p = h * w;
+    const out: T64 = { data: new Float64Array(n * c), shape: [n, c] };
+    for (let i = 0; i < x.data.length; i++) out.data[Math.floor(i / (p * c)) * c + (i % c)] += x.data[i] / p;
+    this.tape.push({ out, back: (g) => this.acc(x, Float64Array.from(x.data, (_v, i) => g[Math.floor(i / (p * c)) * c + (i % c)] / p)) });
+    return out;
+  }
+
+  backward(out: T64, seed: Float64Array): void {
+    this.acc(out, seed);
+    for (let i = this.tape.length - 1; i >= 0; i--) {
+      const e = this.tape[i];
+      const g = this.grads.get(e.out);
+      if (g) e.back(g);
+    }
+  }
+}
+
+/** NCHW float32 batch → NHWC float64. */
+export function inputF64(x: Float32Array, n: number, c: number, h: number, w: number): T64 {
+  const out = new Float64Array(x.length);
+  for (let b = 0; b < n; b++) for (let ch = 0; ch < c; ch++) for (let p = 0; p < h * w; p++) out[(b * h * w + p) * c + ch] = x[(b * c + ch) * h * w + p];
+  return { data: out, shape: [n, h, w, c] };
+}
+
+/** Mean cross-entropy and its gradient w.r.t. the logits, float64. */
+export function crossEntropy64(z: T64, targets: Int32Array): { loss: number; grad: Float64Array } {
+  const [n, k] = z.shape;
+  const grad = new Float64Array(n * k);
+  let loss = 0;
+  for (let b = 0; b < n; b++) {
+    const row = z.data.subarray(b * k, (b + 1) * k);
+    const m = Math.max(...row);
+    const e = Array.from(row, (v) => Math.exp(v - m));
+    const s = e.reduce((a, c) => a + c, 0);
+    loss += m + Math.log(s) - row[targets[b]];
+    for (let j = 0; j < k; j++) grad[b * k + j] = (e[j] / s - (j === targets[b] ? 1 : 0)) / n;
+  }
+  return { loss: loss / n, grad };
+}
+
+/** ∂L/∂W (PyTorch layout) of every weight layer, float64. */
+export function lossGrads64(net: Network, values: ParamValues, x: Float32Array, targets: Int32Array): { loss: number; grads: Map<string, Float64Array> } {
+  const [c, h, w] = net.inputShape;
+  const e = new F64Exec(values);
+  const z = net.forward(e, inputF64(x, targets.length, c, h, w));
+  const { loss, grad } = crossEntropy64(z, targets);
+  e.backward(z, grad);
+  return { loss, grads: e.paramGrads };
+}
+
+/** SynFlow in float64 without any rescaling (for networks small enough not to overflow). */
+export function synflow64(net: Network, values: ParamValues): number {
+  const [c, h, w] = net.inputShape;
+  const abs: ParamValues = new Map([...values].map(([k, v]) => [k, v.map(Math.abs)]));
+  const e = new F64Exec(abs, { synflow: true });
+  const out = net.forward(e, { data: new Float64Array(h * w * c).fill(1), shape: [1, h, w, c] });
+  e.backward(out, new Float64Array(out.data.length).fill(1));
+  let s = 0;
+  for (const l of net.weightLayers) {
+    const g = e.paramGrads.get(l.weight);
+    const wv = e.params.get(l.weight)!;
+    if (g) for (let i = 0; i < g.length; i++) s += Math.abs(wv[i] * g[i]);
+  }
+  return s;
+}
+
+export { size };
