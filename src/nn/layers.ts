@@ -1,0 +1,115 @@
+/**
+ * A small, engine-independent description of a network: parameter specs in PyTorch's state order, the
+ * conv/linear layers the metrics sum over, BatchNorm and ReLU sites, and a forward written once against an
+ * `Exec` — the executor decides what a conv, a BatchNorm or an addition means (training-mode tfjs ops with
+ * hooks, or SynFlow's abs-valued, log-rescaled variant), so every metric reuses one network definition.
+ */
+
+/** How a parameter is initialised by PyTorch's defaults. */
+export type InitSpec =
+  | { kind: 'kaiming_uniform'; fanIn: number } // Conv/Linear weight: kaiming_uniform_(a=√5) → U(±1/√fan_in)
+  | { kind: 'uniform_fan_in'; fanIn: number } // Conv/Linear bias: U(±1/√fan_in)
+  | { kind: 'const'; value: number }; // BatchNorm weight 1, bias 0
+
+export interface ParamSpec {
+  /** PyTorch state_dict name, e.g. `layers.0.ops.1_0.conv.weight`. */
+  name: string;
+  /** PyTorch layout: conv [out, in, kh, kw], linear [out, in], vectors [n]. */
+  shape: number[];
+  init: InitSpec;
+}
+
+export interface Conv2dLayer {
+  kind: 'conv';
+  /** Module path, e.g. `layers.0.ops.1_0.conv`. */
+  name: string;
+  inChannels: number;
+  outChannels: number;
+  kernel: number;
+  stride: number;
+  pad: number;
+  weight: string;
+  bias?: string;
+}
+
+export interface LinearLayer {
+  kind: 'linear';
+  name: string;
+  inFeatures: number;
+  outFeatures: number;
+  weight: string;
+  bias?: string;
+}
+
+/** Conv and linear layers: the tensors every weight-based metric sums over. */
+export type WeightLayer = Conv2dLayer | LinearLayer;
+
+export interface BatchNormLayer {
+  name: string;
+  channels: number;
+  /** Affine BN has `weight`/`bias` parameters; cell ops use BN without them. */
+  weight?: string;
+  bias?: string;
+  eps: number;
+  /** SynFlow removes BatchNorm except where this is true (NB201's reduction blocks). */
+  keepInSynflow: boolean;
+}
+
+/** A ReLU module (NASWOT hooks every one of them). */
+export interface ReluSite {
+  name: string;
+}
+
+/**
+ * Executor of the elementary operations; `T` is whatever the executor carries (a tensor, or a tensor with
+ * a log-scale). Activations are NHWC.
+ */
+export interface Exec<T> {
+  conv(layer: Conv2dLayer, x: T): T;
+  /** x: [N, features]. */
+  linear(layer: LinearLayer, x: T): T;
+  batchNorm(layer: BatchNormLayer, x: T): T;
+  relu(site: ReluSite, x: T): T;
+  /** Average pooling that does not count padding (PyTorch count_include_pad=False). */
+  avgPool(x: T, kernel: number, stride: number, pad: number): T;
+  /** Elementwise sum of one or more same-shaped activations. */
+  add(xs: T[]): T;
+  /** Zeros shaped like x (NB201's `none` op, kept so downstream ops see what PyTorch sees). */
+  zerosLike(x: T): T;
+  /** [N,H,W,C] → [N,C]. */
+  globalAvgPool(x: T): T;
+}
+
+/** A network definition usable by every metric. */
+export interface Network {
+  /** Free-form id, e.g. the NB201 arch string. */
+  readonly id: string;
+  /** [C, H, W] of one input image. */
+  readonly inputShape: [number, number, number];
+  readonly numClasses: number;
+  /** Every parameter in PyTorch state_dict order (the fixtures' params.bin order). */
+  readonly params: readonly ParamSpec[];
+  /** Conv/linear layers in module order. */
+  readonly weightLayers: readonly WeightLayer[];
+  readonly batchNorms: readonly BatchNormLayer[];
+  readonly relus: readonly ReluSite[];
+  /** x: NHWC input batch → logits [N, classes]. */
+  forward<T>(exec: Exec<T>, x: T): T;
+}
+
+/** Output spatial size of a conv/pool along one axis. */
+export function convOut(size: number, kernel: number, stride: number, pad: number): number {
+  return Math.floor((size + 2 * pad - kernel) / stride) + 1;
+}
+
+/** Number of weights feeding one output channel (fan-in), i.e. per-channel count used by Fisher. */
+export function weightsPerChannel(layer: WeightLayer): number {
+  return layer.kind === 'conv' ? layer.inChannels * layer.kernel * layer.kernel : layer.inFeatures;
+}
+
+/** PyTorch layout shape of a layer's weight. */
+export function weightShape(layer: WeightLayer): number[] {
+  return layer.kind === 'conv'
+    ? [layer.outChannels, layer.inChannels, layer.kernel, layer.kernel]
+    : [layer.outFeatures, layer.inFeatures];
+}

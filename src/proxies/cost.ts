@@ -1,0 +1,53 @@
+import { convOut, type BatchNormLayer, type Conv2dLayer, type Exec, type LinearLayer, type Network, type ReluSite } from '../nn/layers.js';
+import { countParams } from '../nn/params.js';
+
+/** Activation shape [H, W, C] (or [F] after global pooling). */
+type Shape = number[];
+
+/**
+ * Walks the network on shapes only and counts multiply-accumulates of conv and linear layers (the usual
+ * "FLOPs" of NAS papers): conv = H_out·W_out·C_out·C_in·k², linear = in·out, per image, biases,
+ * BatchNorm, pooling and additions not counted.
+ */
+class MacCounter implements Exec<Shape> {
+  macs = 0;
+
+  conv(layer: Conv2dLayer, x: Shape): Shape {
+    const ho = convOut(x[0], layer.kernel, layer.stride, layer.pad);
+    const wo = convOut(x[1], layer.kernel, layer.stride, layer.pad);
+    this.macs += ho * wo * layer.outChannels * layer.inChannels * layer.kernel * layer.kernel;
+    return [ho, wo, layer.outChannels];
+  }
+  linear(layer: LinearLayer, _x: Shape): Shape {
+    this.macs += layer.inFeatures * layer.outFeatures;
+    return [layer.outFeatures];
+  }
+  batchNorm(_l: BatchNormLayer, x: Shape): Shape {
+    return x;
+  }
+  relu(_s: ReluSite, x: Shape): Shape {
+    return x;
+  }
+  avgPool(x: Shape, kernel: number, stride: number, pad: number): Shape {
+    return [convOut(x[0], kernel, stride, pad), convOut(x[1], kernel, stride, pad), x[2]];
+  }
+  add(xs: Shape[]): Shape {
+    return xs[0];
+  }
+  zerosLike(x: Shape): Shape {
+    return x;
+  }
+  globalAvgPool(x: Shape): Shape {
+    return [x[2]];
+  }
+}
+
+/** Multiply-accumulates of one forward pass of one image (conv and linear layers). */
+export function countMacs(net: Network): number {
+  const counter = new MacCounter();
+  const [c, h, w] = net.inputShape;
+  net.forward(counter, [h, w, c]);
+  return counter.macs;
+}
+
+export { countParams };

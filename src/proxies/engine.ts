@@ -1,0 +1,119 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { AdExec } from '../nn/autodiff.js';
+import type { Network } from '../nn/layers.js';
+import { nchwToNhwc, toTensors, type ParamValues } from '../nn/params.js';
+import { addBinaryCodeKernel } from './passes.js';
+import type { Batch } from './types.js';
+
+/** Which results the batch pass must produce. */
+export interface MainPassNeeds {
+  /** ∂L/∂W (grad_norm, snip). */
+  grads: boolean;
+  /** Per-sample, per-channel Σ a⊙∂L/∂a (fisher). */
+  fisher: boolean;
+  /** H·W (grasp; also gives ∂L/∂W). */
+  hvp: boolean;
+  /** ∂(Σ logits)/∂x (jacob_cov). */
+  jacobian: boolean;
+  /** ReLU code kernel (naswot). */
+  naswot: boolean;
+}
+
+export interface MainPassResult {
+  /** Per weight layer (net.weightLayers order), tfjs layout. */
+  weights: Float32Array[];
+  grads?: Float32Array[];
+  /** Σ_W ⟨∂L/∂W, H·W⟩ = Wᵀ·H·g over conv/linear weights (GraSP = −this). */
+  gHw?: number;
+  /** Per weight layer: [N, C]. */
+  channelGrads?: Float64Array[];
+  jacobian?: Float32Array;
+  naswotK?: Float64Array;
+  loss?: number;
+  /** Milliseconds: forward, Jacobian backward, loss backward. */
+  times: { forward: number; jacobian: number; loss: number };
+}
+
+/**
+ * Seed of the loss backward from host logits: ∂L/∂z = (softmax(z) − onehot)/N for the mean cross-entropy, and
+ * its tangent (s⊙ż − s·⟨s, ż⟩)/N, in float64.
+ */
+export function crossEntropySeed(z: Float32Array, zt: Float32Array | null, targets: Int32Array, k: number): { g: Float32Array; gt: Float32Array | null; loss: number } {
+  const n = targets.length;
+  const g = new Float32Array(n * k);
+  const gt = zt ? new Float32Array(n * k) : null;
+  const s = new Float64Array(k);
+  let loss = 0;
+  for (let i = 0; i < n; i++) {
+    let m = -Infinity;
+    for (let j = 0; j < k; j++) m = Math.max(m, z[i * k + j]);
+    let sum = 0;
+    for (let j = 0; j < k; j++) {
+      s[j] = Math.exp(z[i * k + j] - m);
+      sum += s[j];
+    }
+    loss += m + Math.log(sum) - z[i * k + targets[i]];
+    let dot = 0;
+    for (let j = 0; j < k; j++) {
+      s[j] /= sum;
+      if (zt) dot += s[j] * zt[i * k + j];
+    }
+    for (let j = 0; j < k; j++) {
+      g[i * k + j] = (s[j] - (j === targets[i] ? 1 : 0)) / n;
+      if (gt && zt) gt[i * k + j] = (s[j] * (zt[i * k + j] - dot)) / n;
+    }
+  }
+  return { g, gt, loss: loss / n };
+}
+
+/**
+ * One forward pass over the batch shared by every batch metric, then up to two backward passes over it: the
+ * input Jacobian of Σ logits (jacob_cov) and the loss backward (grad_norm, snip, fisher; in dual mode also
+ * H·W for grasp). NASWOT's codes are read during the forward.
+ */
+export function mainPass(net: Network, values: ParamValues, batch: Batch, needs: MainPassNeeds): MainPassResult {
+  const [n, c, h, w] = batch.shape;
+  const k = net.numClasses;
+  const lossNeeded = needs.grads || needs.fisher || needs.hvp;
+  const naswotK = needs.naswot ? new Float64Array(n * n) : undefined;
+  const engine = tf.engine();
+  engine.startScope();
+  try {
+    const t0 = performance.now();
+    const params = toTensors(net, values);
+    const exec = new AdExec(params, {
+      dual: needs.hvp,
+      keepOutputs: needs.fisher,
+      onReluInput: naswotK ? (_s, x, nn) => addBinaryCodeKernel(x, nn, naswotK) : undefined,
+    });
+    const x = tf.tensor4d(nchwToNhwc(batch.x, n, c, h, w), [n, h, w, c]);
+    const input = exec.input(x, needs.jacobian);
+    const logits = net.forward(exec, input);
+    const result: MainPassResult = { weights: [], naswotK, times: { forward: performance.now() - t0, jacobian: 0, loss: 0 } };
+    if (needs.jacobian) {
+      const t1 = performance.now();
+      const r = exec.backward(logits, { v: tf.ones([n, k]), t: null }, { dual: false, paramGrads: false, fisher: false, inputGrad: true, last: !lossNeeded }, input);
+      result.jacobian = r.inputGrad;
+      result.times.jacobian = performance.now() - t1;
+    }
+    if (lossNeeded) {
+      const t2 = performance.now();
+      const seed = crossEntropySeed(logits.v.dataSync() as Float32Array, logits.t ? (logits.t.dataSync() as Float32Array) : null, batch.targets, k);
+      const r = exec.backward(
+        logits,
+        { v: tf.tensor2d(seed.g, [n, k]), t: seed.gt ? tf.tensor2d(seed.gt, [n, k]) : null },
+        { dual: needs.hvp, paramGrads: true, fisher: needs.fisher, inputGrad: false, last: true },
+        input,
+      );
+      result.loss = seed.loss;
+      result.weights = net.weightLayers.map((l) => Float32Array.from(params.get(l.weight)!.dataSync()));
+      result.grads = net.weightLayers.map((l, i) => r.paramGrads.get(l.weight) ?? new Float32Array(result.weights[i].length));
+      if (needs.hvp) result.gHw = r.gHw;
+      if (needs.fisher) result.channelGrads = net.weightLayers.map((l) => r.fisher.get(l.name) ?? new Float64Array(0));
+      result.times.loss = performance.now() - t2;
+    }
+    return result;
+  } finally {
+    engine.endScope();
+  }
+}
