@@ -105,7 +105,7 @@ function curves(curve: number[], final: Float64Array): { curve: number[]; rankCu
 /** Run one search method once on a prepared pool. Pure: no I/O. */
 export async function runOnce(bp: BenchmarkPool, method: SearchMethod, budget: number, seed: number): Promise<RunResult> {
   const ledger = new QueryLedger(new TabularObjective(bp.objective, bp.cost));
-  const outcome = await method.run({ pool: bp.pool, ledger, budget, rng: new Rng(seed) });
+  const outcome = await method.run({ pool: bp.pool, ledger, budget, rng: new Rng(seed), seed });
   const best = outcome.best;
   return {
     seed,

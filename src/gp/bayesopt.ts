@@ -3,11 +3,19 @@
  * `BayesianOptimization.maximize(init_points=0, …)`: the first suggestion is uniform in the box;
  * later ones maximise UCB or EI of a GP fitted to all observations, found by a random sweep
  * followed by bounded quasi-Newton refinement, and clipped to the box.
+ *
+ * Two streams. 'reference' draws every number in bayes_opt's order — per suggestion the GP's
+ * restart points, the sweep (row by row) and the local starts — and refines only from those
+ * starts, so that with `new Rng(seed, 'numpy')` as `rng`, another as `spaceRng`, and the
+ * parameters in bayes_opt's (sorted-name) order it retraces bayes_opt's run for that seed.
+ * 'fast' draws the sweep from a small generator seeded by the Rng and also refines the best
+ * sweep points; it is cheaper and finds the acquisition maximum more reliably.
  */
 import type { Rng } from '../util/rng.js';
 import { acquisitionValue, acquisitionWithPartials, type AcquisitionKind, type AcquisitionSpec } from './acquisition.js';
 import { GaussianProcess } from './gp.js';
 import { minimiseBounded } from './optimise.js';
+import { forwardDifferences, lbfgsb } from './lbfgsb.js';
 
 export interface BayesOptOptions {
   /** Number of parameters. */
@@ -30,13 +38,22 @@ export interface BayesOptOptions {
   readonly bestStarts?: number;
   /** GP diagonal noise (default 1e-6). */
   readonly noise?: number;
+  /**
+   * 'reference' retraces bayes_opt's random stream and search (bestStarts is then 0, the sweep
+   * is drawn from the Rng, refinements and the GP fit replay scipy's L-BFGS-B, the former on
+   * forward differences as bayes_opt calls it); 'fast' (default) as described above.
+   */
+  readonly stream?: BayesOptStream;
 }
+
+export type BayesOptStream = 'reference' | 'fast';
 
 export class BayesOpt {
   readonly dim: number;
   readonly lower: Float64Array;
   readonly upper: Float64Array;
   readonly spec: AcquisitionSpec;
+  readonly stream: BayesOptStream;
   private readonly samples: number;
   private readonly localStarts: number;
   private readonly bestStarts: number;
@@ -51,9 +68,15 @@ export class BayesOpt {
   private readonly sweep: Float64Array;
   private readonly scratch: SweepScratch;
 
+  /**
+   * `rng` drives the GP restarts and the acquisition search; `spaceRng` (default: the same)
+   * draws the random points suggested before any observation. bayes_opt hands its integer seed
+   * to both its TargetSpace and its own RandomState, so they are two generators seeded alike.
+   */
   constructor(
     options: BayesOptOptions,
     private readonly rng: Rng,
+    private readonly spaceRng: Rng = rng,
   ) {
     const dim = options.dim;
     if (!(Number.isInteger(dim) && dim >= 1)) throw new RangeError(`BayesOpt: dim must be a positive integer, got ${dim}`);
@@ -72,10 +95,13 @@ export class BayesOpt {
       throw new RangeError(`BayesOpt: ${options.bounds.length} bounds for ${dim} parameters`);
     }
     this.spec = { kind: options.acquisition ?? 'ucb', kappa: options.kappa ?? 2.576, xi: options.xi ?? 0 };
+    this.stream = options.stream ?? 'fast';
+    const reference = this.stream === 'reference';
     this.samples = Math.max(1, Math.floor(options.samples ?? 10_000));
     this.localStarts = Math.max(0, Math.floor(options.localStarts ?? 10));
-    this.bestStarts = Math.max(0, Math.floor(options.bestStarts ?? 5));
-    this.gp = new GaussianProcess(dim, { noise: options.noise ?? 1e-6, restarts: options.gpRestarts ?? 5, normalizeY: true });
+    // bayes_opt refines from random starts only.
+    this.bestStarts = reference ? 0 : Math.max(0, Math.floor(options.bestStarts ?? 5));
+    this.gp = new GaussianProcess(dim, { noise: options.noise ?? 1e-6, restarts: options.gpRestarts ?? 5, normalizeY: true, reference });
     this.sweep = new Float64Array(this.samples * dim);
     this.scratch = createSweepScratch(this.samples);
   }
@@ -115,7 +141,7 @@ export class BayesOpt {
     const dim = this.dim;
     const out = new Float64Array(dim);
     if (this.ys.length === 0) {
-      for (let m = 0; m < dim; m++) out[m] = this.rng.uniform(this.lower[m], this.upper[m]);
+      for (let m = 0; m < dim; m++) out[m] = this.spaceRng.uniform(this.lower[m], this.upper[m]);
       return out;
     }
     const gp = this.gp;
@@ -125,7 +151,15 @@ export class BayesOpt {
 
     // 1. Random sweep: the best of `samples` uniform points, and the runners-up to refine.
     const S = this.samples;
-    fillUniformBox(this.sweep, S, this.lower, this.upper, this.rng);
+    const reference = this.stream === 'reference';
+    if (reference) {
+      // As uniform(lower, upper, size=(S, dim)): row-major, one draw per coordinate.
+      for (let p = 0; p < S; p++) {
+        for (let m = 0; m < dim; m++) this.sweep[p * dim + m] = this.rng.uniform(this.lower[m], this.upper[m]);
+      }
+    } else {
+      fillUniformBox(this.sweep, S, this.lower, this.upper, this.rng);
+    }
     const k = Math.min(this.bestStarts, S);
     const sweep = sweepAcquisition(gp, this.sweep, S, this.spec, yMax, Math.max(k, 1), this.scratch);
     let bestAcq = sweep.bestValue;
@@ -151,8 +185,23 @@ export class BayesOpt {
       for (let m = 0; m < dim; m++) s[m] = this.rng.uniform(this.lower[m], this.upper[m]);
       starts.push(s);
     }
+    const posterior = new Float64Array(2);
+    // bayes_opt minimises −acquisition with scipy's L-BFGS-B on finite differences and ignores
+    // unsuccessful runs.
+    const negAcqValue = (x: Float64Array): number => {
+      gp.predictInto(x, posterior);
+      return -acquisitionValue(this.spec, posterior[0], posterior[1], yMax);
+    };
+    const referenceObjective = reference ? forwardDifferences(negAcqValue, this.lower, this.upper) : undefined;
     for (const s of starts) {
-      const res = minimiseBounded(negAcq, s, this.lower, this.upper);
+      let res: { readonly x: Float64Array; readonly f: number };
+      if (referenceObjective) {
+        const r = lbfgsb(referenceObjective, s, this.lower, this.upper);
+        if (!r.success) continue;
+        res = r;
+      } else {
+        res = minimiseBounded(negAcq, s, this.lower, this.upper);
+      }
       // Later refinements win ties, as bayes_opt's `>=`.
       if (Number.isFinite(res.f) && -res.f >= bestAcq) {
         bestAcq = -res.f;

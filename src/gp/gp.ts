@@ -8,6 +8,7 @@ import type { Rng } from '../util/rng.js';
 import { cholesky, choleskyInverse, choleskySolve, solveLower } from './linalg.js';
 import { matern52FromScaledSq, matern52Gram, matern52InputFactor, pairwiseDistances } from './kernel.js';
 import { minimiseBounded } from './optimise.js';
+import { lbfgsb } from './lbfgsb.js';
 
 export interface GpOptions {
   /** Added to the Gram diagonal (sklearn's alpha; default 1e-6). */
@@ -22,6 +23,14 @@ export interface GpOptions {
   restarts?: number;
   /** Fit the length scale by maximum likelihood (default true). */
   optimise?: boolean;
+  /**
+   * Reproduce sklearn 1.2 where it changes which model is fitted (default false): the target
+   * mean and std summed in numpy's order, a std left unscaled only when exactly 0 (a 1-D target
+   * gives numpy a scalar std, which `_handle_zeros_in_scale` only checks for 0), each likelihood
+   * start run by the same L-BFGS-B iteration as scipy's (in flat likelihoods its path decides
+   * which optimum wins), and the posterior std de-standardised as √(σ²ₙ·s²).
+   */
+  reference?: boolean;
 }
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -42,6 +51,29 @@ const KERNEL_TABLE = Float64Array.from({ length: TABLE_STEPS_PER_UNIT * TABLE_MA
   return (1 + d + (d * d) / 3) * Math.exp(-d);
 });
 
+/**
+ * Σ a[off..off+n) in numpy's order (pairwise summation: 8 interleaved accumulators for blocks
+ * of up to 128, halving above), so a mean or std is bit-equal to np.mean / np.std.
+ */
+export function numpySum(a: ArrayLike<number>, off: number, n: number): number {
+  if (n < 8) {
+    let r = 0;
+    for (let i = 0; i < n; i++) r += a[off + i];
+    return r;
+  }
+  if (n <= 128) {
+    const r = [a[off], a[off + 1], a[off + 2], a[off + 3], a[off + 4], a[off + 5], a[off + 6], a[off + 7]];
+    let i = 8;
+    for (; i < n - (n % 8); i += 8) for (let j = 0; j < 8; j++) r[j] += a[off + i + j];
+    let res = (r[0] + r[1] + (r[2] + r[3])) + (r[4] + r[5] + (r[6] + r[7]));
+    for (; i < n; i++) res += a[off + i];
+    return res;
+  }
+  let n2 = Math.floor(n / 2);
+  n2 -= n2 % 8;
+  return numpySum(a, off, n2) + numpySum(a, off + n2, n - n2);
+}
+
 export class GaussianProcess {
   readonly dim: number;
   private readonly noise: number;
@@ -50,6 +82,7 @@ export class GaussianProcess {
   private readonly logBounds: readonly [number, number];
   private readonly restarts: number;
   private readonly optimise: boolean;
+  private readonly reference: boolean;
 
   private n = 0;
   private x: Float64Array = new Float64Array(0);
@@ -93,6 +126,7 @@ export class GaussianProcess {
     this.logBounds = [Math.log(lo), Math.log(hi)];
     this.restarts = options.restarts ?? 5;
     this.optimise = options.optimise ?? true;
+    this.reference = options.reference ?? false;
   }
 
   /** Fitted length scale ℓ. */
@@ -129,7 +163,13 @@ export class GaussianProcess {
 
     let mean = 0;
     let std = 1;
-    if (this.normalizeY) {
+    if (this.normalizeY && this.reference) {
+      mean = numpySum(y, 0, n) / n;
+      const dev = new Float64Array(n);
+      for (let i = 0; i < n; i++) dev[i] = (y[i] - mean) * (y[i] - mean);
+      std = Math.sqrt(numpySum(dev, 0, n) / n);
+      if (std === 0) std = 1;
+    } else if (this.normalizeY) {
       for (let i = 0; i < n; i++) mean += y[i];
       mean /= n;
       let v = 0;
@@ -161,7 +201,7 @@ export class GaussianProcess {
       };
       let bestNeg = Infinity;
       for (const s of starts) {
-        const res = minimiseBounded(objective, [s], lower, upper);
+        const res = this.reference ? lbfgsb(objective, [s], lower, upper) : minimiseBounded(objective, [s], lower, upper);
         // First best kept on ties, as np.argmin over the optima.
         if (res.f < bestNeg) {
           bestNeg = res.f;
@@ -325,8 +365,7 @@ export class GaussianProcess {
         }
       }
       for (let q = p0; q < p0 + cnt; q++) {
-        const v = stdOut[q];
-        stdOut[q] = v > 0 ? Math.sqrt(v) * s : 0;
+        stdOut[q] = this.destandardisedStd(stdOut[q]);
         meanOut[q] = meanOut[q] * s + m0;
       }
     }
@@ -414,7 +453,50 @@ export class GaussianProcess {
       varN -= vi * vi;
     }
     out[0] = mu * this.yStdValue + this.yMeanValue;
-    out[1] = varN > 0 ? Math.sqrt(varN) * this.yStdValue : 0;
+    out[1] = this.destandardisedStd(varN);
+  }
+
+  /**
+   * Posterior mean and std at one point into out[0..1], computed exactly as `exactAt` computes
+   * them for a sweep point (so a point gets the same value either way).
+   */
+  predictInto(point: ArrayLike<number>, out: Float64Array): void {
+    this.requireFitted();
+    const n = this.n;
+    const dim = this.dim;
+    if (point.length !== dim) throw new RangeError(`GaussianProcess: point has ${point.length} values, expected ${dim}`);
+    const l = this.l;
+    const v = this.vBuf;
+    const inv2 = 1 / (this.ell * this.ell);
+    let mu = 0;
+    for (let i = 0; i < n; i++) {
+      let d2 = 0;
+      for (let m = 0; m < dim; m++) {
+        const t = point[m] - this.x[i * dim + m];
+        d2 += t * t;
+      }
+      const d = SQRT5 * Math.sqrt(d2 * inv2);
+      const k = (1 + d + (d * d) / 3) * Math.exp(-d);
+      v[i] = k;
+      mu += this.alpha[i] * k;
+    }
+    let varN = 1;
+    for (let i = 0; i < n; i++) {
+      let t = v[i];
+      for (let k = 0; k < i; k++) t -= l[i * n + k] * v[k];
+      const vi = t * this.invDiag[i];
+      v[i] = vi;
+      varN -= vi * vi;
+    }
+    out[0] = mu * this.yStdValue + this.yMeanValue;
+    out[1] = this.destandardisedStd(varN);
+  }
+
+  /** σ from the standardised variance (clipped at 0); sklearn's order √(σ²ₙ·s²) in reference mode. */
+  private destandardisedStd(varN: number): number {
+    if (!(varN > 0)) return 0;
+    const s = this.yStdValue;
+    return this.reference ? Math.sqrt(varN * (s * s)) : Math.sqrt(varN) * s;
   }
 
   private kernelVector(point: ArrayLike<number>): Float64Array {

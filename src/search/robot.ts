@@ -8,9 +8,10 @@
  * unqueried architectures under the best w. The answer is the queried architecture with the
  * best objective.
  */
-import { BayesOpt, type BayesOptOptions } from '../gp/bayesopt.js';
+import { BayesOpt, type BayesOptOptions, type BayesOptStream } from '../gp/bayesopt.js';
 import type { AcquisitionKind } from '../gp/acquisition.js';
 import { InputError } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
 import { normalise, type NormaliseKind, type NormaliseOptions } from './normalise.js';
 import { metricColumn } from './training-free.js';
 import type { Pool, SearchMethod } from './types.js';
@@ -28,7 +29,14 @@ export interface RobotOptions {
   /** EI ξ (default 0). */
   readonly xi?: number;
   /** Further BayesOpt settings (samples, restarts, local starts, noise, bounds). */
-  readonly bo?: Partial<Omit<BayesOptOptions, 'dim' | 'acquisition' | 'kappa' | 'xi'>>;
+  readonly bo?: Partial<Omit<BayesOptOptions, 'dim' | 'acquisition' | 'kappa' | 'xi' | 'stream'>>;
+  /**
+   * 'reference' (default): retrace the reference implementation (bayes_opt 1.2.0) for the run's
+   * seed — BO parameters in sorted-name order as bayes_opt's TargetSpace keeps them, all draws
+   * from numpy's MT19937 seeded with the seed (ctx.seed; without it, ctx.rng) in bayes_opt's
+   * order. 'fast': BO in metric order on ctx.rng with the cheaper sweep.
+   */
+  readonly stream?: BayesOptStream;
 }
 
 export function createRobot(options: RobotOptions): SearchMethod {
@@ -37,6 +45,10 @@ export function createRobot(options: RobotOptions): SearchMethod {
   if (new Set(metrics).size !== metrics.length) throw new InputError(`RoBoT metrics must be distinct: ${metrics.join(', ')}`);
   const kind = options.normalise ?? 'minmax';
   const acquisition = options.acquisition ?? 'ucb';
+  const stream = options.stream ?? 'reference';
+  // BO coordinate k is metric order[k]: sorted names in reference mode (bayes_opt sorts pbounds).
+  const order = metrics.map((_, m) => m);
+  if (stream === 'reference') order.sort((a, b) => (metrics[a] < metrics[b] ? -1 : metrics[a] > metrics[b] ? 1 : 0));
 
   return {
     name: 'RoBoT',
@@ -54,17 +66,24 @@ export function createRobot(options: RobotOptions): SearchMethod {
         scoreInto(cols, w, scores);
       };
 
-      const bo = new BayesOpt({ ...options.bo, dim: M, acquisition, kappa: options.kappa, xi: options.xi }, ctx.rng);
+      // bayes_opt seeds two RandomStates with the seed: its TargetSpace's (first point) and its own.
+      const seed = ctx.seed;
+      const numpySeed = stream === 'reference' && seed !== undefined && Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff;
+      const rng = numpySeed ? new Rng(seed, 'numpy') : ctx.rng;
+      const spaceRng = numpySeed ? new Rng(seed, 'numpy') : ctx.rng;
+      const bo = new BayesOpt({ ...options.bo, dim: M, acquisition, kappa: options.kappa, xi: options.xi, stream }, rng, spaceRng);
 
       // Phase 1: T evaluations of w.
       let bestW: Float64Array | undefined;
       let bestY = -Infinity;
       for (let t = 0; t < budget; t++) {
-        const w = bo.suggest();
-        // A repeated w is answered from BO's cache without calling the objective (bayes_opt's probe).
-        if (bo.lookup(w) !== undefined) continue;
+        const x = bo.suggest();
+        // A repeated point is answered from BO's cache without calling the objective (bayes_opt's probe).
+        if (bo.lookup(x) !== undefined) continue;
+        const w = new Float64Array(M);
+        for (let k = 0; k < M; k++) w[order[k]] = x[k];
         computeScores(w);
-        const top = argmaxLast(scores);
+        const top = stream === 'reference' ? topAsNumpy(scores) : argmaxLast(scores);
         const y = await ledger.query(top);
         ctx.onProgress?.(ledger.count - start, budget);
         // Later weights win ties, as the reference's `>=`.
@@ -72,24 +91,34 @@ export function createRobot(options: RobotOptions): SearchMethod {
           bestY = y;
           bestW = w;
         }
-        bo.observe(w, y);
+        bo.observe(x, y);
       }
       const t0 = ledger.count - start;
 
       // Phase 2: greedy by score(best w), highest first, skipping what is already queried.
       computeScores(bestW!);
-      const taken = new Uint8Array(n);
-      while (ledger.count - start < budget) {
-        const next = argmaxLastExcluding(scores, taken, ledger);
-        if (next < 0) break; // pool exhausted
-        taken[next] = 1;
-        await ledger.query(next);
-        ctx.onProgress?.(ledger.count - start, budget);
+      if (stream === 'reference') {
+        // The reference walks np.flip(np.argsort(score)), so ties come in numpy's order.
+        const sorted = numpyArgsort(scores);
+        for (let j = n - 1; j >= 0 && ledger.count - start < budget; j--) {
+          if (ledger.has(sorted[j])) continue;
+          await ledger.query(sorted[j]);
+          ctx.onProgress?.(ledger.count - start, budget);
+        }
+      } else {
+        const taken = new Uint8Array(n);
+        while (ledger.count - start < budget) {
+          const next = argmaxLastExcluding(scores, taken, ledger);
+          if (next < 0) break; // pool exhausted
+          taken[next] = 1;
+          await ledger.query(next);
+          ctx.onProgress?.(ledger.count - start, budget);
+        }
       }
 
       const weights: Record<string, number> = {};
       metrics.forEach((name, m) => (weights[name] = bestW![m]));
-      return { best: ledger.best(), t0, weights, extras: { acquisition, normalise: kind } };
+      return { best: ledger.best(), t0, weights, extras: { acquisition, normalise: kind, stream } };
     },
   };
 }
@@ -130,8 +159,8 @@ export function scoreInto(cols: readonly Float64Array[], w: ArrayLike<number>, o
 }
 
 /**
- * Index of the largest score, the LAST one among ties: the reference takes
- * np.flip(np.argsort(scores))[0], which for a stable sort is the highest tied index.
+ * Index of the largest score, the LAST one among ties (what np.flip(np.argsort(scores))[0]
+ * would give were the sort stable; 'fast' mode's rule).
  */
 function argmaxLast(scores: Float64Array): number {
   let bi = 0;
@@ -158,4 +187,144 @@ function argmaxLastExcluding(scores: Float64Array, taken: Uint8Array, ledger: { 
     }
   }
   return bi;
+}
+
+/**
+ * np.flip(np.argsort(scores))[0]: the index numpy's sort leaves last. Without ties at the top
+ * (and without NaN, which numpy sorts last) that is simply the argmax; otherwise which tied
+ * index comes last depends on the sort, so it is replayed.
+ */
+export function topAsNumpy(scores: Float64Array): number {
+  let bi = -1;
+  let bv = -Infinity;
+  let ties = 0;
+  for (let i = 0; i < scores.length; i++) {
+    const v = scores[i];
+    if (v !== v) return numpyArgsort(scores)[scores.length - 1];
+    if (bi < 0 || v > bv) {
+      bv = v;
+      bi = i;
+      ties = 1;
+    } else if (v === bv) {
+      ties++;
+    }
+  }
+  return ties === 1 ? bi : numpyArgsort(scores)[scores.length - 1];
+}
+
+/** numpy's float order: NaN after everything. */
+function npLess(a: number, b: number): boolean {
+  return a < b || (b !== b && a === a);
+}
+
+/**
+ * The permutation np.argsort(v, kind) returns in numpy 1.24: 'quicksort' (the default) is
+ * introsort over an index array — median-of-three partitioning, insertion sort below 16
+ * elements, heapsort past a depth of 2·⌊log₂ n⌋ — which fixes the order of tied values.
+ */
+export function numpyArgsort(v: ArrayLike<number>, kind: 'quicksort' | 'heapsort' = 'quicksort'): Int32Array {
+  const num = v.length;
+  const a = new Int32Array(num);
+  for (let i = 0; i < num; i++) a[i] = i;
+  if (num < 2) return a;
+  if (kind === 'heapsort') {
+    heapsortRange(v, a, 0, num);
+    return a;
+  }
+  const swap = (i: number, j: number): void => {
+    const t = a[i];
+    a[i] = a[j];
+    a[j] = t;
+  };
+  const stack: number[] = [];
+  const depths: number[] = [];
+  let pl = 0;
+  let pr = num - 1;
+  let cdepth = 2 * (31 - Math.clz32(num));
+  for (;;) {
+    if (cdepth < 0) {
+      heapsortRange(v, a, pl, pr - pl + 1);
+    } else {
+      while (pr - pl > 15) {
+        const pm = pl + ((pr - pl) >> 1);
+        if (npLess(v[a[pm]], v[a[pl]])) swap(pm, pl);
+        if (npLess(v[a[pr]], v[a[pm]])) swap(pr, pm);
+        if (npLess(v[a[pm]], v[a[pl]])) swap(pm, pl);
+        const vp = v[a[pm]];
+        let pi = pl;
+        let pj = pr - 1;
+        swap(pm, pj);
+        for (;;) {
+          do ++pi;
+          while (npLess(v[a[pi]], vp));
+          do --pj;
+          while (npLess(vp, v[a[pj]]));
+          if (pi >= pj) break;
+          swap(pi, pj);
+        }
+        swap(pi, pr - 1);
+        // Continue with the smaller side; the larger waits on the stack.
+        if (pi - pl < pr - pi) {
+          stack.push(pi + 1, pr);
+          pr = pi - 1;
+        } else {
+          stack.push(pl, pi - 1);
+          pl = pi + 1;
+        }
+        depths.push(--cdepth);
+      }
+      for (let pi = pl + 1; pi <= pr; pi++) {
+        const vi = a[pi];
+        const vp = v[vi];
+        let pj = pi;
+        while (pj > pl && npLess(vp, v[a[pj - 1]])) {
+          a[pj] = a[pj - 1];
+          pj--;
+        }
+        a[pj] = vi;
+      }
+    }
+    if (stack.length === 0) break;
+    pr = stack.pop()!;
+    pl = stack.pop()!;
+    cdepth = depths.pop()!;
+  }
+  return a;
+}
+
+/** numpy's index heapsort of a[off .. off+n), the introsort fallback. */
+function heapsortRange(v: ArrayLike<number>, a: Int32Array, off: number, n: number): void {
+  // 1-based heap positions: position p is a[off + p − 1].
+  const at = (p: number): number => a[off + p - 1];
+  const set = (p: number, x: number): void => {
+    a[off + p - 1] = x;
+  };
+  for (let l = n >> 1; l > 0; --l) {
+    const tmp = at(l);
+    let i = l;
+    for (let j = l << 1; j <= n; ) {
+      if (j < n && npLess(v[at(j)], v[at(j + 1)])) j += 1;
+      if (npLess(v[tmp], v[at(j)])) {
+        set(i, at(j));
+        i = j;
+        j += j;
+      } else break;
+    }
+    set(i, tmp);
+  }
+  for (; n > 1; ) {
+    const tmp = at(n);
+    set(n, at(1));
+    n -= 1;
+    let i = 1;
+    for (let j = 2; j <= n; ) {
+      if (j < n && npLess(v[at(j)], v[at(j + 1)])) j++;
+      if (npLess(v[tmp], v[at(j)])) {
+        set(i, at(j));
+        i = j;
+        j += j;
+      } else break;
+    }
+    set(i, tmp);
+  }
 }

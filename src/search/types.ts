@@ -22,6 +22,8 @@ export interface SearchContext {
   /** T: the number of distinct architectures the search may query. */
   readonly budget: number;
   readonly rng: Rng;
+  /** The run's seed (rng is seeded with it), for methods that replay a reference stream. */
+  readonly seed?: number;
   /** Optional progress hook (queries made so far); pure code never prints. */
   readonly onProgress?: (queried: number, budget: number) => void;
 }

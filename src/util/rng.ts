@@ -1,21 +1,39 @@
 import { xoroshiro128plus, unsafeUniformIntDistribution, type RandomGenerator } from 'pure-rand';
+import { MT19937 } from './mt19937.js';
+
+/**
+ * Which generator backs an Rng: 'xoroshiro' (pure-rand's xoroshiro128+, the default) or
+ * 'numpy' (MT19937 drawing exactly as numpy's legacy RandomState(seed), to replay Python
+ * reference runs).
+ */
+export type RngKind = 'xoroshiro' | 'numpy';
 
 /**
  * Seeded random source used by every algorithm, so that a run is reproducible from its seed.
- * Wraps pure-rand's xoroshiro128+ (mutable, unsafe* calls for speed).
+ * By default wraps pure-rand's xoroshiro128+ (mutable, unsafe* calls for speed); with kind
+ * 'numpy', `next()` is random_sample(), `int(n)` is randint(n) and `normal()` is
+ * standard_normal() of `numpy.random.RandomState(seed)`.
  */
 export class Rng {
-  private readonly gen: RandomGenerator;
+  readonly kind: RngKind;
+  private readonly gen: RandomGenerator | undefined;
+  private readonly mt: MT19937 | undefined;
   private spare: number | undefined;
 
-  constructor(seed: number) {
-    this.gen = xoroshiro128plus(seed | 0);
+  constructor(seed: number, kind: RngKind = 'xoroshiro') {
+    this.kind = kind;
+    if (kind === 'numpy') {
+      this.mt = new MT19937(seed);
+    } else {
+      this.gen = xoroshiro128plus(seed | 0);
+    }
   }
 
   /** Uniform float in [0, 1) with 53 random bits. */
   next(): number {
-    const hi = unsafeUniformIntDistribution(0, (1 << 26) - 1, this.gen);
-    const lo = unsafeUniformIntDistribution(0, (1 << 27) - 1, this.gen);
+    if (this.mt) return this.mt.randomSample();
+    const hi = unsafeUniformIntDistribution(0, (1 << 26) - 1, this.gen!);
+    const lo = unsafeUniformIntDistribution(0, (1 << 27) - 1, this.gen!);
     return (hi * 134217728 + lo) / 9007199254740992;
   }
 
@@ -27,11 +45,13 @@ export class Rng {
   /** Uniform integer in [0, n). */
   int(n: number): number {
     if (!(n >= 1)) throw new RangeError(`Rng.int: n must be >= 1, got ${n}`);
-    return unsafeUniformIntDistribution(0, n - 1, this.gen);
+    if (this.mt) return this.mt.randint(n);
+    return unsafeUniformIntDistribution(0, n - 1, this.gen!);
   }
 
   /** Standard normal sample (Box–Muller, caching the second value). */
   normal(): number {
+    if (this.mt) return this.mt.standardNormal();
     if (this.spare !== undefined) {
       const s = this.spare;
       this.spare = undefined;

@@ -2,13 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRobot, normalisedColumns, scoreInto } from '../../src/search/robot.js';
+import { createRobot, normalisedColumns, numpyArgsort, scoreInto, topAsNumpy } from '../../src/search/robot.js';
 import { createSingleMetric, topByMetric } from '../../src/search/training-free.js';
 import { makePool, type Pool } from '../../src/search/types.js';
 import type { SearchSpace } from '../../src/spaces/types.js';
 import { QueryLedger } from '../../src/objective/ledger.js';
 import { TabularObjective } from '../../src/objective/tabular.js';
 import { InputError } from '../../src/util/errors.js';
+import { MT19937 } from '../../src/util/mt19937.js';
 import { Rng } from '../../src/util/rng.js';
 import { SHARED_DATA } from '../helpers/shared.js';
 
@@ -50,7 +51,7 @@ test('finds the optimum when one metric predicts the objective perfectly', async
     assert.ok(out.t0! >= 1 && out.t0! <= 8);
     assert.ok(out.weights!.good > 0);
     assert.deepEqual(Object.keys(out.weights!), ['good', 'noise']);
-    assert.deepEqual(out.extras, { acquisition: 'ucb', normalise: 'minmax' });
+    assert.deepEqual(out.extras, { acquisition: 'ucb', normalise: 'minmax', stream: 'reference' });
   }
 });
 
@@ -99,6 +100,20 @@ test('deterministic for a seed', async () => {
   assert.notDeepEqual(c.out.weights, a.out.weights);
 });
 
+test("with the run's seed, the reference stream draws from numpy's MT19937, not ctx.rng", async () => {
+  const run = async (rngSeed: number, seed: number | undefined, stream?: 'reference' | 'fast') => {
+    const { objective, pool } = synthetic(5);
+    const ledger = ledgerOf(objective);
+    await createRobot({ metrics: ['good', 'noise'], stream }).run({ pool, ledger, budget: 6, rng: new Rng(rngSeed), seed });
+    return ledger.history.map((r) => r.index);
+  };
+  assert.deepEqual(await run(1, 42), await run(2, 42));
+  assert.notDeepEqual(await run(1, 42), await run(1, 43));
+  // Without a seed (or in 'fast' mode) ctx.rng is the stream.
+  assert.notDeepEqual(await run(1, undefined), await run(2, undefined));
+  assert.notDeepEqual(await run(1, 42, 'fast'), await run(2, 42, 'fast'));
+});
+
 test('the greedy phase queries in score order of the best weights, missing values counting 0', async () => {
   for (const kind of ['minmax', 'quantile'] as const) {
     const { objective, pool } = synthetic(9);
@@ -131,20 +146,64 @@ test('missing values contribute 0 to every score', () => {
   assert.deepEqual(Array.from(s), [0, 0, 0.25 - 0.5, 0.5 - 1]);
 });
 
-test('ties: the last index wins the top spot, and the greedy goes down from the highest index', async () => {
-  // Every architecture has the same metrics, so every w ties all of them (the reference's
-  // np.flip(np.argsort(·)) picks the last index).
+test("ties, 'fast' stream: the last index wins the top spot, and the greedy goes down from the highest index", async () => {
+  // Every architecture has the same metrics, so every w ties all of them.
   const n = 30;
   const pool = poolOf({ m: new Float64Array(n).fill(2), k: new Float64Array(n).fill(-1) }, n);
   const objective = Float64Array.from({ length: n }, (_, i) => i % 7);
   const ledger = ledgerOf(objective);
-  const out = await createRobot({ metrics: ['m', 'k'], bo: { samples: 200 } }).run({ pool, ledger, budget: 5, rng: new Rng(2) });
+  const out = await createRobot({ metrics: ['m', 'k'], stream: 'fast', bo: { samples: 200 } }).run({ pool, ledger, budget: 5, rng: new Rng(2) });
   assert.equal(out.t0, 1);
   assert.deepEqual(
     ledger.history.map((r) => r.index),
     [29, 28, 27, 26, 25],
   );
   assert.equal(out.best, 27); // objective 27 % 7 = 6, the best queried
+});
+
+test("ties, 'reference' stream: numpy's argsort order, as np.flip(np.argsort(score)) walks it", async () => {
+  // np.argsort(np.zeros(30)) = [0, 27, 26, …, 1, 28, 29], so the walk goes 29, 28, 1, 2, 3, ….
+  const n = 30;
+  const pool = poolOf({ m: new Float64Array(n).fill(2), k: new Float64Array(n).fill(-1) }, n);
+  const objective = Float64Array.from({ length: n }, (_, i) => i % 7);
+  const ledger = ledgerOf(objective);
+  const out = await createRobot({ metrics: ['m', 'k'], bo: { samples: 200 } }).run({ pool, ledger, budget: 5, rng: new Rng(2), seed: 2 });
+  assert.equal(out.t0, 1);
+  assert.deepEqual(
+    ledger.history.map((r) => r.index),
+    [29, 28, 1, 2, 3],
+  );
+  assert.equal(out.best, 3);
+});
+
+test("numpyArgsort reproduces numpy 1.24's argsort, ties and NaN included", () => {
+  assert.deepEqual(
+    Array.from(numpyArgsort(new Float64Array(30))),
+    [0, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 28, 29],
+  );
+  const checksum = (a: Int32Array) => a.reduce((s, v, i) => (s + v * i) % 1000003, 0);
+  // RandomState(5).randint(0, 3, size=2000): heavy ties.
+  const g = new MT19937(5);
+  const v = Float64Array.from({ length: 2000 }, () => g.randint(3));
+  const q = numpyArgsort(v);
+  assert.deepEqual(Array.from(q.slice(0, 8)), [1999, 1370, 582, 583, 587, 1362, 590, 1360]);
+  assert.deepEqual(Array.from(q.slice(-8)), [1391, 1392, 553, 552, 1395, 551, 563, 0]);
+  assert.equal(checksum(q), 748115);
+  const h = numpyArgsort(v, 'heapsort');
+  assert.deepEqual(Array.from(h.slice(-8)), [515, 257, 513, 127, 63, 1998, 3, 0]);
+  assert.equal(checksum(h), 386628);
+  // RandomState(6).random_sample(300) with v[::7] = nan, v[5::11] = 0.5.
+  const r = new MT19937(6);
+  const w = Float64Array.from({ length: 300 }, () => r.randomSample());
+  for (let i = 0; i < 300; i += 7) w[i] = NaN;
+  for (let i = 5; i < 300; i += 11) w[i] = 0.5;
+  const s = numpyArgsort(w);
+  assert.deepEqual(Array.from(s.slice(0, 5)), [249, 129, 118, 186, 183]);
+  assert.deepEqual(Array.from(s.slice(-50, -40)), [195, 157, 36, 212, 162, 142, 61, 145, 43, 15]);
+  assert.equal(checksum(s), 653113);
+  assert.equal(topAsNumpy(w), s[299]);
+  assert.equal(topAsNumpy(Float64Array.from([1, 5, 2, 5, 3])), numpyArgsort([1, 5, 2, 5, 3])[4]);
+  assert.equal(topAsNumpy(Float64Array.from([1, 7, 2, 5, 3])), 1);
 });
 
 test('input errors', async () => {
@@ -205,28 +264,64 @@ function loadCsv(file: string, metrics: string[], complete: boolean) {
   };
 }
 
+/** Each architecture BO's weights put on top, in step order (repeats included). */
+async function robotTrace(data: ReturnType<typeof loadCsv>, metrics: string[], seed: number) {
+  const ledger = ledgerOf(data.objective);
+  const asked: number[] = [];
+  const query = ledger.query.bind(ledger);
+  ledger.query = (i: number) => (asked.push(i), query(i));
+  const out = await createRobot({ metrics }).run({ pool: data.pool, ledger, budget: 20, rng: new Rng(seed), seed });
+  return { out, ledger, tops: asked.slice(0, 20), final: data.final[out.best] };
+}
+
+const SIX = ['sz.grad_norm', 'sz.snip', 'sz.grasp', 'sz.fisher', 'sz.synflow', 'sz.jacov'];
+
 /*
- * bayes_opt's own RoBoT (search_nb201.py with bayes_opt 1.2.0, sklearn 1.2.1) on this file gives
- * 94.37 ± 0 (mean T0 7.8) for seeds 10–19, but over seeds 50–149 93.33 ± 3.36 (T0 8.1): about one
- * seed in eight ends on a poor architecture. Random streams differ from numpy's, so which seeds
- * fail differs too; this check therefore asks for the typical outcome, not for a lucky ten.
+ * Traced with the reference (search_nb201.py's rule with bayes_opt 1.2.0, scikit-learn 1.2.1,
+ * numpy 1.24): the architecture on top at each of the 20 BO steps on NAS-Bench-201
+ * ImageNet16-120 (pool of the 9,445 architectures with all six metrics). These two seeds are
+ * retraced step for step; seeds whose BO meets a near-tie on a flat acquisition ridge are not,
+ * because there the reference's choice turns on last-bit rounding (it changes with the BLAS
+ * kernel too).
+ */
+const IN16_TOPS: Record<number, number[]> = {
+  11: [15, 8380, 2988, 9090, 2988, 15, 15, 15, 4526, 4526, 1002, 8380, 4526, 2988, 4526, 1002, 1480, 15, 5960, 121],
+  16: [1002, 2988, 1002, 4822, 4822, 4822, 15, 15, 8380, 8380, 15, 15, 15, 4526, 4526, 4526, 4526, 4526, 4526, 4526],
+};
+
+test('reference stream retraces the reference RoBoT on NAS-Bench-201 ImageNet16-120', async () => {
+  const data = loadCsv(join(SHARED_DATA, 'nb201', 'imagenet16-120.csv'), SIX, true);
+  assert.equal(data.pool.archs.length, 9445);
+  for (const seed of [11, 16]) {
+    const run = await robotTrace(data, SIX, seed);
+    assert.deepEqual(run.tops, IN16_TOPS[seed], `seed ${seed}`);
+    assert.equal(run.out.t0, new Set(IN16_TOPS[seed]).size);
+    assert.equal(run.final.toFixed(2), '46.33');
+  }
+});
+
+/*
+ * The reference gives 94.37 ± 0 (mean T0 7.8; per seed 9 8 7 8 7 7 8 9 8 7) for seeds 10–19.
+ * The reference stream reproduces every final and 7 of the 10 T0s (the other three seeds
+ * part ways on near-ties, see above).
  */
 test('NAS-Bench-201 CIFAR-10, six metrics, T = 20, seeds 10–19', async () => {
-  const metrics = ['sz.grad_norm', 'sz.snip', 'sz.grasp', 'sz.fisher', 'sz.synflow', 'sz.jacov'];
-  const data = loadCsv(join(SHARED_DATA, 'nb201', 'cifar10.csv'), metrics, true);
+  const data = loadCsv(join(SHARED_DATA, 'nb201', 'cifar10.csv'), SIX, true);
   assert.equal(data.pool.archs.length, 9445);
   const finals: number[] = [];
   const t0s: number[] = [];
   for (let seed = 10; seed < 20; seed++) {
     const ledger = ledgerOf(data.objective);
-    const out = await createRobot({ metrics }).run({ pool: data.pool, ledger, budget: 20, rng: new Rng(seed) });
+    const out = await createRobot({ metrics: SIX }).run({ pool: data.pool, ledger, budget: 20, rng: new Rng(seed), seed });
     assert.equal(ledger.count, 20);
     finals.push(data.final[out.best]);
     t0s.push(out.t0!);
   }
-  const mean = finals.reduce((a, b) => a + b, 0) / finals.length;
-  const meanT0 = t0s.reduce((a, b) => a + b, 0) / t0s.length;
-  const hits = finals.filter((v) => v >= 94.3).length;
-  assert.ok(hits >= 8 && mean >= 94.2, `final test accuracies ${finals.join(', ')} (mean ${mean})`);
-  assert.ok(meanT0 >= 6 && meanT0 <= 10, `mean T0 ${meanT0}`);
+  assert.deepEqual(
+    finals.map((v) => v.toFixed(2)),
+    new Array(10).fill('94.37'),
+  );
+  const reference = [9, 8, 7, 8, 7, 7, 8, 9, 8, 7];
+  const same = t0s.filter((t, k) => t === reference[k]).length;
+  assert.ok(same >= 7, `T0 ${t0s.join(' ')} vs the reference's ${reference.join(' ')}`);
 });
