@@ -25,6 +25,7 @@ export { createSingleMetric, topByMetric } from './search/training-free.js';
 export { normalise, NORMALISE_KINDS, type NormaliseKind } from './search/normalise.js';
 
 export { GaussianProcess } from './gp/gp.js';
+export { MT19937 } from './util/mt19937.js';
 export { BayesOpt, type BayesOptOptions } from './gp/bayesopt.js';
 
 export { buildPool, defaultMetrics, finalRank, type BenchmarkPool, type PoolRule } from './experiments/pool.js';

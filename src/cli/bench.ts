@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { loadBenchmark, loadTable, TASKS, type BenchmarkId } from '../benchmarks/index.js';
+import { withMetricsTable } from '../benchmarks/join.js';
 import type { Benchmark } from '../benchmarks/types.js';
 import { METHOD_IDS, type MethodId } from '../experiments/methods.js';
 import { runExperiment, type ExperimentResult } from '../experiments/run.js';
@@ -19,10 +20,12 @@ interface BenchFlags {
   metrics?: string[];
   normalise: NormaliseKind;
   acquisition: 'ucb' | 'ei';
+  stream: 'reference' | 'fast';
   pool: 'complete' | 'zero';
   objective: 'paper' | 'task';
   data?: string;
   table?: string;
+  metricsTable?: string;
   json?: boolean;
 }
 
@@ -98,13 +101,15 @@ export function register(program: Command): void {
     .option('--metrics <m1,m2,...>', 'training-free metric columns (default: the paper\'s set present in the data)', parseList)
     .option('--normalise <kind>', `metric normalisation for RoBoT: ${NORMALISE_KINDS.join('|')}`, choice(NORMALISE_KINDS), 'minmax')
     .option('--acquisition <a>', 'BO acquisition: ucb|ei', choice(['ucb', 'ei'] as const), 'ucb')
+    .option('--stream <s>', "RoBoT's BO random stream: 'reference' (replays bayes_opt 1.2.0's numpy draws for the seed) or 'fast'", choice(['reference', 'fast'] as const), 'reference')
     .option('--pool <rule>', "candidate pool: 'complete' (archs with every metric) or 'zero' (all archs; a missing metric counts 0, as the reference)", choice(['complete', 'zero'] as const), 'complete')
     .option('--objective <o>', "nb201 objective: 'paper' (CIFAR-10 12-epoch validation accuracy, all tasks) or 'task' (the task's own 12-epoch)", choice(['paper', 'task'] as const), 'paper')
     .option('--data <dir>', 'benchmark data folder (default: $ROBOT_NAS_DATA, then ../shared/data next to the repository)')
     .option('--table <file>', 'load one benchmark table file (CSV, NAS-Bench-Suite-Zero json, or zero-cost pickle stream)')
+    .option('--metrics-table <file>', 'CSV with an arch column and metric columns (e.g. from `proxies --out`) joined onto the benchmark by architecture')
     .option('--json', 'print the result as one JSON object on the last stdout line')
     .action(async (f: BenchFlags) => {
-      const b = loadFromFlags(f);
+      const b = f.metricsTable === undefined ? loadFromFlags(f) : withMetricsTable(loadFromFlags(f), f.metricsTable);
       const budget = f.budget ?? (b.benchmark.startsWith('tnb101') ? 100 : 20);
       const bar = progressBar(f.seeds.length, `${f.method} ${b.task}`);
       const r = await runExperiment(b, {
@@ -114,6 +119,7 @@ export function register(program: Command): void {
         metrics: f.metrics,
         normalise: f.normalise,
         acquisition: f.acquisition,
+        stream: f.stream,
         poolRule: f.pool,
         onRun: (_run, done) => bar.update(done),
       });

@@ -17,13 +17,15 @@ export interface MethodSettings {
   readonly metrics: readonly string[];
   readonly normalise: NormaliseKind;
   readonly acquisition: 'ucb' | 'ei';
+  /** RoBoT's BO random stream: 'reference' replays bayes_opt's draws (default), 'fast' is cheaper. */
+  readonly stream?: 'reference' | 'fast';
 }
 
 /** A fresh search method instance for one run. */
 export function createMethod(id: Exclude<MethodId, 'tf-avg' | 'tf-best'>, s: MethodSettings): SearchMethod {
   switch (id) {
     case 'robot':
-      return createRobot({ metrics: [...s.metrics], normalise: s.normalise, acquisition: s.acquisition });
+      return createRobot({ metrics: [...s.metrics], normalise: s.normalise, acquisition: s.acquisition, stream: s.stream });
     case 'rs':
       return randomSearch;
     case 'rea':

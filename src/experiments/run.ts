@@ -19,6 +19,8 @@ export interface ExperimentOptions {
   readonly metrics?: readonly string[];
   readonly normalise?: NormaliseKind;
   readonly acquisition?: 'ucb' | 'ei';
+  /** RoBoT's BO random stream (default 'reference'). */
+  readonly stream?: 'reference' | 'fast';
   readonly poolRule?: PoolRule;
   /** Called after every finished run (seed), e.g. to drive a progress bar. */
   readonly onRun?: (run: RunResult, done: number, total: number) => void;
@@ -182,7 +184,7 @@ export async function runExperiment(b: Benchmark, opts: ExperimentOptions): Prom
   } else {
     runs = [];
     for (const seed of opts.seeds) {
-      const method = createMethod(opts.method, { metrics, normalise, acquisition: opts.acquisition ?? 'ucb' });
+      const method = createMethod(opts.method, { metrics, normalise, acquisition: opts.acquisition ?? 'ucb', stream: opts.stream });
       const r = await runOnce(bp, method, opts.budget, seed);
       runs.push(r);
       opts.onRun?.(r, runs.length, opts.seeds.length);
