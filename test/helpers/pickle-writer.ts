@@ -7,6 +7,12 @@
  *
  * JS numbers are written as Python int when they are safe integers, else as float; wrap a value
  * with `pyFloat(x)` to force a float (e.g. 85.0) or `np64(x)` for a numpy float64.
+ *
+ * numpy ndarrays (`npArray` / `npUint8`) are pickled as numpy's `__reduce__` does:
+ * `numpy.core.multiarray._reconstruct(numpy.ndarray, (0,), b'b')` then BUILD with
+ * `(1, shape, dtype, False, raw C-order bytes)`. With `python2: true` (protocol 2 only) `str` and
+ * raw bytes are written as Python 2 `str` (SHORT_BINSTRING/BINSTRING), as cPickle did, which is
+ * how older dataset releases (e.g. the downsampled-ImageNet batches) were written.
  */
 
 export class PyFloat {
@@ -28,6 +34,20 @@ export class PyTuple {
 export class PyBytes {
   constructor(readonly bytes: Uint8Array) {}
 }
+/** numpy dtype codes the writer knows how to lay out. */
+export type NpCode = 'u1' | 'i1' | 'i4' | 'i8' | 'f4' | 'f8';
+/** A C-order numpy ndarray with its raw little-endian bytes. */
+export class NpArray {
+  constructor(
+    readonly shape: readonly number[],
+    readonly code: NpCode,
+    readonly raw: Uint8Array,
+  ) {
+    const size = Number(code.slice(1));
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (raw.length !== n * size) throw new Error(`NpArray: ${raw.length} bytes for shape (${shape.join(', ')}) of ${code}`);
+  }
+}
 
 export type PyVal =
   | null
@@ -39,6 +59,7 @@ export type PyVal =
   | NpScalar
   | PyTuple
   | PyBytes
+  | NpArray
   | PyVal[]
   | Map<PyVal, PyVal>
   | { [key: string]: PyVal };
@@ -47,20 +68,60 @@ export const pyFloat = (x: number): PyFloat => new PyFloat(x);
 export const np64 = (x: number): NpScalar => new NpScalar(x, 'f8');
 export const npScalar = (x: number, code: NpScalar['code']): NpScalar => new NpScalar(x, code);
 export const pyTuple = (...items: PyVal[]): PyTuple => new PyTuple(...items);
+/** A numpy array of `code` from values (written little-endian, C order). */
+export function npArray(shape: readonly number[], code: NpCode, values: ArrayLike<number>): NpArray {
+  const size = Number(code.slice(1));
+  const b = Buffer.alloc(values.length * size);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (code === 'u1') b.writeUInt8(v, i);
+    else if (code === 'i1') b.writeInt8(v, i);
+    else if (code === 'i4') b.writeInt32LE(v, i * 4);
+    else if (code === 'i8') b.writeBigInt64LE(BigInt(v), i * 8);
+    else if (code === 'f4') b.writeFloatLE(v, i * 4);
+    else b.writeDoubleLE(v, i * 8);
+  }
+  return new NpArray(shape, code, b);
+}
+/** A numpy uint8 array sharing `bytes` (no copy). */
+export const npUint8 = (shape: readonly number[], bytes: Uint8Array): NpArray => new NpArray(shape, 'u1', bytes);
 
 export interface PickleOptions {
   protocol?: 2 | 4;
+  /** Write str and bytes as Python 2 `str` (protocol 2 only). */
+  python2?: boolean;
 }
 
 class Writer {
+  // small writes collect in `pending`; large byte blocks (numpy data) go to `parts` unexpanded
   private chunks: number[] = [];
-  constructor(private readonly protocol: 2 | 4) {}
+  private parts: Buffer[] = [];
+  constructor(
+    private readonly protocol: 2 | 4,
+    private readonly python2 = false,
+  ) {}
 
   byte(b: number): void {
     this.chunks.push(b & 0xff);
   }
   bytes(bs: ArrayLike<number>): void {
+    if (bs.length >= 4096 && bs instanceof Uint8Array) {
+      this.parts.push(Buffer.from(this.chunks), Buffer.from(bs.buffer, bs.byteOffset, bs.byteLength));
+      this.chunks = [];
+      return;
+    }
     for (let i = 0; i < bs.length; i++) this.chunks.push(bs[i]! & 0xff);
+  }
+  /** Python 2 str: SHORT_BINSTRING / BINSTRING over latin-1 bytes. */
+  py2str(b: Uint8Array): void {
+    if (b.length < 256) {
+      this.byte(0x55); // SHORT_BINSTRING 'U'
+      this.byte(b.length);
+    } else {
+      this.byte(0x54); // BINSTRING 'T'
+      this.u32(b.length);
+    }
+    this.bytes(b);
   }
   u32(n: number): void {
     const b = Buffer.alloc(4);
@@ -75,6 +136,7 @@ class Writer {
     this.ascii(`${module}\n${name}\n`);
   }
   str(s: string): void {
+    if (this.python2) return this.py2str(Buffer.from(s, 'latin1'));
     const b = Buffer.from(s, 'utf8');
     if (this.protocol >= 4 && b.length < 256) {
       this.byte(0x8c); // SHORT_BINUNICODE
@@ -86,7 +148,9 @@ class Writer {
     this.bytes(b);
   }
   rawBytes(b: Uint8Array): void {
-    if (this.protocol >= 3) {
+    if (this.python2) {
+      this.py2str(b);
+    } else if (this.protocol >= 3) {
       if (b.length < 256) {
         this.byte(0x43); // SHORT_BINBYTES 'C'
         this.byte(b.length);
@@ -98,7 +162,7 @@ class Writer {
     } else {
       // protocol 2 under Python 3: _codecs.encode(latin1 text, 'latin1')
       this.global('_codecs', 'encode');
-      this.str(String.fromCharCode(...b));
+      this.str(Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1'));
       this.str('latin1');
       this.byte(0x86); // TUPLE2
       this.byte(0x52); // REDUCE 'R'
@@ -169,6 +233,43 @@ class Writer {
     this.byte(0x86); // TUPLE2
     this.byte(0x52); // REDUCE
   }
+  /** numpy dtype object: `numpy.dtype(code, False, True)` + BUILD (3, byte order, None, None, None, -1, -1, 0). */
+  dtype(code: string): void {
+    this.global('numpy', 'dtype');
+    this.str(code);
+    this.byte(0x89); // NEWFALSE
+    this.byte(0x88); // NEWTRUE
+    this.byte(0x87); // TUPLE3
+    this.byte(0x52); // REDUCE
+    this.byte(0x28); // MARK
+    this.int(3);
+    this.str(code.endsWith('1') ? '|' : '<'); // single-byte types have no byte order
+    this.byte(0x4e);
+    this.byte(0x4e);
+    this.byte(0x4e);
+    this.int(-1);
+    this.int(-1);
+    this.int(0);
+    this.byte(0x74); // TUPLE
+    this.byte(0x62); // BUILD
+  }
+  npArray(a: NpArray): void {
+    this.global('numpy.core.multiarray', '_reconstruct');
+    this.global('numpy', 'ndarray');
+    this.int(0);
+    this.byte(0x85); // TUPLE1
+    this.rawBytes(Buffer.from('b'));
+    this.byte(0x87); // TUPLE3
+    this.byte(0x52); // REDUCE
+    this.byte(0x28); // MARK
+    this.int(1);
+    this.value(new PyTuple(...a.shape));
+    this.dtype(a.code);
+    this.byte(0x89); // NEWFALSE: C order
+    this.rawBytes(a.raw);
+    this.byte(0x74); // TUPLE
+    this.byte(0x62); // BUILD
+  }
   value(v: PyVal): void {
     if (v === null) this.byte(0x4e);
     else if (v === true) this.byte(0x88);
@@ -181,6 +282,7 @@ class Writer {
     else if (v instanceof PyFloat) this.float(v.value);
     else if (v instanceof NpScalar) this.npScalar(v);
     else if (v instanceof PyBytes) this.rawBytes(v.bytes);
+    else if (v instanceof NpArray) this.npArray(v);
     else if (v instanceof PyTuple) {
       this.byte(0x28); // MARK
       for (const x of v.items) this.value(x);
@@ -206,14 +308,15 @@ class Writer {
     }
   }
   done(): Buffer {
-    return Buffer.from(this.chunks);
+    return Buffer.concat([...this.parts, Buffer.from(this.chunks)]);
   }
 }
 
 /** `pickle.dumps(value, protocol)` for the value kinds above. */
 export function pickle(value: PyVal, opts: PickleOptions = {}): Buffer {
   const protocol = opts.protocol ?? 4;
-  const w = new Writer(protocol);
+  if (opts.python2 === true && protocol !== 2) throw new Error('python2 pickles are protocol 2');
+  const w = new Writer(protocol, opts.python2 === true);
   w.byte(0x80); // PROTO
   w.byte(protocol);
   w.value(value);
