@@ -313,27 +313,19 @@ function fillUniformBox(buf: Float64Array, count: number, lower: Float64Array, u
   let b = (rng.next() * 4294967296) | 0;
   let c = (rng.next() * 4294967296) | 0;
   let d = 1;
-  let t = 0;
-  // Discard the first outputs, which still echo the seed.
-  for (let i = 0; i < 12; i++) {
-    t = (((a + b) | 0) + d) | 0;
+  // Outputs −12..−1 are discarded (they still echo the seed); output k ≥ 0 fills buf[k], whose
+  // coordinate is m = k mod dim (rows are row-major).
+  const total = count * dim;
+  for (let k = -12, m = 0; k < total; k++) {
+    const t = (((a + b) | 0) + d) | 0;
     d = (d + 1) | 0;
     a = b ^ (b >>> 9);
     b = (c + (c << 3)) | 0;
     c = (c << 21) | (c >>> 11);
     c = (c + t) | 0;
-  }
-  for (let p = 0; p < count; p++) {
-    const o = p * dim;
-    for (let m = 0; m < dim; m++) {
-      t = (((a + b) | 0) + d) | 0;
-      d = (d + 1) | 0;
-      a = b ^ (b >>> 9);
-      b = (c + (c << 3)) | 0;
-      c = (c << 21) | (c >>> 11);
-      c = (c + t) | 0;
-      buf[o + m] = lower[m] + (upper[m] - lower[m]) * ((t >>> 0) / 4294967296);
-    }
+    if (k < 0) continue;
+    buf[k] = lower[m] + (upper[m] - lower[m]) * ((t >>> 0) / 4294967296);
+    if (++m === dim) m = 0;
   }
 }
 

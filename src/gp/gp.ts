@@ -5,7 +5,7 @@
  * maximising the log marginal likelihood from ℓ = 1 plus `restarts` starts uniform in log-bounds.
  */
 import type { Rng } from '../util/rng.js';
-import { cholesky, choleskyInverse, choleskySolve, solveLower } from './linalg.js';
+import { cholesky, choleskyInverse, choleskySolve, dot, solveLower } from './linalg.js';
 import { matern52FromScaledSq, matern52Gram, matern52InputFactor, pairwiseDistances } from './kernel.js';
 import { minimiseBounded } from './optimise.js';
 import { lbfgsb } from './lbfgsb.js';
@@ -251,11 +251,9 @@ export class GaussianProcess {
     this.requireFitted();
     const n = this.n;
     const ks = this.kernelVector(point);
-    let mu = 0;
-    for (let i = 0; i < n; i++) mu += ks[i] * this.alpha[i];
+    const mu = dot(ks, this.alpha, n);
     const v = solveLower(this.l, n, ks, this.vBuf);
-    let q = 0;
-    for (let i = 0; i < n; i++) q += v[i] * v[i];
+    const q = dot(v, v, n);
     const varN = Math.max(1 - q, 0);
     const s = this.yStdValue;
     const variance = varN * s * s;
@@ -271,12 +269,10 @@ export class GaussianProcess {
     const n = this.n;
     const dim = this.dim;
     const ks = this.kernelVector(point);
-    let mu = 0;
-    for (let i = 0; i < n; i++) mu += ks[i] * this.alpha[i];
+    const mu = dot(ks, this.alpha, n);
     // w = K⁻¹k*: σ²ₙ = 1 − k*ᵀw, ∂σ²ₙ/∂x = −2·Σᵢ wᵢ ∂k*ᵢ/∂x.
     const v = solveLower(this.l, n, ks, this.vBuf);
-    let q = 0;
-    for (let i = 0; i < n; i++) q += v[i] * v[i];
+    const q = dot(v, v, n);
     const w = choleskySolve(this.l, n, ks, this.aBuf);
     gradMean.fill(0, 0, dim);
     gradStd.fill(0, 0, dim);
@@ -337,7 +333,8 @@ export class GaussianProcess {
             const t = points[po + m] - x[xo + m];
             d2 += t * t;
           }
-          // Matérn 5/2 inlined, written exactly as in exactAt so that both agree to the bit.
+          // Matérn 5/2 inlined, written exactly as matern52FromScaledSq (which exactAt calls) so that
+          // both agree to the bit.
           const d = SQRT5 * Math.sqrt(d2 * inv2);
           kk[row + q] = (1 + d + (d * d) / 3) * Math.exp(-d);
         }
@@ -432,28 +429,17 @@ export class GaussianProcess {
   exactAt(p: number, out: Float64Array): void {
     if (!(p >= 0 && p < this.sweepCount)) throw new RangeError(`GaussianProcess.exactAt: no point ${p} in the last sweep`);
     const n = this.n;
-    const l = this.l;
     const dd = this.sweepD;
     const v = this.vBuf;
     const inv2 = 1 / (this.ell * this.ell);
     const ko = p * n;
     let mu = 0;
     for (let i = 0; i < n; i++) {
-      const d = SQRT5 * Math.sqrt(dd[ko + i] * inv2);
-      const k = (1 + d + (d * d) / 3) * Math.exp(-d);
+      const k = matern52FromScaledSq(dd[ko + i] * inv2);
       v[i] = k;
       mu += this.alpha[i] * k;
     }
-    let varN = 1;
-    for (let i = 0; i < n; i++) {
-      let t = v[i];
-      for (let k = 0; k < i; k++) t -= l[i * n + k] * v[k];
-      const vi = t * this.invDiag[i];
-      v[i] = vi;
-      varN -= vi * vi;
-    }
-    out[0] = mu * this.yStdValue + this.yMeanValue;
-    out[1] = this.destandardisedStd(varN);
+    this.posteriorInto(v, mu, out);
   }
 
   /**
@@ -463,23 +449,18 @@ export class GaussianProcess {
   predictInto(point: ArrayLike<number>, out: Float64Array): void {
     this.requireFitted();
     const n = this.n;
-    const dim = this.dim;
-    if (point.length !== dim) throw new RangeError(`GaussianProcess: point has ${point.length} values, expected ${dim}`);
+    const ks = this.kernelVector(point);
+    this.posteriorInto(ks, dot(this.alpha, ks, n), out);
+  }
+
+  /**
+   * Mean and std into out[0..1] from k* (in `v`, overwritten with L⁻¹k*) and μₙ = αᵀk*: forward
+   * substitution with the same operations in the same order as `predictBatch`, so `exactAt` and
+   * `predictInto` agree with it to the bit.
+   */
+  private posteriorInto(v: Float64Array, mu: number, out: Float64Array): void {
+    const n = this.n;
     const l = this.l;
-    const v = this.vBuf;
-    const inv2 = 1 / (this.ell * this.ell);
-    let mu = 0;
-    for (let i = 0; i < n; i++) {
-      let d2 = 0;
-      for (let m = 0; m < dim; m++) {
-        const t = point[m] - this.x[i * dim + m];
-        d2 += t * t;
-      }
-      const d = SQRT5 * Math.sqrt(d2 * inv2);
-      const k = (1 + d + (d * d) / 3) * Math.exp(-d);
-      v[i] = k;
-      mu += this.alpha[i] * k;
-    }
     let varN = 1;
     for (let i = 0; i < n; i++) {
       let t = v[i];

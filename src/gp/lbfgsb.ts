@@ -12,6 +12,8 @@
  * stored pairs, which equals the compact representation) instead of in compact form.
  */
 import type { FunctionWithGradient } from './optimise.js';
+import { bfgsUpdate, setScaledIdentity } from './bfgs.js';
+import { choleskySolvePrincipal, dot, matVec } from './linalg.js';
 
 export interface LbfgsbOptions {
   /** Stored correction pairs (scipy default 10). */
@@ -226,12 +228,6 @@ export function forwardDifferences(
   };
 }
 
-function dot(a: ArrayLike<number>, b: ArrayLike<number>, n: number): number {
-  let s = 0;
-  for (let i = 0; i < n; i++) s += a[i] * b[i];
-  return s;
-}
-
 function projectedGradientNorm(x: ArrayLike<number>, g: ArrayLike<number>, lower: ArrayLike<number>, upper: ArrayLike<number>): number {
   let norm = 0;
   for (let i = 0; i < x.length; i++) {
@@ -245,23 +241,9 @@ function projectedGradientNorm(x: ArrayLike<number>, g: ArrayLike<number>, lower
 
 /** B = θI updated by BFGS with the stored pairs, oldest first. */
 function formB(b: Float64Array, n: number, theta: number, ss: Float64Array[], ys: Float64Array[], sys: number[]): void {
-  b.fill(0);
-  for (let i = 0; i < n; i++) b[i * n + i] = theta;
+  setScaledIdentity(b, n, theta);
   const bs = new Float64Array(n);
-  for (let k = 0; k < ss.length; k++) {
-    const s = ss[k];
-    const y = ys[k];
-    let sbs = 0;
-    for (let i = 0; i < n; i++) {
-      let v = 0;
-      for (let j = 0; j < n; j++) v += b[i * n + j] * s[j];
-      bs[i] = v;
-      sbs += s[i] * v;
-    }
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) b[i * n + j] += (y[i] * y[j]) / sys[k] - (bs[i] * bs[j]) / sbs;
-    }
-  }
+  for (let k = 0; k < ss.length; k++) bfgsUpdate(b, n, ss[k], ys[k], sys[k], bs);
 }
 
 /**
@@ -372,33 +354,10 @@ function subspaceStep(
   for (let i = 0; i < n; i++) dx[i] = xcp[i] - x[i];
   const bdx = new Float64Array(n);
   matVec(b, dx, n, bdx);
-  const r = new Float64Array(nf);
-  for (let a = 0; a < nf; a++) r[a] = -(g[idx[a]] + bdx[idx[a]]);
-  // Cholesky of B_FF, then B_FF·dF = r.
-  const l = new Float64Array(nf * nf);
-  for (let a = 0; a < nf; a++) {
-    for (let c = 0; c <= a; c++) {
-      let v = b[idx[a] * n + idx[c]];
-      for (let k = 0; k < c; k++) v -= l[a * nf + k] * l[c * nf + k];
-      if (a === c) {
-        if (!(v > 0)) return false;
-        l[a * nf + a] = Math.sqrt(v);
-      } else {
-        l[a * nf + c] = v / l[c * nf + c];
-      }
-    }
-  }
   const dF = new Float64Array(nf);
-  for (let a = 0; a < nf; a++) {
-    let v = r[a];
-    for (let k = 0; k < a; k++) v -= l[a * nf + k] * dF[k];
-    dF[a] = v / l[a * nf + a];
-  }
-  for (let a = nf - 1; a >= 0; a--) {
-    let v = dF[a];
-    for (let k = a + 1; k < nf; k++) v -= l[k * nf + a] * dF[k];
-    dF[a] = v / l[a * nf + a];
-  }
+  for (let a = 0; a < nf; a++) dF[a] = -(g[idx[a]] + bdx[idx[a]]);
+  // dF = B_FF⁻¹·r, solved in place by Cholesky of B_FF.
+  if (!choleskySolvePrincipal(b, n, idx, nf, dF, new Float64Array(nf * nf))) return false;
   // Try the projected Newton point.
   let touched = false;
   for (let a = 0; a < nf; a++) {
@@ -440,14 +399,6 @@ function subspaceStep(
   }
   for (let a = 0; a < nf; a++) z[idx[a]] += alpha * dF[a];
   return true;
-}
-
-function matVec(b: Float64Array, v: ArrayLike<number>, n: number, out: Float64Array): void {
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let j = 0; j < n; j++) s += b[i * n + j] * v[j];
-    out[i] = s;
-  }
 }
 
 /**

@@ -5,7 +5,8 @@
  */
 
 /**
- * Cholesky factor L (lower, row-major, upper triangle zeroed) with A = L·Lᵀ.
+ * Cholesky factor L (lower, row-major, upper triangle zeroed) with A = L·Lᵀ. Only A's lower triangle
+ * is read, so `out` may be `a` (factorised in place).
  * Returns null when A is not numerically positive definite, so callers can treat it as a failed fit.
  */
 export function cholesky(a: Float64Array, n: number, out?: Float64Array): Float64Array | null {
@@ -55,6 +56,44 @@ export function solveLowerTransposed(l: Float64Array, n: number, b: ArrayLike<nu
 export function choleskySolve(l: Float64Array, n: number, b: ArrayLike<number>, out?: Float64Array): Float64Array {
   const x = solveLower(l, n, b, out);
   return solveLowerTransposed(l, n, x, x);
+}
+
+/**
+ * Solve A_FF·x = r for the principal submatrix of A (n×n) on rows and columns idx[0..nf): A_FF's
+ * Cholesky factor goes to `l` (nf×nf, row-major) and x overwrites r[0..nf). Returns false, with r
+ * untouched, when A_FF is not numerically positive definite.
+ */
+export function choleskySolvePrincipal(
+  a: Float64Array,
+  n: number,
+  idx: ArrayLike<number>,
+  nf: number,
+  r: Float64Array,
+  l: Float64Array,
+): boolean {
+  for (let p = 0; p < nf; p++) {
+    const row = idx[p] * n;
+    for (let q = 0; q <= p; q++) l[p * nf + q] = a[row + idx[q]];
+  }
+  if (!cholesky(l, nf, l)) return false;
+  choleskySolve(l, nf, r, r);
+  return true;
+}
+
+/** Σ a[i]·b[i] over i < n, summed in index order. */
+export function dot(a: ArrayLike<number>, b: ArrayLike<number>, n: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += a[i] * b[i];
+  return s;
+}
+
+/** out = A·v for A n×n (row-major); each entry summed in column order. `out` must not alias v. */
+export function matVec(a: Float64Array, v: ArrayLike<number>, n: number, out: Float64Array): void {
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let j = 0; j < n; j++) s += a[i * n + j] * v[j];
+    out[i] = s;
+  }
 }
 
 /** log det A = 2·Σ log Lᵢᵢ. */

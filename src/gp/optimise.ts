@@ -10,6 +10,8 @@
  * Holding variables that are merely near a bound is what keeps steps from being cut short by
  * the projection again and again.
  */
+import { bfgsUpdate, setScaledIdentity } from './bfgs.js';
+import { choleskySolvePrincipal } from './linalg.js';
 
 /** f(x), writing ∂f/∂x into `grad`. A non-finite value marks x as infeasible (e.g. a failed Cholesky). */
 export type FunctionWithGradient = (x: Float64Array, grad: Float64Array) => number;
@@ -168,16 +170,7 @@ export function minimiseBounded(
         setScaledIdentity(b, n, gamma);
         fresh = false;
       }
-      let sbs = 0;
-      for (let i = 0; i < n; i++) {
-        let v = 0;
-        for (let j = 0; j < n; j++) v += b[i * n + j] * s[j];
-        bs[i] = v;
-        sbs += s[i] * v;
-      }
-      for (let i = 0; i < n; i++) {
-        for (let j = 0; j < n; j++) b[i * n + j] += (y[i] * y[j]) / sy - (bs[i] * bs[j]) / sbs;
-      }
+      bfgsUpdate(b, n, s, y, sy, bs);
     }
     if (decrease <= relTol * Math.max(Math.abs(fPrev), Math.abs(fn), 1)) {
       converged = true;
@@ -192,11 +185,6 @@ function clamp(v: number, lo: number, hi: number): number {
   return v < lo ? lo : v > hi ? hi : v;
 }
 
-function setScaledIdentity(b: Float64Array, n: number, gamma: number): void {
-  b.fill(0);
-  for (let i = 0; i < n; i++) b[i * n + i] = gamma;
-}
-
 /** d_F = −(B_FF)⁻¹·g_F via Cholesky of the free block; false if that block is not positive definite. */
 function newtonDirection(
   b: Float64Array,
@@ -208,29 +196,8 @@ function newtonDirection(
   l: Float64Array,
   z: Float64Array,
 ): boolean {
-  for (let a = 0; a < nf; a++) {
-    const ia = freeIdx[a];
-    for (let c = 0; c <= a; c++) {
-      let v = b[ia * n + freeIdx[c]];
-      for (let k = 0; k < c; k++) v -= l[a * nf + k] * l[c * nf + k];
-      if (a === c) {
-        if (!(v > 0)) return false;
-        l[a * nf + a] = Math.sqrt(v);
-      } else {
-        l[a * nf + c] = v / l[c * nf + c];
-      }
-    }
-  }
-  for (let a = 0; a < nf; a++) {
-    let v = -g[freeIdx[a]];
-    for (let k = 0; k < a; k++) v -= l[a * nf + k] * z[k];
-    z[a] = v / l[a * nf + a];
-  }
-  for (let a = nf - 1; a >= 0; a--) {
-    let v = z[a];
-    for (let k = a + 1; k < nf; k++) v -= l[k * nf + a] * z[k];
-    z[a] = v / l[a * nf + a];
-  }
+  for (let a = 0; a < nf; a++) z[a] = -g[freeIdx[a]];
+  if (!choleskySolvePrincipal(b, n, freeIdx, nf, z, l)) return false;
   for (let a = 0; a < nf; a++) d[freeIdx[a]] = z[a];
   return true;
 }

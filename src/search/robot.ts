@@ -299,11 +299,10 @@ function heapsortRange(v: ArrayLike<number>, a: Int32Array, off: number, n: numb
   const set = (p: number, x: number): void => {
     a[off + p - 1] = x;
   };
-  for (let l = n >> 1; l > 0; --l) {
-    const tmp = at(l);
-    let i = l;
-    for (let j = l << 1; j <= n; ) {
-      if (j < n && npLess(v[at(j)], v[at(j + 1)])) j += 1;
+  // Sift index `tmp` down from heap position i in a heap of `size` positions.
+  const siftDown = (tmp: number, i: number, size: number): void => {
+    for (let j = i << 1; j <= size; ) {
+      if (j < size && npLess(v[at(j)], v[at(j + 1)])) j += 1;
       if (npLess(v[tmp], v[at(j)])) {
         set(i, at(j));
         i = j;
@@ -311,20 +310,12 @@ function heapsortRange(v: ArrayLike<number>, a: Int32Array, off: number, n: numb
       } else break;
     }
     set(i, tmp);
-  }
+  };
+  for (let l = n >> 1; l > 0; --l) siftDown(at(l), l, n);
   for (; n > 1; ) {
     const tmp = at(n);
     set(n, at(1));
     n -= 1;
-    let i = 1;
-    for (let j = 2; j <= n; ) {
-      if (j < n && npLess(v[at(j)], v[at(j + 1)])) j++;
-      if (npLess(v[tmp], v[at(j)])) {
-        set(i, at(j));
-        i = j;
-        j += j;
-      } else break;
-    }
-    set(i, tmp);
+    siftDown(tmp, 1, n);
   }
 }

@@ -1,5 +1,5 @@
-import type { Rng } from '../util/rng.js';
 import { SpaceError, type SearchSpace } from './types.js';
+import { categoricalSpace } from './categorical.js';
 
 /** NAS-Bench-201 operations; an op's index here is its value in `nb201ToOps` and in `encode`. */
 export const NB201_OPS = ['none', 'skip_connect', 'nor_conv_1x1', 'nor_conv_3x3', 'avg_pool_3x3'] as const;
@@ -8,7 +8,6 @@ export type Nb201Op = (typeof NB201_OPS)[number];
 /** Number of edges of a cell: node1 ← 0; node2 ← 0,1; node3 ← 0,1,2. */
 const EDGES = 6;
 const N_OPS = NB201_OPS.length;
-const SIZE = N_OPS ** EDGES;
 
 /**
  * NAS-Bench-Suite-Zero / NASLib op-index tuples use a different op numbering…
@@ -134,66 +133,15 @@ function parseCellString(text: string): number[] | null {
   return ops;
 }
 
-function opsAt(index: number): number[] {
-  const ops = new Array<number>(EDGES);
-  for (let e = EDGES - 1; e >= 0; e--) {
-    ops[e] = index % N_OPS;
-    index = Math.floor(index / N_OPS);
-  }
-  return ops;
-}
-
-let allArchs: string[] | undefined;
-
 /**
  * NAS-Bench-201's cell space, 5^6 = 15,625 cells.
  * `enumerate()` order: the op-index vector (`nb201ToOps`, string edge order) counted in base 5 with the
  * first edge most significant — i.e. lexicographic in the vector. This is not the NAS-Bench-201 API's index order.
  */
-export const nb201Space: SearchSpace = {
+export const nb201Space: SearchSpace = categoricalSpace({
   id: 'nb201',
-  size: SIZE,
-  decisions: Object.freeze(new Array<number>(EDGES).fill(N_OPS)),
-
-  parse(text: string): string {
-    return nb201FromOps(nb201ToOps(text));
-  },
-
-  enumerate(): string[] {
-    allArchs ??= Array.from({ length: SIZE }, (_, i) => nb201FromOps(opsAt(i)));
-    return allArchs.slice();
-  },
-
-  // Reference REA: a uniformly chosen edge gets a uniformly chosen different op.
-  mutate(arch: string, rng: Rng): string {
-    const ops = nb201ToOps(arch);
-    const e = rng.int(EDGES);
-    const o = rng.int(N_OPS - 1);
-    ops[e] = o >= ops[e] ? o + 1 : o;
-    return nb201FromOps(ops);
-  },
-
-  neighbours(arch: string): string[] {
-    const ops = nb201ToOps(arch);
-    const out: string[] = [];
-    for (let e = 0; e < EDGES; e++) {
-      for (let o = 0; o < N_OPS; o++) {
-        if (o === ops[e]) continue;
-        const next = ops.slice();
-        next[e] = o;
-        out.push(nb201FromOps(next));
-      }
-    }
-    return out;
-  },
-
-  encode(arch: string): number[] {
-    return nb201ToOps(arch);
-  },
-
-  decode(choices: readonly number[]): string | null {
-    if (choices.length !== EDGES) return null;
-    if (!choices.every((c) => Number.isInteger(c) && c >= 0 && c < N_OPS)) return null;
-    return nb201FromOps(choices);
-  },
-};
+  length: EDGES,
+  choices: N_OPS,
+  toVector: nb201ToOps,
+  fromVector: nb201FromOps,
+});

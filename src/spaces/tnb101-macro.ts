@@ -1,6 +1,7 @@
 import type { Rng } from '../util/rng.js';
 import { SpaceError, type SearchSpace } from './types.js';
 import { formatTuple, parseIntTuple } from './nb201.js';
+import { changeEach, changeOne, vectorAt } from './categorical.js';
 
 /**
  * TransNAS-Bench-101 macro (skeleton-level) space: a code of 4–6 stages, each digit 1..4 where
@@ -75,16 +76,7 @@ export function tnb101MacroToApi(arch: string): string {
 
 /** All single-digit changes that stay in the space, in (position, digit) order. */
 function digitNeighbours(code: readonly number[]): number[][] {
-  const out: number[][] = [];
-  for (let p = 0; p < code.length; p++) {
-    for (let d = 1; d <= 4; d++) {
-      if (d === code[p]) continue;
-      const next = code.slice();
-      next[p] = d;
-      if (isTnb101MacroCode(next)) out.push(next);
-    }
-  }
-  return out;
+  return changeEach(code, 4, 1).filter(isTnb101MacroCode);
 }
 
 let allArchs: string[] | undefined;
@@ -112,13 +104,8 @@ export const tnb101MacroSpace: SearchSpace = {
     if (!allArchs) {
       const out: string[] = [];
       for (let len = MIN_LEN; len <= MAX_LEN; len++) {
-        const code = new Array<number>(len).fill(1);
         for (let i = 0; i < 4 ** len; i++) {
-          let r = i;
-          for (let p = len - 1; p >= 0; p--) {
-            code[p] = (r % 4) + 1;
-            r = Math.floor(r / 4);
-          }
+          const code = vectorAt(i, len, 4, 1);
           if (isTnb101MacroCode(code)) out.push(formatTuple(code));
         }
       }
@@ -133,10 +120,7 @@ export const tnb101MacroSpace: SearchSpace = {
   mutate(arch: string, rng: Rng): string {
     const code = tnb101MacroToCode(arch);
     for (let attempt = 0; attempt < 100; attempt++) {
-      const p = rng.int(code.length);
-      const d = rng.int(3) + 1;
-      const next = code.slice();
-      next[p] = d >= code[p] ? d + 1 : d;
+      const next = changeOne(code, 4, rng, 1);
       if (isTnb101MacroCode(next)) return formatTuple(next);
     }
     const options = digitNeighbours(code);

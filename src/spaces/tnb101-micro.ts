@@ -1,5 +1,5 @@
-import type { Rng } from '../util/rng.js';
 import { SpaceError, type SearchSpace } from './types.js';
+import { categoricalSpace } from './categorical.js';
 import { formatTuple, parseIntTuple } from './nb201.js';
 
 /** TransNAS-Bench-101 micro cell ops, indexed by their tuple value. */
@@ -7,7 +7,6 @@ export const TNB101_MICRO_OPS = ['none', 'skip_connect', 'conv1x1', 'conv3x3'] a
 
 const EDGES = 6;
 const N_OPS = TNB101_MICRO_OPS.length;
-const SIZE = N_OPS ** EDGES;
 
 /**
  * The benchmark's api string, e.g. `64-41414-2_32_323` for (2, 3, 2, 3, 2, 3): fixed macro skeleton
@@ -46,63 +45,14 @@ export function tnb101MicroToApi(arch: string): string {
   return `64-41414-${o[0]}_${o[1]}${o[2]}_${o[3]}${o[4]}${o[5]}`;
 }
 
-let allArchs: string[] | undefined;
-
 /**
  * TransNAS-Bench-101 micro (cell-level) space, 4^6 = 4,096 cells.
  * `enumerate()` order: lexicographic in the op tuple (base 4, first entry most significant).
  */
-export const tnb101MicroSpace: SearchSpace = {
+export const tnb101MicroSpace: SearchSpace = categoricalSpace({
   id: 'tnb101-micro',
-  size: SIZE,
-  decisions: Object.freeze(new Array<number>(EDGES).fill(N_OPS)),
-
-  parse(text: string): string {
-    return tnb101MicroFromOps(tnb101MicroToOps(text));
-  },
-
-  enumerate(): string[] {
-    allArchs ??= Array.from({ length: SIZE }, (_, i) => {
-      const ops = new Array<number>(EDGES);
-      for (let e = EDGES - 1; e >= 0; e--) {
-        ops[e] = i % N_OPS;
-        i = Math.floor(i / N_OPS);
-      }
-      return tnb101MicroFromOps(ops);
-    });
-    return allArchs.slice();
-  },
-
-  // Reference REA: a uniformly chosen position gets a uniformly chosen different op.
-  mutate(arch: string, rng: Rng): string {
-    const ops = tnb101MicroToOps(arch);
-    const e = rng.int(EDGES);
-    const o = rng.int(N_OPS - 1);
-    ops[e] = o >= ops[e] ? o + 1 : o;
-    return tnb101MicroFromOps(ops);
-  },
-
-  neighbours(arch: string): string[] {
-    const ops = tnb101MicroToOps(arch);
-    const out: string[] = [];
-    for (let e = 0; e < EDGES; e++) {
-      for (let o = 0; o < N_OPS; o++) {
-        if (o === ops[e]) continue;
-        const next = ops.slice();
-        next[e] = o;
-        out.push(tnb101MicroFromOps(next));
-      }
-    }
-    return out;
-  },
-
-  encode(arch: string): number[] {
-    return tnb101MicroToOps(arch);
-  },
-
-  decode(choices: readonly number[]): string | null {
-    if (choices.length !== EDGES) return null;
-    if (!choices.every((c) => Number.isInteger(c) && c >= 0 && c < N_OPS)) return null;
-    return tnb101MicroFromOps(choices);
-  },
-};
+  length: EDGES,
+  choices: N_OPS,
+  toVector: tnb101MicroToOps,
+  fromVector: tnb101MicroFromOps,
+});

@@ -1,36 +1,19 @@
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError } from '../../src/util/errors.js';
 import { parseCsv } from '../../src/benchmarks/csv.js';
 import { availableMetrics, loadBenchmark, loadTable, requireMetrics } from '../../src/benchmarks/index.js';
 import { SHARED_DATA } from '../helpers/shared.js';
+import { inputErr } from '../helpers/errors.js';
+import { tempDirs } from '../helpers/tmp.js';
 
 const A0 = '|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|';
 const A1 = '|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|';
 const A2 = '|nor_conv_3x3~0|+|none~0|skip_connect~1|+|avg_pool_3x3~0|none~1|nor_conv_1x1~2|';
 const SIX = ['sz.grad_norm', 'sz.snip', 'sz.grasp', 'sz.fisher', 'sz.synflow', 'sz.jacov'];
 
-const made: string[] = [];
-after(() => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
-
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'robot-nas-csv-'));
-  made.push(d);
-  return d;
-}
-
-function inputErr(re: RegExp): (e: unknown) => boolean {
-  return (e) => {
-    assert.ok(e instanceof InputError, `expected an InputError, got ${String(e)}`);
-    assert.match(e.message, re);
-    return true;
-  };
-}
+const tmp = tempDirs('robot-nas-csv-');
 
 test('parseCsv: quotes, escaped quotes, CRLF, quoted newlines, BOM, blank lines and line numbers', () => {
   const t = parseCsv('\uFEFFa,b,c\r\n1,"x, y",3\r\n\r\n"q""uote","multi\nline",4\n5,,6', 'f.csv');

@@ -1,31 +1,15 @@
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError } from '../../src/util/errors.js';
 import { findNb201Files, packageRoot, tnb101SuiteZeroCandidates } from '../../src/benchmarks/datadir.js';
 import { loadBenchmark, loadTable, resolveDataDir } from '../../src/benchmarks/index.js';
 import { REPO, SHARED_DATA } from '../helpers/shared.js';
+import { inputErr } from '../helpers/errors.js';
+import { tempDirs } from '../helpers/tmp.js';
 
-const made: string[] = [];
-after(() => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
-
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'robot-nas-dd-'));
-  made.push(d);
-  return d;
-}
-
-function inputErr(re: RegExp): (e: unknown) => boolean {
-  return (e) => {
-    assert.ok(e instanceof InputError, `expected an InputError, got ${String(e)}`);
-    assert.match(e.message, re);
-    return true;
-  };
-}
+const tmp = tempDirs('robot-nas-dd-');
 
 test('the package root is found by walking up to package.json', () => {
   assert.equal(packageRoot(), REPO);

@@ -1,12 +1,12 @@
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError } from '../../src/util/errors.js';
 import { readHp12Info, readTestAccuracy, readZeroCostStream } from '../../src/benchmarks/robot-pickles.js';
 import { loadBenchmark, loadTable } from '../../src/benchmarks/index.js';
 import { SHARED_DATA } from '../helpers/shared.js';
+import { inputErr } from '../helpers/errors.js';
+import { tempDirs } from '../helpers/tmp.js';
 import { np64, pickle, pickleStream, pyFloat, type PyVal } from '../helpers/pickle-writer.js';
 
 const OFFICIAL = join(SHARED_DATA, 'nb201', 'official');
@@ -17,24 +17,7 @@ const A0 = '|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|ski
 const A1 = '|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|';
 const A2 = '|nor_conv_3x3~0|+|none~0|skip_connect~1|+|avg_pool_3x3~0|none~1|nor_conv_1x1~2|';
 
-const made: string[] = [];
-after(() => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
-
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'robot-nas-pk-'));
-  made.push(d);
-  return d;
-}
-
-function inputErr(re: RegExp): (e: unknown) => boolean {
-  return (e) => {
-    assert.ok(e instanceof InputError, `expected an InputError, got ${String(e)}`);
-    assert.match(e.message, re);
-    return true;
-  };
-}
+const tmp = tempDirs('robot-nas-pk-');
 
 /** A zero-cost-proxies release record, values as the release writes them (numpy scalars and floats). */
 function zcRecord(i: number, arch: string): PyVal {

@@ -1,12 +1,12 @@
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError } from '../../src/util/errors.js';
 import { parseSuiteZero } from '../../src/benchmarks/suitezero.js';
 import { loadBenchmark, loadTable, type Benchmark } from '../../src/benchmarks/index.js';
 import { SHARED_DATA } from '../helpers/shared.js';
+import { inputErr } from '../helpers/errors.js';
+import { tempDirs } from '../helpers/tmp.js';
 
 const NB_JSON = join(SHARED_DATA, 'nb201', 'official', 'zc_nasbench201_subset491.json');
 const TNB = join(SHARED_DATA, 'tnb101', 'official');
@@ -14,24 +14,7 @@ const MICRO_SUBSET = join(TNB, 'zc_transbench101_micro_subset.json');
 const MACRO_SUBSET = join(TNB, 'zc_transbench101_macro_subset.json');
 const MICRO_2128 = join(TNB, 'zc_transbench101_micro_class_scene_2128.json');
 
-const made: string[] = [];
-after(() => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
-
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'robot-nas-sz-'));
-  made.push(d);
-  return d;
-}
-
-function inputErr(re: RegExp): (e: unknown) => boolean {
-  return (e) => {
-    assert.ok(e instanceof InputError, `expected an InputError, got ${String(e)}`);
-    assert.match(e.message, re);
-    return true;
-  };
-}
+const tmp = tempDirs('robot-nas-sz-');
 
 function covered(b: Benchmark, metric: string): number {
   const col = b.metrics.get(metric);

@@ -4,6 +4,7 @@ import {
   cholesky,
   choleskyInverse,
   choleskySolve,
+  choleskySolvePrincipal,
   logDetFromCholesky,
   solveLower,
   solveLowerTransposed,
@@ -59,4 +60,20 @@ test('log-determinant and inverse', () => {
       close(s, i === j ? 1 : 0, 1e-13, `(A·A⁻¹)[${i},${j}]`);
     }
   }
+});
+
+test('cholesky in place, and the principal-submatrix solve the optimisers share', () => {
+  const inPlace = Float64Array.from(A);
+  assert.equal(cholesky(inPlace, 3, inPlace), inPlace);
+  assert.deepEqual(Array.from(inPlace), Array.from(cholesky(A, 3)!));
+  // Rows and columns {0, 2} of A: [[4, −2], [−2, 21]]; the solve must equal the dense one bit for bit.
+  const r = Float64Array.from([3, -7]);
+  assert.equal(choleskySolvePrincipal(A, 3, [0, 2], 2, r, new Float64Array(9)), true);
+  const sub = Float64Array.from([4, -2, -2, 21]);
+  assert.deepEqual(Array.from(r), Array.from(choleskySolve(cholesky(sub, 2)!, 2, [3, -7])));
+  // Not positive definite: false, right-hand side untouched.
+  const bad = Float64Array.from([1, 0, 2, 0, 5, 0, 2, 0, 1]);
+  const rb = Float64Array.from([1, 2]);
+  assert.equal(choleskySolvePrincipal(bad, 3, [0, 2], 2, rb, new Float64Array(4)), false);
+  assert.deepEqual(Array.from(rb), [1, 2]);
 });
