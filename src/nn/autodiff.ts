@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import * as D from './dartsops.js';
 import * as F from './fastops.js';
 import { hostOp, hostRead } from './host.js';
 import * as H from './hostops.js';
@@ -160,6 +161,7 @@ export class AdExec implements Exec<ADNode> {
   }
 
   conv(layer: Conv2dLayer, x: ADNode): ADNode {
+    if (D.isDepthwise(layer)) return this.depthwise(layer, x);
     const w = this.param(layer.weight) as tf.Tensor4D;
     const bias = layer.bias ? this.param(layer.bias) : undefined;
     const xv = x.v as tf.Tensor4D;
@@ -217,6 +219,141 @@ export class AdExec implements Exec<ADNode> {
           }
           ctx.accumulate(x, { v: gx, t: gxt });
         }
+      },
+    });
+    return out;
+  }
+
+  /** Depthwise (dilated) conv: the same bilinear bookkeeping as `conv`, with the depthwise primitives. */
+  private depthwise(layer: Conv2dLayer, x: ADNode): ADNode {
+    if (layer.bias) throw new Error(`AdExec: depthwise conv ${layer.name} with bias is not supported`);
+    const w = D.depthwiseFilter(this.param(layer.weight));
+    const { stride, pad } = layer;
+    const dil = layer.dilation ?? 1;
+    const k = layer.kernel;
+    const fwd = (v: tf.Tensor, f: tf.Tensor): tf.Tensor => timed('dwconv.forward', () => D.depthwiseForward(v, f, stride, pad, dil));
+    const y = fwd(x.v, w);
+    let t: tf.Tensor | null = null;
+    const saved: tf.Tensor[] = [y, w];
+    if (this.opts.dual) {
+      if (x.t) {
+        const sum = addTensors(x.v, x.t);
+        t = fwd(sum, w);
+        sum.dispose();
+        saved.push(t);
+      } else {
+        t = y; // ẏ = conv(x, Ẇ) = conv(x, W)
+      }
+    }
+    const out: ADNode = { v: y, t, needsGrad: true };
+    this.tape.push({
+      kind: 'dwconv',
+      output: out,
+      saved,
+      backward: (g, mode, ctx) => {
+        if (mode.fisher) {
+          const [n, , , c] = y.shape;
+          ctx.fisher.set(layer.name, F.channelDot(y, g.v, n, c));
+        }
+        if (mode.paramGrads) {
+          const gw = timed('dwconv.filterGrad', () => D.depthwiseFilterGrad(x.v, g.v, k, stride, pad, dil));
+          if (mode.dual) {
+            const dot = (a: tf.Tensor, b: tf.Tensor): number => {
+              const c = fwd(a, gw);
+              const r = dotTensors(c, b);
+              c.dispose();
+              return r;
+            };
+            if (x.t) ctx.addGrasp(dot(x.t, g.v));
+            if (g.t) ctx.addGrasp(dot(x.v, g.t));
+          }
+          // Stored gradients follow the parameter's own layout ([k,k,1,C], same memory).
+          const pw = this.param(layer.weight);
+          const gr = tf.reshape(gw, pw.shape);
+          gw.dispose();
+          ctx.addParamGrad(layer.weight, gr);
+        }
+        if (x.needsGrad && (mode.inputGrad || x !== this.inputNode)) {
+          const back = (gy: tf.Tensor): tf.Tensor => timed('dwconv.inputGrad', () => D.depthwiseInputGrad(x.v.shape, gy, w, stride, pad, dil));
+          const gx = back(g.v);
+          let gxt: tf.Tensor | null = null;
+          if (mode.dual) {
+            if (g.t) {
+              const s2 = addTensors(g.v, g.t);
+              gxt = back(s2);
+              s2.dispose();
+            } else {
+              gxt = gx;
+            }
+          }
+          ctx.accumulate(x, { v: gx, t: gxt });
+        }
+      },
+    });
+    return out;
+  }
+
+  maxPool(x: ADNode, kernel: number, stride: number, pad: number): ADNode {
+    const { y, arg } = D.maxPoolWithArg(x.v, kernel, stride, pad);
+    // The argmax is locally constant, so the tangent is the gathered input tangent.
+    const t = this.opts.dual && x.t ? D.maxPoolGather(x.t, arg, y.shape) : null;
+    const out: ADNode = { v: y, t, needsGrad: x.needsGrad };
+    this.tape.push({
+      kind: 'maxPool',
+      output: out,
+      saved: t ? [y, t] : [y],
+      backward: (g, mode, ctx) => {
+        if (!x.needsGrad) return;
+        const gx = D.maxPoolScatter(g.v, arg, x.v.shape);
+        const gxt = mode.dual && g.t ? D.maxPoolScatter(g.t, arg, x.v.shape) : null;
+        ctx.accumulate(x, { v: gx, t: gxt });
+      },
+    });
+    return out;
+  }
+
+  concat(xs: ADNode[]): ADNode {
+    if (xs.length === 1) return xs[0];
+    const [n, h, w] = xs[0].v.shape;
+    const chans = xs.map((x) => x.v.shape[3] as number);
+    const y = D.concatChannels(
+      xs.map((x) => x.v),
+      chans,
+      [n, h, w],
+    );
+    let t: tf.Tensor | null = null;
+    if (this.opts.dual && xs.some((x) => x.t)) t = D.concatChannels(xs.map((x) => x.t), chans, [n, h, w]);
+    const out: ADNode = { v: y, t, needsGrad: xs.some((x) => x.needsGrad) };
+    this.tape.push({
+      kind: 'concat',
+      output: out,
+      saved: t ? [y, t] : [y],
+      backward: (g, mode, ctx) => {
+        let off = 0;
+        xs.forEach((x, i) => {
+          if (x.needsGrad) {
+            const gv = D.sliceChannels(g.v, off, chans[i]);
+            const gt = mode.dual && g.t ? D.sliceChannels(g.t, off, chans[i]) : null;
+            ctx.accumulate(x, { v: gv, t: gt });
+          }
+          off += chans[i];
+        });
+      },
+    });
+    return out;
+  }
+
+  crop(x: ADNode, top: number, left: number): ADNode {
+    const y = D.cropTopLeft(x.v, top, left);
+    const t = this.opts.dual && x.t ? D.cropTopLeft(x.t, top, left) : null;
+    const out: ADNode = { v: y, t, needsGrad: x.needsGrad };
+    this.tape.push({
+      kind: 'crop',
+      output: out,
+      saved: t ? [y, t] : [y],
+      backward: (g, mode, ctx) => {
+        if (!x.needsGrad) return;
+        ctx.accumulate(x, { v: D.uncropTopLeft(g.v, top, left), t: mode.dual && g.t ? D.uncropTopLeft(g.t, top, left) : null });
       },
     });
     return out;

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, sep } from 'node:path';
 import { InputError } from '../util/errors.js';
 import { registerProjectGradients } from './grads.js';
-import { registerWasmKernels } from './kernels.js';
+import { registerDartsKernels, registerWasmKernels } from './kernels.js';
 
 /** Engines the metrics can run on. `wasm` is the default; `cpu` is a slow reference; `tensorflow` needs tfjs-node. */
 export type BackendName = 'wasm' | 'cpu' | 'tensorflow';
@@ -81,6 +81,7 @@ async function doInit(name: BackendName): Promise<BackendInfo> {
     await setBackendOrThrow('tensorflow');
     info = { name, simd: false, threads: 0 };
   }
+  registerDartsKernels();
   current = info;
   return info;
 }

@@ -22,6 +22,25 @@ export class NetworkBuilder {
     return layer;
   }
 
+  /** Depthwise conv (groups = channels, no bias), optionally dilated: PyTorch weight [C, 1, k, k], fan-in k². */
+  depthwiseConv(name: string, channels: number, kernel: number, stride: number, pad: number, dilation: number): Conv2dLayer {
+    const layer: Conv2dLayer = {
+      kind: 'conv',
+      name,
+      inChannels: channels,
+      outChannels: channels,
+      kernel,
+      stride,
+      pad,
+      weight: `${name}.weight`,
+      groups: channels,
+      dilation,
+    };
+    this.params.push({ name: layer.weight, shape: [channels, 1, kernel, kernel], init: { kind: 'kaiming_uniform', fanIn: kernel * kernel } });
+    this.weightLayers.push(layer);
+    return layer;
+  }
+
   linear(name: string, inFeatures: number, outFeatures: number, bias: boolean): LinearLayer {
     const layer: LinearLayer = { kind: 'linear', name, inFeatures, outFeatures, weight: `${name}.weight` };
     this.params.push({ name: layer.weight, shape: [outFeatures, inFeatures], init: { kind: 'kaiming_uniform', fanIn: inFeatures } });

@@ -1,10 +1,22 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { depthwiseFilter, depthwiseForward, isDepthwise } from './dartsops.js';
 import type { BatchNormLayer, Conv2dLayer, Exec, LinearLayer, ReluSite, WeightLayer } from './layers.js';
 
 function param(params: Map<string, tf.Tensor>, name: string): tf.Tensor {
   const t = params.get(name);
   if (t === undefined) throw new Error(`missing parameter tensor ${name}`);
   return t;
+}
+
+/** conv2d, or the depthwise (possibly dilated) conv of a grouped layer; both differentiable on the tape. */
+function convOp(layer: Conv2dLayer, x: tf.Tensor, w: tf.Tensor): tf.Tensor {
+  if (isDepthwise(layer)) return depthwiseForward(x, depthwiseFilter(w), layer.stride, layer.pad, layer.dilation ?? 1);
+  return tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, layer.stride, layer.pad);
+}
+
+function cropOp(x: tf.Tensor, top: number, left: number): tf.Tensor {
+  const [n, h, w, c] = x.shape;
+  return tf.slice(x, [0, top, left, 0], [n, h - top, w - left, c]);
 }
 
 /** Optional observation points of the training-mode executor. */
@@ -29,7 +41,7 @@ export class TrainExec implements Exec<tf.Tensor> {
   ) {}
 
   conv(layer: Conv2dLayer, x: tf.Tensor): tf.Tensor {
-    let y: tf.Tensor = tf.conv2d(x as tf.Tensor4D, param(this.params, layer.weight) as tf.Tensor4D, layer.stride, layer.pad);
+    let y: tf.Tensor = convOp(layer, x, param(this.params, layer.weight));
     if (layer.bias) y = tf.add(y, param(this.params, layer.bias));
     const m = this.hooks.outputMask?.(layer);
     return m ? tf.mul(y, m) : y;
@@ -65,6 +77,18 @@ export class TrainExec implements Exec<tf.Tensor> {
 
   globalAvgPool(x: tf.Tensor): tf.Tensor {
     return tf.mean(x, [1, 2]);
+  }
+
+  maxPool(x: tf.Tensor, kernel: number, stride: number, pad: number): tf.Tensor {
+    return tf.maxPool(x as tf.Tensor4D, kernel, stride, pad);
+  }
+
+  concat(xs: tf.Tensor[]): tf.Tensor {
+    return xs.length === 1 ? xs[0] : tf.concat(xs, 3);
+  }
+
+  crop(x: tf.Tensor, top: number, left: number): tf.Tensor {
+    return cropOp(x, top, left);
   }
 }
 
@@ -117,7 +141,7 @@ export class SynflowExec implements Exec<Scaled> {
   }
 
   conv(layer: Conv2dLayer, x: Scaled): Scaled {
-    let y: tf.Tensor = tf.conv2d(x.t as tf.Tensor4D, param(this.params, layer.weight) as tf.Tensor4D, layer.stride, layer.pad);
+    let y: tf.Tensor = convOp(layer, x.t, param(this.params, layer.weight));
     if (layer.bias) y = tf.add(y, this.bias(layer.bias, x.ls));
     return this.renormalise(y, x.ls);
   }
@@ -161,5 +185,20 @@ export class SynflowExec implements Exec<Scaled> {
 
   globalAvgPool(x: Scaled): Scaled {
     return { t: tf.mean(x.t, [1, 2]), ls: x.ls };
+  }
+
+  maxPool(x: Scaled, kernel: number, stride: number, pad: number): Scaled {
+    return { t: tf.maxPool(x.t as tf.Tensor4D, kernel, stride, pad), ls: x.ls };
+  }
+
+  concat(xs: Scaled[]): Scaled {
+    if (xs.length === 1) return xs[0];
+    // Parts align to the largest scale, as in add.
+    const ls = Math.max(...xs.map((x) => x.ls));
+    return { t: tf.concat(xs.map((x) => (x.ls === ls ? x.t : tf.mul(x.t, Math.exp(x.ls - ls)))), 3), ls };
+  }
+
+  crop(x: Scaled, top: number, left: number): Scaled {
+    return { t: cropOp(x.t, top, left), ls: x.ls };
   }
 }

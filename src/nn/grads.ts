@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { broadcast_util, getGradient, registerGradient } from '@tensorflow/tfjs-core';
 import type { GradConfig, NamedAttrMap } from '@tensorflow/tfjs-core';
+import { depthwiseForward } from './dartsops.js';
 
 /**
  * Gradient functions for every kernel the networks and metrics differentiate.
@@ -324,7 +325,115 @@ const GRADS: GradConfig[] = [
       };
     },
   },
+  // DARTS ops. Depthwise conv and its two gradients are bilinear, so the three close under differentiation.
+  {
+    kernelName: 'DepthwiseConv2dNative',
+    inputsToSave: ['x', 'filter'],
+    gradFunc: (dy, saved, attrs: NamedAttrMap) => {
+      const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
+      const a = attrs as unknown as DwGradAttrs;
+      const g = dy as tf.Tensor4D;
+      return {
+        x: () => dwBackpropInput(g, filter, a, x.shape),
+        filter: () => dwBackpropFilter(x, g, a, filter.shape),
+      };
+    },
+  },
+  {
+    kernelName: 'DepthwiseConv2dNativeBackpropInput',
+    inputsToSave: ['dy', 'filter'],
+    gradFunc: (ddx, saved, attrs: NamedAttrMap) => {
+      const [dy, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
+      const a = attrs as unknown as DwGradAttrs;
+      const g = ddx as tf.Tensor4D;
+      return {
+        dy: () => depthwiseForward(g, filter, dwSingle(a.strides), a.pad as number, dwSingle(a.dilations)),
+        filter: () => dwBackpropFilter(g, dy, a, filter.shape),
+      };
+    },
+  },
+  {
+    kernelName: 'DepthwiseConv2dNativeBackpropFilter',
+    inputsToSave: ['x', 'dy'],
+    gradFunc: (ddw, saved, attrs: NamedAttrMap) => {
+      const [x, dy] = saved as [tf.Tensor4D, tf.Tensor4D];
+      const a = attrs as unknown as DwGradAttrs;
+      const g = ddw as tf.Tensor4D;
+      return {
+        x: () => dwBackpropInput(dy, g, a, x.shape),
+        dy: () => depthwiseForward(x, g, dwSingle(a.strides), a.pad as number, dwSingle(a.dilations)),
+      };
+    },
+  },
+  {
+    // First-order only: MaxPoolGrad has no gradient here (the tape engine's GraSP on max-pool cells is unsupported;
+    // the manual engine handles it).
+    kernelName: 'MaxPool',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs: NamedAttrMap) => {
+      const a = attrs as unknown as { filterSize: Strides; strides: Strides; pad: Pad; dimRoundingMode?: Rounding };
+      const x = saved[0];
+      return { x: () => runKernel('MaxPoolGrad', { dy: dy as tf.Tensor, input: x, output: x }, a) };
+    },
+  },
+  {
+    kernelName: 'Concat',
+    saveAllInputs: true,
+    gradFunc: (dy, saved, attrs: NamedAttrMap) => {
+      const { axis } = attrs as unknown as { axis: number };
+      const rank = saved[0].rank;
+      const ax = axis < 0 ? axis + rank : axis;
+      const g = dy as tf.Tensor;
+      let off = 0;
+      // Keyed by input index, as the engine records an array of inputs.
+      return saved.map((t) => {
+        const begin = new Array<number>(rank).fill(0);
+        begin[ax] = off;
+        off += t.shape[ax];
+        return () => tf.slice(g, begin, t.shape);
+      }) as unknown as Record<string, () => tf.Tensor>;
+    },
+  },
+  {
+    kernelName: 'Slice',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs: NamedAttrMap) => {
+      const x = saved[0];
+      const { begin, size } = attrs as unknown as { begin: number[]; size: number[] };
+      const g = dy as tf.Tensor;
+      const paddings = x.shape.map((d, i) => [begin[i], d - begin[i] - (size[i] < 0 ? d - begin[i] : size[i])] as [number, number]);
+      return { x: () => tf.pad(g, paddings) };
+    },
+  },
+  {
+    kernelName: 'PadV2',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs: NamedAttrMap) => {
+      const x = saved[0];
+      const { paddings } = attrs as unknown as { paddings: [number, number][] };
+      return { x: () => tf.slice(dy as tf.Tensor, paddings.map((p) => p[0]), x.shape) };
+    },
+  },
 ];
+
+interface DwGradAttrs {
+  strides: Strides;
+  pad: Pad;
+  dilations?: Strides;
+  dimRoundingMode?: Rounding;
+}
+
+function dwSingle(v: Strides | undefined): number {
+  return v === undefined ? 1 : Array.isArray(v) ? v[0] : v;
+}
+
+function dwBackpropInput(dy: tf.Tensor4D, filter: tf.Tensor4D, a: DwGradAttrs, inputShape: number[]): tf.Tensor4D {
+  return runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter }, { strides: a.strides, pad: a.pad, dilations: a.dilations, dimRoundingMode: a.dimRoundingMode, inputShape }) as tf.Tensor4D;
+}
+
+function dwBackpropFilter(x: tf.Tensor4D, dy: tf.Tensor4D, a: DwGradAttrs, filterShape: number[]): tf.Tensor4D {
+  return runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy }, { strides: a.strides, pad: a.pad, dilations: a.dilations, dimRoundingMode: a.dimRoundingMode, filterShape }) as tf.Tensor4D;
+}
 
 let registered = false;
 

@@ -1,6 +1,7 @@
 /** Neural-network substrate of the training-free metrics: engine setup, network definitions, parameters. */
 export { initBackend, backendInfo, BACKEND_NAMES, type BackendName, type BackendInfo } from './backend.js';
 export { buildNb201, nb201EdgeOps, type Nb201Config } from './nb201.js';
+export { buildDarts, type DartsConfig } from './darts.js';
 export { NetworkBuilder } from './builder.js';
 export type { Network, Exec, ParamSpec, WeightLayer, Conv2dLayer, LinearLayer, BatchNormLayer, ReluSite, InitSpec } from './layers.js';
 export { initParams, paramsFromBuffer, countParams, toTensors, type ParamValues } from './params.js';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { backend_util, getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
+import { dartsKernelConfigs, DARTS_KERNELS } from './dartsops.js';
 import { hostOp } from './host.js';
 
 /**
@@ -206,7 +207,23 @@ export function registerWasmKernels(): void {
     registerKernel(k);
   }
   wasmDone = true;
+  registerDartsKernels();
+}
+
+const dartsConfigs = dartsKernelConfigs();
+
+/**
+ * Registers the DARTS kernels (dartsops.ts) on wasm and cpu, replacing tfjs's own. Call after the backend
+ * package is imported: importing tfjs-backend-cpu re-registers (overwrites) its kernels.
+ */
+export function registerDartsKernels(): void {
+  for (const k of dartsConfigs) {
+    const cur = getKernel(k.kernelName, k.backendName);
+    if (cur?.kernelFunc === k.kernelFunc) continue;
+    if (cur != null) unregisterKernel(k.kernelName, k.backendName);
+    registerKernel(k);
+  }
 }
 
 /** Names of the kernels this module registers for wasm (for reports). */
-export const PROJECT_WASM_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput'] as const;
+export const PROJECT_WASM_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', ...DARTS_KERNELS] as const;

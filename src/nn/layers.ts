@@ -30,6 +30,10 @@ export interface Conv2dLayer {
   pad: number;
   weight: string;
   bias?: string;
+  /** Grouped conv (PyTorch `groups`); only depthwise (groups = in = out channels) is supported. Default 1. */
+  groups?: number;
+  /** Kernel dilation (depthwise convs only). Default 1. */
+  dilation?: number;
 }
 
 export interface LinearLayer {
@@ -78,6 +82,20 @@ export interface Exec<T> {
   zerosLike(x: T): T;
   /** [N,H,W,C] → [N,C]. */
   globalAvgPool(x: T): T;
+  // Ops only the DARTS network uses; optional so that executors written for NB201 keep compiling.
+  /** Max pooling; padded positions are never selected; ties go to the first maximum in row-major window order (PyTorch). */
+  maxPool?(x: T, kernel: number, stride: number, pad: number): T;
+  /** Concatenation along the channel axis. */
+  concat?(xs: T[]): T;
+  /** x[:, top:, left:, :] (FactorizedReduce's shifted branch). */
+  crop?(x: T, top: number, left: number): T;
+}
+
+/** An optional Exec method, or a clear error naming the executor that lacks it. */
+export function execOp<T, K extends 'maxPool' | 'concat' | 'crop'>(exec: Exec<T>, name: K): NonNullable<Exec<T>[K]> {
+  const f = exec[name];
+  if (typeof f !== 'function') throw new Error(`${exec.constructor.name} does not implement ${name} (needed by DARTS networks)`);
+  return f.bind(exec) as NonNullable<Exec<T>[K]>;
 }
 
 /** A network definition usable by every metric. */
@@ -104,12 +122,12 @@ export function convOut(size: number, kernel: number, stride: number, pad: numbe
 
 /** Number of weights feeding one output channel (fan-in), i.e. per-channel count used by Fisher. */
 export function weightsPerChannel(layer: WeightLayer): number {
-  return layer.kind === 'conv' ? layer.inChannels * layer.kernel * layer.kernel : layer.inFeatures;
+  return layer.kind === 'conv' ? (layer.inChannels / (layer.groups ?? 1)) * layer.kernel * layer.kernel : layer.inFeatures;
 }
 
 /** PyTorch layout shape of a layer's weight. */
 export function weightShape(layer: WeightLayer): number[] {
   return layer.kind === 'conv'
-    ? [layer.outChannels, layer.inChannels, layer.kernel, layer.kernel]
+    ? [layer.outChannels, layer.inChannels / (layer.groups ?? 1), layer.kernel, layer.kernel]
     : [layer.outFeatures, layer.inFeatures];
 }
