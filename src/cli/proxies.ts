@@ -1,14 +1,44 @@
+import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { availableParallelism } from 'node:os';
 import { BACKEND_NAMES, initBackend, type BackendName } from '../nn/backend.js';
+import { parseArchSpec, runProxyBatch } from '../proxies/batch.js';
 import { loadFixture } from '../proxies/fixture.js';
 import { computeProxies, METRIC_NAMES, REFERENCE_METRICS, isMetricName, type MetricName } from '../proxies/index.js';
+import { InputError } from '../util/errors.js';
+import { parsePositiveInt } from './options.js';
 
 interface Flags {
-  fixture: string;
+  fixture?: string;
   json?: boolean;
   backend: BackendName;
   metrics?: MetricName[];
   engine: 'manual' | 'tape';
+  // batch mode
+  space?: string;
+  dataset?: string;
+  data?: string;
+  archs?: string;
+  batch?: number;
+  channels?: number;
+  cells?: number;
+  workers?: number;
+  seed?: number;
+  out?: string;
+}
+
+/** Flags that only batch mode reads (named in the error when mixed with --fixture). */
+const BATCH_FLAGS = ['space', 'dataset', 'data', 'archs', 'batch', 'channels', 'cells', 'workers', 'seed', 'out'] as const;
+
+function parseCount(text: string): number {
+  if (!/^\d+$/.test(text.trim())) throw new InvalidArgumentError(`expected a non-negative integer, got '${text}'`);
+  return Number(text);
+}
+
+function parseSeed(text: string): number {
+  const n = Number(text);
+  if (!/^-?\d+$/.test(text.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected an integer seed, got '${text}'`);
+  return n;
 }
 
 function parseMetrics(text: string): MetricName[] {
@@ -26,20 +56,37 @@ function fmt(v: number | undefined): string {
   return Math.abs(v) >= 1e6 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(6) : v.toPrecision(8);
 }
 
-/** `robot-nas proxies --fixture DIR [--json]`: every training-free metric of a fixture's network vs its reference values. */
+/**
+ * `robot-nas proxies --fixture DIR [--json]`: every training-free metric of a fixture's network vs its reference
+ * values; `robot-nas proxies --space nb201 --dataset NAME --out FILE.csv …`: batch scoring (see batchMode).
+ */
 export function register(program: Command): void {
   program
     .command('proxies')
     .description(
-      'compute the training-free metrics (grad_norm, snip, grasp, fisher, synflow, jacob_cov, naswot) of a metrics fixture ' +
-        "(manifest.json, params.bin, input.bin, targets.bin) and compare with the manifest's reference values",
+      'compute the training-free metrics (grad_norm, snip, grasp, fisher, synflow, jacob_cov, naswot) either of a metrics fixture ' +
+        "(--fixture DIR: manifest.json, params.bin, input.bin, targets.bin; compared with the manifest's reference values) " +
+        'or of many architectures of a space on a dataset batch (--space nb201 --dataset NAME --out FILE.csv; resumable CSV)',
     )
-    .requiredOption('--fixture <dir>', 'fixture folder')
-    .option('--json', 'print the metric values as one JSON object on the last stdout line')
+    .option('--fixture <dir>', 'fixture folder (fixture mode)')
+    .option('--json', 'fixture mode: print the metric values as one JSON object on the last stdout line')
     .addOption(new Option('--backend <name>', 'tfjs engine (tensorflow needs the optional @tensorflow/tfjs-node)').choices(BACKEND_NAMES).default('wasm'))
     .option('--metrics <m1,m2,...>', `metrics to compute (default: the seven reference metrics; also: params, flops)`, parseMetrics)
-    .addOption(new Option('--engine <name>', 'differentiation engine: manual (fast) or tape (tfjs gradients, slow cross-check)').choices(['manual', 'tape']).default('manual'))
+    .addOption(new Option('--engine <name>', 'fixture mode: differentiation engine: manual (fast) or tape (tfjs gradients, slow cross-check)').choices(['manual', 'tape']).default('manual'))
+    .option('--space <id>', 'batch mode: search space (nb201)')
+    .option('--dataset <name>', 'batch mode: image dataset (e.g. cifar10-1k)')
+    .option('--data <dir>', 'batch mode: dataset folder (default: the loader\'s default location)')
+    .option('--archs <all|N|file>', 'batch mode: the whole space, a seeded sample of N distinct architectures, or a file with one architecture per line (default all)')
+    .option('--batch <n>', 'batch mode: images per scoring batch, a seeded choice shared by all architectures (default 64)', parsePositiveInt)
+    .option('--channels <C>', 'batch mode: channels of the first stage (default 16)', parsePositiveInt)
+    .option('--cells <N>', 'batch mode: cells per stage (default 5)', parsePositiveInt)
+    .option('--workers <k>', 'batch mode: worker threads (default: the number of cores; 0 = run in this thread)', parseCount)
+    .option('--seed <s>', 'batch mode: run seed for the sample, the batch and the weights (default 0)', parseSeed)
+    .option('--out <file.csv>', 'batch mode: output CSV, one row per architecture; rerunning resumes it')
     .action(async (f: Flags) => {
+      if (f.fixture === undefined) return batchMode(f);
+      const mixed = BATCH_FLAGS.filter((k) => f[k] !== undefined);
+      if (mixed.length > 0) throw new InputError(`--fixture cannot be combined with the batch options ${mixed.map((k) => `--${k}`).join(', ')}`);
       const fixture = loadFixture(f.fixture);
       const info = await initBackend(f.backend);
       const names: MetricName[] = f.metrics ?? [...REFERENCE_METRICS];
@@ -66,4 +113,72 @@ export function register(program: Command): void {
       process.stdout.write(out.join('\n') + '\n');
       if (f.json) process.stdout.write(JSON.stringify(Object.fromEntries(names.map((n) => [n, result.values[n] ?? null]))) + '\n');
     });
+}
+
+/** Archs per minute and an ETA from the rows computed in this session only (resumed rows cost nothing). */
+function rateText(computed: number, startMs: number, remaining: number): { rate: string; eta: string } {
+  const min = (performance.now() - startMs) / 60000;
+  if (computed === 0 || min <= 0) return { rate: '-', eta: '-' };
+  const perMin = computed / min;
+  const etaMin = remaining / perMin;
+  const eta = etaMin >= 60 ? `${Math.floor(etaMin / 60)}h${String(Math.round(etaMin % 60)).padStart(2, '0')}m` : etaMin >= 1 ? `${Math.round(etaMin)}m` : `${Math.round(etaMin * 60)}s`;
+  return { rate: perMin.toFixed(1), eta };
+}
+
+/**
+ * Batch mode: `proxies --space nb201 --dataset NAME [--data DIR] [--archs all|N|FILE] [--metrics …] [--batch 64]
+ * [--channels 16 --cells 5] [--workers K] [--seed S] --out FILE.csv`. Progress (rate, ETA) goes to stderr: a bar
+ * on a terminal, otherwise a line at most every 15 s (for logs).
+ */
+async function batchMode(f: Flags): Promise<void> {
+  const missing = (['space', 'dataset', 'out'] as const).filter((k) => f[k] === undefined);
+  if (missing.length > 0) {
+    throw new InputError(`give --fixture DIR, or batch mode's ${missing.map((k) => `--${k}`).join(', ')} (e.g. --space nb201 --dataset cifar10-1k --out scores.csv)`);
+  }
+  const metrics: MetricName[] = f.metrics ?? [...REFERENCE_METRICS];
+  const err = process.stderr;
+  const tty = err.isTTY === true;
+  let bar: cliProgress.SingleBar | undefined;
+  let start = 0;
+  let first = 0;
+  let lastLog = 0;
+  const summary = await runProxyBatch({
+    space: f.space!,
+    archs: parseArchSpec(f.archs ?? 'all'),
+    dataset: f.dataset!,
+    dir: f.data,
+    metrics,
+    channels: f.channels ?? 16,
+    cells: f.cells ?? 5,
+    batch: f.batch ?? 64,
+    seed: f.seed ?? 0,
+    workers: f.workers ?? availableParallelism(),
+    backend: f.backend,
+    out: f.out!,
+    onStart: (s) => {
+      if (s.repaired) err.write(`robot-nas: ${f.out}: ${s.repaired}\n`);
+      err.write(`${s.total} architectures: ${s.resumed} already in ${f.out}, ${s.todo} to compute on ${s.workers === 0 ? 'this thread' : `${s.workers} worker(s)`}\n`);
+      start = performance.now();
+      first = s.resumed;
+      if (tty && s.todo > 0) {
+        bar = new cliProgress.SingleBar(
+          { format: 'proxies [{bar}] {value}/{total} | {rate} archs/min | ETA {eta2} | {label}', stream: err, hideCursor: true, clearOnComplete: true },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(s.total, s.resumed, { rate: '-', eta2: '-', label: '' });
+      }
+    },
+    onResult: (r, done, total) => {
+      const { rate, eta } = rateText(done - first, start, total - done);
+      if (bar) bar.update(done, { rate, eta2: eta, label: `${r.seconds.toFixed(1)} s/arch` });
+      else if (performance.now() - lastLog > 15000 || done === total) {
+        lastLog = performance.now();
+        err.write(`proxies ${done}/${total} | ${rate} archs/min | ETA ${eta}\n`);
+      }
+    },
+  }).finally(() => bar?.stop());
+  const rate = summary.computed > 0 ? `, ${((60 * summary.computed) / summary.seconds).toFixed(1)} archs/min` : '';
+  process.stdout.write(
+    `${summary.out}: ${summary.total} architectures (${summary.resumed} resumed, ${summary.computed} computed in ${summary.seconds.toFixed(1)} s${rate})\n`,
+  );
 }

@@ -126,9 +126,13 @@ export const jacobCov: Proxy = {
   description: '−Σ (log(λ+1e-5) + 1/(λ+1e-5)), λ eigenvalues of the correlation of per-image input Jacobians',
   compute(ctx) {
     const j = input(ctx).jacobian;
-    if (!j) throw new Error('jacob_cov: input pass ran without the Jacobian');
+    // No input gradient: the output does not depend on the input (a cell cut off by `none`). The reference's
+    // Jacobian is then zero, its correlation matrix NaN and its eigen-decomposition fails: it records nan.
+    if (!j) return NaN;
     const n = ctx.batch.shape[0];
-    const ev = symmetricEigenvalues(corrcoef(j, n, j.length / n), n);
+    const corr = corrcoef(j, n, j.length / n);
+    if (corr.some(Number.isNaN)) return NaN; // a constant per-image Jacobian: the same failure in the reference
+    const ev = symmetricEigenvalues(corr, n);
     let s = 0;
     for (const l of ev) s += Math.log(l + 1e-5) + 1 / (l + 1e-5);
     return -s;

@@ -1,0 +1,223 @@
+/**
+ * Batch scoring: many architectures of a space, each a `ProxyJob` (job.ts) run in-process or on worker
+ * threads (pool.ts), one CSV row appended per finished architecture (results.ts), resumable.
+ *
+ * Next to the CSV a small `<out>.meta.json` records what the numbers depend on besides the metrics (space,
+ * dataset, split, C, N, batch, classes, seed); resuming with different settings is an InputError instead of
+ * a silent mix of incompatible rows.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import type { BackendName } from '../nn/backend.js';
+import type { Split } from '../data/types.js';
+import { getSpace } from '../spaces/index.js';
+import type { SearchSpace } from '../spaces/types.js';
+import { InputError, inputError } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
+import { batchIndices, deriveSeed, jobDataset, JOB_SPACES, seededSample, type ProxyJob, type ProxyJobResult } from './job.js';
+import { inProcessRunner, workerPoolRunner, type JobRunner } from './pool.js';
+import { openResults } from './results.js';
+
+/** `all`, a sample size, or a file of architectures (one per line). */
+export type ArchSpec = { kind: 'all' } | { kind: 'sample'; n: number } | { kind: 'file'; file: string };
+
+/** `all` → the whole space; digits → a seeded sample of that many; anything else → a file name. */
+export function parseArchSpec(text: string): ArchSpec {
+  const t = text.trim();
+  if (t === 'all') return { kind: 'all' };
+  if (/^\d+$/.test(t)) {
+    const n = Number(t);
+    if (!(Number.isSafeInteger(n) && n >= 1)) throw new InputError(`--archs ${text}: expected a positive number of architectures`);
+    return { kind: 'sample', n };
+  }
+  return { kind: 'file', file: text };
+}
+
+/**
+ * Reads one architecture per line (any notation the space parses); blank lines and `#` comments are skipped,
+ * repeats (after canonicalisation) are dropped. A line that is not an architecture is an InputError naming it.
+ */
+export function readArchFile(file: string, space: SearchSpace): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw inputError(file, undefined, code === 'ENOENT' ? 'file not found (--archs expects all, a number, or a file)' : `cannot read file (${code ?? String(e)})`);
+  }
+  const out: string[] = [];
+  const seen = new Set<string>();
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.replace(/#.*$/, '').trim();
+    if (line === '') return;
+    let arch: string;
+    try {
+      arch = space.parse(line);
+    } catch (e) {
+      throw inputError(file, i + 1, `not a ${space.id} architecture: '${line}' (${(e as Error).message})`);
+    }
+    if (!seen.has(arch)) out.push(arch);
+    seen.add(arch);
+  });
+  if (out.length === 0) throw inputError(file, undefined, 'no architectures in the file');
+  return out;
+}
+
+/**
+ * The architectures to score. A sample of n is the first n of a Fisher–Yates shuffle of `space.enumerate()`
+ * seeded by `deriveSeed(seed, 'archs')`, so samples of one seed are nested (the 200 are the first 200 of 400).
+ */
+export function selectArchs(space: SearchSpace, spec: ArchSpec, seed: number): string[] {
+  if (spec.kind === 'file') return readArchFile(spec.file, space);
+  const all = space.enumerate();
+  if (spec.kind === 'all') return all;
+  if (spec.n > all.length) throw new InputError(`--archs ${spec.n}: the ${space.id} space has only ${all.length} architectures`);
+  return seededSample(all, spec.n, new Rng(deriveSeed(seed, 'archs')));
+}
+
+export interface BatchOptions {
+  space: string;
+  archs: ArchSpec;
+  dataset: string;
+  /** Dataset folder (passed to the dataset loader). */
+  dir?: string;
+  split?: Split;
+  metrics: string[];
+  channels: number;
+  cells: number;
+  batch: number;
+  seed: number;
+  /** Worker threads; 0 runs the jobs in this thread. Default: the number of cores. */
+  workers?: number;
+  backend?: BackendName;
+  /** Output CSV (resumed if it exists). */
+  out: string;
+  /** Called once the work is known, before any job runs. */
+  onStart?: (info: { total: number; resumed: number; todo: number; workers: number; repaired?: string }) => void;
+  /** Called after each finished architecture (its row is already written). */
+  onResult?: (r: ProxyJobResult, done: number, total: number) => void;
+}
+
+export interface BatchSummary {
+  out: string;
+  total: number;
+  /** Rows that were already in the file. */
+  resumed: number;
+  /** Rows computed by this call. */
+  computed: number;
+  workers: number;
+  /** Wall seconds of the computation. */
+  seconds: number;
+  repaired?: string;
+}
+
+interface RunMeta {
+  space: string;
+  dataset: string;
+  split: string | null;
+  channels: number;
+  cells: number;
+  batch: number;
+  classes: number;
+  seed: number;
+}
+
+/** Checks the settings against those recorded next to an existing results file. */
+function checkMeta(out: string, meta: RunMeta): void {
+  const file = `${out}.meta.json`;
+  if (existsSync(file)) {
+    let old: Partial<RunMeta>;
+    try {
+      old = JSON.parse(readFileSync(file, 'utf8')) as Partial<RunMeta>;
+    } catch (e) {
+      throw inputError(file, undefined, `unreadable run settings (${(e as Error).message}); delete it to start over`);
+    }
+    const diffs = (Object.keys(meta) as (keyof RunMeta)[])
+      .filter((k) => old[k] !== undefined && old[k] !== meta[k])
+      .map((k) => `${k} ${String(old[k])} (now ${String(meta[k])})`);
+    if (diffs.length > 0) {
+      throw new InputError(`${out} was computed with other settings: ${diffs.join(', ')}; use another --out, or the same settings to resume`);
+    }
+  }
+}
+
+function writeMeta(out: string, meta: RunMeta): void {
+  writeFileSync(`${out}.meta.json`, JSON.stringify(meta, null, 2) + '\n');
+}
+
+/** Scores every selected architecture not yet in `out`, appending rows as they finish. */
+export async function runProxyBatch(o: BatchOptions): Promise<BatchSummary> {
+  if (!(JOB_SPACES as readonly string[]).includes(o.space)) {
+    throw new InputError(`--space ${o.space}: no network builder for this space (supported: ${JOB_SPACES.join(', ')})`);
+  }
+  const space = getSpace(o.space);
+  const metrics = [...new Set(o.metrics)];
+  const archs = selectArchs(space, o.archs, o.seed);
+  const data = { dataset: o.dataset, ...(o.dir !== undefined ? { dir: o.dir } : {}), ...(o.split !== undefined ? { split: o.split } : {}) };
+  // loaded here too, to fail fast on a bad dataset and to learn its class count and size
+  const ds = await jobDataset(data);
+  batchIndices(ds.count, o.batch, o.seed);
+  const meta: RunMeta = {
+    space: o.space,
+    dataset: o.dataset,
+    split: o.split ?? null,
+    channels: o.channels,
+    cells: o.cells,
+    batch: o.batch,
+    classes: ds.classes,
+    seed: o.seed,
+  };
+  checkMeta(o.out, meta);
+  const results = openResults(o.out, metrics, space); // creates the folder
+  writeMeta(o.out, meta);
+  try {
+    const todo = archs.filter((a) => !results.done.has(a));
+    const resumed = archs.length - todo.length;
+    const wanted = o.workers ?? availableParallelism();
+    const workers = todo.length === 0 ? 0 : wanted === 0 ? 0 : Math.min(wanted, todo.length);
+    o.onStart?.({ total: archs.length, resumed, todo: todo.length, workers, ...(results.repaired ? { repaired: results.repaired } : {}) });
+    const t0 = performance.now();
+    let done = resumed;
+    if (todo.length > 0) {
+      const runner: JobRunner = workers === 0 ? inProcessRunner(o.backend) : workerPoolRunner(workers, o.backend);
+      try {
+        await Promise.all(
+          todo.map((arch) => {
+            const job: ProxyJob = {
+              space: o.space,
+              arch,
+              config: { channels: o.channels, cells: o.cells, batch: o.batch, classes: ds.classes, metrics },
+              data,
+              seed: o.seed,
+            };
+            return runner.run(job).then(
+              (r) => {
+                results.append(r);
+                done++;
+                o.onResult?.(r, done, archs.length);
+              },
+              (e: unknown) => {
+                // name the architecture, keeping the error's class (InputError → exit 2) and stack
+                if (e instanceof Error && !e.message.startsWith('scoring ')) e.message = `scoring ${arch}: ${e.message}`;
+                throw e;
+              },
+            );
+          }),
+        );
+      } finally {
+        await runner.close();
+      }
+    }
+    return {
+      out: o.out,
+      total: archs.length,
+      resumed,
+      computed: todo.length,
+      workers,
+      seconds: (performance.now() - t0) / 1000,
+      ...(results.repaired ? { repaired: results.repaired } : {}),
+    };
+  } finally {
+    results.close();
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * One architecture's scoring as a self-contained, JSON-serialisable job, so that a worker thread here (or a
+ * machine elsewhere, later) can run it from its description alone:
+ *
+ *   { space, arch, config: { channels, cells, batch, classes, metrics }, data: { dataset, dir?, split? }, seed }
+ *     → { arch, values: { metric: value }, ln_synflow?, seconds }
+ *
+ * Determinism (everything but `seconds` is a function of the job):
+ * - batch: the first `batch` indices of a Fisher–Yates shuffle of 0..count-1 driven by
+ *   `Rng(deriveSeed(seed, 'batch'))` — the same images for every architecture of a run, and a batch of k is a
+ *   prefix of a batch of k+1;
+ * - weights: PyTorch-default init (nn/params.ts `initParams`) from `Rng(deriveSeed(seed, 'weights:' + arch))`
+ *   with `arch` the canonical string, so an architecture's weights do not depend on which other architectures
+ *   run, in which order, or on which worker.
+ * Non-finite values travel as the strings 'nan', 'inf', '-inf' (JSON has no such numbers; the CSV readers
+ * accept these spellings).
+ */
+import { initBackend, type BackendName } from '../nn/backend.js';
+import { buildNb201 } from '../nn/nb201.js';
+import { initParams } from '../nn/params.js';
+import type { ImageDataset } from '../data/types.js';
+import { getSpace } from '../spaces/index.js';
+import { InputError } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
+import { loadJobDataset, type JobData } from './datasets.js';
+import { computeProxies } from './index.js';
+import { isMetricName, METRIC_NAMES, type Batch, type MetricName } from './types.js';
+
+export type { JobData } from './datasets.js';
+
+export interface JobConfig {
+  /** C: channels of the first stage. */
+  channels: number;
+  /** N: cells per stage. */
+  cells: number;
+  /** Images in the scoring batch. */
+  batch: number;
+  /** Classifier outputs (the dataset's class count). */
+  classes: number;
+  metrics: string[];
+}
+
+export interface ProxyJob {
+  space: string;
+  arch: string;
+  config: JobConfig;
+  data: JobData;
+  /** The run seed; batch and weight seeds derive from it (see the module comment). */
+  seed: number;
+}
+
+export type JobValue = number | 'nan' | 'inf' | '-inf';
+
+export interface ProxyJobResult {
+  /** Canonical architecture string. */
+  arch: string;
+  /** Metric → value, in `config.metrics` order. */
+  values: Record<string, JobValue>;
+  /** ln(synflow), present when synflow was requested (finite where synflow overflows). */
+  ln_synflow?: JobValue;
+  /** Wall seconds of the scoring itself (network build, init, metrics); excludes backend and data loading. */
+  seconds: number;
+}
+
+/** Spaces with a network builder. */
+export const JOB_SPACES = ['nb201'] as const;
+
+/**
+ * A 32-bit seed derived from the run seed and a tag: FNV-1a over the UTF-8 bytes of `${seed}:${tag}`.
+ * A hash (not seed + k) so that nearby run seeds and similar arch strings give unrelated streams.
+ */
+export function deriveSeed(seed: number, tag: string): number {
+  let h = 0x811c9dc5;
+  for (const byte of Buffer.from(`${seed}:${tag}`, 'utf8')) {
+    h ^= byte;
+    h = Math.imul(h, 0x01000193);
+  }
+  return h | 0;
+}
+
+/** The first k of a seeded Fisher–Yates shuffle of `items` (a copy; k ≤ items.length). */
+export function seededSample<T>(items: readonly T[], k: number, rng: Rng): T[] {
+  const a = items.slice();
+  for (let i = 0; i < k; i++) {
+    const j = i + rng.int(a.length - i);
+    const t = a[i];
+    a[i] = a[j];
+    a[j] = t;
+  }
+  return a.slice(0, k);
+}
+
+/** Indices of the run's scoring batch (see the module comment). */
+export function batchIndices(count: number, batch: number, seed: number): number[] {
+  if (!(Number.isInteger(batch) && batch >= 1 && batch <= count)) {
+    throw new InputError(`batch must be an integer in 1..${count} (the dataset's image count), got ${batch}`);
+  }
+  return seededSample(
+    Array.from({ length: count }, (_, i) => i),
+    batch,
+    new Rng(deriveSeed(seed, 'batch')),
+  );
+}
+
+/** The scoring batch of a run: images NCHW and labels copied from the dataset. */
+export function jobBatch(ds: ImageDataset, batch: number, seed: number): Batch {
+  const idx = batchIndices(ds.count, batch, seed);
+  const per = ds.channels * ds.height * ds.width;
+  const x = new Float32Array(batch * per);
+  idx.forEach((src, k) => x.set(ds.images.subarray(src * per, (src + 1) * per), k * per));
+  return { shape: [batch, ds.channels, ds.height, ds.width], x, targets: Int32Array.from(idx, (i) => ds.labels[i]) };
+}
+
+export function toJobValue(v: number): JobValue {
+  if (Number.isNaN(v)) return 'nan';
+  if (v === Infinity) return 'inf';
+  if (v === -Infinity) return '-inf';
+  return v;
+}
+
+export function fromJobValue(v: JobValue): number {
+  return v === 'nan' ? NaN : v === 'inf' ? Infinity : v === '-inf' ? -Infinity : v;
+}
+
+function positiveInt(v: unknown): boolean {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 1;
+}
+
+/** Checks a job's shape (it may come from JSON); returns the metric names. InputError on bad fields. */
+export function checkJob(job: ProxyJob): MetricName[] {
+  if (!(JOB_SPACES as readonly string[]).includes(job.space)) {
+    throw new InputError(`no network builder for space '${job.space}' (supported: ${JOB_SPACES.join(', ')})`);
+  }
+  const c = job.config;
+  for (const k of ['channels', 'cells', 'batch', 'classes'] as const) {
+    if (!positiveInt(c?.[k])) throw new InputError(`job config.${k} must be a positive integer, got ${String(c?.[k])}`);
+  }
+  if (!Array.isArray(c.metrics) || c.metrics.length === 0) throw new InputError('job config.metrics must list at least one metric');
+  for (const m of c.metrics) {
+    if (!isMetricName(m)) throw new InputError(`unknown metric '${m}'; expected some of ${METRIC_NAMES.join(', ')}`);
+  }
+  if (!Number.isInteger(job.seed)) throw new InputError(`job seed must be an integer, got ${String(job.seed)}`);
+  return [...new Set(c.metrics)] as MetricName[];
+}
+
+/** Key of a data spec, for the per-process dataset cache. */
+function dataKey(d: JobData): string {
+  return JSON.stringify([d.dataset, d.dir ?? null, d.split ?? null]);
+}
+
+const datasets = new Map<string, Promise<ImageDataset>>();
+const batches = new Map<string, Batch>();
+
+/** Loads a job's dataset once per process (each worker thread has its own cache). */
+export function jobDataset(d: JobData): Promise<ImageDataset> {
+  const key = dataKey(d);
+  let p = datasets.get(key);
+  if (p === undefined) {
+    p = loadJobDataset(d);
+    datasets.set(key, p);
+    // a failed load is not cached, so a corrected file can be retried in the same process
+    p.catch(() => datasets.delete(key));
+  }
+  return p;
+}
+
+/**
+ * Scores one architecture with an already loaded dataset; the tfjs backend must be initialised. Synchronous
+ * and deterministic except for `seconds`.
+ */
+export function scoreWithDataset(job: ProxyJob, ds: ImageDataset): ProxyJobResult {
+  const metrics = checkJob(job);
+  const space = getSpace(job.space);
+  let arch: string;
+  try {
+    arch = space.parse(job.arch);
+  } catch (e) {
+    throw new InputError(`unknown architecture '${job.arch}': ${(e as Error).message}`);
+  }
+  const { channels, cells, batch, classes } = job.config;
+  if (classes < ds.classes) throw new InputError(`job config.classes is ${classes}, but ${ds.name} has ${ds.classes} classes`);
+  const t0 = performance.now();
+  const bkey = `${dataKey(job.data)}|${batch}|${job.seed}`;
+  let b = batches.get(bkey);
+  if (b === undefined) {
+    b = jobBatch(ds, batch, job.seed);
+    batches.set(bkey, b);
+  }
+  const net = buildNb201({ arch, channels, cellsPerStage: cells, numClasses: classes, inputShape: [ds.channels, ds.height, ds.width] });
+  const params = initParams(net, new Rng(deriveSeed(job.seed, `weights:${arch}`)));
+  const r = computeProxies(net, params, b, metrics);
+  const values: Record<string, JobValue> = {};
+  for (const m of metrics) values[m] = toJobValue(r.values[m] ?? NaN);
+  const out: ProxyJobResult = { arch, values, seconds: 0 };
+  if (metrics.includes('synflow')) out.ln_synflow = toJobValue(r.synflowLog ?? NaN);
+  out.seconds = (performance.now() - t0) / 1000;
+  return out;
+}
+
+/**
+ * Runs one job in this thread: initialises the backend (once per process), loads the dataset (once per
+ * process), scores the architecture.
+ */
+export async function runProxyJob(job: ProxyJob, backend: BackendName = 'wasm'): Promise<ProxyJobResult> {
+  checkJob(job);
+  const ds = await jobDataset(job.data);
+  await initBackend(backend);
+  return scoreWithDataset(job, ds);
+}
