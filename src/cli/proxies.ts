@@ -66,20 +66,20 @@ export function register(program: Command): void {
     .description(
       'compute the training-free metrics (grad_norm, snip, grasp, fisher, synflow, jacob_cov, naswot) either of a metrics fixture ' +
         "(--fixture DIR: manifest.json, params.bin, input.bin, targets.bin; compared with the manifest's reference values) " +
-        'or of many architectures of a space on a dataset batch (--space nb201 --dataset NAME --out FILE.csv; resumable CSV)',
+        'or of many architectures of a space on a dataset batch (--space nb201|darts --dataset NAME --out FILE.csv; resumable CSV)',
     )
     .option('--fixture <dir>', 'fixture folder (fixture mode)')
     .option('--json', 'fixture mode: print the metric values as one JSON object on the last stdout line')
     .addOption(new Option('--backend <name>', 'tfjs engine (tensorflow needs the optional @tensorflow/tfjs-node)').choices(BACKEND_NAMES).default('wasm'))
     .option('--metrics <m1,m2,...>', `metrics to compute (default: the seven reference metrics; also: params, flops)`, parseMetrics)
     .addOption(new Option('--engine <name>', 'fixture mode: differentiation engine: manual (fast) or tape (tfjs gradients, slow cross-check)').choices(['manual', 'tape']).default('manual'))
-    .option('--space <id>', 'batch mode: search space (nb201)')
+    .option('--space <id>', 'batch mode: search space (nb201, or darts: RoBoT\'s DARTS NetworkCIFAR, genotypes sampled as RoBoT samples its pool)')
     .option('--dataset <name>', 'batch mode: image dataset (e.g. cifar10-1k)')
     .option('--data <dir>', 'batch mode: dataset folder (default: the loader\'s default location)')
-    .option('--archs <all|N|file>', 'batch mode: the whole space, a seeded sample of N distinct architectures, or a file with one architecture per line (default all)')
+    .option('--archs <all|N|file>', 'batch mode: the whole space, a seeded sample of N distinct architectures, or a file with one architecture per line (default all; darts cannot be enumerated, give N or a file)')
     .option('--batch <n>', 'batch mode: images per scoring batch, a seeded choice shared by all architectures (default 64)', parsePositiveInt)
-    .option('--channels <C>', 'batch mode: channels of the first stage (default 16)', parsePositiveInt)
-    .option('--cells <N>', 'batch mode: cells per stage (default 5)', parsePositiveInt)
+    .option('--channels <C>', 'batch mode: channels of the first stage (darts: initial channels C) (default 16)', parsePositiveInt)
+    .option('--cells <N>', 'batch mode: nb201: cells per stage; darts: number of cells (layers, reductions at layers/3 and 2·layers/3, RoBoT\'s search setting 5) (default 5)', parsePositiveInt)
     .option('--workers <k>', 'batch mode: worker threads (default: the number of cores; 0 = run in this thread)', parseCount)
     .option('--seed <s>', 'batch mode: run seed for the sample, the batch and the weights (default 0)', parseSeed)
     .option('--out <file.csv>', 'batch mode: output CSV, one row per architecture; rerunning resumes it')
@@ -126,7 +126,7 @@ function rateText(computed: number, startMs: number, remaining: number): { rate:
 }
 
 /**
- * Batch mode: `proxies --space nb201 --dataset NAME [--data DIR] [--archs all|N|FILE] [--metrics …] [--batch 64]
+ * Batch mode: `proxies --space nb201|darts --dataset NAME [--data DIR] [--archs all|N|FILE] [--metrics …] [--batch 64]
  * [--channels 16 --cells 5] [--workers K] [--seed S] --out FILE.csv`. Progress (rate, ETA) goes to stderr: a bar
  * on a terminal, otherwise a line at most every 15 s (for logs).
  */

@@ -10,6 +10,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { BackendName } from '../nn/backend.js';
 import type { Split } from '../data/types.js';
+import { formatGenotype, sampleGenotype } from '../spaces/darts.js';
 import { getSpace } from '../spaces/index.js';
 import type { SearchSpace } from '../spaces/types.js';
 import { InputError, inputError } from '../util/errors.js';
@@ -64,11 +65,43 @@ export function readArchFile(file: string, space: SearchSpace): string[] {
 }
 
 /**
+ * n distinct DARTS genotypes (canonical strings) as RoBoT draws its pool: `sampleGenotype` on
+ * `new Rng(seed, 'numpy')` (numpy's RandomState(seed)), repeats skipped, so the list is the first n distinct
+ * genotypes of RoBoT's pool for that seed and samples of one seed are nested.
+ */
+export function sampleDartsArchs(n: number, seed: number): string[] {
+  if (!(Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff)) {
+    throw new InputError(`--seed ${seed}: the darts space is sampled with numpy's RandomState, which needs a seed in 0..4294967295`);
+  }
+  const rng = new Rng(seed, 'numpy');
+  const out: string[] = [];
+  const seen = new Set<string>();
+  // repeats are astronomically rare (~2.8e20 genotypes); the cap only guards against a broken sampler
+  for (let draws = 0; out.length < n; draws++) {
+    if (draws >= 10 * n + 100) throw new Error(`darts sampling: only ${out.length} distinct genotypes in ${draws} draws`);
+    const g = formatGenotype(sampleGenotype(rng));
+    if (!seen.has(g)) out.push(g);
+    seen.add(g);
+  }
+  return out;
+}
+
+/**
  * The architectures to score. A sample of n is the first n of a Fisher–Yates shuffle of `space.enumerate()`
  * seeded by `deriveSeed(seed, 'archs')`, so samples of one seed are nested (the 200 are the first 200 of 400).
+ * The darts space cannot be enumerated: a sample of n is `sampleDartsArchs(n, seed)` and `all` is an InputError.
  */
 export function selectArchs(space: SearchSpace, spec: ArchSpec, seed: number): string[] {
   if (spec.kind === 'file') return readArchFile(spec.file, space);
+  if (space.id === 'darts') {
+    if (spec.kind === 'all') {
+      throw new InputError(
+        `--archs all: the darts space has ~${space.size.toExponential(1)} architectures and cannot be enumerated; it can only be sampled ` +
+          '(--archs N draws N distinct genotypes as RoBoT samples its pool) or read from a file (--archs FILE, one genotype per line)',
+      );
+    }
+    return sampleDartsArchs(spec.n, seed);
+  }
   const all = space.enumerate();
   if (spec.kind === 'all') return all;
   if (spec.n > all.length) throw new InputError(`--archs ${spec.n}: the ${space.id} space has only ${all.length} architectures`);

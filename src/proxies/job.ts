@@ -16,6 +16,8 @@
  * accept these spellings).
  */
 import { initBackend, type BackendName } from '../nn/backend.js';
+import { buildDarts } from '../nn/darts.js';
+import type { Network } from '../nn/layers.js';
 import { buildNb201 } from '../nn/nb201.js';
 import { initParams } from '../nn/params.js';
 import type { ImageDataset } from '../data/types.js';
@@ -29,9 +31,9 @@ import { isMetricName, METRIC_NAMES, type Batch, type MetricName } from './types
 export type { JobData } from './datasets.js';
 
 export interface JobConfig {
-  /** C: channels of the first stage. */
+  /** C: channels of the first stage (nb201), initial channels (darts: NetworkCIFAR's C). */
   channels: number;
-  /** N: cells per stage. */
+  /** nb201: N, cells per stage; darts: the number of cells (NetworkCIFAR's `layers`, RoBoT's search uses 5). */
   cells: number;
   /** Images in the scoring batch. */
   batch: number;
@@ -63,7 +65,14 @@ export interface ProxyJobResult {
 }
 
 /** Spaces with a network builder. */
-export const JOB_SPACES = ['nb201'] as const;
+export const JOB_SPACES = ['nb201', 'darts'] as const;
+
+/** The network of a job's (canonical) architecture in its space. */
+export function buildJobNetwork(space: string, arch: string, config: JobConfig, inputShape: [number, number, number]): Network {
+  const { channels, cells, classes } = config;
+  if (space === 'darts') return buildDarts({ genotype: arch, channels, layers: cells, numClasses: classes, inputShape });
+  return buildNb201({ arch, channels, cellsPerStage: cells, numClasses: classes, inputShape });
+}
 
 /**
  * A 32-bit seed derived from the run seed and a tag: FNV-1a over the UTF-8 bytes of `${seed}:${tag}`.
@@ -177,7 +186,7 @@ export function scoreWithDataset(job: ProxyJob, ds: ImageDataset): ProxyJobResul
   } catch (e) {
     throw new InputError(`unknown architecture '${job.arch}': ${(e as Error).message}`);
   }
-  const { channels, cells, batch, classes } = job.config;
+  const { batch, classes } = job.config;
   if (classes < ds.classes) throw new InputError(`job config.classes is ${classes}, but ${ds.name} has ${ds.classes} classes`);
   const t0 = performance.now();
   const bkey = `${dataKey(job.data)}|${batch}|${job.seed}`;
@@ -186,7 +195,7 @@ export function scoreWithDataset(job: ProxyJob, ds: ImageDataset): ProxyJobResul
     b = jobBatch(ds, batch, job.seed);
     batches.set(bkey, b);
   }
-  const net = buildNb201({ arch, channels, cellsPerStage: cells, numClasses: classes, inputShape: [ds.channels, ds.height, ds.width] });
+  const net = buildJobNetwork(job.space, arch, job.config, [ds.channels, ds.height, ds.width]);
   const params = initParams(net, new Rng(deriveSeed(job.seed, `weights:${arch}`)));
   const r = computeProxies(net, params, b, metrics);
   const values: Record<string, JobValue> = {};

@@ -23,10 +23,53 @@ function cell(v: JobValue | undefined): string {
   return typeof v === 'number' ? String(v) : v;
 }
 
+/** RFC 4180 quoting where needed (DARTS genotype strings contain commas and quotes). */
+export function csvField(text: string): string {
+  return /[",\r\n]/.test(text) || text !== text.trim() ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/**
+ * Splits one CSV line into fields, undoing RFC 4180 quoting (`"a,b"`, `""` for a quote); unquoted fields are
+ * trimmed. Undefined for a line with an unterminated quoted field or text after a closing quote.
+ */
+export function splitCsvLine(line: string): string[] | undefined {
+  const out: string[] = [];
+  let i = 0;
+  for (;;) {
+    while (line[i] === ' ' || line[i] === '\t') i++;
+    if (line[i] === '"') {
+      let v = '';
+      i++;
+      for (;;) {
+        const q = line.indexOf('"', i);
+        if (q < 0) return undefined;
+        v += line.slice(i, q);
+        if (line[q + 1] === '"') {
+          v += '"';
+          i = q + 2;
+        } else {
+          i = q + 1;
+          break;
+        }
+      }
+      while (line[i] === ' ' || line[i] === '\t') i++;
+      if (i < line.length && line[i] !== ',') return undefined;
+      out.push(v);
+    } else {
+      const c = line.indexOf(',', i);
+      const end = c < 0 ? line.length : c;
+      out.push(line.slice(i, end).trim());
+      i = end;
+    }
+    if (i >= line.length) return out;
+    i++; // the comma
+  }
+}
+
 /** One CSV line (with its newline) for a result, in `header` order. */
 export function formatRow(header: readonly string[], r: ProxyJobResult): string {
   const cells = header.map((h) => {
-    if (h === 'arch') return r.arch;
+    if (h === 'arch') return csvField(r.arch);
     if (h === 'seconds') return r.seconds.toFixed(3);
     if (h === 'ln_synflow') return cell(r.ln_synflow);
     return cell(r.values[h]);
@@ -46,7 +89,8 @@ export interface ResultsFile {
 }
 
 /** Why a data line is not a complete row, or undefined if it is one. */
-function rowProblem(fields: readonly string[], header: readonly string[], space: SearchSpace): string | undefined {
+function rowProblem(fields: readonly string[] | undefined, header: readonly string[], space: SearchSpace): string | undefined {
+  if (fields === undefined) return 'an unterminated or malformed quoted field';
   if (fields.length !== header.length) return `expected ${header.length} fields like the header, got ${fields.length}`;
   try {
     space.parse(fields[0]);
@@ -105,7 +149,7 @@ export function openResults(file: string, metrics: readonly string[], space: Sea
         const start = offset;
         offset += lines[i].length + 1;
         if (line.trim() === '') continue;
-        const fields = line.split(',').map((f) => f.trim());
+        const fields = splitCsvLine(line);
         const why = rowProblem(fields, header, space);
         if (why !== undefined) {
           if (i === lines.length - 1) {
@@ -116,7 +160,7 @@ export function openResults(file: string, metrics: readonly string[], space: Sea
           }
           throw inputError(file, i + 1, `${why}; fix or remove the line, or use another --out`);
         }
-        done.add(space.parse(fields[0]));
+        done.add(space.parse(fields![0]));
       }
       if (keep < Buffer.byteLength(text)) truncateSync(file, Buffer.byteLength(text.slice(0, keep)));
     }
@@ -149,8 +193,8 @@ export function readResults(file: string, space: SearchSpace): { header: string[
   const header = complete[0]?.replace(/\r$/, '').split(',') ?? [];
   const rows = new Map<string, Record<string, number>>();
   for (let i = 1; i < complete.length; i++) {
-    const fields = complete[i].replace(/\r$/, '').split(',');
-    if (fields.length !== header.length) continue;
+    const fields = splitCsvLine(complete[i].replace(/\r$/, ''));
+    if (fields === undefined || fields.length !== header.length) continue;
     const rec: Record<string, number> = {};
     header.forEach((h, k) => {
       if (k > 0) rec[h] = parseNumberCell(fields[k]) ?? NaN;
