@@ -110,16 +110,35 @@ function dotTensors(a: tf.Tensor, b: tf.Tensor): number {
   return s;
 }
 
-/** ⟨conv(x, filter), y⟩ with the layer's stride and padding. */
-function convDot(x: tf.Tensor4D, filter: tf.Tensor4D, layer: Conv2dLayer, y: tf.Tensor): number {
-  const c = tf.conv2d(x, filter, layer.stride, layer.pad);
+/** ⟨f(x), y⟩, freeing the intermediate f(x). */
+function dotThrough(f: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor, y: tf.Tensor): number {
+  const c = f(x);
   const r = dotTensors(c, y);
   c.dispose();
   return r;
 }
 
+/** ⟨conv(x, filter), y⟩ with the layer's stride and padding. */
+function convDot(x: tf.Tensor4D, filter: tf.Tensor4D, layer: Conv2dLayer, y: tf.Tensor): number {
+  return dotThrough((v) => tf.conv2d(v as tf.Tensor4D, filter, layer.stride, layer.pad), x, y);
+}
+
 function addTensors(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   return F.add(a, b);
+}
+
+/** f(a + b), freeing the temporary sum. */
+function ofSum(a: tf.Tensor, b: tf.Tensor, f: (s: tf.Tensor) => tf.Tensor): tf.Tensor {
+  const s = addTensors(a, b);
+  const r = f(s);
+  s.dispose();
+  return r;
+}
+
+/** Fisher term of a channels-last output: per-channel ⟨y, g⟩. */
+function channelFisher(y: tf.Tensor, gv: tf.Tensor): Float64Array {
+  const [n, , , c] = y.shape;
+  return F.channelDot(y, gv, n, c);
 }
 
 export class AdExec implements Exec<ADNode> {
@@ -172,9 +191,7 @@ export class AdExec implements Exec<ADNode> {
     const saved: tf.Tensor[] = [y];
     if (this.opts.dual) {
       if (x.t) {
-        const sum = addTensors(x.v, x.t);
-        t = timed('conv.forward', () => tf.conv2d(sum as tf.Tensor4D, w, layer.stride, layer.pad));
-        sum.dispose();
+        t = ofSum(x.v, x.t, (sum) => timed('conv.forward', () => tf.conv2d(sum as tf.Tensor4D, w, layer.stride, layer.pad)));
       } else {
         // ẋ = 0: ẏ = conv(x, Ẇ) = conv(x, W) = y − b.
         t = bias ? F.subtractChannel(y, this.hostParam(layer.bias!)) : y;
@@ -187,10 +204,7 @@ export class AdExec implements Exec<ADNode> {
       output: out,
       saved,
       backward: (g, mode, ctx) => {
-        if (mode.fisher) {
-          const [n, , , c] = y.shape;
-          ctx.fisher.set(layer.name, F.channelDot(y, g.v, n, c));
-        }
+        if (mode.fisher) ctx.fisher.set(layer.name, channelFisher(y, g.v));
         if (mode.paramGrads) {
           const shape = w.shape;
           const gw = timed('conv.filterGrad', () => conv2dFilterGrad(xv, g.v as tf.Tensor4D, shape, layer.stride, layer.pad));
@@ -210,9 +224,7 @@ export class AdExec implements Exec<ADNode> {
           let gxt: tf.Tensor | null = null;
           if (mode.dual) {
             if (g.t) {
-              const s = addTensors(g.v, g.t);
-              gxt = timed('conv.inputGrad', () => conv2dInputGrad(xv.shape, s as tf.Tensor4D, w, layer.stride, layer.pad));
-              s.dispose();
+              gxt = ofSum(g.v, g.t, (s) => timed('conv.inputGrad', () => conv2dInputGrad(xv.shape, s as tf.Tensor4D, w, layer.stride, layer.pad)));
             } else {
               gxt = gx; // Bᵀ(ȳ; Ẇ) with Ẇ = W
             }
@@ -237,9 +249,7 @@ export class AdExec implements Exec<ADNode> {
     const saved: tf.Tensor[] = [y, w];
     if (this.opts.dual) {
       if (x.t) {
-        const sum = addTensors(x.v, x.t);
-        t = fwd(sum, w);
-        sum.dispose();
+        t = ofSum(x.v, x.t, (sum) => fwd(sum, w));
         saved.push(t);
       } else {
         t = y; // ẏ = conv(x, Ẇ) = conv(x, W)
@@ -251,19 +261,11 @@ export class AdExec implements Exec<ADNode> {
       output: out,
       saved,
       backward: (g, mode, ctx) => {
-        if (mode.fisher) {
-          const [n, , , c] = y.shape;
-          ctx.fisher.set(layer.name, F.channelDot(y, g.v, n, c));
-        }
+        if (mode.fisher) ctx.fisher.set(layer.name, channelFisher(y, g.v));
         if (mode.paramGrads) {
           const gw = timed('dwconv.filterGrad', () => D.depthwiseFilterGrad(x.v, g.v, k, stride, pad, dil));
           if (mode.dual) {
-            const dot = (a: tf.Tensor, b: tf.Tensor): number => {
-              const c = fwd(a, gw);
-              const r = dotTensors(c, b);
-              c.dispose();
-              return r;
-            };
+            const dot = (a: tf.Tensor, b: tf.Tensor): number => dotThrough((v) => fwd(v, gw), a, b);
             if (x.t) ctx.addGrasp(dot(x.t, g.v));
             if (g.t) ctx.addGrasp(dot(x.v, g.t));
           }
@@ -279,9 +281,7 @@ export class AdExec implements Exec<ADNode> {
           let gxt: tf.Tensor | null = null;
           if (mode.dual) {
             if (g.t) {
-              const s2 = addTensors(g.v, g.t);
-              gxt = back(s2);
-              s2.dispose();
+              gxt = ofSum(g.v, g.t, back);
             } else {
               gxt = gx;
             }
@@ -391,12 +391,7 @@ export class AdExec implements Exec<ADNode> {
           const gw = tf.matMul(gv, xv, true, false);
           if (mode.dual) {
             // ⟨g_W, ȳᵀẋ + ȳ̇ᵀx⟩ = ⟨ẋ·g_Wᵀ, ȳ⟩ + ⟨x·g_Wᵀ, ȳ̇⟩
-            const dot = (a: tf.Tensor, b: tf.Tensor): number => {
-              const p = tf.matMul(a as tf.Tensor2D, gw, false, true);
-              const r = dotTensors(p, b);
-              p.dispose();
-              return r;
-            };
+            const dot = (a: tf.Tensor, b: tf.Tensor): number => dotThrough((v) => tf.matMul(v as tf.Tensor2D, gw, false, true), a, b);
             if (x.t) ctx.addGrasp(dot(x.t, g.v));
             if (g.t) ctx.addGrasp(dot(xv, g.t));
           }

@@ -7,7 +7,7 @@ import { initParams, type ParamValues } from '../../src/nn/params.js';
 import { mainPass } from '../../src/proxies/engine.js';
 import { computeProxies, type Batch } from '../../src/proxies/index.js';
 import { Rng } from '../../src/util/rng.js';
-import { lossGrads64 } from './f64.js';
+import { lossGrads64, toOihw } from './f64.js';
 
 const ARCH = '|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|none~2|';
 
@@ -22,15 +22,6 @@ function setup(seed: number): { net: ReturnType<typeof buildNb201>; params: Para
     targets: Int32Array.from({ length: n }, () => rng.int(5)),
   };
   return { net, params, batch };
-}
-
-/** HWIO (tfjs) → OIHW (PyTorch) for comparing with the float64 reference. */
-function toOihw(v: Float32Array, shape: number[]): Float32Array {
-  if (shape.length !== 4) return v;
-  const [o, i, kh, kw] = shape;
-  const out = new Float32Array(v.length);
-  for (let a = 0; a < o; a++) for (let b = 0; b < i; b++) for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) out[((a * i + b) * kh + y) * kw + x] = v[((y * kw + x) * i + b) * o + a];
-  return out;
 }
 
 test('manual autodiff: loss gradients of every conv/linear weight match a float64 reference', async () => {

@@ -8,7 +8,7 @@ import { mainPass } from '../../src/proxies/engine.js';
 import { computeProxies, type Batch } from '../../src/proxies/index.js';
 import { DARTS_V2, formatGenotype, parseGenotype, sampleGenotype, type DartsGenotype } from '../../src/spaces/darts.js';
 import { Rng } from '../../src/util/rng.js';
-import { crossEntropy64, F64Exec, inputF64, type T64 } from './f64.js';
+import { crossEntropy64, F64Exec, inputF64, toOihw, type T64 } from './f64.js';
 
 /** The float64 reference executor extended with the DARTS ops (naive loops). */
 class F64Darts extends F64Exec {
@@ -154,15 +154,6 @@ function setup(geno: DartsGenotype, seed: number, n = 4, size = 16): { net: Netw
     targets: Int32Array.from({ length: n }, () => rng.int(5)),
   };
   return { net, params, batch };
-}
-
-/** HWIO (tfjs) → OIHW (PyTorch); a depthwise [k,k,1,C] is the HWIO of [C,1,k,k] too. */
-function toOihw(v: Float32Array, shape: number[]): Float32Array {
-  if (shape.length !== 4) return v;
-  const [o, i, kh, kw] = shape;
-  const out = new Float32Array(v.length);
-  for (let a = 0; a < o; a++) for (let b = 0; b < i; b++) for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) out[((a * i + b) * kh + y) * kw + x] = v[((y * kw + x) * i + b) * o + a];
-  return out;
 }
 
 function relErr(got: ArrayLike<number>, want: ArrayLike<number>): number {

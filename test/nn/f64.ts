@@ -287,3 +287,12 @@ export function synflow64(net: Network, values: ParamValues): number {
 }
 
 export { size };
+
+/** HWIO (tfjs) → OIHW (PyTorch); a depthwise [k,k,1,C] is the HWIO of [C,1,k,k] too. Used to compare tfjs gradients with the float64 reference. */
+export function toOihw(v: Float32Array, shape: number[]): Float32Array {
+  if (shape.length !== 4) return v;
+  const [o, i, kh, kw] = shape;
+  const out = new Float32Array(v.length);
+  for (let a = 0; a < o; a++) for (let b = 0; b < i; b++) for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) out[((a * i + b) * kh + y) * kw + x] = v[((y * kw + x) * i + b) * o + a];
+  return out;
+}
