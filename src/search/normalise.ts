@@ -9,6 +9,9 @@
  */
 import { InputError } from '../util/errors.js';
 import { normCdf } from '../gp/acquisition.js';
+import { averageRanks } from '../util/stats.js';
+
+export { averageRanks };
 
 export type NormaliseKind = 'minmax' | 'rank' | 'quantile' | 'clip';
 export const NORMALISE_KINDS: readonly NormaliseKind[] = ['minmax', 'rank', 'quantile', 'clip'];
@@ -76,23 +79,6 @@ function minMax(values: Float64Array): Float64Array {
   }
   for (let i = 0; i < values.length; i++) out[i] = (values[i] - min) / range;
   return out;
-}
-
-/** Average 1-based ranks of the non-missing values (ties share the mean of their positions); NaN stays NaN. */
-export function averageRanks(values: Float64Array): { ranks: Float64Array; count: number } {
-  const idx: number[] = [];
-  for (let i = 0; i < values.length; i++) if (!Number.isNaN(values[i])) idx.push(i);
-  idx.sort((a, b) => (values[a] < values[b] ? -1 : values[a] > values[b] ? 1 : a - b));
-  const ranks = new Float64Array(values.length).fill(NaN);
-  let i = 0;
-  while (i < idx.length) {
-    let j = i;
-    while (j + 1 < idx.length && values[idx[j + 1]] === values[idx[i]]) j++;
-    const r = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) ranks[idx[k]] = r;
-    i = j + 1;
-  }
-  return { ranks, count: idx.length };
 }
 
 function rankScaled(values: Float64Array): Float64Array {

@@ -35,8 +35,8 @@ export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
       ys.push(b[i]);
     }
   }
-  const rx = averageRanks(xs);
-  const ry = averageRanks(ys);
+  const rx = averageRanks(Float64Array.from(xs)).ranks;
+  const ry = averageRanks(Float64Array.from(ys)).ranks;
   return pearson(rx, ry);
 }
 
@@ -63,16 +63,19 @@ export function pearson(x: ArrayLike<number>, y: ArrayLike<number>): number {
   return sxy / Math.sqrt(sxx * syy);
 }
 
-/** 1-based average ranks (ascending), ties share their mean rank. */
-export function averageRanks(xs: readonly number[]): Float64Array {
-  const idx = xs.map((_, i) => i).sort((i, j) => xs[i] - xs[j]);
-  const r = new Float64Array(xs.length);
-  for (let k = 0; k < idx.length; ) {
-    let e = k;
-    while (e + 1 < idx.length && xs[idx[e + 1]] === xs[idx[k]]) e++;
-    const avg = (k + e) / 2 + 1;
-    for (let q = k; q <= e; q++) r[idx[q]] = avg;
-    k = e + 1;
+/** Average 1-based ranks of the non-missing values (ties share the mean of their positions); NaN stays NaN. */
+export function averageRanks(values: Float64Array): { ranks: Float64Array; count: number } {
+  const idx: number[] = [];
+  for (let i = 0; i < values.length; i++) if (!Number.isNaN(values[i])) idx.push(i);
+  idx.sort((a, b) => (values[a] < values[b] ? -1 : values[a] > values[b] ? 1 : a - b));
+  const ranks = new Float64Array(values.length).fill(NaN);
+  let i = 0;
+  while (i < idx.length) {
+    let j = i;
+    while (j + 1 < idx.length && values[idx[j + 1]] === values[idx[i]]) j++;
+    const r = (i + j) / 2 + 1;
+    for (let k = i; k <= j; k++) ranks[idx[k]] = r;
+    i = j + 1;
   }
-  return r;
+  return { ranks, count: idx.length };
 }
