@@ -1,11 +1,15 @@
 import type { Command } from 'commander';
 import { register as bench } from './bench.js';
 import { register as proxies } from './proxies.js';
+import { register as search } from './search.js';
 import { register as table } from './table.js';
+import { register as train } from './train.js';
 
 /** Every sub-command module exports `register(program)`; list them here. */
 export function registerCommands(program: Command): void {
   bench(program);
   proxies(program);
   table(program);
+  search(program);
+  train(program);
 }

@@ -48,6 +48,8 @@ export interface BackwardMode {
   inputGrad: boolean;
   /** Free forward tensors as soon as they are no longer needed (the last backward pass over this forward). */
   last: boolean;
+  /** With paramGrads: also the biases' and BatchNorm γ/β gradients (training needs every parameter). */
+  allParams?: boolean;
 }
 
 export interface BackwardResult {
@@ -83,6 +85,23 @@ export interface AdExecOptions {
   keepOutputs: boolean;
   /** Called with every ReLU input (host view valid only during the call) and the batch size. */
   onReluInput?: (site: ReluSite, x: Float32Array, n: number) => void;
+  /** Training: the batch statistics every BatchNorm used, by layer name (for running-statistics updates). */
+  bnBatchStats?: Map<string, BnBatchStats>;
+  /** Inference: normalise with these running statistics instead of the batch's (no backward through BN then). */
+  bnRunning?: ReadonlyMap<string, BnRunningStats>;
+}
+
+export interface BnBatchStats {
+  mean: Float32Array;
+  /** Biased variance. */
+  variance: Float64Array;
+  /** Values per channel the statistics were taken over (N·H·W). */
+  count: number;
+}
+
+export interface BnRunningStats {
+  mean: Float32Array;
+  variance: Float32Array;
 }
 
 /** Accumulated milliseconds per operation kind while `opTimes.enabled` (bench/profiling only). */
@@ -218,6 +237,7 @@ export class AdExec implements Exec<ADNode> {
             });
           }
           ctx.addParamGrad(layer.weight, gw);
+          if (mode.allParams && layer.bias) ctx.addParamGrad(layer.bias, tf.tensor1d(Float32Array.from(F.channelSum(g.v, layer.outChannels))));
         }
         if (x.needsGrad && (mode.inputGrad || x !== this.inputNode)) {
           const gx = timed('conv.inputGrad', () => conv2dInputGrad(xv.shape, g.v as tf.Tensor4D, w, layer.stride, layer.pad));
@@ -396,6 +416,7 @@ export class AdExec implements Exec<ADNode> {
             if (g.t) ctx.addGrasp(dot(xv, g.t));
           }
           ctx.addParamGrad(layer.weight, gw);
+          if (mode.allParams && layer.bias) ctx.addParamGrad(layer.bias, tf.sum(gv, 0));
         }
         if (x.needsGrad) {
           const gx = tf.matMul(gv, w);
@@ -420,7 +441,10 @@ export class AdExec implements Exec<ADNode> {
     const c = layer.channels;
     const gamma = layer.weight ? this.hostParam(layer.weight) : undefined;
     const beta = layer.bias ? this.hostParam(layer.bias) : undefined;
-    const { xhat, y, r } = F.bnForward(x.v, c, layer.eps, gamma, beta);
+    const running = this.opts.bnRunning;
+    if (running) return this.batchNormInference(layer, x, running, gamma, beta);
+    const { xhat, y, r, mean, variance } = F.bnForward(x.v, c, layer.eps, gamma, beta);
+    this.opts.bnBatchStats?.set(layer.name, { mean, variance, count: x.v.size / c });
     let xhatT: tf.Tensor | null = null;
     let rho: Float64Array | null = null;
     let t: tf.Tensor | null = null;
@@ -435,6 +459,10 @@ export class AdExec implements Exec<ADNode> {
       output: out,
       saved,
       backward: (g, mode, ctx) => {
+        if (mode.paramGrads && mode.allParams) {
+          if (layer.weight) ctx.addParamGrad(layer.weight, tf.tensor1d(Float32Array.from(F.channelDot(xhat, g.v, 1, c))));
+          if (layer.bias) ctx.addParamGrad(layer.bias, tf.tensor1d(Float32Array.from(F.channelSum(g.v, c))));
+        }
         if (!x.needsGrad) return;
         if (mode.dual && (xhatT || g.t)) {
           const { gx, gxt } = F.bnBackwardDual(xhat, xhatT, r, rho, g.v, g.t, c, gamma);
@@ -445,6 +473,21 @@ export class AdExec implements Exec<ADNode> {
       },
     });
     return out;
+  }
+
+  /** Eval-mode BatchNorm: one per-channel affine map from the running statistics; not differentiable here. */
+  private batchNormInference(layer: BatchNormLayer, x: ADNode, running: ReadonlyMap<string, BnRunningStats>, gamma?: Float32Array, beta?: Float32Array): ADNode {
+    const st = running.get(layer.name);
+    if (st === undefined) throw new Error(`AdExec: no running statistics for BatchNorm ${layer.name}`);
+    const c = layer.channels;
+    const scale = new Float32Array(c);
+    const shift = new Float32Array(c);
+    for (let k = 0; k < c; k++) {
+      const s = (gamma ? gamma[k] : 1) / Math.sqrt(st.variance[k] + layer.eps);
+      scale[k] = s;
+      shift[k] = (beta ? beta[k] : 0) - st.mean[k] * s;
+    }
+    return { v: F.affine(x.v, c, scale, shift), t: null, needsGrad: false };
   }
 
   /** ReLU outputs by input node: several ReLU modules reading one node (NB201's node 0 feeds up to three conv ops) compute it once. */

@@ -140,6 +140,10 @@ export interface BnForward {
   /** γ·x̂ + β, or x̂ itself without affine parameters. */
   y: tf.Tensor;
   r: Float64Array;
+  /** Batch mean per channel (float32, as used). */
+  mean: Float32Array;
+  /** Biased batch variance per channel, recovered from r (training updates running statistics with it). */
+  variance: Float64Array;
 }
 
 /** Training-mode BatchNorm over all but the last axis. */
@@ -147,11 +151,13 @@ export function bnForward(x: tf.Tensor, c: number, eps: number, gamma?: Float32A
   const m = x.size / c;
   let xhat: tf.Tensor;
   let r: Float64Array;
+  let mu: Float32Array;
   if (usable(x.size, c)) {
     const s = S()!;
     slots(c);
     s.fns.chanSum(s.offset(x), zeroSlot(0, c), x.size, c);
     const mean = readSlot(0, c).map((v) => v / m); // float32, as PyTorch
+    mu = mean;
     writeSlot(1, mean);
     // The variance sum stays a JS loop: (x − μ)² exact in float64, added to a float32 accumulator. Rounding
     // (x − μ)² to float32 first (the SIMD kernel) moves C=16, N=5 gradients by ~2e-4 (see hostops.bnStats).
@@ -173,9 +179,11 @@ export function bnForward(x: tf.Tensor, c: number, eps: number, gamma?: Float32A
       H.bnNormalize(a, st, o);
     });
     r = st!.r;
+    mu = st!.mean;
   }
-  if (!gamma && !beta) return { xhat, y: xhat, r };
-  return { xhat, y: affine(xhat, c, gamma, beta), r };
+  const variance = Float64Array.from(r, (v) => Math.max(0, 1 / (v * v) - eps));
+  if (!gamma && !beta) return { xhat, y: xhat, r, mean: mu, variance };
+  return { xhat, y: affine(xhat, c, gamma, beta), r, mean: mu, variance };
 }
 
 /** γ·x + β per channel. */
@@ -298,6 +306,15 @@ export function bnBackwardDual(
     H.bnBackwardDual(arr[0], xt, r, rho ?? new Float64Array(c), arr[1], gtv, ov, ot, gamma);
   });
   return { gx, gxt };
+}
+
+/** Σ over all positions and samples of g per channel (bias gradients), float64 of a float32 tensor. */
+export function channelSum(g: tf.Tensor, c: number): Float64Array {
+  const out = new Float64Array(c);
+  hostOp([g], [], ([a]) => {
+    for (let i = 0; i < a.length; i += c) for (let k = 0; k < c; k++) out[k] += a[i + k];
+  });
+  return out;
 }
 
 /** Σ_positions a⊙g per sample and channel, [N, C] in float64 (of float32 per-channel sums). */

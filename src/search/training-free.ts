@@ -44,3 +44,28 @@ export function createSingleMetric(metric: string): SearchMethod {
     },
   };
 }
+
+/**
+ * One metric with the query budget: query the top-T architectures of the metric's ranking (ties by index) and
+ * return the best of them — RoBoT's greedy phase with a fixed one-metric weight vector, i.e. the single-metric
+ * baseline at the same budget as RoBoT.
+ */
+export function createGreedyMetric(metric: string): SearchMethod {
+  return {
+    name: `${metric} (top-T)`,
+    async run(ctx) {
+      const col = metricColumn(ctx.pool, metric);
+      const order = Array.from(col.keys())
+        .filter((i) => !Number.isNaN(col[i]))
+        .sort((a, b) => col[b] - col[a] || a - b);
+      for (const i of order) {
+        if (ctx.ledger.count >= ctx.budget) break;
+        await ctx.ledger.query(i);
+        ctx.onProgress?.(ctx.ledger.count, ctx.budget);
+      }
+      const best = ctx.ledger.best();
+      if (best < 0) throw new InputError(`metric '${metric}' has no values in the pool`);
+      return { best, extras: { metric } };
+    },
+  };
+}

@@ -94,6 +94,11 @@ export class F64Exec implements Exec<T64> {
                 }
               }
         this.accParam(l.weight, gw);
+        if (l.bias) {
+          const gb = new Float64Array(co);
+          for (let i = 0; i < g.length; i++) gb[i % co] += g[i];
+          this.accParam(l.bias, gb);
+        }
         this.acc(x, gx);
       },
     });
@@ -124,6 +129,11 @@ export class F64Exec implements Exec<T64> {
               gw[o * f + i] += g[b * k + o] * x.data[b * f + i];
             }
         this.accParam(l.weight, gw);
+        if (l.bias) {
+          const gb = new Float64Array(k);
+          for (let i = 0; i < g.length; i++) gb[i % k] += g[i];
+          this.accParam(l.bias, gb);
+        }
         this.acc(x, gx);
       },
     });
@@ -146,6 +156,16 @@ export class F64Exec implements Exec<T64> {
     this.tape.push({
       out,
       back: (g) => {
+        if (l.weight && l.bias) {
+          const gg = new Float64Array(c);
+          const gb = new Float64Array(c);
+          for (let i = 0; i < g.length; i++) {
+            gg[i % c] += g[i] * xhat[i];
+            gb[i % c] += g[i];
+          }
+          this.accParam(l.weight, gg);
+          this.accParam(l.bias, gb);
+        }
         const gh = Float64Array.from(g, (gv, i) => (gamma ? gamma[i % c] : 1) * gv);
         const a = new Float64Array(c);
         const bb = new Float64Array(c);

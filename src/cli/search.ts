@@ -1,0 +1,203 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { availableParallelism } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { initBackend } from '../nn/backend.js';
+import { InputError } from '../util/errors.js';
+import { runSearch, SEARCH_METRICS, type SearchOptions, type SearchResult } from '../pipeline/search.js';
+import { METRIC_NAMES } from '../proxies/types.js';
+import { choice, parseList, parsePositiveInt } from './options.js';
+import { progressBar, type Progress } from './progress.js';
+
+/**
+ * `robot-nas search`: RoBoT (or a baseline) on real data with training queries. Without arguments it is the
+ * README's main job: NAS-Bench-201 cells on the `mnist` package's digits, sized to finish in minutes on 2 cores.
+ */
+
+/** The no-argument run: small enough for ~10 minutes on 2 cores, large enough that architectures differ. */
+export const SEARCH_DEFAULTS = {
+  space: 'nb201',
+  dataset: 'mnist',
+  pool: 100,
+  budget: 10,
+  epochs: 1,
+  channels: 8,
+  cells: 1,
+  batchSize: 32,
+  lr: 0.1,
+  scoreBatch: 64,
+  validFraction: 0.2,
+  trainLimit: 2000,
+  validLimit: 1000,
+  seed: 0,
+} as const;
+
+interface Flags {
+  space: 'nb201' | 'darts';
+  dataset: string;
+  data?: string;
+  pool: string;
+  budget: number;
+  method: string;
+  metrics?: string[];
+  epochs: number;
+  channels: number;
+  cells: number;
+  batchSize: number;
+  lr: number;
+  scoreBatch: number;
+  validFraction: number;
+  trainLimit?: number | 'all';
+  validLimit?: number | 'all';
+  seed: number;
+  out?: string;
+  cache?: string | false;
+  workers?: number;
+  json?: boolean;
+}
+
+function parseNumber(text: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, got '${text}'`);
+  return n;
+}
+
+function parseSeed(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n > 0xffffffff) throw new InvalidArgumentError(`expected a seed in 0..4294967295, got '${text}'`);
+  return n;
+}
+
+function parseLimit(text: string): number | 'all' {
+  return text.trim() === 'all' ? 'all' : parsePositiveInt(text);
+}
+
+function parseCount(text: string): number {
+  if (!/^\d+$/.test(text.trim())) throw new InvalidArgumentError(`expected a non-negative integer, got '${text}'`);
+  return Number(text);
+}
+
+function parseMetricList(text: string): string[] {
+  const names = parseList(text);
+  for (const n of names) {
+    if (!(METRIC_NAMES as readonly string[]).includes(n)) throw new InvalidArgumentError(`unknown metric '${n}'; expected some of ${METRIC_NAMES.join(', ')}`);
+  }
+  if (names.length === 0) throw new InvalidArgumentError('expected at least one metric');
+  return names;
+}
+
+const DATASETS = ['mnist', 'cifar10', 'cifar100', 'cifar10-1k', 'imagenet16', 'folder'] as const;
+
+function fmt(v: number | null | undefined, d = 2): string {
+  return v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(d);
+}
+
+/** The short summary printed at the end of a search. */
+export function formatSearchSummary(r: SearchResult, cwd = process.cwd()): string {
+  const s = r.settings as { channels: number; cells: number; budget: number; dataset: string; training: { epochs: number } };
+  const rel = (f: string): string => relative(cwd, f) || f;
+  const lines = [
+    `${r.method} on ${r.data.dataset} — ${r.space} (C=${s.channels}, ${r.space === 'nb201' ? 'N' : 'cells'}=${s.cells}), pool ${r.pool.size}, budget ${s.budget}, seed ${r.seed}`,
+    `best architecture    ${r.best.arch}`,
+    `validation accuracy  ${fmt(r.best.validAccuracy)} % (query ${r.best.query} of ${r.queries}${r.t0 !== null ? `; T0 = ${r.t0}` : ''}; ` +
+      `${r.data.validCount} validation images, ${s.training.epochs} epoch${s.training.epochs > 1 ? 's' : ''} on ${r.data.trainCount})`,
+  ];
+  if (r.weights) {
+    lines.push(`metric weights       ${Object.entries(r.weights).map(([k, v]) => `${k} ${v >= 0 ? '+' : ''}${v.toFixed(2)}`).join(', ')}`);
+  }
+  lines.push(
+    `cost                 ${r.queries} trainings, ${fmt(r.totalCost, 1)} s of training (${fmt(r.freshTrainingSeconds, 1)} s in this run, ${r.cacheHits} from the cache); ` +
+      `metrics ${fmt(r.pool.scoringSeconds, 1)} s for ${r.pool.scoredNow} architectures; wall ${fmt(r.wallSeconds, 0)} s`,
+    `results              ${rel(dirname(r.files.result))}/ (result.json, queries.jsonl, metrics.csv, search-curve.svg)`,
+    `next                 npx robot-nas train --space ${r.space} --arch '${r.best.arch}' --dataset ${r.data.dataset} ` +
+      `--channels ${s.channels} --cells ${s.cells} --epochs ${Math.max(10, s.training.epochs)}`,
+  );
+  return lines.join('\n');
+}
+
+export function register(program: Command): void {
+  const d = SEARCH_DEFAULTS;
+  program
+    .command('search')
+    .description(
+      'find a good architecture for a dataset with RoBoT: score a pool with training-free metrics, then spend a budget of real ' +
+        'trainings (Bayesian optimisation of the metric weights, then greedy). Without options: NAS-Bench-201 cells on MNIST digits, a few minutes on 2 cores.',
+    )
+    .addOption(new Option('--space <space>', 'search space').choices(['nb201', 'darts']).default(d.space))
+    .addOption(new Option('--dataset <name>', 'dataset').argParser(choice(DATASETS)).default(d.dataset))
+    .option('--data <dir>', 'dataset folder (cifar10/cifar100/imagenet16/folder; default: the project data folder, see README)')
+    .option('--pool <n|all>', 'candidate pool: a seeded sample of n architectures, or all (nb201)', String(d.pool))
+    .option('--budget <T>', 'distinct architectures to train', parsePositiveInt, d.budget)
+    .option('--method <m>', 'robot, rs, rea, reinforce, or metric:<name> (one metric, top-T)', 'robot')
+    .option('--metrics <m1,m2,...>', `training-free metrics (default ${SEARCH_METRICS.join(',')})`, parseMetricList)
+    .option('--epochs <E>', 'training epochs per query', parsePositiveInt, d.epochs)
+    .option('--channels <C>', 'network width: nb201 C of the first stage; darts initial channels', parsePositiveInt, d.channels)
+    .option('--cells <N>', 'nb201: cells per stage; darts: number of cells', parsePositiveInt, d.cells)
+    .option('--batch-size <n>', 'training batch size', parsePositiveInt, d.batchSize)
+    .option('--lr <x>', 'initial learning rate (cosine to 0.001; SGD momentum 0.9, weight decay 3e-4, clip 5)', parseNumber, d.lr)
+    .option('--score-batch <n>', 'images per metric-scoring batch', parsePositiveInt, d.scoreBatch)
+    .option('--valid-fraction <x>', 'share of the training images held out for validation', parseNumber, d.validFraction)
+    .option('--train-limit <n|all>', 'train on at most n of the training images (seeded, class-balanced)', parseLimit, d.trainLimit)
+    .option('--valid-limit <n|all>', 'validate on at most n of the held-out images', parseLimit, d.validLimit)
+    .option('--seed <s>', 'seed of pool, split, weights and search', parseSeed, d.seed)
+    .option('--out <dir>', 'output folder (default robot-nas-results/search-<dataset>-<space>-<method>-s<seed>)')
+    .option('--cache <file>', 'query cache (default: query-cache.jsonl next to the output folder)')
+    .option('--no-cache', 'do not read or write a query cache on disk')
+    .option('--workers <n>', 'worker threads for metric scoring (default: the number of cores)', parseCount)
+    .option('--json', 'print result.json to stdout instead of the summary')
+    .action(async (f: Flags) => {
+      const pool = f.pool.trim() === 'all' ? 'all' : Number(f.pool);
+      if (pool !== 'all' && !(Number.isInteger(pool) && pool >= 1)) throw new InputError(`--pool expects a positive integer or all, got '${f.pool}'`);
+      const method = f.method;
+      const out = f.out ?? join('robot-nas-results', `search-${f.dataset}-${f.space}-${method.replace(/[^a-z0-9_]+/gi, '-')}-s${f.seed}`);
+      const cache = f.cache === false ? null : (f.cache ?? join(dirname(out), 'query-cache.jsonl'));
+      const opts: SearchOptions = {
+        space: f.space,
+        dataset: f.dataset,
+        ...(f.data !== undefined ? { dir: f.data } : {}),
+        pool,
+        budget: f.budget,
+        method,
+        metrics: f.metrics ?? [...SEARCH_METRICS],
+        channels: f.channels,
+        cells: f.cells,
+        epochs: f.epochs,
+        batchSize: f.batchSize,
+        lr: f.lr,
+        scoreBatch: f.scoreBatch,
+        validFraction: f.validFraction,
+        ...(f.trainLimit !== undefined && f.trainLimit !== 'all' ? { trainLimit: f.trainLimit } : {}),
+        ...(f.validLimit !== undefined && f.validLimit !== 'all' ? { validLimit: f.validLimit } : {}),
+        seed: f.seed,
+        out,
+        cache,
+        workers: f.workers ?? Math.min(2, availableParallelism()),
+      };
+      await initBackend('wasm');
+      let bar: Progress | undefined;
+      const stopBar = (): void => {
+        bar?.stop();
+        bar = undefined;
+      };
+      const result = await runSearch(opts, {
+        log: (m) => {
+          stopBar();
+          process.stderr.write(`${m}\n`);
+        },
+        onScoringStart: (total, todo) => {
+          if (todo > 0) bar = progressBar(total, 'scoring ');
+        },
+        onScored: (done) => bar?.update(done),
+        onScoringEnd: stopBar,
+        onTrainStart: (arch, q, budget) => {
+          stopBar();
+          process.stderr.write(`training query ${q}/${budget}: ${arch}\n`);
+        },
+        onTrainStep: (step, steps, loss) => {
+          bar ??= progressBar(steps, 'training');
+          bar.update(step, `loss ${loss.toFixed(3)}`);
+        },
+        onTrainEnd: stopBar,
+      });
+      process.stdout.write(f.json ? JSON.stringify(result, null, 2) + '\n' : formatSearchSummary(result) + '\n');
+    });
+}

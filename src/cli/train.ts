@@ -1,0 +1,153 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { writeFileSync, renameSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { initBackend } from '../nn/backend.js';
+import { countParams } from '../nn/params.js';
+import { trainingSeed } from '../objective/training.js';
+import { buildJobNetwork } from '../proxies/job.js';
+import { getSpace } from '../spaces/index.js';
+import { augmentFor } from '../train/augment.js';
+import { prepareData } from '../train/data.js';
+import { DARTS_TRAINING, trainNetwork } from '../train/trainer.js';
+import { InputError } from '../util/errors.js';
+import { choice, parsePositiveInt } from './options.js';
+import { progressBar, type Progress } from './progress.js';
+
+/**
+ * `robot-nas train`: the step after a search — train one architecture for longer and report train, validation
+ * and test accuracy. Same data split and training recipe as the search's queries (with its seed, the same split).
+ */
+
+interface Flags {
+  space: 'nb201' | 'darts';
+  arch: string;
+  dataset: string;
+  data?: string;
+  epochs: number;
+  channels: number;
+  cells: number;
+  batchSize: number;
+  lr: number;
+  validFraction: number;
+  trainLimit?: number | 'all';
+  validLimit?: number | 'all';
+  testLimit?: number | 'all';
+  seed: number;
+  out?: string;
+  json?: boolean;
+}
+
+function parseNumber(text: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, got '${text}'`);
+  return n;
+}
+
+function parseSeed(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected a non-negative integer seed, got '${text}'`);
+  return n;
+}
+
+function parseLimit(text: string): number | 'all' {
+  return text.trim() === 'all' ? 'all' : parsePositiveInt(text);
+}
+
+const DATASETS = ['mnist', 'cifar10', 'cifar100', 'cifar10-1k', 'imagenet16', 'folder'] as const;
+const fmt = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(2));
+const limit = (v: number | 'all' | undefined): number | undefined => (v === undefined || v === 'all' ? undefined : v);
+
+export function register(program: Command): void {
+  program
+    .command('train')
+    .description('train one architecture and report its train / validation / test accuracy (the step after a search)')
+    .addOption(new Option('--space <space>', 'search space').choices(['nb201', 'darts']).default('nb201'))
+    .requiredOption('--arch <arch>', "architecture: an NB201 cell string ('|nor_conv_3x3~0|+|…|') or a DARTS genotype as printed by search")
+    .addOption(new Option('--dataset <name>', 'dataset').argParser(choice(DATASETS)).default('mnist'))
+    .option('--data <dir>', 'dataset folder')
+    .option('--epochs <E>', 'training epochs', parsePositiveInt, 10)
+    .option('--channels <C>', 'network width (nb201 C; darts initial channels)', parsePositiveInt, 8)
+    .option('--cells <N>', 'nb201: cells per stage; darts: number of cells', parsePositiveInt, 1)
+    .option('--batch-size <n>', 'training batch size', parsePositiveInt, 32)
+    .option('--lr <x>', 'initial learning rate (cosine to 0.001; SGD momentum 0.9, weight decay 3e-4, clip 5)', parseNumber, 0.1)
+    .option('--valid-fraction <x>', 'share of the training images held out for validation', parseNumber, 0.2)
+    .option('--train-limit <n|all>', 'train on at most n images', parseLimit)
+    .option('--valid-limit <n|all>', 'validate on at most n images', parseLimit)
+    .option('--test-limit <n|all>', 'test on at most n images', parseLimit)
+    .option('--seed <s>', 'seed of split, initial weights, batch order and augmentation', parseSeed, 0)
+    .option('--out <file>', 'also write the report as JSON to this file')
+    .option('--json', 'print the report as JSON')
+    .action(async (f: Flags) => {
+      const space = getSpace(f.space);
+      let arch: string;
+      try {
+        arch = space.parse(f.arch);
+      } catch (e) {
+        throw new InputError(`--arch: not a ${f.space} architecture: ${(e as Error).message}`);
+      }
+      const data = prepareData({
+        dataset: f.dataset,
+        ...(f.data !== undefined ? { dir: f.data } : {}),
+        validFraction: f.validFraction,
+        trainLimit: limit(f.trainLimit),
+        validLimit: limit(f.validLimit),
+        testLimit: limit(f.testLimit),
+        withTest: true,
+        seed: f.seed,
+      });
+      const { info } = data;
+      await initBackend('wasm');
+      const net = buildJobNetwork(f.space, arch, { channels: f.channels, cells: f.cells, batch: 1, classes: info.classes, metrics: [] }, info.shape);
+      const settings = { ...DARTS_TRAINING, lr: f.lr, epochs: f.epochs, batchSize: f.batchSize, augment: augmentFor(f.dataset, info.mean, info.std, info.shape[1]) };
+      process.stderr.write(
+        `training ${arch} (${countParams(net).toLocaleString('en-US')} parameters) on ${info.dataset}: ${info.trainCount} train / ${info.validCount} validation` +
+          `${data.test ? ` / ${data.test.count} test` : ''} images, ${f.epochs} epochs\n`,
+      );
+      let bar: Progress | undefined;
+      const r = await trainNetwork(net, data, settings, trainingSeed(f.seed, arch), {
+        onStep: (step, steps, loss) => {
+          bar ??= progressBar(steps, 'training');
+          bar.update(step, `loss ${loss.toFixed(3)}`);
+        },
+        onEpoch: (e) => {
+          bar?.stop();
+          bar = undefined;
+          process.stderr.write(`epoch ${e.epoch + 1}/${f.epochs}  lr ${e.lr.toFixed(4)}  loss ${e.trainLoss.toFixed(4)}  train ${e.trainAccuracy.toFixed(2)}%  ${e.seconds.toFixed(1)} s\n`);
+        },
+      });
+      bar?.stop();
+      const report = {
+        space: f.space,
+        arch,
+        dataset: info.dataset,
+        params: countParams(net),
+        trainAccuracy: Number.isFinite(r.trainAccuracy) ? r.trainAccuracy : null,
+        validAccuracy: r.validAccuracy,
+        testAccuracy: r.testAccuracy ?? null,
+        diverged: r.diverged,
+        seconds: r.seconds,
+        epochs: r.epochs,
+        data: info,
+        settings: { ...settings, channels: f.channels, cells: f.cells, seed: f.seed },
+      };
+      if (f.out !== undefined) {
+        mkdirSync(dirname(f.out), { recursive: true });
+        writeFileSync(`${f.out}.tmp`, JSON.stringify(report, null, 2) + '\n');
+        renameSync(`${f.out}.tmp`, f.out);
+      }
+      if (f.json) {
+        process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+        return;
+      }
+      process.stdout.write(
+        [
+          `architecture         ${arch}`,
+          `parameters           ${report.params.toLocaleString('en-US')}`,
+          `train accuracy       ${fmt(r.trainAccuracy)} % (last epoch, training mode)`,
+          `validation accuracy  ${fmt(r.validAccuracy)} % (${info.validCount} images)`,
+          `test accuracy        ${data.test ? `${fmt(r.testAccuracy)} % (${data.test.count} images)` : `n/a (${info.dataset} has no separate test images)`}`,
+          `time                 ${r.seconds.toFixed(1)} s${r.diverged ? ' — training diverged (non-finite loss); stopped early' : ''}`,
+        ].join('\n') + '\n',
+      );
+    });
+}

@@ -1,0 +1,130 @@
+/**
+ * One training step and batched inference of a `Network` on the manual autodiff engine (nn/autodiff.ts):
+ * forward in training mode (batch-statistics BatchNorm), mean cross-entropy, backward to every parameter.
+ * Parameters stay in PyTorch layout on the host (the optimiser updates them in place); gradients are returned
+ * in the same layout. Inference normalises with the running BatchNorm statistics, as `model.eval()` does.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { AdExec, type BnBatchStats, type BnRunningStats } from '../nn/autodiff.js';
+import type { Network } from '../nn/layers.js';
+import { nchwToNhwc, toTensors, type ParamValues } from '../nn/params.js';
+import { crossEntropySeed } from '../proxies/engine.js';
+
+export type BnRunning = Map<string, BnRunningStats>;
+
+export interface StepResult {
+  /** Mean cross-entropy of the batch. */
+  loss: number;
+  /** Images of the batch whose arg-max logit is the label. */
+  correct: number;
+  /** ∂loss/∂θ per parameter, PyTorch layout (a parameter the loss does not reach gets zeros). */
+  grads: Map<string, Float32Array>;
+  /** Batch statistics of every BatchNorm (for the running averages). */
+  bnStats: Map<string, BnBatchStats>;
+}
+
+/** HWIO (tfjs conv filter) → OIHW (PyTorch), the inverse of params.oihwToHwio. */
+function hwioToOihw(v: Float32Array, o: number, i: number, kh: number, kw: number): Float32Array {
+  const out = new Float32Array(v.length);
+  for (let a = 0; a < o; a++) {
+    for (let b = 0; b < i; b++) {
+      for (let y = 0; y < kh; y++) {
+        for (let x = 0; x < kw; x++) out[((a * i + b) * kh + y) * kw + x] = v[((y * kw + x) * i + b) * o + a];
+      }
+    }
+  }
+  return out;
+}
+
+/** Runs fn in a tfjs scope that frees every tensor created inside (results are host arrays). */
+function scoped<T>(fn: () => T): T {
+  const engine = tf.engine();
+  engine.startScope();
+  try {
+    return fn();
+  } finally {
+    engine.endScope();
+  }
+}
+
+/** Number of rows of logits [n, k] whose first maximum is at the label. */
+export function countCorrect(logits: Float32Array, labels: Int32Array, k: number): number {
+  let correct = 0;
+  for (let i = 0; i < labels.length; i++) {
+    let best = 0;
+    for (let j = 1; j < k; j++) if (logits[i * k + j] > logits[i * k + best]) best = j;
+    if (best === labels[i]) correct++;
+  }
+  return correct;
+}
+
+/** Forward + backward of one batch (NCHW images) in training mode. */
+export function trainStep(net: Network, params: ParamValues, images: Float32Array, labels: Int32Array): StepResult {
+  const [c, h, w] = net.inputShape;
+  const n = labels.length;
+  const k = net.numClasses;
+  return scoped(() => {
+    const tensors = toTensors(net, params);
+    const bnStats = new Map<string, BnBatchStats>();
+    const exec = new AdExec(tensors, { dual: false, keepOutputs: false, bnBatchStats: bnStats });
+    const input = exec.input(tf.tensor4d(nchwToNhwc(images, n, c, h, w), [n, h, w, c]), false);
+    const logits = net.forward(exec, input);
+    const z = Float32Array.from(logits.v.dataSync() as Float32Array);
+    const seed = crossEntropySeed(z, null, labels, k);
+    const r = exec.backward(
+      logits,
+      { v: tf.tensor2d(seed.g, [n, k]), t: null },
+      { dual: false, paramGrads: true, allParams: true, fisher: false, inputGrad: false, last: true },
+      input,
+    );
+    const grads = new Map<string, Float32Array>();
+    for (const p of net.params) {
+      const g = r.paramGrads.get(p.name);
+      if (g === undefined) {
+        grads.set(p.name, new Float32Array(params.get(p.name)!.length));
+      } else if (p.shape.length === 4) {
+        const [o, i, kh, kw] = p.shape;
+        grads.set(p.name, hwioToOihw(g, o, i, kh, kw));
+      } else {
+        grads.set(p.name, g);
+      }
+    }
+    return { loss: seed.loss, correct: countCorrect(z, labels, k), grads, bnStats };
+  });
+}
+
+/**
+ * PyTorch's running-statistics update (momentum 0.1): mean ← (1−m)·mean + m·μ_B, var ← (1−m)·var + m·σ²_B·n/(n−1)
+ * (the unbiased batch variance). Missing layers start at mean 0, variance 1 like a fresh BatchNorm.
+ */
+export function updateRunning(net: Network, running: BnRunning, batch: Map<string, BnBatchStats>, momentum = 0.1): void {
+  for (const layer of net.batchNorms) {
+    const b = batch.get(layer.name);
+    if (b === undefined) continue;
+    let r = running.get(layer.name);
+    if (r === undefined) {
+      r = { mean: new Float32Array(layer.channels), variance: new Float32Array(layer.channels).fill(1) };
+      running.set(layer.name, r);
+    }
+    const unbias = b.count > 1 ? b.count / (b.count - 1) : 1;
+    for (let k = 0; k < layer.channels; k++) {
+      r.mean[k] = (1 - momentum) * r.mean[k] + momentum * b.mean[k];
+      r.variance[k] = (1 - momentum) * r.variance[k] + momentum * b.variance[k] * unbias;
+    }
+  }
+}
+
+/** Fresh running statistics (mean 0, variance 1) for every BatchNorm of the network. */
+export function freshRunning(net: Network): BnRunning {
+  return new Map(net.batchNorms.map((l) => [l.name, { mean: new Float32Array(l.channels), variance: new Float32Array(l.channels).fill(1) }]));
+}
+
+/** Logits [n, classes] of a batch in inference mode (running BatchNorm statistics). */
+export function predict(net: Network, params: ParamValues, running: BnRunning, images: Float32Array, n: number): Float32Array {
+  const [c, h, w] = net.inputShape;
+  return scoped(() => {
+    const exec = new AdExec(toTensors(net, params), { dual: false, keepOutputs: false, bnRunning: running });
+    const input = exec.input(tf.tensor4d(nchwToNhwc(images, n, c, h, w), [n, h, w, c]), false);
+    return Float32Array.from(net.forward(exec, input).v.dataSync() as Float32Array);
+  });
+}

@@ -1,0 +1,213 @@
+/**
+ * Trains one network on an image dataset as RoBoT's DARTS search trains its candidates: SGD with momentum 0.9,
+ * weight decay 3e-4 on every parameter, a cosine learning-rate schedule over the whole run, gradient-norm
+ * clipping at 5, per-dataset augmentation; then the accuracy on the
+ * validation (and optionally test) images with running BatchNorm statistics. Pure computation: no files, no
+ * console — progress goes through the hooks, and every random choice comes from the given seed.
+ */
+import type { ImageDataset } from '../data/types.js';
+import type { Network } from '../nn/layers.js';
+import { initParams, type ParamValues } from '../nn/params.js';
+import { InputError } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
+import { augmentBatch, type AugmentOptions } from './augment.js';
+import { clipGradNorm, cosineLr, Sgd } from './optim.js';
+import { countCorrect, freshRunning, predict, trainStep, updateRunning, type BnRunning } from './step.js';
+
+export interface TrainSettings {
+  epochs: number;
+  batchSize: number;
+  /** Initial learning rate (DARTS: 0.025). */
+  lr: number;
+  /** Final learning rate of the cosine schedule (DARTS: 0.001). */
+  lrMin: number;
+  momentum: number;
+  weightDecay: number;
+  /** Max global gradient norm (DARTS: 5). */
+  gradClip: number;
+  /** Augmentation of training batches; null = none. */
+  augment: AugmentOptions | null;
+  /** Images per inference batch. */
+  evalBatch: number;
+}
+
+/** RoBoT's DARTS training settings, with the epochs and batch size left to the caller. */
+export const DARTS_TRAINING: Omit<TrainSettings, 'epochs' | 'batchSize' | 'augment'> = {
+  lr: 0.025,
+  lrMin: 0.001,
+  momentum: 0.9,
+  weightDecay: 3e-4,
+  gradClip: 5,
+  evalBatch: 256,
+};
+
+export interface TrainData {
+  train: ImageDataset;
+  valid: ImageDataset;
+  test?: ImageDataset;
+}
+
+export interface EpochLog {
+  epoch: number;
+  /** Learning rate at the start of the epoch. */
+  lr: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  seconds: number;
+}
+
+export interface TrainResult {
+  /** Accuracy (%) over the last epoch's training batches, in training mode (as DARTS logs it). */
+  trainAccuracy: number;
+  trainLoss: number;
+  /** Accuracy (%) on the validation images. */
+  validAccuracy: number;
+  testAccuracy?: number;
+  /** Wall seconds of training and evaluation. */
+  seconds: number;
+  epochs: EpochLog[];
+  /** The loss or gradient became non-finite; training stopped there. */
+  diverged: boolean;
+  params: ParamValues;
+  running: BnRunning;
+}
+
+export interface TrainHooks {
+  /** After every optimisation step (global step count, total steps, batch loss). */
+  onStep?(step: number, steps: number, loss: number): void;
+  onEpoch?(log: EpochLog): void;
+}
+
+function checkSettings(s: TrainSettings): void {
+  const positiveInt = (v: number, name: string): void => {
+    if (!(Number.isInteger(v) && v >= 1)) throw new InputError(`${name} must be a positive integer, got ${v}`);
+  };
+  positiveInt(s.epochs, 'epochs');
+  positiveInt(s.batchSize, 'batch size');
+  positiveInt(s.evalBatch, 'evaluation batch size');
+  for (const [v, name] of [
+    [s.lr, 'learning rate'],
+    [s.lrMin, 'final learning rate'],
+    [s.momentum, 'momentum'],
+    [s.weightDecay, 'weight decay'],
+    [s.gradClip, 'gradient clip'],
+  ] as const) {
+    if (!(Number.isFinite(v) && v >= 0)) throw new InputError(`${name} must be a finite number ≥ 0, got ${v}`);
+  }
+}
+
+function checkData(net: Network, ds: ImageDataset, role: string): void {
+  const [c, h, w] = net.inputShape;
+  if (ds.channels !== c || ds.height !== h || ds.width !== w) {
+    throw new InputError(`${role} images are ${ds.channels}×${ds.height}×${ds.width}, the network expects ${c}×${h}×${w}`);
+  }
+  if (ds.classes > net.numClasses) throw new InputError(`${role} data has ${ds.classes} classes, the network outputs ${net.numClasses}`);
+  if (ds.count === 0) throw new InputError(`${role} split is empty`);
+}
+
+/** Accuracy (%) of the network on a dataset, inference mode, in batches. */
+export function evaluateAccuracy(net: Network, params: ParamValues, running: BnRunning, ds: ImageDataset, batchSize: number): number {
+  const per = ds.channels * ds.height * ds.width;
+  let correct = 0;
+  for (let s = 0; s < ds.count; s += batchSize) {
+    const n = Math.min(batchSize, ds.count - s);
+    const logits = predict(net, params, running, ds.images.subarray(s * per, (s + n) * per), n);
+    correct += countCorrect(logits, ds.labels.subarray(s, s + n), net.numClasses);
+  }
+  return (100 * correct) / ds.count;
+}
+
+/**
+ * Trains `net` from a PyTorch-default initialisation drawn from `seed` (weights, batch order and augmentation
+ * each get their own stream). Yields to the event loop between steps so progress bars redraw and Ctrl-C works.
+ */
+export async function trainNetwork(net: Network, data: TrainData, settings: TrainSettings, seed: number, hooks: TrainHooks = {}): Promise<TrainResult> {
+  checkSettings(settings);
+  checkData(net, data.train, 'training');
+  checkData(net, data.valid, 'validation');
+  if (data.test) checkData(net, data.test, 'test');
+  const t0 = performance.now();
+  const params = initParams(net, new Rng(seed));
+  const orderRng = new Rng(seed + 1);
+  const augmentRng = new Rng(seed + 2);
+  const running = freshRunning(net);
+  const sgd = new Sgd(params, { momentum: settings.momentum, weightDecay: settings.weightDecay });
+  const { train } = data;
+  const [c, h, w] = net.inputShape;
+  const per = c * h * w;
+  const bs = settings.batchSize;
+  // A trailing batch of one image is dropped: BatchNorm's batch variance is undefined for it (PyTorch errors).
+  const batchesPerEpoch = Math.floor(train.count / bs) + (train.count % bs >= 2 ? 1 : 0);
+  if (batchesPerEpoch === 0) throw new InputError(`the training split has ${train.count} image(s); at least 2 are needed`);
+  const steps = batchesPerEpoch * settings.epochs;
+  const epochs: EpochLog[] = [];
+  let step = 0;
+  let diverged = false;
+  let lastLoss = NaN;
+  let lastAcc = NaN;
+  for (let epoch = 0; epoch < settings.epochs && !diverged; epoch++) {
+    const te = performance.now();
+    // Annealed per step rather than per epoch: queries train for one or two epochs, where a per-epoch
+    // schedule would keep the rate constant and end on weights (and BatchNorm statistics) still moving fast.
+    const lrAt = (b: number): number => cosineLr(epoch + b / batchesPerEpoch, settings.epochs, settings.lr, settings.lrMin);
+    const lr = lrAt(0);
+    const order = orderRng.shuffle(Array.from({ length: train.count }, (_, i) => i));
+    let lossSum = 0;
+    let correct = 0;
+    let seen = 0;
+    for (let b = 0; b < batchesPerEpoch; b++) {
+      const idx = order.slice(b * bs, Math.min((b + 1) * bs, train.count));
+      const n = idx.length;
+      let images: Float32Array = new Float32Array(n * per);
+      const labels = new Int32Array(n);
+      idx.forEach((i, j) => {
+        images.set(train.images.subarray(i * per, (i + 1) * per), j * per);
+        labels[j] = train.labels[i];
+      });
+      if (settings.augment) images = augmentBatch(images, n, c, h, w, settings.augment, augmentRng);
+      const r = trainStep(net, params, images, labels);
+      if (!Number.isFinite(r.loss)) {
+        diverged = true;
+        break;
+      }
+      const names = [...r.grads.keys()];
+      try {
+        clipGradNorm(
+          names.map((k) => r.grads.get(k)!),
+          settings.gradClip,
+        );
+      } catch {
+        diverged = true;
+        break;
+      }
+      sgd.step(r.grads, lrAt(b));
+      updateRunning(net, running, r.bnStats);
+      lossSum += r.loss * n;
+      correct += r.correct;
+      seen += n;
+      step++;
+      hooks.onStep?.(step, steps, r.loss);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    if (seen > 0) {
+      lastLoss = lossSum / seen;
+      lastAcc = (100 * correct) / seen;
+      const log: EpochLog = { epoch, lr, trainLoss: lastLoss, trainAccuracy: lastAcc, seconds: (performance.now() - te) / 1000 };
+      epochs.push(log);
+      hooks.onEpoch?.(log);
+    }
+  }
+  const validAccuracy = evaluateAccuracy(net, params, running, data.valid, settings.evalBatch);
+  const testAccuracy = data.test ? evaluateAccuracy(net, params, running, data.test, settings.evalBatch) : undefined;
+  return {
+    trainAccuracy: lastAcc,
+    trainLoss: lastLoss,
+    validAccuracy,
+    ...(testAccuracy !== undefined ? { testAccuracy } : {}),
+    seconds: (performance.now() - t0) / 1000,
+    epochs,
+    diverged,
+    params,
+    running,
+  };
+}
