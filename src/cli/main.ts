@@ -26,7 +26,12 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`robot-nas: ${err.message}\n`);
       return 2;
     }
-    throw err;
+    // Anything else is a bug or an environment failure (out of memory, disk full): one line, the stack on request.
+    const e = err instanceof Error ? err : new Error(String(err));
+    process.stderr.write(
+      process.env.ROBOT_NAS_DEBUG ? `${e.stack ?? e.message}\n` : `robot-nas: internal error: ${e.message} (set ROBOT_NAS_DEBUG=1 for the stack trace)\n`,
+    );
+    return 1;
   }
 }
 

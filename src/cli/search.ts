@@ -36,7 +36,7 @@ interface Flags {
   dataset: string;
   data?: string;
   pool: string;
-  budget: number;
+  budget: number | 'all';
   method: string;
   metrics?: string[];
   epochs: number;
@@ -49,6 +49,7 @@ interface Flags {
   trainLimit?: number | 'all';
   validLimit?: number | 'all';
   seed: number;
+  searchSeed?: number;
   out?: string;
   cache?: string | false;
   workers?: number;
@@ -91,6 +92,12 @@ function fmt(v: number | null | undefined, d = 2): string {
   return v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(d);
 }
 
+/** A shell word for an architecture string (DARTS genotypes contain single quotes). */
+export function shellWord(text: string): string {
+  if (!text.includes("'")) return `'${text}'`;
+  return `"${text.replace(/["\\$`]/g, (c) => `\\${c}`)}"`;
+}
+
 /** The short summary printed at the end of a search. */
 export function formatSearchSummary(r: SearchResult, cwd = process.cwd()): string {
   const s = r.settings as { channels: number; cells: number; budget: number; dataset: string; training: { epochs: number } };
@@ -108,7 +115,7 @@ export function formatSearchSummary(r: SearchResult, cwd = process.cwd()): strin
     `cost                 ${r.queries} trainings, ${fmt(r.totalCost, 1)} s of training (${fmt(r.freshTrainingSeconds, 1)} s in this run, ${r.cacheHits} from the cache); ` +
       `metrics ${fmt(r.pool.scoringSeconds, 1)} s for ${r.pool.scoredNow} architectures; wall ${fmt(r.wallSeconds, 0)} s`,
     `results              ${rel(dirname(r.files.result))}/ (result.json, queries.jsonl, metrics.csv, search-curve.svg)`,
-    `next                 npx robot-nas train --space ${r.space} --arch '${r.best.arch}' --dataset ${r.data.dataset} ` +
+    `next                 npx robot-nas train --space ${r.space} --arch ${shellWord(r.best.arch)} --dataset ${r.data.dataset} ` +
       `--channels ${s.channels} --cells ${s.cells} --epochs ${Math.max(10, s.training.epochs)}`,
   );
   return lines.join('\n');
@@ -126,7 +133,7 @@ export function register(program: Command): void {
     .addOption(new Option('--dataset <name>', 'dataset').argParser(choice(DATASETS)).default(d.dataset))
     .option('--data <dir>', 'dataset folder (cifar10/cifar100/imagenet16/folder; default: the project data folder, see README)')
     .option('--pool <n|all>', 'candidate pool: a seeded sample of n architectures, or all (nb201)', String(d.pool))
-    .option('--budget <T>', 'distinct architectures to train', parsePositiveInt, d.budget)
+    .option('--budget <T|all>', 'distinct architectures to train (all: the whole pool)', parseLimit, d.budget)
     .option('--method <m>', 'robot, rs, rea, reinforce, or metric:<name> (one metric, top-T)', 'robot')
     .option('--metrics <m1,m2,...>', `training-free metrics (default ${SEARCH_METRICS.join(',')})`, parseMetricList)
     .option('--epochs <E>', 'training epochs per query', parsePositiveInt, d.epochs)
@@ -138,7 +145,8 @@ export function register(program: Command): void {
     .option('--valid-fraction <x>', 'share of the training images held out for validation', parseNumber, d.validFraction)
     .option('--train-limit <n|all>', 'train on at most n of the training images (seeded, class-balanced)', parseLimit, d.trainLimit)
     .option('--valid-limit <n|all>', 'validate on at most n of the held-out images', parseLimit, d.validLimit)
-    .option('--seed <s>', 'seed of pool, split, weights and search', parseSeed, d.seed)
+    .option('--seed <s>', 'seed of pool, split, initial weights and search', parseSeed, d.seed)
+    .option('--search-seed <s>', 'seed of the search method alone (default: --seed); pool, split and trainings stay those of --seed', parseSeed)
     .option('--out <dir>', 'output folder (default robot-nas-results/search-<dataset>-<space>-<method>-s<seed>)')
     .option('--cache <file>', 'query cache (default: query-cache.jsonl next to the output folder)')
     .option('--no-cache', 'do not read or write a query cache on disk')
@@ -148,7 +156,7 @@ export function register(program: Command): void {
       const pool = f.pool.trim() === 'all' ? 'all' : Number(f.pool);
       if (pool !== 'all' && !(Number.isInteger(pool) && pool >= 1)) throw new InputError(`--pool expects a positive integer or all, got '${f.pool}'`);
       const method = f.method;
-      const out = f.out ?? join('robot-nas-results', `search-${f.dataset}-${f.space}-${method.replace(/[^a-z0-9_]+/gi, '-')}-s${f.seed}`);
+      const out = f.out ?? join('robot-nas-results', `search-${f.dataset}-${f.space}-${method.replace(/[^a-z0-9_]+/gi, '-')}-s${f.seed}${f.searchSeed !== undefined ? `-r${f.searchSeed}` : ''}`);
       const cache = f.cache === false ? null : (f.cache ?? join(dirname(out), 'query-cache.jsonl'));
       const opts: SearchOptions = {
         space: f.space,
@@ -168,6 +176,7 @@ export function register(program: Command): void {
         ...(f.trainLimit !== undefined && f.trainLimit !== 'all' ? { trainLimit: f.trainLimit } : {}),
         ...(f.validLimit !== undefined && f.validLimit !== 'all' ? { validLimit: f.validLimit } : {}),
         seed: f.seed,
+        ...(f.searchSeed !== undefined ? { searchSeed: f.searchSeed } : {}),
         out,
         cache,
         workers: f.workers ?? Math.min(2, availableParallelism()),

@@ -40,8 +40,8 @@ export interface SearchOptions {
   dir?: string;
   /** Candidate pool: a seeded sample of this many architectures, or the whole space (nb201 only). */
   pool: number | 'all';
-  /** T: distinct architectures to train. */
-  budget: number;
+  /** T: distinct architectures to train; 'all' trains the whole pool (exhaustive ground truth). */
+  budget: number | 'all';
   /** `robot` (default), `rs`, `rea`, `reinforce`, or `metric:<name>` (greedy on one metric's ranking). */
   method: string;
   metrics: string[];
@@ -56,6 +56,9 @@ export interface SearchOptions {
   trainLimit?: number;
   validLimit?: number;
   seed: number;
+  /** Seed of the search method alone (default: seed). Pool, split and trainings depend on `seed` only, so
+   *  searches with different search seeds share one pool and every training through the cache. */
+  searchSeed?: number;
   out: string;
   /** Query cache file; null = no disk cache (memory only). */
   cache: string | null;
@@ -191,7 +194,7 @@ export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}): Prom
   const t0 = performance.now();
   const log = (m: string): void => hooks.log?.(m);
   if (o.space !== 'nb201' && o.space !== 'darts') throw new InputError(`--space ${String(o.space)}: expected nb201 or darts`);
-  if (!(Number.isInteger(o.budget) && o.budget >= 1)) throw new InputError(`--budget must be a positive integer, got ${o.budget}`);
+  if (o.budget !== 'all' && !(Number.isInteger(o.budget) && o.budget >= 1)) throw new InputError(`--budget must be a positive integer, got ${o.budget}`);
   if (o.metrics.length === 0) throw new InputError('--metrics: at least one metric is needed');
   const method = searchMethod(o.method, o.metrics);
   const space = getSpace(o.space);
@@ -227,6 +230,7 @@ export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}): Prom
     trainLimit: o.trainLimit ?? null,
     validLimit: o.validLimit ?? null,
     seed: o.seed,
+    searchSeed: o.searchSeed ?? o.seed,
     training: train,
   };
   checkSettings(join(out, 'settings.json'), settings);
@@ -266,7 +270,8 @@ export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}): Prom
   if (complete.length === 0) throw new InputError('no architecture of the pool has finite values for every metric');
   const metricCols = new Map(o.metrics.map((m) => [m, Float64Array.from(complete, (a) => table.rows.get(a)![m])]));
   const pool = makePool(space, complete, metricCols);
-  if (o.budget > pool.archs.length) throw new InputError(`--budget ${o.budget} exceeds the pool of ${pool.archs.length} architectures`);
+  if (o.budget !== 'all' && o.budget > pool.archs.length) throw new InputError(`--budget ${o.budget} exceeds the pool of ${pool.archs.length} architectures`);
+  const budget = o.budget === 'all' ? pool.archs.length : o.budget;
 
   // 2. Queries: training, cached on disk, logged to queries.jsonl.
   const queriesFile = join(out, 'queries.jsonl');
@@ -280,7 +285,7 @@ export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}): Prom
     data,
     settings: query,
     cache,
-    onTrainStart: (arch) => hooks.onTrainStart?.(arch, lines.length + 1, o.budget),
+    onTrainStart: (arch) => hooks.onTrainStart?.(arch, lines.length + 1, budget),
     hooks: { onStep: hooks.onTrainStep },
     onQuery: (e) => {
       hooks.onTrainEnd?.();
@@ -302,13 +307,14 @@ export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}): Prom
         logged.add(e.key);
       }
       log(
-        `query ${String(line.n).padStart(String(o.budget).length)}/${o.budget}  val ${e.value.toFixed(2)}%  ` +
+        `query ${String(line.n).padStart(String(budget).length)}/${budget}  val ${e.value.toFixed(2)}%  ` +
           `${e.cached ? 'cached' : `${e.cost.toFixed(1)} s`}  best ${best.toFixed(2)}%  ${e.arch}`,
       );
     },
   });
   const ledger = new QueryLedger(objective);
-  const outcome = await method.run({ pool, ledger, budget: o.budget, rng: new Rng(o.seed), seed: o.seed });
+  const searchSeed = o.searchSeed ?? o.seed;
+  const outcome = await method.run({ pool, ledger, budget, rng: new Rng(searchSeed), seed: searchSeed });
 
   // 3. Results.
   const bestIndex = outcome.best;
