@@ -8,7 +8,7 @@
  *   npm run evidence:search            (env: POOL=50 BUDGET=10 EPOCHS=4 SEEDS=10 CHANNELS=8)
  *
  * Resumable: rerunning skips every training already in the cache. Writes
- * robot-nas-results/evidence-search/{summary.json, table.md} and prints the table.
+ * robot-nas-results/evidence-search/pool<P>-T<T>-e<E>-c<C>/{summary.json, table.md} and prints the table.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,7 +22,10 @@ const BUDGET = env('BUDGET', 10);
 const EPOCHS = env('EPOCHS', 4);
 const SEEDS = env('SEEDS', 10);
 const CHANNELS = env('CHANNELS', 8);
-const root = join('robot-nas-results', 'evidence-search');
+// One folder per setting; the query cache is shared, so a larger pool of the same seed (samples are nested)
+// reuses every training of a smaller one.
+const base = join('robot-nas-results', 'evidence-search');
+const root = join(base, `pool${POOL}-T${BUDGET}-e${EPOCHS}-c${CHANNELS}`);
 mkdirSync(root, { recursive: true });
 
 const common: Omit<SearchOptions, 'method' | 'budget' | 'out'> = {
@@ -38,7 +41,7 @@ const common: Omit<SearchOptions, 'method' | 'budget' | 'out'> = {
   scoreBatch: 64,
   validFraction: 0.2,
   seed: 0,
-  cache: join(root, 'query-cache.jsonl'),
+  cache: join(base, 'query-cache.jsonl'),
   workers: 2,
 };
 

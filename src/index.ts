@@ -15,13 +15,16 @@ export { loadBenchmark, loadTable, requireMetrics, resolveDataDir, TASKS, BENCHM
 export type { Objective, Evaluation } from './objective/types.js';
 export { QueryLedger, type QueryRecord } from './objective/ledger.js';
 export { TabularObjective } from './objective/tabular.js';
+export { CachedObjective, type QueryRun, type QueryEvent } from './objective/cached.js';
+export { QueryCache, queryKey, type CachedQuery } from './objective/query-cache.js';
+export { createTrainingObjective, trainArchitecture, trainingKey, trainingSeed, type TrainingQuerySettings } from './objective/training.js';
 
 export { makePool, type Pool, type SearchContext, type SearchMethod, type SearchOutcome } from './search/types.js';
 export { createRobot, type RobotOptions } from './search/robot.js';
 export { randomSearch } from './search/random.js';
 export { createRea, type ReaOptions } from './search/rea.js';
 export { createReinforce, type ReinforceOptions } from './search/reinforce.js';
-export { createSingleMetric, topByMetric } from './search/training-free.js';
+export { createSingleMetric, createGreedyMetric, topByMetric } from './search/training-free.js';
 export { normalise, NORMALISE_KINDS, type NormaliseKind } from './search/normalise.js';
 
 export { GaussianProcess } from './gp/gp.js';
@@ -33,3 +36,12 @@ export { runExperiment, runOnce, type ExperimentOptions, type ExperimentResult, 
 export { METHOD_IDS, createMethod, type MethodId } from './experiments/methods.js';
 export { TABLES, runTable, tableMarkdown, type TableSpec, type TableResult } from './experiments/tables.js';
 export { renderCurvesSvg, type CurvePlot, type CurveSeries } from './plot/curves.js';
+
+export { trainNetwork, evaluateAccuracy, DARTS_TRAINING, type TrainSettings, type TrainResult, type TrainData } from './train/trainer.js';
+export { prepareData, type DataOptions, type DataInfo, type PreparedData } from './train/data.js';
+export { Sgd, cosineLr, clipGradNorm } from './train/optim.js';
+export { augmentBatch, augmentFor, type AugmentOptions } from './train/augment.js';
+export { runSearch, SEARCH_METRICS, type SearchOptions, type SearchResult, type SearchHooks } from './pipeline/search.js';
+export { initBackend, buildNb201, buildDarts, initParams, countParams, type Network } from './nn/index.js';
+export { computeProxies, METRIC_NAMES, PAPER_METRICS, type MetricName } from './proxies/index.js';
+export { loadDataset, splitDataset, DATASET_NAMES, type ImageDataset } from './data/index.js';

@@ -5,7 +5,8 @@
  * folder as they come:
  *
  *   settings.json   what the run depends on (a rerun with other settings in the same folder is refused)
- *   metrics.csv     one row of metric values per pool architecture (+ metrics.csv.meta.json)
+ *   metrics.csv     the pool's metric values, one row per architecture (scored into a table shared next to
+ *                   the query cache, so other searches with the same scoring settings reuse every row)
  *   queries.jsonl   one line per distinct query, appended as it finishes
  *   result.json     the answer, T0, costs, learned weights, settings, data split (written at the end)
  *   search-curve.svg  best validation accuracy so far vs number of queries, T0 marked
@@ -15,15 +16,15 @@
  * This module is the I/O edge of the search; the search methods themselves stay pure.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, appendFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Split } from '../data/types.js';
 import { createMethod, isMethodId } from '../experiments/methods.js';
 import { QueryLedger } from '../objective/ledger.js';
-import { QueryCache } from '../objective/query-cache.js';
+import { QueryCache, queryKey } from '../objective/query-cache.js';
 import { createTrainingObjective, type TrainingQuerySettings } from '../objective/training.js';
 import { renderCurvesSvg } from '../plot/curves.js';
 import { runProxyBatch, selectArchs, type BatchSummary } from '../proxies/batch.js';
-import { readResults } from '../proxies/results.js';
+import { csvField, readResults } from '../proxies/results.js';
 import { createGreedyMetric } from '../search/training-free.js';
 import { makePool, type SearchMethod } from '../search/types.js';
 import { getSpace } from '../spaces/index.js';
@@ -182,6 +183,14 @@ function loggedKeys(file: string): Set<string> {
   return keys;
 }
 
+/** A number as the metric CSVs spell it (nan, inf, -inf for the non-finite ones). */
+function csvNumber(v: number | undefined): string {
+  if (v === undefined || Number.isNaN(v)) return 'nan';
+  if (v === Infinity) return 'inf';
+  if (v === -Infinity) return '-inf';
+  return String(v);
+}
+
 /** Writes a file atomically (temp + rename), so a crash never leaves a half-written result. */
 function writeAtomic(file: string, text: string): void {
   const tmp = `${file}.tmp`;
@@ -238,8 +247,21 @@ export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}): Prom
   // 1. Pool and metrics.
   const archSpec = o.pool === 'all' ? ({ kind: 'all' } as const) : ({ kind: 'sample', n: o.pool } as const);
   const archs = selectArchs(space, archSpec, o.seed);
-  const metricsFile = join(out, 'metrics.csv');
   const split: Split | undefined = trainSplitOf(o.dataset, o.dir);
+  // The scored table is shared by every search with the same scoring settings (any pool: rows are per architecture).
+  const scoringKey = queryKey({
+    kind: 'metrics',
+    space: o.space,
+    dataset: o.dataset,
+    dir: o.dir === undefined ? null : resolve(o.dir),
+    split: split ?? null,
+    channels: o.channels,
+    cells: o.cells,
+    batch: o.scoreBatch,
+    seed: o.seed,
+    metrics: o.metrics,
+  }).slice(0, 16);
+  const metricsFile = o.cache === null ? join(out, 'metrics-table.csv') : join(dirname(resolve(o.cache)), `metrics-${scoringKey}.csv`);
   const scoring: BatchSummary = await runProxyBatch({
     space: o.space,
     archs: archSpec,
@@ -261,6 +283,11 @@ export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}): Prom
   });
   hooks.onScoringEnd?.();
   const table = readResults(metricsFile, space);
+  const poolMetrics = join(out, 'metrics.csv');
+  writeAtomic(
+    poolMetrics,
+    [table.header.join(','), ...archs.filter((a) => table.rows.has(a)).map((a) => [csvField(a), ...table.header.slice(1).map((h) => csvNumber(table.rows.get(a)![h]))].join(','))].join('\n') + '\n',
+  );
   const complete = archs.filter((a) => {
     const row = table.rows.get(a);
     return row !== undefined && o.metrics.every((m) => Number.isFinite(row[m]));
@@ -322,7 +349,8 @@ export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}): Prom
   if (!bestLine) throw new Error(`search returned pool index ${bestIndex}, which it never queried`);
   const files = {
     settings: join(out, 'settings.json'),
-    metrics: metricsFile,
+    metrics: poolMetrics,
+    metricsTable: metricsFile,
     queries: queriesFile,
     result: join(out, 'result.json'),
     curve: join(out, 'search-curve.svg'),
