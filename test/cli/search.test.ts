@@ -1,9 +1,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import pngjs from 'pngjs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
+import { REPO } from '../helpers/shared.js';
 
 // Tiny but real: MNIST digits, C=4 NB201 networks, 96 training / 48 validation images, one epoch.
 const TINY = [
@@ -109,4 +112,77 @@ test('train: one architecture, train/validation/test accuracy reported', () => {
   const bad = runCli(['train', '--arch', '|conv~0|']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--arch: not a nb201 architecture/);
+});
+
+test('search: killed after its first training, a rerun trains only what is left', async () => {
+  const out = join(dir, 'killed');
+  const args = [...TINY.map((a) => (a === '5' ? '6' : a)), '--out', out, '--cache', join(dir, 'killed-cache.jsonl')];
+  const child = spawn(process.execPath, [join(REPO, 'bin', 'robot-nas.js'), 'search', ...args], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  await new Promise<void>((resolveDone) => {
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      // Kill right after the first query is logged (its cache line is written before the log line).
+      if (/^query 1\/3 +val/m.test(stderr) && child.exitCode === null) child.kill('SIGKILL');
+    });
+    child.on('exit', () => resolveDone());
+  });
+  assert.match(stderr, /^query 1\/3 +val/m);
+  assert.doesNotMatch(stderr, /^query 3\/3 +val/m, 'the search was killed before it finished');
+  assert.equal(existsSync(join(out, 'result.json')), false, 'no result.json from an interrupted run');
+  const r = runCli(['search', ...args, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const res = JSON.parse(r.stdout) as ResultJson;
+  assert.equal(res.queries, 3);
+  assert.ok(res.cacheHits >= 1, `cache hits ${res.cacheHits}`);
+  assert.match(r.stderr, /query 1\/3 .* cached/);
+  const lines = readFileSync(join(out, 'queries.jsonl'), 'utf8').trim().split('\n');
+  assert.equal(lines.length, 3, 'each query logged once across both runs');
+});
+
+test('search and train on an image folder (the user-data path): train/ and test/ subfolders of PNGs', () => {
+  const data = join(dir, 'images');
+  // Two classes: a bright left half or a bright right half, with per-image noise; 16×16 RGB.
+  let k = 0;
+  for (const split of ['train', 'test']) {
+    for (const cls of ['left', 'right']) {
+      mkdirSync(join(data, split, cls), { recursive: true });
+      for (let i = 0; i < (split === 'train' ? 14 : 6); i++) {
+        const png = new pngjs.PNG({ width: 16, height: 16 });
+        for (let p = 0; p < 256; p++) {
+          const lit = cls === 'left' ? p % 16 < 8 : p % 16 >= 8;
+          const v = (lit ? 200 : 40) + ((k++ * 37) % 30);
+          png.data.set([v, v, v, 255], p * 4);
+        }
+        writeFileSync(join(data, split, cls, `${i}.png`), pngjs.PNG.sync.write(png));
+      }
+    }
+  }
+  const out = join(dir, 'folder-run');
+  const r = runCli([
+    'search', '--dataset', 'folder', '--data', data, '--pool', '4', '--budget', '2', '--epochs', '1', '--channels', '4',
+    '--batch-size', '8', '--score-batch', '8', '--workers', '0', '--out', out, '--json',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const res = JSON.parse(r.stdout) as ResultJson & { data: { classes: number; testCount: number | null } };
+  assert.equal(res.data.trainCount + res.data.validCount, 28);
+  assert.equal(res.data.classes, 2);
+  assert.equal(res.queries, 2);
+  const t = runCli(['train', '--arch', res.best.arch, '--dataset', 'folder', '--data', data, '--channels', '4', '--epochs', '1', '--batch-size', '8', '--json']);
+  assert.equal(t.code, 0, t.stderr);
+  const rep = JSON.parse(t.stdout) as { data: { testCount: number }; testAccuracy: number };
+  assert.equal(rep.data.testCount, 12);
+  assert.ok(rep.testAccuracy >= 0 && rep.testAccuracy <= 100);
+});
+
+test('search on the DARTS space: sampled genotypes, trained, answer printed as a genotype', () => {
+  const r = runCli([
+    'search', '--space', 'darts', '--dataset', 'mnist', '--pool', '4', '--budget', '2', '--channels', '4', '--cells', '2',
+    '--train-limit', '64', '--valid-limit', '32', '--score-batch', '16', '--workers', '0', '--out', join(dir, 'darts'), '--no-cache', '--json',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const res = JSON.parse(r.stdout) as ResultJson;
+  assert.match(res.best.arch, /^Genotype\(normal=\[\('[a-z_0-9]+', \d\)/);
+  assert.equal(res.queries, 2);
+  assert.ok(res.best.validAccuracy >= 0 && res.best.validAccuracy <= 100);
 });
