@@ -17,8 +17,8 @@ import { progressBar, type Progress } from './progress.js';
 export const SEARCH_DEFAULTS = {
   space: 'nb201',
   dataset: 'mnist',
-  pool: 100,
-  budget: 10,
+  pool: 200,
+  budget: 20,
   epochs: 1,
   channels: 8,
   cells: 1,
@@ -26,7 +26,7 @@ export const SEARCH_DEFAULTS = {
   lr: 0.1,
   scoreBatch: 64,
   validFraction: 0.2,
-  trainLimit: 2000,
+  trainLimit: 4000,
   validLimit: 1000,
   seed: 0,
 } as const;
@@ -103,7 +103,7 @@ export function formatSearchSummary(r: SearchResult, cwd = process.cwd()): strin
   const s = r.settings as { channels: number; cells: number; budget: number; dataset: string; training: { epochs: number } };
   const rel = (f: string): string => relative(cwd, f) || f;
   const lines = [
-    `${r.method} on ${r.data.dataset} — ${r.space} (C=${s.channels}, ${r.space === 'nb201' ? 'N' : 'cells'}=${s.cells}), pool ${r.pool.size}, budget ${s.budget}, seed ${r.seed}`,
+    `${r.method} on ${r.data.dataset} — ${r.space} (C=${s.channels}, ${r.space === 'nb201' ? 'N' : 'cells'}=${s.cells}), pool ${r.pool.size}${r.pool.dropped > 0 ? ` (${r.pool.dropped} of ${r.pool.size + r.pool.dropped} dropped: non-finite metric)` : ''}, budget ${s.budget}, seed ${r.seed}`,
     `best architecture    ${r.best.arch}`,
     `validation accuracy  ${fmt(r.best.validAccuracy)} % (query ${r.best.query} of ${r.queries}${r.t0 !== null ? `; T0 = ${r.t0}` : ''}; ` +
       `${r.data.validCount} validation images, ${s.training.epochs} epoch${s.training.epochs > 1 ? 's' : ''} on ${r.data.trainCount})`,

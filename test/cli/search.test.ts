@@ -186,3 +186,29 @@ test('search on the DARTS space: sampled genotypes, trained, answer printed as a
   assert.equal(res.queries, 2);
   assert.ok(res.best.validAccuracy >= 0 && res.best.validAccuracy <= 100);
 });
+
+test('search on CIFAR-10 in the binary release format (written here: 5 train batches + test batch)', () => {
+  const data = join(dir, 'cifar-10-batches-bin');
+  mkdirSync(data, { recursive: true });
+  // Real images: the shared 1k subset re-packed as 3073-byte records (label, 3072 pixels).
+  const shared = join(REPO, '..', 'shared', 'data', 'cifar10');
+  const px = readFileSync(join(shared, 'images_1000x32x32x3_uint8.bin'));
+  const lb = readFileSync(join(shared, 'labels_1000_uint8.bin'));
+  const record = (i: number): Buffer => {
+    const out = Buffer.alloc(3073);
+    out[0] = lb[i];
+    // shared file: HWC; binary release: CHW planes
+    for (let p = 0; p < 1024; p++) for (let c = 0; c < 3; c++) out[1 + c * 1024 + p] = px[p * 3 + c + i * 3072];
+    return out;
+  };
+  for (let f = 0; f < 5; f++) writeFileSync(join(data, `data_batch_${f + 1}.bin`), Buffer.concat(Array.from({ length: 30 }, (_, r) => record((f * 30 + r) * 6))));  // every 6th image: all ten classes (the file is in label order)
+  writeFileSync(join(data, 'test_batch.bin'), Buffer.concat(Array.from({ length: 40 }, (_, r) => record(r * 25 + 3))));
+  const r = runCli([
+    'search', '--dataset', 'cifar10', '--data', dir, '--pool', '4', '--budget', '2', '--epochs', '1', '--channels', '4',
+    '--batch-size', '25', '--score-batch', '16', '--workers', '0', '--out', join(dir, 'cifar-run'), '--json',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const res = JSON.parse(r.stdout) as ResultJson;
+  assert.equal(res.data.trainCount + res.data.validCount, 150);
+  assert.equal(res.queries, 2);
+});
