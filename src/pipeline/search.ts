@@ -9,7 +9,7 @@
  *                   the query cache, so other searches with the same scoring settings reuse every row)
  *   queries.jsonl   one line per distinct query, appended as it finishes
  *   result.json     the answer, T0, costs, learned weights, settings, data split (written at the end)
- *   search-curve.svg  best validation accuracy so far vs number of queries, T0 marked
+ *   search-curve.svg  every query's validation accuracy and the best so far vs number of queries, T0 marked
  *
  * Interrupting and rerunning the same command resumes: metric rows already in the CSV are not recomputed
  * and trained architectures come from the query cache, so the rerun replays the finished part in seconds.
@@ -22,7 +22,7 @@ import { createMethod, isMethodId } from '../experiments/methods.js';
 import { QueryLedger } from '../objective/ledger.js';
 import { QueryCache, queryKey } from '../objective/query-cache.js';
 import { createTrainingObjective, type TrainingQuerySettings } from '../objective/training.js';
-import { renderCurvesSvg } from '../plot/curves.js';
+import { renderSearchSvg } from '../plot/search.js';
 import { runProxyBatch, selectArchs, type BatchSummary } from '../proxies/batch.js';
 import { csvField, readResults } from '../proxies/results.js';
 import { createGreedyMetric } from '../search/training-free.js';
@@ -356,10 +356,11 @@ export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}): Prom
     curve: join(out, 'search-curve.svg'),
     ...(o.cache !== null ? { cache: resolve(o.cache) } : {}),
   };
-  const svg = await renderCurvesSvg({
-    title: `${method.name} on ${o.dataset} (${o.space}, pool ${pool.archs.length}, seed ${o.seed})`,
-    yTitle: 'best validation accuracy so far (%)',
-    series: [{ label: method.name, runs: [lines.map((l) => l.bestSoFar)], ...(outcome.t0 !== undefined ? { t0: outcome.t0 } : {}) }],
+  const svg = await renderSearchSvg({
+    title: `${method.name} on ${o.dataset} (${o.space}, pool ${pool.archs.length}, T = ${budget}, seed ${searchSeed})`,
+    yTitle: 'validation accuracy (%)',
+    points: lines.map((l) => ({ n: l.n, value: l.validAccuracy, bestSoFar: l.bestSoFar })),
+    ...(outcome.t0 !== undefined ? { t0: outcome.t0 } : {}),
   });
   writeAtomic(files.curve, svg);
   const result: SearchResult = {
