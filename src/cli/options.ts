@@ -38,3 +38,24 @@ export function choice<T extends string>(values: readonly T[]) {
     return text as T;
   };
 }
+
+export function parseNumber(text: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, got '${text}'`);
+  return n;
+}
+
+/** A seed usable by every RNG of the project (numpy's RandomState needs 0..2^32−1). */
+export function parseSeed(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n > 0xffffffff) throw new InvalidArgumentError(`expected a seed in 0..4294967295, got '${text}'`);
+  return n;
+}
+
+/** A positive count, or `all`. */
+export function parseLimit(text: string): number | 'all' {
+  return text.trim() === 'all' ? 'all' : parsePositiveInt(text);
+}
+
+/** Datasets a real-data search or training can use. */
+export const TRAIN_DATASETS = ['mnist', 'cifar10', 'cifar100', 'cifar10-1k', 'imagenet16', 'folder'] as const;

@@ -5,7 +5,7 @@ import { initBackend } from '../nn/backend.js';
 import { InputError } from '../util/errors.js';
 import { runSearch, SEARCH_METRICS, type SearchOptions, type SearchResult } from '../pipeline/search.js';
 import { METRIC_NAMES } from '../proxies/types.js';
-import { choice, parseList, parsePositiveInt } from './options.js';
+import { choice, parseLimit, parseList, parseNumber, parsePositiveInt, parseSeed, TRAIN_DATASETS } from './options.js';
 import { progressBar, type Progress } from './progress.js';
 
 /**
@@ -56,21 +56,8 @@ interface Flags {
   json?: boolean;
 }
 
-function parseNumber(text: string): number {
-  const n = Number(text);
-  if (text.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, got '${text}'`);
-  return n;
-}
 
-function parseSeed(text: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n > 0xffffffff) throw new InvalidArgumentError(`expected a seed in 0..4294967295, got '${text}'`);
-  return n;
-}
 
-function parseLimit(text: string): number | 'all' {
-  return text.trim() === 'all' ? 'all' : parsePositiveInt(text);
-}
 
 function parseCount(text: string): number {
   if (!/^\d+$/.test(text.trim())) throw new InvalidArgumentError(`expected a non-negative integer, got '${text}'`);
@@ -86,7 +73,6 @@ function parseMetricList(text: string): string[] {
   return names;
 }
 
-const DATASETS = ['mnist', 'cifar10', 'cifar100', 'cifar10-1k', 'imagenet16', 'folder'] as const;
 
 function fmt(v: number | null | undefined, d = 2): string {
   return v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(d);
@@ -130,7 +116,7 @@ export function register(program: Command): void {
         'trainings (Bayesian optimisation of the metric weights, then greedy). Without options: NAS-Bench-201 cells on MNIST digits, a few minutes on 2 cores.',
     )
     .addOption(new Option('--space <space>', 'search space').choices(['nb201', 'darts']).default(d.space))
-    .addOption(new Option('--dataset <name>', 'dataset').argParser(choice(DATASETS)).default(d.dataset))
+    .addOption(new Option('--dataset <name>', 'dataset').argParser(choice(TRAIN_DATASETS)).default(d.dataset))
     .option('--data <dir>', 'dataset folder (cifar10/cifar100/imagenet16/folder; default: the project data folder, see README)')
     .option('--pool <n|all>', 'candidate pool: a seeded sample of n architectures, or all (nb201)', String(d.pool))
     .option('--budget <T|all>', 'distinct architectures to train (all: the whole pool)', parseLimit, d.budget)

@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { writeFileSync, renameSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { initBackend } from '../nn/backend.js';
@@ -10,7 +10,7 @@ import { augmentFor } from '../train/augment.js';
 import { prepareData } from '../train/data.js';
 import { DARTS_TRAINING, trainNetwork } from '../train/trainer.js';
 import { InputError } from '../util/errors.js';
-import { choice, parsePositiveInt } from './options.js';
+import { choice, parseLimit, parseNumber, parsePositiveInt, parseSeed, TRAIN_DATASETS } from './options.js';
 import { progressBar, type Progress } from './progress.js';
 
 /**
@@ -37,23 +37,9 @@ interface Flags {
   json?: boolean;
 }
 
-function parseNumber(text: string): number {
-  const n = Number(text);
-  if (text.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, got '${text}'`);
-  return n;
-}
 
-function parseSeed(text: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected a non-negative integer seed, got '${text}'`);
-  return n;
-}
 
-function parseLimit(text: string): number | 'all' {
-  return text.trim() === 'all' ? 'all' : parsePositiveInt(text);
-}
 
-const DATASETS = ['mnist', 'cifar10', 'cifar100', 'cifar10-1k', 'imagenet16', 'folder'] as const;
 const fmt = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(2));
 const limit = (v: number | 'all' | undefined): number | undefined => (v === undefined || v === 'all' ? undefined : v);
 
@@ -63,7 +49,7 @@ export function register(program: Command): void {
     .description('train one architecture and report its train / validation / test accuracy (the step after a search)')
     .addOption(new Option('--space <space>', 'search space').choices(['nb201', 'darts']).default('nb201'))
     .requiredOption('--arch <arch>', "architecture: an NB201 cell string ('|nor_conv_3x3~0|+|…|') or a DARTS genotype as printed by search")
-    .addOption(new Option('--dataset <name>', 'dataset').argParser(choice(DATASETS)).default('mnist'))
+    .addOption(new Option('--dataset <name>', 'dataset').argParser(choice(TRAIN_DATASETS)).default('mnist'))
     .option('--data <dir>', 'dataset folder')
     .option('--epochs <E>', 'training epochs', parsePositiveInt, 10)
     .option('--channels <C>', 'network width (nb201 C; darts initial channels)', parsePositiveInt, 8)

@@ -59,3 +59,17 @@ export function hostInPlace(target: tf.Tensor, inputs: readonly tf.Tensor[], fn:
   fn(b.typedArrayFromHeap(target), inputs.map((t) => b.typedArrayFromHeap(t)));
   return true;
 }
+
+/**
+ * Runs fn in a tfjs scope that disposes every tensor it created. Unlike tf.tidy it does not walk the result
+ * (which here holds large typed arrays, never tensors).
+ */
+export function scoped<T>(fn: () => T): T {
+  const engine = tf.engine();
+  engine.startScope();
+  try {
+    return fn();
+  } finally {
+    engine.endScope();
+  }
+}

@@ -99,6 +99,19 @@ export function oihwToHwio(v: Float32Array, o: number, i: number, kh: number, kw
   return out;
 }
 
+/** HWIO (tfjs conv filter) → OIHW (PyTorch): the inverse of oihwToHwio (gradients back to parameter layout). */
+export function hwioToOihw(v: Float32Array, o: number, i: number, kh: number, kw: number): Float32Array {
+  const out = new Float32Array(v.length);
+  for (let a = 0; a < o; a++) {
+    for (let b = 0; b < i; b++) {
+      for (let y = 0; y < kh; y++) {
+        for (let x = 0; x < kw; x++) out[((a * i + b) * kh + y) * kw + x] = v[((y * kw + x) * i + b) * o + a];
+      }
+    }
+  }
+  return out;
+}
+
 /** NCHW float32 batch → NHWC. */
 export function nchwToNhwc(v: Float32Array, n: number, c: number, h: number, w: number): Float32Array {
   const out = new Float32Array(v.length);

@@ -83,6 +83,11 @@ export async function renderCurvesSvg(plot: CurvePlot): Promise<string> {
         : []),
     ],
   };
+  return renderSpecSvg(spec);
+}
+
+/** A vega-lite spec rendered to SVG text, headless. */
+export async function renderSpecSvg(spec: TopLevelSpec): Promise<string> {
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();

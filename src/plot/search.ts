@@ -1,5 +1,5 @@
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
+import { renderSpecSvg } from './curves.js';
 
 /** One query of a single search run. */
 export interface SearchPoint {
@@ -59,10 +59,5 @@ export async function renderSearchSvg(plot: SearchPlot): Promise<string> {
         : []),
     ],
   };
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
+  return renderSpecSvg(spec);
 }

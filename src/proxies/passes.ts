@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { SynflowExec, TrainExec, type Scaled } from '../nn/exec.js';
 import { weightsPerChannel, type Network } from '../nn/layers.js';
+import { scoped } from '../nn/host.js';
 import { nchwToNhwc, toTensors, type ParamValues } from '../nn/params.js';
 import type { Batch } from './types.js';
 
@@ -41,19 +42,6 @@ export function crossEntropy(logits: tf.Tensor2D, onehot: tf.Tensor2D): tf.Scala
   return tf.mean(tf.sub(lse, picked)) as tf.Scalar;
 }
 
-/**
- * Runs fn in a tfjs scope that disposes every tensor it created. Unlike tf.tidy it does not walk the result
- * (which here holds large typed arrays, never tensors).
- */
-function scoped<T>(fn: () => T): T {
-  const engine = tf.engine();
-  engine.startScope();
-  try {
-    return fn();
-  } finally {
-    engine.endScope();
-  }
-}
 
 /**
  * Gradients of f w.r.t. xs like tf.grads, but a tensor f does not depend on gets zeros (PyTorch's None, which

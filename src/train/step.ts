@@ -7,7 +7,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { AdExec, type BnBatchStats, type BnRunningStats } from '../nn/autodiff.js';
 import type { Network } from '../nn/layers.js';
-import { nchwToNhwc, toTensors, type ParamValues } from '../nn/params.js';
+import { scoped } from '../nn/host.js';
+import { hwioToOihw, nchwToNhwc, toTensors, type ParamValues } from '../nn/params.js';
 import { crossEntropySeed } from '../proxies/engine.js';
 
 export type BnRunning = Map<string, BnRunningStats>;
@@ -21,30 +22,6 @@ export interface StepResult {
   grads: Map<string, Float32Array>;
   /** Batch statistics of every BatchNorm (for the running averages). */
   bnStats: Map<string, BnBatchStats>;
-}
-
-/** HWIO (tfjs conv filter) → OIHW (PyTorch), the inverse of params.oihwToHwio. */
-function hwioToOihw(v: Float32Array, o: number, i: number, kh: number, kw: number): Float32Array {
-  const out = new Float32Array(v.length);
-  for (let a = 0; a < o; a++) {
-    for (let b = 0; b < i; b++) {
-      for (let y = 0; y < kh; y++) {
-        for (let x = 0; x < kw; x++) out[((a * i + b) * kh + y) * kw + x] = v[((y * kw + x) * i + b) * o + a];
-      }
-    }
-  }
-  return out;
-}
-
-/** Runs fn in a tfjs scope that frees every tensor created inside (results are host arrays). */
-function scoped<T>(fn: () => T): T {
-  const engine = tf.engine();
-  engine.startScope();
-  try {
-    return fn();
-  } finally {
-    engine.endScope();
-  }
 }
 
 /** Number of rows of logits [n, k] whose first maximum is at the label. */
