@@ -116,7 +116,7 @@ export function register(program: Command): void {
         'trainings (Bayesian optimisation of the metric weights, then greedy). Without options: NAS-Bench-201 cells on MNIST digits, a few minutes on 2 cores.',
     )
     .addOption(new Option('--space <space>', 'search space').choices(['nb201', 'darts']).default(d.space))
-    .addOption(new Option('--dataset <name>', 'dataset').argParser(choice(TRAIN_DATASETS)).default(d.dataset))
+    .addOption(new Option('--dataset <name>', `dataset: ${TRAIN_DATASETS.join(', ')}`).argParser(choice(TRAIN_DATASETS)).default(d.dataset))
     .option('--data <dir>', 'dataset folder (cifar10/cifar100/imagenet16/folder; default: the project data folder, see README)')
     .option('--pool <n|all>', 'candidate pool: a seeded sample of n architectures, or all (nb201)', String(d.pool))
     .option('--budget <T|all>', 'distinct architectures to train (all: the whole pool)', parseLimit, d.budget)
@@ -136,7 +136,7 @@ export function register(program: Command): void {
     .option('--out <dir>', 'output folder (default robot-nas-results/search-<dataset>-<space>-<method>-s<seed>)')
     .option('--cache <file>', 'query cache (default: query-cache.jsonl next to the output folder)')
     .option('--no-cache', 'do not read or write a query cache on disk')
-    .option('--workers <n>', 'worker threads for metric scoring (default: the number of cores)', parseCount)
+    .option('--workers <n>', 'worker threads for metric scoring, 0 = in this thread (default: 2, or the core count if lower)', parseCount)
     .option('--json', 'print result.json to stdout instead of the summary')
     .action(async (f: Flags) => {
       const pool = f.pool.trim() === 'all' ? 'all' : Number(f.pool);

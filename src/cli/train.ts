@@ -49,7 +49,7 @@ export function register(program: Command): void {
     .description('train one architecture and report its train / validation / test accuracy (the step after a search)')
     .addOption(new Option('--space <space>', 'search space').choices(['nb201', 'darts']).default('nb201'))
     .requiredOption('--arch <arch>', "architecture: an NB201 cell string ('|nor_conv_3x3~0|+|…|') or a DARTS genotype as printed by search")
-    .addOption(new Option('--dataset <name>', 'dataset').argParser(choice(TRAIN_DATASETS)).default('mnist'))
+    .addOption(new Option('--dataset <name>', `dataset: ${TRAIN_DATASETS.join(', ')}`).argParser(choice(TRAIN_DATASETS)).default('mnist'))
     .option('--data <dir>', 'dataset folder')
     .option('--epochs <E>', 'training epochs', parsePositiveInt, 10)
     .option('--channels <C>', 'network width (nb201 C; darts initial channels)', parsePositiveInt, 8)
