@@ -5,7 +5,8 @@
  * single metric (its top-T) search the pool with the same budget T for several search seeds — their queries
  * are answered by the cache, i.e. by exactly the trainings the ground truth used.
  *
- *   npm run evidence:search            (env: POOL=50 BUDGET=10 EPOCHS=4 SEEDS=10 CHANNELS=8)
+ *   npm run evidence:search            (env: POOL=50 BUDGET=10 EPOCHS=4 SEEDS=10 CHANNELS=8 DATASET=cifar10-1k)
+ *   DATASET=mnist POOL=100 EPOCHS=1 npm run evidence:search    (4,000 train / 1,000 validation digits)
  *
  * Resumable: rerunning skips every training already in the cache. Writes
  * robot-nas-results/evidence-search/pool<P>-T<T>-e<E>-c<C>/{summary.json, table.md} and prints the table.
@@ -22,15 +23,20 @@ const BUDGET = env('BUDGET', 10);
 const EPOCHS = env('EPOCHS', 4);
 const SEEDS = env('SEEDS', 10);
 const CHANNELS = env('CHANNELS', 8);
+const DATASET = process.env.DATASET ?? 'cifar10-1k';
+if (DATASET !== 'cifar10-1k' && DATASET !== 'mnist') throw new Error(`DATASET must be cifar10-1k or mnist, got ${DATASET}`);
+const MNIST = DATASET === 'mnist';
 // One folder per setting; the query cache is shared, so a larger pool of the same seed (samples are nested)
 // reuses every training of a smaller one.
 const base = join('robot-nas-results', 'evidence-search');
-const root = join(base, `pool${POOL}-T${BUDGET}-e${EPOCHS}-c${CHANNELS}`);
+const root = join(base, `${MNIST ? 'mnist-' : ''}pool${POOL}-T${BUDGET}-e${EPOCHS}-c${CHANNELS}`);
 mkdirSync(root, { recursive: true });
 
 const common: Omit<SearchOptions, 'method' | 'budget' | 'out'> = {
   space: 'nb201',
-  dataset: 'cifar10-1k',
+  dataset: DATASET,
+  // MNIST: the search command's defaults (4,000 / 1,000 digits); CIFAR-10 1k: all of it, 800 / 200.
+  ...(MNIST ? { trainLimit: 4000, validLimit: 1000 } : {}),
   pool: POOL,
   metrics: [...SEARCH_METRICS],
   channels: CHANNELS,
@@ -99,8 +105,8 @@ async function main(): Promise<void> {
   const fmt = (v: number[], d = 2): string => (v.length === 0 ? '—' : v.length === 1 ? v[0].toFixed(d) : `${mean(v).toFixed(d)} ± ${std(v).toFixed(d)}`);
   const trainSeconds = truth.map((q) => q.seconds);
   const lines = [
-    `Pool: ${poolSize} NAS-Bench-201 cells (C=${CHANNELS}, N=1), seed 0; data: shared CIFAR-10 1k, ${all.data.trainCount} train / ${all.data.validCount} validation ` +
-      `(split seed 0); a query trains ${EPOCHS} epochs (SGD 0.9, lr 0.1 cosine, wd 3e-4, clip 5, batch 32, crop+flip): ` +
+    `Pool: ${poolSize} NAS-Bench-201 cells (C=${CHANNELS}, N=1), seed 0; data: ${MNIST ? 'MNIST (mnist package)' : 'shared CIFAR-10 1k'}, ${all.data.trainCount} train / ${all.data.validCount} validation ` +
+      `(split seed 0); a query trains ${EPOCHS} epochs (SGD 0.9, lr 0.1 cosine, wd 3e-4, clip 5, batch 32, ${MNIST ? 'crop' : 'crop+flip'}): ` +
       `${mean(trainSeconds).toFixed(1)} s on average (${Math.min(...trainSeconds).toFixed(1)}–${Math.max(...trainSeconds).toFixed(1)} s). ` +
       `Budget T = ${BUDGET}; search seeds 0–${SEEDS - 1}.`,
     '',
