@@ -15,7 +15,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../src/nn/backend.js';
 import { runSearch, SEARCH_METRICS, type SearchOptions } from '../src/pipeline/search.js';
-import { mean, std } from '../src/util/stats.js';
+import { readResults } from '../src/proxies/results.js';
+import { nb201Space } from '../src/spaces/nb201.js';
+import { mean, spearman, std } from '../src/util/stats.js';
 
 const env = (k: string, d: number): number => (process.env[k] !== undefined ? Number(process.env[k]) : d);
 const POOL = env('POOL', 50);
@@ -102,6 +104,20 @@ async function main(): Promise<void> {
   const bestMetric = metricRows.reduce((a, b) => (mean(b.acc) > mean(a.acc) ? b : a));
   rows.push(...metricRows);
 
+  // How well each metric alone ranks this pool by the objective (context for every method's numbers).
+  const scores = readResults(join(allOut, 'metrics.csv'), nb201Space);
+  const rho = SEARCH_METRICS.map((m) => {
+    const xs: number[] = [];
+    const ys: number[] = [];
+    for (const q of truth) {
+      const v = scores.rows.get(q.arch)?.[m];
+      if (v !== undefined && Number.isFinite(v)) {
+        xs.push(v);
+        ys.push(q.validAccuracy);
+      }
+    }
+    return `${m} ${spearman(Float64Array.from(xs), Float64Array.from(ys)).toFixed(2)}`;
+  });
   const fmt = (v: number[], d = 2): string => (v.length === 0 ? '—' : v.length === 1 ? v[0].toFixed(d) : `${mean(v).toFixed(d)} ± ${std(v).toFixed(d)}`);
   const trainSeconds = truth.map((q) => q.seconds);
   const lines = [
@@ -111,6 +127,8 @@ async function main(): Promise<void> {
       `Budget T = ${BUDGET}; search seeds 0–${SEEDS - 1}.`,
     '',
     `Pool validation accuracy: best ${sorted[0].toFixed(2)} %, median ${sorted[Math.floor(sorted.length / 2)].toFixed(2)} %, worst ${sorted[sorted.length - 1].toFixed(2)} %.`,
+    '',
+    `Spearman ρ of each metric with the pool's validation accuracy: ${rho.join(', ')}.`,
     '',
     '| method | runs | validation accuracy of the answer (%) | rank in the pool (1 = best) | found the pool best | T0 |',
     '|---|---|---|---|---|---|',
@@ -124,7 +142,7 @@ async function main(): Promise<void> {
   writeFileSync(join(root, 'table.md'), table + '\n');
   writeFileSync(
     join(root, 'summary.json'),
-    JSON.stringify({ pool: poolSize, budget: BUDGET, epochs: EPOCHS, channels: CHANNELS, seeds, truth, rows, seconds: (performance.now() - t0) / 1000 }, null, 2) + '\n',
+    JSON.stringify({ dataset: DATASET, rho, pool: poolSize, budget: BUDGET, epochs: EPOCHS, channels: CHANNELS, seeds, truth, rows, seconds: (performance.now() - t0) / 1000 }, null, 2) + '\n',
   );
   process.stdout.write(table + '\n');
 }
