@@ -87,6 +87,8 @@ export interface AdExecOptions {
   onReluInput?: (site: ReluSite, x: Float32Array, n: number) => void;
   /** Training: the batch statistics every BatchNorm used, by layer name (for running-statistics updates). */
   bnBatchStats?: Map<string, BnBatchStats>;
+  /** Training: BatchNorm statistics by the SIMD kernels (float32 squares; the metrics keep the exact path). */
+  fastBatchNorm?: boolean;
   /** Inference: normalise with these running statistics instead of the batch's (no backward through BN then). */
   bnRunning?: ReadonlyMap<string, BnRunningStats>;
 }
@@ -443,7 +445,7 @@ export class AdExec implements Exec<ADNode> {
     const beta = layer.bias ? this.hostParam(layer.bias) : undefined;
     const running = this.opts.bnRunning;
     if (running) return this.batchNormInference(layer, x, running, gamma, beta);
-    const { xhat, y, r, mean, variance } = F.bnForward(x.v, c, layer.eps, gamma, beta);
+    const { xhat, y, r, mean, variance } = F.bnForward(x.v, c, layer.eps, gamma, beta, this.opts.fastBatchNorm ?? false);
     this.opts.bnBatchStats?.set(layer.name, { mean, variance, count: x.v.size / c });
     let xhatT: tf.Tensor | null = null;
     let rho: Float64Array | null = null;

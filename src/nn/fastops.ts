@@ -147,7 +147,12 @@ export interface BnForward {
 }
 
 /** Training-mode BatchNorm over all but the last axis. */
-export function bnForward(x: tf.Tensor, c: number, eps: number, gamma?: Float32Array, beta?: Float32Array): BnForward {
+/**
+ * Training-mode BatchNorm over all but the last axis. `fast` (training) runs the variance and normalisation as
+ * SIMD kernels, rounding (x − μ)² to float32 first; the default keeps the exact variance the metric fixtures
+ * need (see the comment inside).
+ */
+export function bnForward(x: tf.Tensor, c: number, eps: number, gamma?: Float32Array, beta?: Float32Array, fast = false): BnForward {
   const m = x.size / c;
   let xhat: tf.Tensor;
   let r: Float64Array;
@@ -159,6 +164,15 @@ export function bnForward(x: tf.Tensor, c: number, eps: number, gamma?: Float32A
     const mean = readSlot(0, c).map((v) => v / m); // float32, as PyTorch
     mu = mean;
     writeSlot(1, mean);
+    if (fast) {
+      s.fns.chanSqDev(s.offset(x), slot(1), zeroSlot(2, c), x.size, c);
+      r = Float64Array.from(readSlot(2, c), (vv) => 1 / Math.sqrt(vv / m + eps));
+      writeSlot(3, Float32Array.from(r));
+      xhat = alloc(x.shape);
+      s.fns.subMul(s.offset(x), slot(3), slot(1), s.offset(xhat), x.size, c);
+      const variance = Float64Array.from(r, (v) => Math.max(0, 1 / (v * v) - eps));
+      return { xhat, y: gamma || beta ? affine(xhat, c, gamma, beta) : xhat, r, mean, variance };
+    }
     // The variance sum stays a JS loop: (x − μ)² exact in float64, added to a float32 accumulator. Rounding
     // (x − μ)² to float32 first (the SIMD kernel) moves C=16, N=5 gradients by ~2e-4 (see hostops.bnStats).
     const v = new Float32Array(c);

@@ -43,7 +43,7 @@ export function trainStep(net: Network, params: ParamValues, images: Float32Arra
   return scoped(() => {
     const tensors = toTensors(net, params);
     const bnStats = new Map<string, BnBatchStats>();
-    const exec = new AdExec(tensors, { dual: false, keepOutputs: false, bnBatchStats: bnStats });
+    const exec = new AdExec(tensors, { dual: false, keepOutputs: false, bnBatchStats: bnStats, fastBatchNorm: true });
     const input = exec.input(tf.tensor4d(nchwToNhwc(images, n, c, h, w), [n, h, w, c]), false);
     const logits = net.forward(exec, input);
     const z = Float32Array.from(logits.v.dataSync() as Float32Array);
