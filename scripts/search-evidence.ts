@@ -122,7 +122,7 @@ async function main(): Promise<void> {
   const trainSeconds = truth.map((q) => q.seconds);
   const lines = [
     `Pool: ${poolSize} NAS-Bench-201 cells (C=${CHANNELS}, N=1), seed 0; data: ${MNIST ? 'MNIST (mnist package)' : 'shared CIFAR-10 1k'}, ${all.data.trainCount} train / ${all.data.validCount} validation ` +
-      `(split seed 0); a query trains ${EPOCHS} epochs (SGD 0.9, lr 0.1 cosine, wd 3e-4, clip 5, batch 32, ${MNIST ? 'crop' : 'crop+flip'}): ` +
+      `(split seed 0); a query trains ${EPOCHS} epoch${EPOCHS > 1 ? 's' : ''} (SGD 0.9, lr 0.1 cosine, wd 3e-4, clip 5, batch 32, ${MNIST ? 'crop' : 'crop+flip'}): ` +
       `${mean(trainSeconds).toFixed(1)} s on average (${Math.min(...trainSeconds).toFixed(1)}–${Math.max(...trainSeconds).toFixed(1)} s). ` +
       `Budget T = ${BUDGET}; search seeds 0–${SEEDS - 1}.`,
     '',
