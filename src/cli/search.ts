@@ -173,6 +173,13 @@ export function register(program: Command): void {
         bar?.stop();
         bar = undefined;
       };
+      // Everything finished is already on disk (rows, cache lines, query log): say how to continue.
+      process.once('SIGINT', () => {
+        bar?.stop();
+        const kept = cache === null ? 'with --no-cache finished trainings are not kept' : `finished trainings are cached in ${cache}`;
+        process.stderr.write(`\ninterrupted — run the same command again to resume (${kept})\n`);
+        process.exit(130);
+      });
       const result = await runSearch(opts, {
         log: (m) => {
           stopBar();
