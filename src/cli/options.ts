@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { isMetricName, METRIC_NAMES, type MetricName } from '../proxies/types.js';
 
 /** `10-19`, `1,2,5`, `7`, or a mix (`1-3,9`) → seed list. */
 export function parseSeeds(text: string): number[] {
@@ -59,3 +60,19 @@ export function parseLimit(text: string): number | 'all' {
 
 /** Datasets a real-data search or training can use. */
 export const TRAIN_DATASETS = ['mnist', 'cifar10', 'cifar100', 'cifar10-1k', 'imagenet16', 'folder'] as const;
+
+/** A count that may be 0 (e.g. worker threads, 0 = in this thread). */
+export function parseCount(text: string): number {
+  if (!/^\d+$/.test(text.trim())) throw new InvalidArgumentError(`expected a non-negative integer, got '${text}'`);
+  return Number(text);
+}
+
+/** A comma-separated list of training-free metric names. */
+export function parseMetrics(text: string): MetricName[] {
+  const names = parseList(text);
+  for (const n of names) {
+    if (!isMetricName(n)) throw new InvalidArgumentError(`unknown metric '${n}'; expected some of ${METRIC_NAMES.join(', ')}`);
+  }
+  if (names.length === 0) throw new InvalidArgumentError('expected at least one metric');
+  return names as MetricName[];
+}

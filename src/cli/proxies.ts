@@ -4,9 +4,9 @@ import { availableParallelism } from 'node:os';
 import { BACKEND_NAMES, initBackend, type BackendName } from '../nn/backend.js';
 import { parseArchSpec, runProxyBatch } from '../proxies/batch.js';
 import { loadFixture } from '../proxies/fixture.js';
-import { computeProxies, METRIC_NAMES, REFERENCE_METRICS, isMetricName, type MetricName } from '../proxies/index.js';
+import { computeProxies, REFERENCE_METRICS, type MetricName } from '../proxies/index.js';
 import { InputError } from '../util/errors.js';
-import { parsePositiveInt } from './options.js';
+import { parseCount, parseMetrics, parsePositiveInt } from './options.js';
 
 interface Flags {
   fixture?: string;
@@ -30,24 +30,10 @@ interface Flags {
 /** Flags that only batch mode reads (named in the error when mixed with --fixture). */
 const BATCH_FLAGS = ['space', 'dataset', 'data', 'archs', 'batch', 'channels', 'cells', 'workers', 'seed', 'out'] as const;
 
-function parseCount(text: string): number {
-  if (!/^\d+$/.test(text.trim())) throw new InvalidArgumentError(`expected a non-negative integer, got '${text}'`);
-  return Number(text);
-}
-
 function parseSeed(text: string): number {
   const n = Number(text);
   if (!/^-?\d+$/.test(text.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected an integer seed, got '${text}'`);
   return n;
-}
-
-function parseMetrics(text: string): MetricName[] {
-  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const n of names) {
-    if (!isMetricName(n)) throw new InvalidArgumentError(`unknown metric '${n}'; expected some of ${METRIC_NAMES.join(', ')}`);
-  }
-  if (names.length === 0) throw new InvalidArgumentError('expected at least one metric');
-  return names as MetricName[];
 }
 
 function fmt(v: number | undefined): string {

@@ -1,11 +1,10 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { initBackend } from '../nn/backend.js';
 import { InputError } from '../util/errors.js';
 import { runSearch, SEARCH_METRICS, type SearchOptions, type SearchResult } from '../pipeline/search.js';
-import { METRIC_NAMES } from '../proxies/types.js';
-import { choice, parseLimit, parseList, parseNumber, parsePositiveInt, parseSeed, TRAIN_DATASETS } from './options.js';
+import { choice, parseCount, parseLimit, parseMetrics, parseNumber, parsePositiveInt, parseSeed, TRAIN_DATASETS } from './options.js';
 import { progressBar, type Progress } from './progress.js';
 
 /**
@@ -56,24 +55,6 @@ interface Flags {
   json?: boolean;
 }
 
-
-
-
-function parseCount(text: string): number {
-  if (!/^\d+$/.test(text.trim())) throw new InvalidArgumentError(`expected a non-negative integer, got '${text}'`);
-  return Number(text);
-}
-
-function parseMetricList(text: string): string[] {
-  const names = parseList(text);
-  for (const n of names) {
-    if (!(METRIC_NAMES as readonly string[]).includes(n)) throw new InvalidArgumentError(`unknown metric '${n}'; expected some of ${METRIC_NAMES.join(', ')}`);
-  }
-  if (names.length === 0) throw new InvalidArgumentError('expected at least one metric');
-  return names;
-}
-
-
 function fmt(v: number | null | undefined, d = 2): string {
   return v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(d);
 }
@@ -121,7 +102,7 @@ export function register(program: Command): void {
     .option('--pool <n|all>', 'candidate pool: a seeded sample of n architectures, or all (nb201)', String(d.pool))
     .option('--budget <T|all>', 'distinct architectures to train (all: the whole pool)', parseLimit, d.budget)
     .option('--method <m>', 'robot, rs, rea, reinforce, or metric:<name> (one metric, top-T)', 'robot')
-    .option('--metrics <m1,m2,...>', `training-free metrics (default ${SEARCH_METRICS.join(',')})`, parseMetricList)
+    .option('--metrics <m1,m2,...>', `training-free metrics (default ${SEARCH_METRICS.join(',')})`, parseMetrics)
     .option('--epochs <E>', 'training epochs per query', parsePositiveInt, d.epochs)
     .option('--channels <C>', 'network width: nb201 C of the first stage; darts initial channels', parsePositiveInt, d.channels)
     .option('--cells <N>', 'nb201: cells per stage; darts: number of cells', parsePositiveInt, d.cells)

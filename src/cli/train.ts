@@ -37,9 +37,6 @@ interface Flags {
   json?: boolean;
 }
 
-
-
-
 const fmt = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(2));
 const limit = (v: number | 'all' | undefined): number | undefined => (v === undefined || v === 'all' ? undefined : v);
 

@@ -146,7 +146,6 @@ export interface BnForward {
   variance: Float64Array;
 }
 
-/** Training-mode BatchNorm over all but the last axis. */
 /**
  * Training-mode BatchNorm over all but the last axis. `fast` (training) runs the variance and normalisation as
  * SIMD kernels, rounding (x − μ)² to float32 first; the default keeps the exact variance the metric fixtures
@@ -156,13 +155,12 @@ export function bnForward(x: tf.Tensor, c: number, eps: number, gamma?: Float32A
   const m = x.size / c;
   let xhat: tf.Tensor;
   let r: Float64Array;
-  let mu: Float32Array;
+  let mean: Float32Array;
   if (usable(x.size, c)) {
     const s = S()!;
     slots(c);
     s.fns.chanSum(s.offset(x), zeroSlot(0, c), x.size, c);
-    const mean = readSlot(0, c).map((v) => v / m); // float32, as PyTorch
-    mu = mean;
+    mean = readSlot(0, c).map((v) => v / m); // float32, as PyTorch
     writeSlot(1, mean);
     if (fast) {
       s.fns.chanSqDev(s.offset(x), slot(1), zeroSlot(2, c), x.size, c);
@@ -170,22 +168,22 @@ export function bnForward(x: tf.Tensor, c: number, eps: number, gamma?: Float32A
       writeSlot(3, Float32Array.from(r));
       xhat = alloc(x.shape);
       s.fns.subMul(s.offset(x), slot(3), slot(1), s.offset(xhat), x.size, c);
-      const variance = Float64Array.from(r, (v) => Math.max(0, 1 / (v * v) - eps));
-      return { xhat, y: gamma || beta ? affine(xhat, c, gamma, beta) : xhat, r, mean, variance };
-    }
-    // The variance sum stays a JS loop: (x − μ)² exact in float64, added to a float32 accumulator. Rounding
-    // (x − μ)² to float32 first (the SIMD kernel) moves C=16, N=5 gradients by ~2e-4 (see hostops.bnStats).
-    const v = new Float32Array(c);
-    const xs = hostRead(x);
-    for (let i = 0; i < xs.length; i += c) {
-      for (let k = 0; k < c; k++) {
-        const d = xs[i + k] - mean[k];
-        v[k] += d * d;
+    } else {
+      // The variance sum stays a JS loop: (x − μ)² exact in float64, added to a float32 accumulator. Rounding
+      // (x − μ)² to float32 first (the SIMD kernel) moves C=16, N=5 gradients by ~2e-4 (see hostops.bnStats).
+      const v = new Float32Array(c);
+      const xs = hostRead(x);
+      const mu = mean;
+      for (let i = 0; i < xs.length; i += c) {
+        for (let k = 0; k < c; k++) {
+          const d = xs[i + k] - mu[k];
+          v[k] += d * d;
+        }
       }
+      r = Float64Array.from(v, (vv) => 1 / Math.sqrt(vv / m + eps));
+      const rr = r;
+      [xhat] = hostOp([x], [x.shape], ([a], [o]) => H.bnNormalize(a, { mean: mu, r: rr }, o));
     }
-    r = Float64Array.from(v, (vv) => 1 / Math.sqrt(vv / m + eps));
-    const rr = r;
-    [xhat] = hostOp([x], [x.shape], ([a], [o]) => H.bnNormalize(a, { mean, r: rr }, o));
   } else {
     let st: H.BnStats | undefined;
     [xhat] = hostOp([x], [x.shape], ([a], [o]) => {
@@ -193,11 +191,10 @@ export function bnForward(x: tf.Tensor, c: number, eps: number, gamma?: Float32A
       H.bnNormalize(a, st, o);
     });
     r = st!.r;
-    mu = st!.mean;
+    mean = st!.mean;
   }
   const variance = Float64Array.from(r, (v) => Math.max(0, 1 / (v * v) - eps));
-  if (!gamma && !beta) return { xhat, y: xhat, r, mean: mu, variance };
-  return { xhat, y: affine(xhat, c, gamma, beta), r, mean: mu, variance };
+  return { xhat, y: gamma || beta ? affine(xhat, c, gamma, beta) : xhat, r, mean, variance };
 }
 
 /** γ·x + β per channel. */

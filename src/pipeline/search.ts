@@ -24,7 +24,8 @@ import { QueryCache, queryKey } from '../objective/query-cache.js';
 import { createTrainingObjective, type TrainingQuerySettings } from '../objective/training.js';
 import { renderSearchSvg } from '../plot/search.js';
 import { runProxyBatch, selectArchs, type BatchSummary } from '../proxies/batch.js';
-import { csvField, readResults } from '../proxies/results.js';
+import { toJobValue } from '../proxies/job.js';
+import { formatRow, readResults } from '../proxies/results.js';
 import { createGreedyMetric } from '../search/training-free.js';
 import { makePool, type SearchMethod } from '../search/types.js';
 import { getSpace } from '../spaces/index.js';
@@ -183,14 +184,6 @@ function loggedKeys(file: string): Set<string> {
   return keys;
 }
 
-/** A number as the metric CSVs spell it (nan, inf, -inf for the non-finite ones). */
-function csvNumber(v: number | undefined): string {
-  if (v === undefined || Number.isNaN(v)) return 'nan';
-  if (v === Infinity) return 'inf';
-  if (v === -Infinity) return '-inf';
-  return String(v);
-}
-
 /** Writes a file atomically (temp + rename), so a crash never leaves a half-written result. */
 function writeAtomic(file: string, text: string): void {
   const tmp = `${file}.tmp`;
@@ -284,10 +277,19 @@ export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}): Prom
   hooks.onScoringEnd?.();
   const table = readResults(metricsFile, space);
   const poolMetrics = join(out, 'metrics.csv');
-  writeAtomic(
-    poolMetrics,
-    [table.header.join(','), ...archs.filter((a) => table.rows.has(a)).map((a) => [csvField(a), ...table.header.slice(1).map((h) => csvNumber(table.rows.get(a)![h]))].join(','))].join('\n') + '\n',
-  );
+  // The pool's rows, written by the shared table's own row formatter.
+  const poolRows = archs
+    .filter((a) => table.rows.has(a))
+    .map((a) => {
+      const row = table.rows.get(a)!;
+      return formatRow(table.header, {
+        arch: a,
+        values: Object.fromEntries(o.metrics.map((m) => [m, toJobValue(row[m])])),
+        ...(row.ln_synflow !== undefined ? { ln_synflow: toJobValue(row.ln_synflow) } : {}),
+        seconds: row.seconds,
+      });
+    });
+  writeAtomic(poolMetrics, table.header.join(',') + '\n' + poolRows.join(''));
   const complete = archs.filter((a) => {
     const row = table.rows.get(a);
     return row !== undefined && o.metrics.every((m) => Number.isFinite(row[m]));

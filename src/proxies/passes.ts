@@ -42,7 +42,6 @@ export function crossEntropy(logits: tf.Tensor2D, onehot: tf.Tensor2D): tf.Scala
   return tf.mean(tf.sub(lse, picked)) as tf.Scalar;
 }
 
-
 /**
  * Gradients of f w.r.t. xs like tf.grads, but a tensor f does not depend on gets zeros (PyTorch's None, which
  * the metrics treat as zero) instead of an error.

@@ -87,7 +87,7 @@ export function prepareData(o: DataOptions): PreparedData {
   const name = o.dataset as DatasetName;
   const validFraction = o.validFraction ?? 0.2;
   if (!(validFraction > 0 && validFraction < 1)) throw new InputError(`--valid-fraction must be between 0 and 1 (exclusive), got ${validFraction}`);
-  // A folder dataset has a test part only when laid out as <dir>/train/<class>, <dir>/test/<class>.
+  // Datasets with a separate training split also have test images (see trainSplitOf).
   const trainSplit = trainSplitOf(name, o.dir);
   const hasTest = trainSplit !== undefined;
   const base = { ...(o.dir !== undefined ? { data: o.dir } : {}) };

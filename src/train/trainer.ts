@@ -5,6 +5,7 @@
  * validation (and optionally test) images with running BatchNorm statistics. Pure computation: no files, no
  * console — progress goes through the hooks, and every random choice comes from the given seed.
  */
+import { batchOf } from '../data/split.js';
 import type { ImageDataset } from '../data/types.js';
 import type { Network } from '../nn/layers.js';
 import { initParams, type ParamValues } from '../nn/params.js';
@@ -134,7 +135,6 @@ export async function trainNetwork(net: Network, data: TrainData, settings: Trai
   const sgd = new Sgd(params, { momentum: settings.momentum, weightDecay: settings.weightDecay });
   const { train } = data;
   const [c, h, w] = net.inputShape;
-  const per = c * h * w;
   const bs = settings.batchSize;
   // A trailing batch of one image is dropped: BatchNorm's batch variance is undefined for it (PyTorch errors).
   const batchesPerEpoch = Math.floor(train.count / bs) + (train.count % bs >= 2 ? 1 : 0);
@@ -158,24 +158,16 @@ export async function trainNetwork(net: Network, data: TrainData, settings: Trai
     for (let b = 0; b < batchesPerEpoch; b++) {
       const idx = order.slice(b * bs, Math.min((b + 1) * bs, train.count));
       const n = idx.length;
-      let images: Float32Array = new Float32Array(n * per);
-      const labels = new Int32Array(n);
-      idx.forEach((i, j) => {
-        images.set(train.images.subarray(i * per, (i + 1) * per), j * per);
-        labels[j] = train.labels[i];
-      });
-      if (settings.augment) images = augmentBatch(images, n, c, h, w, settings.augment, augmentRng);
+      const batch = batchOf(train, idx);
+      const images = settings.augment ? augmentBatch(batch.images, n, c, h, w, settings.augment, augmentRng) : batch.images;
+      const labels = batch.labels;
       const r = trainStep(net, params, images, labels);
       if (!Number.isFinite(r.loss)) {
         diverged = true;
         break;
       }
-      const names = [...r.grads.keys()];
       try {
-        clipGradNorm(
-          names.map((k) => r.grads.get(k)!),
-          settings.gradClip,
-        );
+        clipGradNorm([...r.grads.values()], settings.gradClip);
       } catch {
         diverged = true;
         break;
