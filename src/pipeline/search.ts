@@ -238,8 +238,7 @@ export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}): Prom
   checkSettings(join(out, 'settings.json'), settings);
 
   // 1. Pool and metrics.
-  const archSpec = o.pool === 'all' ? ({ kind: 'all' } as const) : ({ kind: 'sample', n: o.pool } as const);
-  const archs = selectArchs(space, archSpec, o.seed);
+  const archs = selectArchs(space, o.pool === 'all' ? { kind: 'all' } : { kind: 'sample', n: o.pool }, o.seed);
   const split: Split | undefined = trainSplitOf(o.dataset, o.dir);
   // The scored table is shared by every search with the same scoring settings (any pool: rows are per architecture).
   const scoringKey = queryKey({
@@ -257,7 +256,7 @@ export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}): Prom
   const metricsFile = o.cache === null ? join(out, 'metrics-table.csv') : join(dirname(resolve(o.cache)), `metrics-${scoringKey}.csv`);
   const scoring: BatchSummary = await runProxyBatch({
     space: o.space,
-    archs: archSpec,
+    archs: { kind: 'list', archs },
     dataset: o.dataset,
     ...(o.dir !== undefined ? { dir: o.dir } : {}),
     ...(split !== undefined ? { split } : {}),

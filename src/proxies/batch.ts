@@ -19,8 +19,8 @@ import { batchIndices, deriveSeed, jobDataset, JOB_SPACES, seededSample, type Pr
 import { inProcessRunner, workerPoolRunner, type JobRunner } from './pool.js';
 import { openResults } from './results.js';
 
-/** `all`, a sample size, or a file of architectures (one per line). */
-export type ArchSpec = { kind: 'all' } | { kind: 'sample'; n: number } | { kind: 'file'; file: string };
+/** `all`, a sample size, a file of architectures (one per line), or a list of canonical architectures the caller already chose. */
+export type ArchSpec = { kind: 'all' } | { kind: 'sample'; n: number } | { kind: 'file'; file: string } | { kind: 'list'; archs: readonly string[] };
 
 /** `all` → the whole space; digits → a seeded sample of that many; anything else → a file name. */
 export function parseArchSpec(text: string): ArchSpec {
@@ -93,6 +93,7 @@ export function sampleDartsArchs(n: number, seed: number): string[] {
  */
 export function selectArchs(space: SearchSpace, spec: ArchSpec, seed: number): string[] {
   if (spec.kind === 'file') return readArchFile(spec.file, space);
+  if (spec.kind === 'list') return [...spec.archs];
   if (space.id === 'darts') {
     if (spec.kind === 'all') {
       throw new InputError(
