@@ -10,6 +10,8 @@ import { augmentFor } from '../train/augment.js';
 import { prepareData } from '../train/data.js';
 import { DARTS_TRAINING, trainNetwork } from '../train/trainer.js';
 import { InputError } from '../util/errors.js';
+import { checkFileDestination, checkModelDestination, saveModel } from '../model/store.js';
+import { TRAINING_CODE_VERSION } from '../train/version.js';
 import { choice, parseLimit, parseNumber, parsePositiveInt, parseSeed, TRAIN_DATASETS } from './options.js';
 import { progressBar, type Progress } from './progress.js';
 
@@ -34,6 +36,7 @@ interface Flags {
   testLimit?: number | 'all';
   seed: number;
   out?: string;
+  save?: string;
   json?: boolean;
 }
 
@@ -59,6 +62,7 @@ export function register(program: Command): void {
     .option('--test-limit <n|all>', 'test on at most n images', parseLimit)
     .option('--seed <s>', 'seed of split, initial weights, batch order and augmentation', parseSeed, 0)
     .option('--out <file>', 'also write the report as JSON to this file')
+    .option('--save <dir>', 'save the trained model (weights, architecture, preprocessing, accuracies) as a model folder')
     .option('--json', 'print the report as JSON')
     .action(async (f: Flags) => {
       const space = getSpace(f.space);
@@ -68,6 +72,9 @@ export function register(program: Command): void {
       } catch (e) {
         throw new InputError(`--arch: not a ${f.space} architecture: ${(e as Error).message}`);
       }
+      // Output paths are checked before minutes of training, not after.
+      if (f.save !== undefined) checkModelDestination(f.save, '--save');
+      if (f.out !== undefined) checkFileDestination(f.out, '--out');
       const data = prepareData({
         dataset: f.dataset,
         ...(f.data !== undefined ? { dir: f.data } : {}),
@@ -99,6 +106,8 @@ export function register(program: Command): void {
         },
       });
       bar?.stop();
+      // A diverged network (non-finite weights) is not saved; the report still goes out first.
+      const saved = f.save !== undefined && !r.diverged;
       const report = {
         space: f.space,
         arch,
@@ -112,7 +121,57 @@ export function register(program: Command): void {
         epochs: r.epochs,
         data: info,
         settings: { ...settings, channels: f.channels, cells: f.cells, seed: f.seed },
+        model: saved ? f.save : null,
       };
+      const notSaved = (): void => {
+        if (f.save !== undefined && !saved) throw new InputError(`training diverged (non-finite loss); no model saved to ${f.save} (try a lower --lr)`);
+      };
+      if (saved) {
+        saveModel(f.save!, {
+          space: f.space,
+          arch,
+          channels: f.channels,
+          cells: f.cells,
+          classes: info.classes,
+          classNames: data.train.classNames ?? null,
+          inputShape: info.shape,
+          mean: info.mean,
+          std: info.std,
+          params: r.params,
+          running: r.running,
+          samples: { images: data.valid.images, labels: data.valid.labels },
+          training: {
+            dataset: info.dataset,
+            data: f.data ?? null,
+            trainCount: info.trainCount,
+            validCount: info.validCount,
+            testCount: info.testCount,
+            validFraction: info.validFraction,
+            splitSeed: info.splitSeed,
+            trainLimit: limit(f.trainLimit) ?? null,
+            validLimit: limit(f.validLimit) ?? null,
+            testLimit: limit(f.testLimit) ?? null,
+            fingerprint: info.fingerprint,
+            epochs: f.epochs,
+            batchSize: f.batchSize,
+            lr: settings.lr,
+            lrMin: settings.lrMin,
+            momentum: settings.momentum,
+            weightDecay: settings.weightDecay,
+            gradClip: settings.gradClip,
+            augment: settings.augment && { pad: settings.augment.pad, flip: settings.augment.flip },
+            seed: f.seed,
+            trainingSeed: trainingSeed(f.seed, arch),
+            trainingCodeVersion: TRAINING_CODE_VERSION,
+            seconds: r.seconds,
+          },
+          accuracies: {
+            train: Number.isFinite(r.trainAccuracy) ? r.trainAccuracy : null,
+            validation: r.validAccuracy,
+            test: r.testAccuracy ?? null,
+          },
+        });
+      }
       if (f.out !== undefined) {
         mkdirSync(dirname(f.out), { recursive: true });
         writeFileSync(`${f.out}.tmp`, JSON.stringify(report, null, 2) + '\n');
@@ -120,6 +179,7 @@ export function register(program: Command): void {
       }
       if (f.json) {
         process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+        notSaved();
         return;
       }
       process.stdout.write(
@@ -130,7 +190,9 @@ export function register(program: Command): void {
           `validation accuracy  ${fmt(r.validAccuracy)} % (${info.validCount} images)`,
           `test accuracy        ${data.test ? `${fmt(r.testAccuracy)} % (${data.test.count} images)` : `n/a (${info.dataset} has no separate test images)`}`,
           `time                 ${r.seconds.toFixed(1)} s${r.diverged ? ' — training diverged (non-finite loss); stopped early' : ''}`,
+          ...(saved ? [`saved model          ${f.save} (predict: npx robot-nas predict --model ${f.save} IMAGE.png; export: npx robot-nas export --model ${f.save} --format onnx --out DIR)`] : []),
         ].join('\n') + '\n',
       );
+      notSaved();
     });
 }

@@ -100,7 +100,8 @@ export function prepareData(o: DataOptions): PreparedData {
   let test: ImageDataset | undefined;
   if (o.withTest && hasTest) {
     // The loaders' limit is class-balanced where files are sorted by class (MNIST).
-    test = loadDataset(name, { ...base, split: 'test', ...(o.testLimit !== undefined ? { limit: o.testLimit } : {}) });
+    // Normalised with the training images' statistics (folder datasets compute their own otherwise).
+    test = loadDataset(name, { ...base, split: 'test', mean: all.mean, std: all.std, ...(o.testLimit !== undefined ? { limit: o.testLimit } : {}) });
   }
   const info: DataInfo = {
     dataset: o.dataset,

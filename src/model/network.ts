@@ -1,0 +1,46 @@
+/**
+ * The engine network of a model description (space, architecture, size, classes, input shape), with the
+ * architecture in its canonical spelling. Shared by saving, loading and the size/latency measures.
+ */
+import { buildDarts } from '../nn/darts.js';
+import type { Network } from '../nn/layers.js';
+import { buildNb201 } from '../nn/nb201.js';
+import { getSpace } from '../spaces/index.js';
+import { InputError } from '../util/errors.js';
+
+export interface NetworkSpec {
+  space: 'nb201' | 'darts';
+  /** NB201 cell string or DARTS genotype, any spelling the space parses. */
+  arch: string;
+  /** nb201: C; darts: initial channels. */
+  channels: number;
+  /** nb201: cells per stage N; darts: number of cells. */
+  cells: number;
+  classes: number;
+  /** [C, H, W]. */
+  inputShape: [number, number, number];
+}
+
+/** Canonical architecture string of a space; a malformed one is an InputError naming the space. */
+export function canonicalArch(space: string, arch: string): string {
+  const s = getSpace(space);
+  try {
+    return s.parse(arch);
+  } catch (e) {
+    throw new InputError(`not a ${space} architecture: ${(e as Error).message}`);
+  }
+}
+
+/** Builds the network (sizes that cannot be built, e.g. odd sizes at a DARTS reduction, are InputErrors). */
+export function buildSpecNetwork(spec: NetworkSpec): Network {
+  const arch = canonicalArch(spec.space, spec.arch);
+  try {
+    if (spec.space === 'darts') {
+      return buildDarts({ genotype: arch, channels: spec.channels, layers: spec.cells, numClasses: spec.classes, inputShape: spec.inputShape });
+    }
+    return buildNb201({ arch, channels: spec.channels, cellsPerStage: spec.cells, numClasses: spec.classes, inputShape: spec.inputShape });
+  } catch (e) {
+    if (e instanceof RangeError) throw new InputError(e.message);
+    throw e;
+  }
+}
