@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { register as bench } from './bench.js';
+import { register as exportModel } from './export.js';
+import { register as predict } from './predict.js';
 import { register as proxies } from './proxies.js';
 import { register as search } from './search.js';
 import { register as table } from './table.js';
@@ -12,4 +14,6 @@ export function registerCommands(program: Command): void {
   table(program);
   search(program);
   train(program);
+  predict(program);
+  exportModel(program);
 }

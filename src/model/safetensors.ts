@@ -114,8 +114,8 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): DecodedSafet
   if (at !== dataLength) throw bad(at > dataLength ? `tensors need ${at} data bytes, the file has ${dataLength} (truncated?)` : `${dataLength - at} bytes after the last tensor`);
   const tensors = new Map<string, SafeTensor>();
   for (const e of entries) {
-    // Copied out: the source may be unaligned for typed-array views.
-    const chunk = bytes.slice(dataStart + e.begin, dataStart + e.end);
+    // Copied out (a Buffer's slice() would share memory; the source may be unaligned for typed-array views).
+    const chunk = new Uint8Array(bytes.subarray(dataStart + e.begin, dataStart + e.end));
     const data = e.dtype === 'F32' ? new Float32Array(chunk.buffer) : e.dtype === 'I32' ? new Int32Array(chunk.buffer) : new BigInt64Array(chunk.buffer);
     tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data });
   }

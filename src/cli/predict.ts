@@ -1,0 +1,170 @@
+import { Command, Option } from 'commander';
+import { DATASET_NAMES, loadDataset, subset, type DatasetName, type ImageDataset } from '../data/index.js';
+import { balancedPick } from '../data/common.js';
+import { className } from '../model/card.js';
+import { preprocessFiles } from '../model/preprocess.js';
+import { loadModel, type LoadedModel } from '../model/store.js';
+import { initBackend } from '../nn/backend.js';
+import { prepareData, trainSplitOf } from '../train/data.js';
+import { predict } from '../train/step.js';
+import { InputError } from '../util/errors.js';
+import { choice, parsePositiveInt } from './options.js';
+
+/**
+ * `robot-nas predict`: a saved model's predicted class and probability for image files (preprocessed as the
+ * model card says) or for a dataset split; with labels (datasets), the accuracy. `--split valid` rebuilds the
+ * model's own validation split from the card, so it reproduces the validation accuracy `train` printed.
+ */
+
+interface Flags {
+  model: string;
+  dataset?: string;
+  data?: string;
+  split: 'test' | 'valid' | 'train';
+  limit?: number;
+  batchSize: number;
+  json?: boolean;
+}
+
+interface Inputs {
+  names: string[];
+  images: Float32Array;
+  count: number;
+  labels: Int32Array | null;
+  what: string;
+}
+
+function fromDataset(m: LoadedModel, f: Flags): Inputs {
+  const { card } = m;
+  const name = f.dataset!;
+  if (!(DATASET_NAMES as readonly string[]).includes(name)) throw new InputError(`--dataset: unknown dataset '${name}'; expected one of ${DATASET_NAMES.join(', ')}`);
+  const t = card.training;
+  // The folder the model was trained from is the default for the same dataset.
+  const dir = f.data ?? (t && t.dataset === name ? (t.data ?? undefined) : undefined);
+  const [c, h, w] = card.input.shape;
+  let ds: ImageDataset;
+  if (f.split === 'valid') {
+    if (!t || t.dataset !== name) {
+      throw new InputError(`--split valid rebuilds the validation split the model was trained with; it was trained on ${t ? `'${t.dataset}'` : 'unrecorded data'}, not '${name}' (use --split test or train)`);
+    }
+    ds = prepareData({
+      dataset: name,
+      ...(dir !== undefined ? { dir } : {}),
+      validFraction: t.validFraction,
+      ...(t.trainLimit !== null ? { trainLimit: t.trainLimit } : {}),
+      ...(t.validLimit !== null ? { validLimit: t.validLimit } : {}),
+      seed: t.splitSeed,
+    }).valid;
+    if (f.limit !== undefined && f.limit < ds.count) ds = subset(ds, balancedPick(ds.labels, ds.classes, f.limit));
+  } else {
+    const trainSplit = trainSplitOf(name, dir);
+    if (f.split === 'test' && trainSplit === undefined) {
+      throw new InputError(`${name}${dir ? ` (${dir})` : ''} has no separate test images; use --split valid (the model's validation images) or --split train`);
+    }
+    const split = f.split === 'test' ? 'test' : trainSplit;
+    ds = loadDataset(name as DatasetName, {
+      ...(dir !== undefined ? { data: dir } : {}),
+      ...(split !== undefined ? { split } : {}),
+      ...(f.limit !== undefined ? { limit: f.limit } : {}),
+      ...(h === w ? { size: h } : {}),
+      mean: card.preprocessing.mean,
+      std: card.preprocessing.std,
+    });
+  }
+  if (ds.channels !== c || ds.height !== h || ds.width !== w) {
+    throw new InputError(`${name} images are ${ds.channels}×${ds.height}×${ds.width}; the model expects ${c}×${h}×${w}`);
+  }
+  if (ds.classes > card.classes.count) throw new InputError(`${name} has ${ds.classes} classes; the model outputs ${card.classes.count}`);
+  return {
+    names: Array.from({ length: ds.count }, (_, i) => `${name}:${f.split}:${i}`),
+    images: ds.images,
+    count: ds.count,
+    labels: ds.labels,
+    what: `${ds.count} ${name} ${f.split} images`,
+  };
+}
+
+/** Softmax of one row, in float64. */
+function softmax(row: Float32Array): number[] {
+  let max = -Infinity;
+  for (const v of row) max = Math.max(max, v);
+  const e = Array.from(row, (v) => Math.exp(v - max));
+  const s = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / s);
+}
+
+export function register(program: Command): void {
+  program
+    .command('predict')
+    .description('predict the class of images with a saved model (robot-nas train … --save DIR)')
+    .argument('[images...]', 'PNG or JPEG files')
+    .requiredOption('--model <dir>', 'model folder written by train --save')
+    .option('--dataset <name>', `predict a dataset split instead of files: ${DATASET_NAMES.join(', ')}`)
+    .option('--data <dir>', 'dataset folder (default: the one the model was trained from, for the same dataset)')
+    .addOption(new Option('--split <split>', 'test (the dataset\'s test images), valid (the model\'s own validation split), train').argParser(choice(['test', 'valid', 'train'] as const)).default('test'))
+    .option('--limit <n>', 'at most n images of the split (class-balanced)', parsePositiveInt)
+    .option('--batch-size <n>', 'images per inference batch', parsePositiveInt, 256)
+    .option('--json', 'also print one JSON object (logits, labels, accuracy) as the last line')
+    .action(async (files: string[], f: Flags) => {
+      if (files.length > 0 && f.dataset !== undefined) throw new InputError('give image files or --dataset, not both');
+      if (files.length === 0 && f.dataset === undefined) throw new InputError('nothing to predict: give image files (PNG/JPEG) or --dataset NAME [--split test|valid|train]');
+      if (f.dataset === undefined && (f.limit !== undefined || f.data !== undefined)) throw new InputError('--limit and --data go with --dataset');
+      const m = loadModel(f.model);
+      const { card, net } = m;
+      const inputs: Inputs =
+        f.dataset !== undefined
+          ? fromDataset(m, f)
+          : {
+              names: files,
+              images: preprocessFiles(files, card.input.shape[0], card.preprocessing),
+              count: files.length,
+              labels: null,
+              what: `${files.length} image file(s)`,
+            };
+      await initBackend('wasm');
+      const k = card.classes.count;
+      const per = card.input.shape.reduce((a, b) => a * b, 1);
+      const logits = new Float32Array(inputs.count * k);
+      for (let s = 0; s < inputs.count; s += f.batchSize) {
+        const n = Math.min(f.batchSize, inputs.count - s);
+        logits.set(predict(net, m.params, m.running, inputs.images.subarray(s * per, (s + n) * per), n), s * k);
+      }
+      const rows: number[][] = [];
+      const predictions: { class: number; name: string; probability: number }[] = [];
+      let correct = 0;
+      const width = Math.min(48, Math.max(...inputs.names.map((s) => s.length)));
+      const lines: string[] = [];
+      for (let i = 0; i < inputs.count; i++) {
+        const row = logits.subarray(i * k, (i + 1) * k);
+        // First maximum wins ties, as the accuracy in training counts it.
+        let best = 0;
+        for (let j = 1; j < k; j++) if (row[j] > row[best]) best = j;
+        const p = softmax(row)[best];
+        rows.push(Array.from(row));
+        predictions.push({ class: best, name: className(card, best), probability: p });
+        const label = inputs.labels?.[i];
+        if (label !== undefined && label === best) correct++;
+        lines.push(
+          `${inputs.names[i].padEnd(width)}  ${className(card, best).padEnd(10)} p ${p.toFixed(4)}` +
+            (label !== undefined ? `  label ${className(card, label)}${label === best ? '' : '  ✗'}` : ''),
+        );
+      }
+      const accuracy = inputs.labels ? (100 * correct) / inputs.count : undefined;
+      lines.push(
+        `model ${f.model}: ${card.space} ${card.arch} — ${inputs.what}` + (accuracy !== undefined ? `, accuracy ${accuracy.toFixed(2)} % (${correct}/${inputs.count})` : ''),
+      );
+      process.stdout.write(lines.join('\n') + '\n');
+      if (f.json) {
+        const out = {
+          model: f.model,
+          space: card.space,
+          arch: card.arch,
+          inputs: inputs.names,
+          predictions,
+          logits: rows,
+          ...(inputs.labels ? { labels: Array.from(inputs.labels), accuracy } : {}),
+        };
+        process.stdout.write(JSON.stringify(out) + '\n');
+      }
+    });
+}
