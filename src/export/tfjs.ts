@@ -118,11 +118,12 @@ export function exportTfjs(net: Network, params: ParamValues, running: BnRunning
   const fusedInto = new Map<number, GraphNode>(); // pointwise conv id → its depthwise conv node
   for (const n of live) {
     if (n.op.kind !== 'conv' || (n.op.layer.groups ?? 1) === 1) continue;
-    const dw = n;
-    const pw = live.find((m) => m.inputs[0] === dw.id && m.op.kind === 'conv');
-    const ok = pw && pw.op.kind === 'conv' && consumers[dw.id] === 1 && (pw.op.layer.groups ?? 1) === 1 && pw.op.layer.kernel === 1 && pw.op.layer.stride === 1 && pw.op.layer.pad === 0;
-    if (!ok) throw new Error(`tfjs export: depthwise conv ${dw.op.layer.name} is not followed by a 1×1 conv (not expressible as SeparableConv2D)`);
-    fusedInto.set(pw.id, dw);
+    const dwName = n.op.layer.name;
+    const pw = live.find((m) => m.inputs[0] === n.id && m.op.kind === 'conv');
+    const pwLayer = pw && pw.op.kind === 'conv' ? pw.op.layer : undefined;
+    const ok = pwLayer && consumers[n.id] === 1 && (pwLayer.groups ?? 1) === 1 && pwLayer.kernel === 1 && pwLayer.stride === 1 && pwLayer.pad === 0;
+    if (!ok || !pw) throw new Error(`tfjs export: depthwise conv ${dwName} is not followed by a 1×1 conv (not expressible as SeparableConv2D)`);
+    fusedInto.set(pw.id, n);
   }
 
   for (const n of live) {
