@@ -78,11 +78,11 @@ function errCode(e: unknown): string {
 }
 
 /**
- * Fails (InputError) unless `dir` can become a model folder: it must not be a file, nor a non-empty folder
- * that is not a saved model (that would be replaced), and its parent must be creatable and writable
- * (probed by writing a file there).
+ * Fails (InputError) unless `dir` can become an output folder: it must not be a file, nor a non-empty folder
+ * without `marker` (a saved model's manifest, by default: only such a folder is replaced), and its parent must
+ * be creatable and writable (probed by writing a file there).
  */
-export function checkModelDestination(dir: string, flag = '--save'): void {
+export function checkModelDestination(dir: string, flag = '--save', marker = MANIFEST_FILE): void {
   const abs = resolve(dir);
   if (existsSync(abs)) {
     let st;
@@ -93,8 +93,8 @@ export function checkModelDestination(dir: string, flag = '--save'): void {
     }
     if (!st.isDirectory()) throw inputError(dir, undefined, `${flag}: exists and is not a folder`);
     const entries = readdirSync(abs);
-    if (entries.length > 0 && !entries.includes(MANIFEST_FILE)) {
-      throw inputError(dir, undefined, `${flag}: folder exists, is not empty and holds no ${MANIFEST_FILE}; refusing to replace it (choose a new folder)`);
+    if (entries.length > 0 && !entries.includes(marker)) {
+      throw inputError(dir, undefined, `${flag}: folder exists, is not empty and holds no ${marker}; refusing to replace it (choose a new folder)`);
     }
   }
   probeWritableFolder(dirname(abs), dir, flag);
