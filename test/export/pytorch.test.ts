@@ -1,0 +1,84 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { exportModel } from '../../src/export/bundle.js';
+import { loadModel, saveModel, writeFolderAtomic } from '../../src/model/store.js';
+import { initBackend } from '../../src/nn/backend.js';
+import { predict } from '../../src/train/step.js';
+import { tempDirs } from '../helpers/tmp.js';
+import { ALL_OPS_CELL, ALL_OPS_GENOTYPE, maxAbsDiff, randomModel, realImages } from './helpers.js';
+
+// The exported model.py + model.safetensors in Debian's python3-torch against the engine, on real images.
+const PYTHON = '/usr/bin/python3';
+const torch = existsSync(PYTHON) ? spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }) : null;
+const skip = torch === null || torch.status !== 0 ? `PyTorch is not importable by ${PYTHON} (apt-get install python3-torch)` : false;
+const tmp = tempDirs('robot-nas-pytorch-');
+
+const CASES = [
+  { spec: { space: 'nb201', arch: ALL_OPS_CELL, channels: 4, cells: 1, classes: 10, inputShape: [1, 28, 28] }, data: 'mnist' },
+  { spec: { space: 'nb201', arch: '|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|avg_pool_3x3~0|nor_conv_3x3~1|skip_connect~2|', channels: 4, cells: 2, classes: 10, inputShape: [3, 32, 32] }, data: 'cifar' },
+  { spec: { space: 'darts', arch: ALL_OPS_GENOTYPE, channels: 2, cells: 4, classes: 10, inputShape: [1, 28, 28] }, data: 'mnist' },
+  { spec: { space: 'darts', arch: ALL_OPS_GENOTYPE, channels: 4, cells: 5, classes: 10, inputShape: [3, 32, 32] }, data: 'cifar' },
+] as const;
+
+// Runs every export in one interpreter (importing torch takes seconds): logits of x.bin and the export's own check.
+const SCRIPT = `
+import importlib.util, json, sys, torch
+out = []
+for d in json.loads(sys.argv[1]):
+    spec = importlib.util.spec_from_file_location("exported_%d" % len(out), d + "/model.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    net = mod.load_model()
+    n = json.load(open(d + "/sample-logits.json"))["shape"][0]
+    x = torch.frombuffer(bytearray(open(d + "/x.bin", "rb").read()), dtype=torch.float32).reshape(-1, *mod.INPUT_SHAPE)
+    with torch.no_grad():
+        y = net(x)
+    out.append({"logits": y.flatten().tolist(), "check": mod.check(), "state": sorted(k for k in net.state_dict() if not k.endswith("num_batches_tracked"))})
+print(json.dumps(out))
+`;
+
+test('pytorch export: model.py + model.safetensors in PyTorch give the engine logits within 1e-4 (both spaces)', { skip }, async () => {
+  await initBackend('wasm');
+  const dirs: string[] = [];
+  const refs: Float32Array[] = [];
+  const names: string[][] = [];
+  for (const [i, c] of CASES.entries()) {
+    const shape = [...c.spec.inputShape] as [number, number, number];
+    const m = randomModel({ ...c.spec, inputShape: shape }, 20 + i);
+    const real = realImages(c.data, 24);
+    const modelDir = join(tmp(), 'model');
+    saveModel(modelDir, {
+      ...c.spec,
+      inputShape: shape,
+      classNames: real.classNames,
+      mean: shape[0] === 1 ? [0.1307] : [0.49, 0.48, 0.45],
+      std: shape[0] === 1 ? [0.3081] : [0.25, 0.24, 0.26],
+      params: m.params,
+      running: m.running,
+      samples: { images: real.images.slice(0, (real.images.length / 24) * 16), labels: real.labels.slice(0, 16) },
+      training: null,
+      accuracies: { train: null, validation: null, test: null },
+    });
+    const loaded = loadModel(modelDir);
+    const out = join(tmp(), 'export');
+    writeFolderAtomic(out, exportModel(loaded, 'pytorch', 'test').files);
+    // Images the export has not seen: the last 8 of the 24.
+    const x = real.images.slice((real.images.length / 24) * 16);
+    writeFileSync(join(out, 'x.bin'), x);
+    dirs.push(out);
+    refs.push(predict(m.net, m.params, m.running, x, 8));
+    names.push([...m.params.keys(), ...m.net.batchNorms.flatMap((b) => [`${b.name}.running_mean`, `${b.name}.running_var`])].sort());
+  }
+  const r = spawnSync(PYTHON, ['-c', SCRIPT, JSON.stringify(dirs)], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  assert.equal(r.status, 0, r.stderr);
+  const results = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { logits: number[]; check: boolean; state: string[] }[];
+  for (const [i, res] of results.entries()) {
+    const d = maxAbsDiff(res.logits, refs[i]);
+    assert.ok(d < 1e-4, `${CASES[i].spec.space} case ${i}: max |Δlogit| ${d}`);
+    assert.equal(res.check, true, 'python model.py check passes on the sample files');
+    assert.deepEqual(res.state, names[i], 'state_dict names are the engine parameter names');
+  }
+});
