@@ -78,14 +78,14 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): DecodedSafet
   if (typeof header !== 'object' || header === null || Array.isArray(header)) throw bad('header is not a JSON object');
   const dataStart = 8 + headerLength;
   const dataLength = bytes.length - dataStart;
-  const metadata: Record<string, string> = {};
+  const meta: [string, string][] = [];
   const entries: { name: string; dtype: SafeDtype; shape: number[]; begin: number; end: number }[] = [];
   for (const [name, v] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
       if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad('"__metadata__" is not an object');
       for (const [k, s] of Object.entries(v as Record<string, unknown>)) {
         if (typeof s !== 'string') throw bad(`metadata "${k}" is not a string`);
-        metadata[k] = s;
+        meta.push([k, s]);
       }
       continue;
     }
@@ -119,5 +119,6 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): DecodedSafet
     const data = e.dtype === 'F32' ? new Float32Array(chunk.buffer) : e.dtype === 'I32' ? new Int32Array(chunk.buffer) : new BigInt64Array(chunk.buffer);
     tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data });
   }
-  return { tensors, metadata };
+  // fromEntries defines own properties, so even a key named "__proto__" stays a plain entry.
+  return { tensors, metadata: Object.fromEntries(meta) };
 }
