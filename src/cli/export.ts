@@ -49,7 +49,7 @@ export function register(program: Command): void {
           ? `onnxruntime: new InferenceSession on ${join(f.out, 'model.onnx')}, feed sample-input.bin as 'input'`
           : f.format === 'tfjs'
             ? 'tfjs: tf.loadLayersModel on model.json, predict sample-input.bin'
-            : `python ${join(f.out, 'model.py')}`;
+            : `python3 ${join(f.out, 'model.py')} (needs torch)`;
       lines.push(`check: ${check}; compare with ${SAMPLE_LOGITS_FILE}`);
       process.stdout.write(lines.join('\n') + '\n');
     });
