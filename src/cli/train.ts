@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { writeFileSync, renameSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { initBackend } from '../nn/backend.js';
 import { countParams } from '../nn/params.js';
 import { trainingSeed } from '../objective/training.js';
@@ -142,7 +142,8 @@ export function register(program: Command): void {
           samples: { images: data.valid.images, labels: data.valid.labels },
           training: {
             dataset: info.dataset,
-            data: f.data ?? null,
+            // Absolute, so that predict finds the data from any working directory.
+            data: f.data !== undefined ? resolve(f.data) : null,
             trainCount: info.trainCount,
             validCount: info.validCount,
             testCount: info.testCount,
