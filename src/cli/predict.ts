@@ -42,6 +42,9 @@ function fromDataset(m: LoadedModel, f: Flags): Inputs {
   // The folder the model was trained from is the default for the same dataset.
   const dir = f.data ?? (t && t.dataset === name ? (t.data ?? undefined) : undefined);
   const [c, h, w] = card.input.shape;
+  // Every dataset but MNIST is RGB; checked first, since the card's mean/std are given per channel.
+  const channels = name === 'mnist' ? 1 : 3;
+  if (channels !== c) throw new InputError(`--dataset ${name} has ${channels}-channel images; the model expects ${c}-channel (${card.preprocessing.colour}) input`);
   let ds: ImageDataset;
   if (f.split === 'valid') {
     if (!t || t.dataset !== name) {
@@ -103,6 +106,7 @@ export function register(program: Command): void {
     .option('--data <dir>', 'dataset folder (default: the one the model was trained from, for the same dataset)')
     .addOption(new Option('--split <split>', 'test (the dataset\'s test images), valid (the model\'s own validation split), train').argParser(choice(['test', 'valid', 'train'] as const)).default('test'))
     .option('--limit <n>', 'at most n images of the split (class-balanced)', parsePositiveInt)
+    // 256 is what train evaluates with, so a split's logits come out of the same batches.
     .option('--batch-size <n>', 'images per inference batch', parsePositiveInt, 256)
     .option('--json', 'also print one JSON object (logits, labels, accuracy) as the last line')
     .action(async (files: string[], f: Flags) => {

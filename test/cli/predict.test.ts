@@ -140,6 +140,9 @@ test('folder dataset: class names are saved, and predicting the files equals pre
   const noTest = runCli(['predict', '--model', dir, '--dataset', 'folder']);
   assert.equal(noTest.code, 2);
   assert.match(noTest.stderr, /has no separate test images; use --split valid/);
+  const grey = runCli(['predict', '--model', dir, '--dataset', 'mnist']);
+  assert.equal(grey.code, 2);
+  assert.match(grey.stderr, /--dataset mnist has 1-channel images; the model expects 3-channel \(rgb\) input/);
 });
 
 test('bad model folders and output paths: exit 2 with one line naming the file, before any training', () => {
