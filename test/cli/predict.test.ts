@@ -29,7 +29,12 @@ interface Prediction {
   accuracy?: number;
 }
 
+const trained = new Map<string, { dir: string; report: Report }>();
+
+/** One training per space for the whole file (the tests only read the model folder). */
 function trainSaved(space: 'nb201' | 'darts'): { dir: string; report: Report } {
+  const done = trained.get(space);
+  if (done) return done;
   const base = tmp();
   const dir = join(base, 'model');
   const size = space === 'nb201' ? ['--arch', ALL_OPS_CELL, '--channels', '4', '--cells', '1'] : ['--space', 'darts', '--arch', ALL_OPS_GENOTYPE, '--channels', '2', '--cells', '4'];
@@ -38,6 +43,7 @@ function trainSaved(space: 'nb201' | 'darts'): { dir: string; report: Report } {
   assert.match(r.stdout, /saved model\s+.*model/);
   const report = JSON.parse(readFileSync(join(base, 'report.json'), 'utf8')) as Report;
   assert.equal(report.model, dir);
+  trained.set(space, { dir, report });
   return { dir, report };
 }
 
