@@ -300,6 +300,7 @@ function loadCsvTable(file: string, opts: { benchmark?: BenchmarkId; task?: stri
   }
   const costCol = COST_FOR[objCol] !== undefined && t.header.includes(COST_FOR[objCol]!) ? COST_FOR[objCol] : COST_COLUMNS.find((c) => t.header.includes(c));
   const finalCol = FINAL_COLUMNS.find((c) => t.header.includes(c)) ?? objCol;
+  const finalNote = finalCol === objCol ? `${file} has no final-metric column (${FINAL_COLUMNS.join(', ')}): the objective ${objCol} is reported instead` : undefined;
   const archs = parseArchs(space, rawArchs, file, lineLoc(t));
   const objective = numberColumn(t, columnIndex(t, objCol));
   const cost =
@@ -316,6 +317,7 @@ function loadCsvTable(file: string, opts: { benchmark?: BenchmarkId; task?: stri
     metrics: metricColumns(t),
     objectiveName: objCol,
     finalName: finalCol,
+    ...(finalNote !== undefined ? { finalNote } : {}),
   });
 }
 
