@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import { getSpace } from '../spaces/index.js';
 import type { SearchSpace } from '../spaces/types.js';
 import { InputError, inputError } from '../util/errors.js';
-import { columnIndex, numberColumn, numberColumns, readCsvFile, requireColumn, textColumn, type CsvTable } from './csv.js';
+import { columnIndex, numberColumn, numberColumns, readCsvFile, requireColumn, textColumn, type CsvTable } from '../formats/csv.js';
 import {
   LAYOUT_HELP,
   NB201_FILE_TASK,
@@ -18,7 +18,7 @@ import {
   tnb101CsvPath,
   tnb101SuiteZeroCandidates,
 } from './datadir.js';
-import { isDict, readPickleStreamFile } from './pickle.js';
+import { isDict, readPickleStreamFile } from '../formats/pickle.js';
 import { hp12FromValue, readHp12Info, readTestAccuracy, readZeroCostStream, zeroCostFromValues, type ZeroCostStream } from './robot-pickles.js';
 import { readSuiteZeroFile, szMetricNames, type SzFile, type SzTask } from './suitezero.js';
 import type { Benchmark } from './types.js';
