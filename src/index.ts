@@ -46,5 +46,5 @@ export { initBackend, buildNb201, buildDarts, initParams, countParams, type Netw
 export { computeProxies, METRIC_NAMES, PAPER_METRICS, type MetricName } from './proxies/index.js';
 export { loadDataset, splitDataset, DATASET_NAMES, type ImageDataset } from './data/index.js';
 
-export { saveModel, loadModel, checkModelDestination, checkFileDestination, parseCard, preprocessFiles, architectureCost, measureLatency, buildSpecNetwork, encodeSafetensors, decodeSafetensors, MODEL_FORMAT_VERSION, type ModelCard, type ModelToSave, type LoadedModel, type NetworkSpec, type ArchitectureCost, type Latency, type LatencyOptions } from './model/index.js';
+export { saveModel, loadModel, checkModelDestination, parseCard, preprocessFiles, architectureCost, measureLatency, buildSpecNetwork, encodeSafetensors, decodeSafetensors, MODEL_FORMAT_VERSION, type ModelCard, type ModelToSave, type LoadedModel, type NetworkSpec, type ArchitectureCost, type Latency, type LatencyOptions } from './model/index.js';
 export { exportModel, exportOnnx, exportTfjs, exportPytorch, traceNetwork, EXPORT_FORMATS, type ExportFormat, type ExportBundle } from './export/index.js';

@@ -5,7 +5,7 @@ import type { Benchmark } from '../benchmarks/types.js';
 import { METHOD_IDS, type MethodId } from '../experiments/methods.js';
 import { runExperiment, type ExperimentResult } from '../experiments/run.js';
 import { NORMALISE_KINDS, type NormaliseKind } from '../search/normalise.js';
-import { InputError } from '../util/errors.js';
+import { InputError, SettingError } from '../util/errors.js';
 import { choice, parseList, parsePositiveInt, parseSeeds } from './options.js';
 import { progressBar } from './progress.js';
 
@@ -22,7 +22,7 @@ interface BenchFlags {
   acquisition: 'ucb' | 'ei';
   stream: 'reference' | 'fast';
   pool: 'complete' | 'zero';
-  objective: 'paper' | 'task';
+  objective?: 'paper' | 'task';
   data?: string;
   table?: string;
   metricsTable?: string;
@@ -31,6 +31,10 @@ interface BenchFlags {
 
 /** Load what the flags point at: a data folder benchmark, or one table file. */
 export function loadFromFlags(f: { benchmark?: BenchmarkId; task?: string; data?: string; table?: string; objective?: 'paper' | 'task' }): Benchmark {
+  if (f.objective !== undefined && (f.table !== undefined || f.benchmark !== 'nb201')) {
+    const what = f.table !== undefined ? `a --table file's objective is its own validation column` : `${f.benchmark ?? 'this benchmark'} has one objective, the task's validation performance`;
+    throw new SettingError('objective', `applies to nb201 only (paper or task); ${what}`);
+  }
   if (f.table !== undefined) {
     if (f.data !== undefined) throw new InputError('give either --data DIR or --table FILE, not both');
     return loadTable(f.table, { benchmark: f.benchmark, task: f.task });
@@ -48,7 +52,7 @@ const fmt = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
 export function formatExperiment(r: ExperimentResult, b: Benchmark): string {
   const lines = [
     `${r.benchmark} / ${r.task}: ${r.method}, T = ${r.budget}, seeds ${r.seeds[0]}..${r.seeds[r.seeds.length - 1]} (${r.seeds.length})`,
-    `pool: ${r.poolSize} architectures; objective ${b.objectiveName}; final ${b.finalName}`,
+    `pool: ${r.poolSize} architectures; objective ${b.objectiveName}; final ${b.finalName}${b.finalNote !== undefined ? ` (${b.finalNote})` : ''}`,
     `metrics: ${r.metrics.join(', ')}${r.method === 'robot' ? ` (normalise ${r.normalise})` : ''}`,
     '',
   ];
@@ -103,7 +107,7 @@ export function register(program: Command): void {
     .option('--acquisition <a>', 'BO acquisition: ucb|ei', choice(['ucb', 'ei'] as const), 'ucb')
     .option('--stream <s>', "RoBoT's BO random stream: 'reference' (replays bayes_opt 1.2.0's numpy draws for the seed) or 'fast'", choice(['reference', 'fast'] as const), 'reference')
     .option('--pool <rule>', "candidate pool: 'complete' (archs with every metric) or 'zero' (all archs; a missing metric counts 0, as the reference)", choice(['complete', 'zero'] as const), 'complete')
-    .option('--objective <o>', "nb201 objective: 'paper' (CIFAR-10 12-epoch validation accuracy, all tasks) or 'task' (the task's own 12-epoch)", choice(['paper', 'task'] as const), 'paper')
+    .option('--objective <o>', "nb201 objective: 'paper' (CIFAR-10 12-epoch validation accuracy, all tasks) or 'task' (the task's own 12-epoch); default paper", choice(['paper', 'task'] as const))
     .option('--data <dir>', 'benchmark data folder (default: $ROBOT_NAS_DATA, then ../shared/data next to the repository)')
     .option('--table <file>', 'load one benchmark table file (CSV, NAS-Bench-Suite-Zero json, or zero-cost pickle stream)')
     .option('--metrics-table <file>', 'CSV with an arch column and metric columns (e.g. from `proxies --out`) joined onto the benchmark by architecture')

@@ -2,7 +2,8 @@ import { Command, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { EXPORT_FORMATS, exportModel, SAMPLE_LOGITS_FILE, type ExportFormat } from '../export/bundle.js';
-import { checkModelDestination, loadModel, writeFolderAtomic } from '../model/store.js';
+import { checkModelDestination, loadModel } from '../model/store.js';
+import { writeFolderAtomic } from '../util/atomic.js';
 import { initBackend } from '../nn/backend.js';
 import { choice } from './options.js';
 
@@ -36,7 +37,7 @@ export function register(program: Command): void {
     .requiredOption('--out <dir>', 'output folder (created; a previous export there is replaced)')
     .action(async (f: Flags) => {
       const m = loadModel(f.model);
-      checkModelDestination(f.out, '--out', SAMPLE_LOGITS_FILE);
+      checkModelDestination(f.out, 'out', SAMPLE_LOGITS_FILE);
       await initBackend('wasm');
       const bundle = exportModel(m, f.format, VERSION);
       writeFolderAtomic(f.out, bundle.files);

@@ -1,12 +1,13 @@
 import cliProgress from 'cli-progress';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
 import { BACKEND_NAMES, initBackend, type BackendName } from '../nn/backend.js';
 import { parseArchSpec, runProxyBatch } from '../proxies/batch.js';
 import { loadFixture } from '../proxies/fixture.js';
 import { computeProxies, REFERENCE_METRICS, type MetricName } from '../proxies/index.js';
 import { InputError } from '../util/errors.js';
-import { parseCount, parseMetrics, parsePositiveInt } from './options.js';
+import { checkOutputFile } from '../util/output-paths.js';
+import { parseCount, parseMetrics, parsePositiveInt, parseSeed } from './options.js';
 
 interface Flags {
   fixture?: string;
@@ -29,12 +30,6 @@ interface Flags {
 
 /** Flags that only batch mode reads (named in the error when mixed with --fixture). */
 const BATCH_FLAGS = ['space', 'dataset', 'data', 'archs', 'batch', 'channels', 'cells', 'workers', 'seed', 'out'] as const;
-
-function parseSeed(text: string): number {
-  const n = Number(text);
-  if (!/^-?\d+$/.test(text.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected an integer seed, got '${text}'`);
-  return n;
-}
 
 function fmt(v: number | undefined): string {
   if (v === undefined) return '-';
@@ -121,6 +116,7 @@ async function batchMode(f: Flags): Promise<void> {
   if (missing.length > 0) {
     throw new InputError(`give --fixture DIR, or batch mode's ${missing.map((k) => `--${k}`).join(', ')} (e.g. --space nb201 --dataset cifar10-1k --out scores.csv)`);
   }
+  checkOutputFile(f.out!, 'out');
   const metrics: MetricName[] = f.metrics ?? [...REFERENCE_METRICS];
   const err = process.stderr;
   const tty = err.isTTY === true;

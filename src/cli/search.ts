@@ -2,7 +2,6 @@ import { Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { initBackend } from '../nn/backend.js';
-import { InputError } from '../util/errors.js';
 import { runSearch, SEARCH_METRICS, type SearchOptions, type SearchResult } from '../pipeline/search.js';
 import { choice, parseCount, parseLimit, parseMetrics, parseNumber, parsePositiveInt, parseSeed, TRAIN_DATASETS } from './options.js';
 import { progressBar, type Progress } from './progress.js';
@@ -34,7 +33,7 @@ interface Flags {
   space: 'nb201' | 'darts';
   dataset: string;
   data?: string;
-  pool: string;
+  pool: number | 'all';
   budget: number | 'all';
   method: string;
   metrics?: string[];
@@ -75,6 +74,9 @@ export function formatSearchSummary(r: SearchResult, cwd = process.cwd()): strin
     `validation accuracy  ${fmt(r.best.validAccuracy)} % (query ${r.best.query} of ${r.queries}${r.t0 !== null ? `; T0 = ${r.t0}` : ''}; ` +
       `${r.data.validCount} validation images, ${s.training.epochs} epoch${s.training.epochs > 1 ? 's' : ''} on ${r.data.trainCount})`,
   ];
+  if (r.diverged.length > 0) {
+    lines.push(`diverged             ${r.diverged.length} of ${r.queries} trainings: ${r.diverged.map((d) => `query ${d.query} (${d.reason})`).join(', ')}`);
+  }
   if (r.weights) {
     lines.push(`metric weights       ${Object.entries(r.weights).map(([k, v]) => `${k} ${v >= 0 ? '+' : ''}${v.toFixed(2)}`).join(', ')}`);
   }
@@ -99,7 +101,7 @@ export function register(program: Command): void {
     .addOption(new Option('--space <space>', 'search space').choices(['nb201', 'darts']).default(d.space))
     .addOption(new Option('--dataset <name>', `dataset: ${TRAIN_DATASETS.join(', ')}`).argParser(choice(TRAIN_DATASETS)).default(d.dataset))
     .option('--data <dir>', 'dataset folder (cifar10/cifar100/imagenet16/folder; default: the project data folder, see README)')
-    .option('--pool <n|all>', 'candidate pool: a seeded sample of n architectures, or all (nb201)', String(d.pool))
+    .option('--pool <n|all>', 'candidate pool: a seeded sample of n architectures, or all (nb201)', parseLimit, d.pool)
     .option('--budget <T|all>', 'distinct architectures to train (all: the whole pool)', parseLimit, d.budget)
     .option('--method <m>', 'robot, rs, rea, reinforce, or metric:<name> (one metric, top-T)', 'robot')
     .option('--metrics <m1,m2,...>', `training-free metrics (default ${SEARCH_METRICS.join(',')})`, parseMetrics)
@@ -120,8 +122,7 @@ export function register(program: Command): void {
     .option('--workers <n>', 'worker threads for metric scoring, 0 = in this thread (default: 2, or the core count if lower)', parseCount)
     .option('--json', 'print result.json to stdout instead of the summary')
     .action(async (f: Flags) => {
-      const pool = f.pool.trim() === 'all' ? 'all' : Number(f.pool);
-      if (pool !== 'all' && !(Number.isInteger(pool) && pool >= 1)) throw new InputError(`--pool expects a positive integer or all, got '${f.pool}'`);
+      const pool = f.pool;
       const method = f.method;
       const out = f.out ?? join('robot-nas-results', `search-${f.dataset}-${f.space}-${method.replace(/[^a-z0-9_]+/gi, '-')}-s${f.seed}${f.searchSeed !== undefined ? `-r${f.searchSeed}` : ''}`);
       const cache = f.cache === false ? null : (f.cache ?? join(dirname(out), 'query-cache.jsonl'));
@@ -173,7 +174,8 @@ export function register(program: Command): void {
         onScoringEnd: stopBar,
         onTrainStart: (arch, q, budget) => {
           stopBar();
-          process.stderr.write(`training query ${q}/${budget}: ${arch}\n`);
+          // on a terminal, says what the progress bar below is training (logs get the query line when it ends)
+          if (process.stderr.isTTY) process.stderr.write(`training query ${q}/${budget}: ${arch}\n`);
         },
         onTrainStep: (step, steps, loss) => {
           bar ??= progressBar(steps, 'training');

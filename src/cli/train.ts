@@ -1,6 +1,4 @@
 import { Command, Option } from 'commander';
-import { writeFileSync, renameSync, mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { initBackend } from '../nn/backend.js';
 import { countParams } from '../nn/params.js';
 import { trainingSeed } from '../objective/training.js';
@@ -8,9 +6,12 @@ import { buildJobNetwork } from '../proxies/job.js';
 import { getSpace } from '../spaces/index.js';
 import { augmentFor } from '../train/augment.js';
 import { prepareData } from '../train/data.js';
-import { DARTS_TRAINING, trainNetwork } from '../train/trainer.js';
+import { checkTrainSettings, DARTS_TRAINING, trainNetwork } from '../train/trainer.js';
+import { writeAtomic } from '../util/atomic.js';
 import { InputError } from '../util/errors.js';
-import { checkFileDestination, checkModelDestination, saveModel } from '../model/store.js';
+import { checkOutputFile } from '../util/output-paths.js';
+import { resolve } from 'node:path';
+import { checkModelDestination, saveModel } from '../model/store.js';
 import { TRAINING_CODE_VERSION } from '../train/version.js';
 import { choice, parseLimit, parseNumber, parsePositiveInt, parseSeed, TRAIN_DATASETS } from './options.js';
 import { progressBar, type Progress } from './progress.js';
@@ -72,9 +73,10 @@ export function register(program: Command): void {
       } catch (e) {
         throw new InputError(`--arch: not a ${f.space} architecture: ${(e as Error).message}`);
       }
-      // Output paths are checked before minutes of training, not after.
-      if (f.save !== undefined) checkModelDestination(f.save, '--save');
-      if (f.out !== undefined) checkFileDestination(f.out, '--out');
+      // Everything that can fail without data fails before the data is read and long before the training ends.
+      if (f.out !== undefined) checkOutputFile(f.out, 'out');
+      if (f.save !== undefined) checkModelDestination(f.save, 'save');
+      checkTrainSettings({ ...DARTS_TRAINING, lr: f.lr, epochs: f.epochs, batchSize: f.batchSize, augment: null });
       const data = prepareData({
         dataset: f.dataset,
         ...(f.data !== undefined ? { dir: f.data } : {}),
@@ -106,8 +108,8 @@ export function register(program: Command): void {
         },
       });
       bar?.stop();
-      // A diverged network (non-finite weights) is not saved; the report still goes out first.
-      const saved = f.save !== undefined && !r.diverged;
+      // Weights from a training whose loss became non-finite are not kept; other divergences are saved and recorded.
+      const saved = f.save !== undefined && r.divergence !== 'non-finite loss';
       const report = {
         space: f.space,
         arch,
@@ -117,6 +119,7 @@ export function register(program: Command): void {
         validAccuracy: r.validAccuracy,
         testAccuracy: r.testAccuracy ?? null,
         diverged: r.diverged,
+        divergence: r.divergence ?? null,
         seconds: r.seconds,
         epochs: r.epochs,
         data: info,
@@ -165,6 +168,7 @@ export function register(program: Command): void {
             trainingSeed: trainingSeed(f.seed, arch),
             trainingCodeVersion: TRAINING_CODE_VERSION,
             seconds: r.seconds,
+            divergence: r.divergence ?? null,
           },
           accuracies: {
             train: Number.isFinite(r.trainAccuracy) ? r.trainAccuracy : null,
@@ -173,11 +177,7 @@ export function register(program: Command): void {
           },
         });
       }
-      if (f.out !== undefined) {
-        mkdirSync(dirname(f.out), { recursive: true });
-        writeFileSync(`${f.out}.tmp`, JSON.stringify(report, null, 2) + '\n');
-        renameSync(`${f.out}.tmp`, f.out);
-      }
+      if (f.out !== undefined) writeAtomic(f.out, JSON.stringify(report, null, 2) + '\n');
       if (f.json) {
         process.stdout.write(JSON.stringify(report, null, 2) + '\n');
         notSaved();
@@ -190,7 +190,8 @@ export function register(program: Command): void {
           `train accuracy       ${fmt(r.trainAccuracy)} % (last epoch, training mode)`,
           `validation accuracy  ${fmt(r.validAccuracy)} % (${info.validCount} images)`,
           `test accuracy        ${data.test ? `${fmt(r.testAccuracy)} % (${data.test.count} images)` : `n/a (${info.dataset} has no separate test images)`}`,
-          `time                 ${r.seconds.toFixed(1)} s${r.diverged ? ' — training diverged (non-finite loss); stopped early' : ''}`,
+          `time                 ${r.seconds.toFixed(1)} s`,
+          ...(r.diverged ? [`diverged             yes — ${r.divergence ?? 'diverged'}${r.divergence === 'non-finite loss' ? '; training stopped there' : ''}`] : []),
           ...(saved ? [`saved model          ${f.save} (predict: npx robot-nas predict --model ${f.save} IMAGE.png; export: npx robot-nas export --model ${f.save} --format onnx --out DIR)`] : []),
         ].join('\n') + '\n',
       );

@@ -3,7 +3,7 @@ import { QueryLedger } from '../objective/ledger.js';
 import { TabularObjective } from '../objective/tabular.js';
 import type { NormaliseKind } from '../search/normalise.js';
 import { topByMetric } from '../search/training-free.js';
-import type { SearchMethod } from '../search/types.js';
+import { checkBudget, type SearchMethod } from '../search/types.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { mean, std } from '../util/stats.js';
@@ -168,6 +168,7 @@ export async function runExperiment(b: Benchmark, opts: ExperimentOptions): Prom
   }
   const normalise = opts.normalise ?? 'minmax';
   const bp = buildPool(b, metrics, opts.poolRule ?? 'complete');
+  if (!opts.method.startsWith('tf-')) checkBudget(bp.pool.archs.length, opts.budget, `the ${b.benchmark}/${b.task} pool`);
   let runs: RunResult[];
   let values: number[];
   if (opts.method === 'tf-avg' || opts.method === 'tf-best') {

@@ -59,6 +59,8 @@ export interface TrainingRecord {
   trainingSeed: number;
   trainingCodeVersion: number;
   seconds: number;
+  /** Why the training counts as diverged (e.g. 'chance accuracy'), null when it trained normally. */
+  divergence: string | null;
 }
 
 export interface Accuracies {
@@ -258,6 +260,7 @@ export function parseCard(json: unknown, file: string): ModelCard {
     trainingSeed: t.anyInt('trainingSeed'),
     trainingCodeVersion: t.int('trainingCodeVersion', 1),
     seconds: t.number('seconds', (v) => v >= 0, 'a number ≥ 0'),
+    divergence: t.nullableString('divergence'),
   };
 
   const a = f.object('accuracies');

@@ -6,19 +6,20 @@
  * Writing is atomic: the folder is built under a temporary name next to the destination and renamed into
  * place, so a reader never sees half a model. Loading checks every file (present, size, SHA-256, format) and
  * every field, and that the weights fit the network the card describes; problems are InputErrors naming the
- * file. `checkModelDestination` / `checkFileDestination` let a command refuse a bad output path before it
- * spends minutes training.
+ * file. `checkModelDestination` lets a command refuse a bad output folder before it spends minutes training.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { balancedPick } from '../data/common.js';
 import type { Network } from '../nn/layers.js';
 import { countParams, type ParamValues } from '../nn/params.js';
 import { countMacs } from '../proxies/cost.js';
 import type { BnRunning } from '../train/step.js';
-import { InputError, inputError } from '../util/errors.js';
+import { writeFolderAtomic } from '../util/atomic.js';
+import { InputError, SettingError, inputError } from '../util/errors.js';
+import { checkOutputDir } from '../util/output-paths.js';
 import {
   MANIFEST_FILE,
   MODEL_FORMAT,
@@ -78,74 +79,17 @@ function errCode(e: unknown): string {
 }
 
 /**
- * Fails (InputError) unless `dir` can become an output folder: it must not be a file, nor a non-empty folder
- * without `marker` (a saved model's manifest, by default: only such a folder is replaced), and its parent must
- * be creatable and writable (probed by writing a file there).
+ * Fails (SettingError on `setting`) unless `dir` can become an output folder: writable (util/output-paths), and
+ * not a non-empty folder without `marker` (a saved model's manifest, by default) — only such a folder is
+ * replaced, never a folder of something else.
  */
-export function checkModelDestination(dir: string, flag = '--save', marker = MANIFEST_FILE): void {
-  const abs = resolve(dir);
-  if (existsSync(abs)) {
-    let st;
-    try {
-      st = statSync(abs);
-    } catch (e) {
-      throw inputError(dir, undefined, `${flag}: cannot inspect (${errCode(e)})`);
-    }
-    if (!st.isDirectory()) throw inputError(dir, undefined, `${flag}: exists and is not a folder`);
-    const entries = readdirSync(abs);
+export function checkModelDestination(dir: string, setting = 'save', marker = MANIFEST_FILE): void {
+  checkOutputDir(dir, setting);
+  if (existsSync(dir) && statSync(dir).isDirectory()) {
+    const entries = readdirSync(dir);
     if (entries.length > 0 && !entries.includes(marker)) {
-      throw inputError(dir, undefined, `${flag}: folder exists, is not empty and holds no ${marker}; refusing to replace it (choose a new folder)`);
+      throw new SettingError(setting, `${dir}: folder exists, is not empty and holds no ${marker}; refusing to replace it (choose a new folder)`);
     }
-  }
-  probeWritableFolder(dirname(abs), dir, flag);
-}
-
-/** Fails (InputError) unless `file` can be written: not a folder, parent folder creatable and writable. */
-export function checkFileDestination(file: string, flag = '--out'): void {
-  const abs = resolve(file);
-  if (existsSync(abs) && statSync(abs).isDirectory()) throw inputError(file, undefined, `${flag}: is a folder, expected a file path`);
-  probeWritableFolder(dirname(abs), file, flag);
-}
-
-function probeWritableFolder(parent: string, shown: string, flag: string): void {
-  try {
-    mkdirSync(parent, { recursive: true });
-  } catch (e) {
-    throw inputError(shown, undefined, `${flag}: cannot create the folder ${parent} (${errCode(e)})`);
-  }
-  const probe = join(parent, `.robot-nas-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
-  try {
-    writeFileSync(probe, '');
-    unlinkSync(probe);
-  } catch (e) {
-    throw inputError(shown, undefined, `${flag}: cannot write in ${parent} (${errCode(e)})`);
-  }
-}
-
-/**
- * Writes `files` (name → bytes) as the folder `dir`, atomically: everything goes into a temporary sibling
- * folder which is then renamed to `dir`; a previous folder at `dir` is moved aside first and removed after.
- */
-export function writeFolderAtomic(dir: string, files: ReadonlyMap<string, Uint8Array | string>): void {
-  const abs = resolve(dir);
-  const parent = dirname(abs);
-  mkdirSync(parent, { recursive: true });
-  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
-  const tmp = join(parent, `.${basename(abs)}.tmp-${tag}`);
-  mkdirSync(tmp);
-  try {
-    for (const [name, data] of files) writeFileSync(join(tmp, name), data);
-    if (existsSync(abs)) {
-      const old = join(parent, `.${basename(abs)}.old-${tag}`);
-      renameSync(abs, old);
-      renameSync(tmp, abs);
-      rmSync(old, { recursive: true, force: true });
-    } else {
-      renameSync(tmp, abs);
-    }
-  } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw e;
   }
 }
 

@@ -2,12 +2,13 @@
  * The objective of a real search: a query trains the architecture (train/trainer.ts) on the prepared data and
  * returns its validation accuracy; the cost is the wall seconds of that training. Results go through the
  * on-disk QueryCache under a key covering space, architecture, network size, data fingerprint and split,
- * training settings and seed — so a rerun, a resumed search or another method on the same pool never trains
+ * training settings, seed and the version of the training code — so a rerun, a resumed search or another method on the same pool never trains
  * the same thing twice, and nothing trained under other settings is ever reused.
  */
 import { buildJobNetwork, deriveSeed } from '../proxies/job.js';
 import type { PreparedData } from '../train/data.js';
 import { trainNetwork, type TrainHooks, type TrainSettings } from '../train/trainer.js';
+import { TRAINING_CODE_VERSION } from '../train/version.js';
 import { CachedObjective, type QueryEvent } from './cached.js';
 import { queryKey, type QueryCache } from './query-cache.js';
 
@@ -32,6 +33,7 @@ export function trainingKey(arch: string, data: PreparedData, s: TrainingQuerySe
   const { info } = data;
   return queryKey({
     kind: 'train',
+    code: TRAINING_CODE_VERSION,
     space: s.space,
     arch,
     network: { channels: s.channels, cells: s.cells, classes: info.classes, shape: info.shape },
@@ -75,6 +77,7 @@ export function createTrainingObjective(o: TrainingObjectiveOptions): CachedObje
           trainAccuracy: Number.isFinite(r.trainAccuracy) ? r.trainAccuracy : null,
           trainLoss: Number.isFinite(r.trainLoss) ? r.trainLoss : null,
           diverged: r.diverged,
+          ...(r.divergence !== undefined ? { divergence: r.divergence } : {}),
           epochs: r.epochs.length,
         },
       };

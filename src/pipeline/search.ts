@@ -15,10 +15,11 @@
  * and trained architectures come from the query cache, so the rerun replays the finished part in seconds.
  * This module is the I/O edge of the search; the search methods themselves stay pure.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, appendFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Split } from '../data/types.js';
 import { createMethod, isMethodId } from '../experiments/methods.js';
+import type { CachedObjective } from '../objective/cached.js';
 import { QueryLedger } from '../objective/ledger.js';
 import { QueryCache, queryKey } from '../objective/query-cache.js';
 import { createTrainingObjective, type TrainingQuerySettings } from '../objective/training.js';
@@ -27,12 +28,15 @@ import { runProxyBatch, selectArchs, type BatchSummary } from '../proxies/batch.
 import { toJobValue } from '../proxies/job.js';
 import { formatRow, readResults } from '../proxies/results.js';
 import { createGreedyMetric } from '../search/training-free.js';
-import { makePool, type SearchMethod } from '../search/types.js';
+import { checkBudget, makePool, type Pool, type SearchMethod, type SearchOutcome } from '../search/types.js';
+import type { SearchSpace } from '../spaces/types.js';
 import { getSpace } from '../spaces/index.js';
 import { prepareData, trainSplitOf, type DataInfo, type PreparedData } from '../train/data.js';
 import { augmentFor } from '../train/augment.js';
-import { DARTS_TRAINING, type TrainHooks, type TrainSettings } from '../train/trainer.js';
-import { InputError, inputError } from '../util/errors.js';
+import { checkTrainSettings, DARTS_TRAINING, type TrainHooks, type TrainSettings } from '../train/trainer.js';
+import { writeAtomic } from '../util/atomic.js';
+import { InputError, inputError, SettingError } from '../util/errors.js';
+import { checkOutputDir, checkOutputFile } from '../util/output-paths.js';
 import { Rng } from '../util/rng.js';
 
 export interface SearchOptions {
@@ -91,6 +95,8 @@ export interface QueryLine {
   /** Answered from the query cache. */
   cached: boolean;
   bestSoFar: number;
+  /** The training diverged (non-finite or exploding loss, or chance accuracy after the first epoch). */
+  diverged: boolean;
   key: string;
   details?: Record<string, unknown>;
 }
@@ -107,6 +113,8 @@ export interface SearchResult {
   /** Seconds spent training in this process (0 when everything came from the cache). */
   freshTrainingSeconds: number;
   cacheHits: number;
+  /** Queries whose training diverged, and why. */
+  diverged: { query: number; arch: string; reason: string }[];
   pool: { requested: number | 'all'; size: number; dropped: number; scoringSeconds: number; scoredNow: number; metrics: string[] };
   data: DataInfo;
   settings: Record<string, unknown>;
@@ -122,11 +130,11 @@ export const SEARCH_METRICS = ['grad_norm', 'snip', 'grasp', 'fisher', 'synflow'
 export function searchMethod(id: string, metrics: readonly string[]): SearchMethod {
   if (id.startsWith('metric:')) {
     const m = id.slice('metric:'.length);
-    if (!metrics.includes(m)) throw new InputError(`--method ${id}: '${m}' is not one of the scored metrics (${metrics.join(', ')})`);
+    if (!metrics.includes(m)) throw new SettingError('method', `${id}: '${m}' is not one of the scored metrics (${metrics.join(', ')})`);
     return createGreedyMetric(m);
   }
   if (!isMethodId(id) || id === 'tf-avg' || id === 'tf-best') {
-    throw new InputError(`--method ${id}: expected robot, rs, rea, reinforce or metric:<name>`);
+    throw new SettingError('method', `expected robot, rs, rea, reinforce or metric:<name>, got ${id}`);
   }
   return createMethod(id, { metrics, normalise: 'minmax', acquisition: 'ucb' });
 }
@@ -141,23 +149,24 @@ function trainSettings(o: SearchOptions, info: DataInfo): TrainSettings {
   };
 }
 
-/** settings.json: refuse to mix runs with different settings in one folder. */
-function checkSettings(file: string, settings: Record<string, unknown>): void {
-  if (existsSync(file)) {
-    let old: Record<string, unknown>;
-    try {
-      old = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-    } catch (e) {
-      throw inputError(file, undefined, `unreadable settings (${(e as Error).message}); delete the folder's files to start over`);
-    }
-    const diffs = Object.keys({ ...old, ...settings })
-      .filter((k) => JSON.stringify(old[k]) !== JSON.stringify(settings[k]))
-      .map((k) => `${k}: ${JSON.stringify(old[k])} (now ${JSON.stringify(settings[k])})`);
-    if (diffs.length > 0) {
-      throw new InputError(`${file}: this folder holds a search with other settings — ${diffs.join('; ')}. Use another --out, or the same settings to resume.`);
-    }
+/** The differences between the settings recorded in a folder and this run's (empty: same search). */
+function settingsDiff(file: string, settings: Record<string, unknown>): string[] {
+  if (!existsSync(file)) return [];
+  let old: Record<string, unknown>;
+  try {
+    old = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw inputError(file, undefined, `unreadable settings (${(e as Error).message}); delete the folder's files to start over`);
   }
-  writeFileSync(file, JSON.stringify(settings, null, 2) + '\n');
+  return Object.keys({ ...old, ...settings })
+    .filter((k) => JSON.stringify(old[k]) !== JSON.stringify(settings[k]))
+    .map((k) => `${k}: ${JSON.stringify(old[k])} (now ${JSON.stringify(settings[k])})`);
+}
+
+/** A path as a user would type it: relative to the working folder when inside it. */
+function shownPath(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
 }
 
 /** Keys already logged in queries.jsonl (a torn last line is cut off so appends stay well-formed). */
@@ -180,30 +189,50 @@ function loggedKeys(file: string): Set<string> {
     }
   }
   const repaired = good.map((l) => l + '\n').join('');
-  if (repaired !== text) writeFileSync(file, repaired);
+  if (repaired !== text) writeAtomic(file, repaired);
   return keys;
 }
 
-/** Writes a file atomically (temp + rename), so a crash never leaves a half-written result. */
-function writeAtomic(file: string, text: string): void {
-  const tmp = `${file}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
+/** Everything a search needs, checked: built from the options before any data is read. */
+interface SearchPlan {
+  o: SearchOptions;
+  method: SearchMethod;
+  space: SearchSpace;
+  out: string;
+  /** Resolved cache file, or null for a memory-only cache. */
+  cache: string | null;
 }
 
-/** Runs a search (see the module comment). */
-export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}): Promise<SearchResult> {
-  const t0 = performance.now();
-  const log = (m: string): void => hooks.log?.(m);
-  if (o.space !== 'nb201' && o.space !== 'darts') throw new InputError(`--space ${String(o.space)}: expected nb201 or darts`);
-  if (o.budget !== 'all' && !(Number.isInteger(o.budget) && o.budget >= 1)) throw new InputError(`--budget must be a positive integer, got ${o.budget}`);
-  if (o.metrics.length === 0) throw new InputError('--metrics: at least one metric is needed');
+/**
+ * Step 1: every option checked without touching data — method, space, pool and budget sizes, the training
+ * recipe, output paths. Impossible requests fail here, naming their setting (the CLI turns it into the flag).
+ */
+function planSearch(o: SearchOptions): SearchPlan {
+  if (o.space !== 'nb201' && o.space !== 'darts') throw new SettingError('space', `expected nb201 or darts, got ${String(o.space)}`);
+  if (o.metrics.length === 0) throw new SettingError('metrics', 'at least one metric is needed');
   const method = searchMethod(o.method, o.metrics);
   const space = getSpace(o.space);
-  const out = resolve(o.out);
-  mkdirSync(out, { recursive: true });
+  if (o.pool !== 'all' && !(Number.isInteger(o.pool) && o.pool >= 1)) throw new SettingError('pool', `expected a positive integer or all, got ${o.pool}`);
+  // DARTS (~1e20 genotypes) can only be sampled.
+  if (o.pool === 'all' && space.id === 'darts') throw new SettingError('pool', `all: the darts space has ~${space.size.toExponential(1)} architectures and cannot be enumerated; give a sample size`);
+  const requested = o.pool === 'all' ? space.size : o.pool;
+  if (requested > space.size) throw new SettingError('pool', `${requested} architectures requested, but the ${space.id} space has only ${space.size}`);
+  if (o.budget !== 'all') checkBudget(requested, o.budget, 'the requested pool');
+  for (const key of ['channels', 'cells', 'scoreBatch', 'workers'] as const) {
+    const v = o[key];
+    if (!(Number.isInteger(v) && v >= (key === 'workers' ? 0 : 1))) throw new SettingError(key, `expected a ${key === 'workers' ? 'non-negative' : 'positive'} integer, got ${v}`);
+  }
+  // The recipe without the data-derived augmentation: lr, epochs, batch size are checked before any data is read.
+  checkTrainSettings({ ...DARTS_TRAINING, lr: o.lr, epochs: o.epochs, batchSize: o.batchSize, augment: null });
+  checkOutputDir(o.out, 'out');
+  if (o.cache !== null) checkOutputFile(o.cache, 'cache');
+  return { o, method, space, out: resolve(o.out), cache: o.cache === null ? null : resolve(o.cache) };
+}
 
-  const data: PreparedData = prepareData({
+/** Step 2: the data, and what can only be checked against it (classes, the scoring batch). */
+function loadData(p: SearchPlan, log: (m: string) => void): PreparedData {
+  const { o } = p;
+  const data = prepareData({
     dataset: o.dataset,
     ...(o.dir !== undefined ? { dir: o.dir } : {}),
     validFraction: o.validFraction,
@@ -212,12 +241,19 @@ export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}): Prom
     seed: o.seed,
   });
   const info = data.info;
+  if (o.scoreBatch > info.trainCount) {
+    throw new SettingError('scoreBatch', `${o.scoreBatch} images per scoring batch, but the training split has only ${info.trainCount}`);
+  }
   log(
     `data: ${info.dataset} ${info.shape.join('×')}, ${info.classes} classes — ${info.trainCount} train / ${info.validCount} validation images ` +
       `(split seed ${info.splitSeed}, fingerprint ${info.fingerprint})`,
   );
-  const train = trainSettings(o, info);
-  const settings: Record<string, unknown> = {
+  return data;
+}
+
+/** What the output folder's search depends on (settings.json). */
+function searchSettings(o: SearchOptions, train: TrainSettings): Record<string, unknown> {
+  return {
     space: o.space,
     dataset: o.dataset,
     dir: o.dir ?? null,
@@ -235,12 +271,28 @@ export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}): Prom
     searchSeed: o.searchSeed ?? o.seed,
     training: train,
   };
-  checkSettings(join(out, 'settings.json'), settings);
+}
 
-  // 1. Pool and metrics.
-  const archs = selectArchs(space, o.pool === 'all' ? { kind: 'all' } : { kind: 'sample', n: o.pool }, o.seed);
+interface ScoredPool {
+  archs: string[];
+  pool: Pool;
+  dropped: number;
+  scoring: BatchSummary;
+  metricsFile: string;
+  /** The pool's rows of the shared table, ready for the folder's metrics.csv. */
+  csv: string;
+}
+
+/**
+ * Step 3: the pool and its metrics. The scored table is shared by every search with the same scoring settings
+ * (rows are per architecture, any pool), named by their key so that no setting change can clash with it.
+ * Architectures with a non-finite metric are dropped, and the budget is checked against what is left.
+ */
+async function scorePool(p: SearchPlan, data: PreparedData, hooks: SearchHooks): Promise<ScoredPool> {
+  const { o, space } = p;
+  const log = (m: string): void => hooks.log?.(m);
+  const archs = selectArchs(space, o.pool === 'all' ? { kind: 'all' } : { kind: 'sample', n: o.pool }, o.seed, 'pool');
   const split: Split | undefined = trainSplitOf(o.dataset, o.dir);
-  // The scored table is shared by every search with the same scoring settings (any pool: rows are per architecture).
   const scoringKey = queryKey({
     kind: 'metrics',
     space: o.space,
@@ -253,8 +305,8 @@ export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}): Prom
     seed: o.seed,
     metrics: o.metrics,
   }).slice(0, 16);
-  const metricsFile = o.cache === null ? join(out, 'metrics-table.csv') : join(dirname(resolve(o.cache)), `metrics-${scoringKey}.csv`);
-  const scoring: BatchSummary = await runProxyBatch({
+  const metricsFile = join(p.cache === null ? p.out : dirname(p.cache), `metrics-${scoringKey}.csv`);
+  const scoring = await runProxyBatch({
     space: o.space,
     archs: { kind: 'list', archs },
     dataset: o.dataset,
@@ -268,16 +320,14 @@ export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}): Prom
     workers: o.workers,
     out: metricsFile,
     onStart: (s) => {
-      log(`pool: ${s.total} ${o.space} architectures; metrics ${o.metrics.join(', ')} — ${s.resumed} already in ${metricsFile}, ${s.todo} to score` + (s.todo > 0 ? ` (${s.workers || 1} worker${s.workers > 1 ? 's' : ''})` : ''));
+      log(`pool: ${s.total} ${o.space} architectures; metrics ${o.metrics.join(', ')} — ${s.resumed} already in ${shownPath(metricsFile)}, ${s.todo} to score` + (s.todo > 0 ? ` (${s.workers || 1} worker${s.workers > 1 ? 's' : ''})` : ''));
       hooks.onScoringStart?.(s.total, s.todo);
     },
     onResult: (_r, done, total) => hooks.onScored?.(done, total),
   });
   hooks.onScoringEnd?.();
   const table = readResults(metricsFile, space);
-  const poolMetrics = join(out, 'metrics.csv');
-  // The pool's rows, written by the shared table's own row formatter.
-  const poolRows = archs
+  const rows = archs
     .filter((a) => table.rows.has(a))
     .map((a) => {
       const row = table.rows.get(a)!;
@@ -288,7 +338,6 @@ export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}): Prom
         seconds: row.seconds,
       });
     });
-  writeAtomic(poolMetrics, table.header.join(',') + '\n' + poolRows.join(''));
   const complete = archs.filter((a) => {
     const row = table.rows.get(a);
     return row !== undefined && o.metrics.every((m) => Number.isFinite(row[m]));
@@ -296,15 +345,28 @@ export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}): Prom
   const dropped = archs.length - complete.length;
   if (dropped > 0) log(`pool: ${dropped} architecture(s) dropped for a non-finite metric value`);
   if (complete.length === 0) throw new InputError('no architecture of the pool has finite values for every metric');
+  if (o.budget !== 'all') checkBudget(complete.length, o.budget, `the pool (${complete.length} of ${archs.length} architectures left after dropping non-finite metrics)`);
   const metricCols = new Map(o.metrics.map((m) => [m, Float64Array.from(complete, (a) => table.rows.get(a)![m])]));
-  const pool = makePool(space, complete, metricCols);
-  if (o.budget !== 'all' && o.budget > pool.archs.length) throw new InputError(`--budget ${o.budget} exceeds the pool of ${pool.archs.length} architectures`);
-  const budget = o.budget === 'all' ? pool.archs.length : o.budget;
+  return { archs, pool: makePool(space, complete, metricCols), dropped, scoring, metricsFile, csv: table.header.join(',') + '\n' + rows.join('') };
+}
 
-  // 2. Queries: training, cached on disk, logged to queries.jsonl.
+interface QueriesDone {
+  lines: QueryLine[];
+  outcome: SearchOutcome;
+  ledger: QueryLedger;
+  objective: CachedObjective;
+  budget: number;
+}
+
+/** Step 4: the search, each query a training (cached on disk), logged to queries.jsonl as it finishes. */
+async function runQueries(p: SearchPlan, scored: ScoredPool, data: PreparedData, train: TrainSettings, hooks: SearchHooks): Promise<QueriesDone> {
+  const { o, out } = p;
+  const log = (m: string): void => hooks.log?.(m);
+  const pool = scored.pool;
+  const budget = o.budget === 'all' ? pool.archs.length : o.budget;
   const queriesFile = join(out, 'queries.jsonl');
   const logged = loggedKeys(queriesFile);
-  const cache = o.cache === null ? QueryCache.memory() : QueryCache.open(resolve(o.cache));
+  const cache = p.cache === null ? QueryCache.memory() : QueryCache.open(p.cache);
   const query: TrainingQuerySettings = { space: o.space, channels: o.channels, cells: o.cells, train, seed: o.seed };
   const lines: QueryLine[] = [];
   let best = -Infinity;
@@ -318,6 +380,7 @@ export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}): Prom
     onQuery: (e) => {
       hooks.onTrainEnd?.();
       best = Math.max(best, e.value);
+      const divergence = typeof e.details?.divergence === 'string' ? e.details.divergence : undefined;
       const line: QueryLine = {
         n: lines.length + 1,
         index: e.index,
@@ -326,6 +389,7 @@ export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}): Prom
         seconds: e.cost,
         cached: e.cached,
         bestSoFar: best,
+        diverged: e.details?.diverged === true,
         key: e.key,
         ...(e.details !== undefined ? { details: e.details } : {}),
       };
@@ -336,58 +400,89 @@ export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}): Prom
       }
       log(
         `query ${String(line.n).padStart(String(budget).length)}/${budget}  val ${e.value.toFixed(2)}%  ` +
-          `${e.cached ? 'cached' : `${e.cost.toFixed(1)} s`}  best ${best.toFixed(2)}%  ${e.arch}`,
+          `${e.cached ? 'cached' : `${e.cost.toFixed(1)} s`}  best ${best.toFixed(2)}%  ${e.arch}` +
+          (line.diverged ? `  (diverged: ${divergence ?? 'yes'})` : ''),
       );
     },
   });
   const ledger = new QueryLedger(objective);
   const searchSeed = o.searchSeed ?? o.seed;
-  const outcome = await method.run({ pool, ledger, budget, rng: new Rng(searchSeed), seed: searchSeed });
+  const outcome = await p.method.run({ pool, ledger, budget, rng: new Rng(searchSeed), seed: searchSeed });
+  return { lines, outcome, ledger, objective, budget };
+}
 
-  // 3. Results.
-  const bestIndex = outcome.best;
-  const bestLine = lines.find((l) => l.index === bestIndex);
+/** Step 5: result.json and the search curve, written atomically. */
+async function writeResults(p: SearchPlan, scored: ScoredPool, data: PreparedData, settings: Record<string, unknown>, q: QueriesDone, startMs: number): Promise<SearchResult> {
+  const { o, out } = p;
+  const bestIndex = q.outcome.best;
+  const bestLine = q.lines.find((l) => l.index === bestIndex);
   if (!bestLine) throw new Error(`search returned pool index ${bestIndex}, which it never queried`);
   const files = {
     settings: join(out, 'settings.json'),
-    metrics: poolMetrics,
-    metricsTable: metricsFile,
-    queries: queriesFile,
+    metrics: join(out, 'metrics.csv'),
+    metricsTable: scored.metricsFile,
+    queries: join(out, 'queries.jsonl'),
     result: join(out, 'result.json'),
     curve: join(out, 'search-curve.svg'),
-    ...(o.cache !== null ? { cache: resolve(o.cache) } : {}),
+    ...(p.cache !== null ? { cache: p.cache } : {}),
   };
+  const searchSeed = o.searchSeed ?? o.seed;
   const svg = await renderSearchSvg({
-    title: `${method.name} on ${o.dataset} (${o.space}, pool ${pool.archs.length}, T = ${budget}, seed ${searchSeed})`,
+    title: `${p.method.name} on ${o.dataset} (${o.space}, pool ${scored.pool.archs.length}, T = ${q.budget}, seed ${searchSeed})`,
     yTitle: 'validation accuracy (%)',
-    points: lines.map((l) => ({ n: l.n, value: l.validAccuracy, bestSoFar: l.bestSoFar })),
-    ...(outcome.t0 !== undefined ? { t0: outcome.t0 } : {}),
+    points: q.lines.map((l) => ({ n: l.n, value: l.validAccuracy, bestSoFar: l.bestSoFar })),
+    ...(q.outcome.t0 !== undefined ? { t0: q.outcome.t0 } : {}),
   });
   writeAtomic(files.curve, svg);
   const result: SearchResult = {
-    method: method.name,
+    method: p.method.name,
     space: o.space,
     best: { arch: bestLine.arch, index: bestIndex, validAccuracy: bestLine.validAccuracy, query: bestLine.n },
-    t0: outcome.t0 ?? null,
-    weights: outcome.weights ? { ...outcome.weights } : null,
-    queries: ledger.count,
-    totalCost: ledger.cost,
-    freshTrainingSeconds: objective.freshSeconds,
-    cacheHits: objective.hits,
+    t0: q.outcome.t0 ?? null,
+    weights: q.outcome.weights ? { ...q.outcome.weights } : null,
+    queries: q.ledger.count,
+    totalCost: q.ledger.cost,
+    freshTrainingSeconds: q.objective.freshSeconds,
+    cacheHits: q.objective.hits,
+    diverged: q.lines.filter((l) => l.diverged).map((l) => ({ query: l.n, arch: l.arch, reason: String(l.details?.divergence ?? 'diverged') })),
     pool: {
       requested: o.pool,
-      size: pool.archs.length,
-      dropped,
-      scoringSeconds: scoring.seconds,
-      scoredNow: scoring.computed,
+      size: scored.pool.archs.length,
+      dropped: scored.dropped,
+      scoringSeconds: scored.scoring.seconds,
+      scoredNow: scored.scoring.computed,
       metrics: o.metrics,
     },
-    data: info,
+    data: data.info,
     settings,
     seed: o.seed,
-    wallSeconds: (performance.now() - t0) / 1000,
+    wallSeconds: (performance.now() - startMs) / 1000,
     files,
   };
   writeAtomic(files.result, JSON.stringify(result, null, 2) + '\n');
   return result;
+}
+
+/**
+ * Runs a search (see the module comment) as five steps: plan (every option checked), data, pool and metrics,
+ * queries, results. The output folder is claimed (settings.json written) only once every check has passed,
+ * so a refused run never blocks the corrected command.
+ */
+export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}): Promise<SearchResult> {
+  const startMs = performance.now();
+  const log = (m: string): void => hooks.log?.(m);
+  const plan = planSearch(o);
+  const data = loadData(plan, log);
+  const train = trainSettings(o, data.info);
+  const settings = searchSettings(o, train);
+  const settingsFile = join(plan.out, 'settings.json');
+  const diffs = settingsDiff(settingsFile, settings);
+  if (diffs.length > 0) {
+    throw new InputError(`${settingsFile}: this folder holds a search with other settings — ${diffs.join('; ')}. Use another --out, or the same settings to resume.`);
+  }
+  const scored = await scorePool(plan, data, hooks);
+  writeAtomic(settingsFile, JSON.stringify(settings, null, 2) + '\n');
+  writeAtomic(join(plan.out, 'metrics.csv'), scored.csv);
+  const queries = await runQueries(plan, scored, data, train, hooks);
+  return writeResults(plan, scored, data, settings, queries, startMs);
 }

@@ -6,14 +6,15 @@
  * dataset, split, C, N, batch, classes, seed); resuming with different settings is an InputError instead of
  * a silent mix of incompatible rows.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { BackendName } from '../nn/backend.js';
 import type { Split } from '../data/types.js';
 import { formatGenotype, sampleGenotype } from '../spaces/darts.js';
 import { getSpace } from '../spaces/index.js';
 import type { SearchSpace } from '../spaces/types.js';
-import { InputError, inputError } from '../util/errors.js';
+import { writeAtomic } from '../util/atomic.js';
+import { InputError, inputError, SettingError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { batchIndices, deriveSeed, jobDataset, JOB_SPACES, seededSample, type ProxyJob, type ProxyJobResult } from './job.js';
 import { inProcessRunner, workerPoolRunner, type JobRunner } from './pool.js';
@@ -28,7 +29,7 @@ export function parseArchSpec(text: string): ArchSpec {
   if (t === 'all') return { kind: 'all' };
   if (/^\d+$/.test(t)) {
     const n = Number(t);
-    if (!(Number.isSafeInteger(n) && n >= 1)) throw new InputError(`--archs ${text}: expected a positive number of architectures`);
+    if (!(Number.isSafeInteger(n) && n >= 1)) throw new SettingError('archs', `expected all, a positive number of architectures or a file, got '${text}'`);
     return { kind: 'sample', n };
   }
   return { kind: 'file', file: text };
@@ -71,7 +72,7 @@ export function readArchFile(file: string, space: SearchSpace): string[] {
  */
 export function sampleDartsArchs(n: number, seed: number): string[] {
   if (!(Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff)) {
-    throw new InputError(`--seed ${seed}: the darts space is sampled with numpy's RandomState, which needs a seed in 0..4294967295`);
+    throw new SettingError('seed', `${seed}: the darts space is sampled with numpy's RandomState, which needs a seed in 0..4294967295`);
   }
   const rng = new Rng(seed, 'numpy');
   const out: string[] = [];
@@ -91,21 +92,22 @@ export function sampleDartsArchs(n: number, seed: number): string[] {
  * seeded by `deriveSeed(seed, 'archs')`, so samples of one seed are nested (the 200 are the first 200 of 400).
  * The darts space cannot be enumerated: a sample of n is `sampleDartsArchs(n, seed)` and `all` is an InputError.
  */
-export function selectArchs(space: SearchSpace, spec: ArchSpec, seed: number): string[] {
+export function selectArchs(space: SearchSpace, spec: ArchSpec, seed: number, setting = 'archs'): string[] {
   if (spec.kind === 'file') return readArchFile(spec.file, space);
   if (spec.kind === 'list') return [...spec.archs];
   if (space.id === 'darts') {
     if (spec.kind === 'all') {
-      throw new InputError(
-        `--archs all: the darts space has ~${space.size.toExponential(1)} architectures and cannot be enumerated; it can only be sampled ` +
-          '(--archs N draws N distinct genotypes as RoBoT samples its pool) or read from a file (--archs FILE, one genotype per line)',
+      throw new SettingError(
+        setting,
+        `all: the darts space has ~${space.size.toExponential(1)} architectures and cannot be enumerated; it can only be sampled ` +
+          '(a number N draws N distinct genotypes as RoBoT samples its pool)' + (setting === 'archs' ? ' or read from a file (one genotype per line)' : ''),
       );
     }
     return sampleDartsArchs(spec.n, seed);
   }
   const all = space.enumerate();
   if (spec.kind === 'all') return all;
-  if (spec.n > all.length) throw new InputError(`--archs ${spec.n}: the ${space.id} space has only ${all.length} architectures`);
+  if (spec.n > all.length) throw new SettingError(setting, `${spec.n} architectures requested, but the ${space.id} space has only ${all.length}`);
   return seededSample(all, spec.n, new Rng(deriveSeed(seed, 'archs')));
 }
 
@@ -176,7 +178,7 @@ function checkMeta(out: string, meta: RunMeta): void {
 }
 
 function writeMeta(out: string, meta: RunMeta): void {
-  writeFileSync(`${out}.meta.json`, JSON.stringify(meta, null, 2) + '\n');
+  writeAtomic(`${out}.meta.json`, JSON.stringify(meta, null, 2) + '\n');
 }
 
 /** Scores every selected architecture not yet in `out`, appending rows as they finish. */

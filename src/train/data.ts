@@ -93,6 +93,9 @@ export function prepareData(o: DataOptions): PreparedData {
   const base = { ...(o.dir !== undefined ? { data: o.dir } : {}) };
   const all = loadDataset(name, trainSplit === undefined ? base : { ...base, split: trainSplit });
   if (all.count < 4) throw new InputError(`${o.dataset}: ${all.count} image(s); at least 4 are needed to train and validate`);
+  if (all.classes < 2) {
+    throw new InputError(`${o.dataset}${o.dir !== undefined ? ` (${o.dir})` : ''}: the images have ${all.classes} class; a classifier needs at least 2 (one folder of images per class)`);
+  }
   const split = splitDataset(all, { trainFraction: 1 - validFraction, seed: o.seed });
   const subRng = new Rng(o.seed);
   const train = capped(split.train, o.trainLimit, subRng.int(2 ** 31), 'train');

@@ -86,9 +86,9 @@ test('search: RoBoT with training queries writes result.json, queries.jsonl, met
 test('search: bad input is a one-line error (exit 2)', () => {
   const cases: [string[], RegExp][] = [
     [['search', '--dataset', 'folder', '--out', join(dir, 'x1')], /folder/],
-    [['search', ...TINY, '--budget', '50', '--out', join(dir, 'x2')], /--budget 50 exceeds the pool of 8/],
+    [['search', ...TINY, '--budget', '50', '--out', join(dir, 'x2')], /--budget: 50 distinct queries requested, but the requested pool has only 8 architectures/],
     [['search', ...TINY, '--method', 'metric:naswot', '--out', join(dir, 'x3')], /metric:naswot: 'naswot' is not one of the scored metrics/],
-    [['search', '--pool', 'many'], /--pool expects a positive integer or all/],
+    [['search', '--pool', 'many'], /--pool <n\|all>' argument 'many' is invalid/],
   ];
   for (const [args, re] of cases) {
     const r = runCli(args);

@@ -5,8 +5,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { MANIFEST_FILE, SAMPLES_FILE, WEIGHTS_FILE } from '../../src/model/card.js';
 import { decodeSafetensors, encodeSafetensors } from '../../src/model/safetensors.js';
-import { checkFileDestination, checkModelDestination, loadModel, saveModel, type ModelToSave } from '../../src/model/store.js';
-import { InputError } from '../../src/util/errors.js';
+import { checkModelDestination, loadModel, saveModel, type ModelToSave } from '../../src/model/store.js';
+import { InputError, SettingError } from '../../src/util/errors.js';
 import { ALL_OPS_CELL, ALL_OPS_GENOTYPE, randomModel, realImages } from '../export/helpers.js';
 import { tempDirs } from '../helpers/tmp.js';
 
@@ -125,18 +125,21 @@ test('saveModel refuses non-finite weights and wrong sample shapes', () => {
   assert.throws(() => saveModel(join(tmp(), 'x'), { ...s, samples: { images: new Float32Array(10), labels: null } }), /samples must hold at least one 1×28×28 image/);
 });
 
-test('output destinations are checked before any work: files, non-model folders and unwritable parents are refused', () => {
+test('model folder destinations are checked before any work: files, non-model folders and unwritable places are refused', () => {
   const base = tmp();
+  const setting = (re: RegExp) => (e: unknown) => e instanceof SettingError && e.setting === 'save' && re.test(e.detail);
   writeFileSync(join(base, 'file.txt'), 'x');
-  rejects(() => checkModelDestination(join(base, 'file.txt')), join(base, 'file.txt'), /--save: exists and is not a folder/);
-  rejects(() => checkModelDestination(join(base, 'file.txt', 'model')), join(base, 'file.txt', 'model'), /--save: cannot create the folder/);
+  assert.throws(() => checkModelDestination(join(base, 'file.txt')), setting(/file\.txt is a file; expected a folder/));
+  assert.throws(() => checkModelDestination(join(base, 'file.txt', 'model')), setting(/file\.txt is a file, so no folder can be created under it/));
   mkdirSync(join(base, 'stuff'));
   writeFileSync(join(base, 'stuff', 'notes.md'), 'mine');
-  rejects(() => checkModelDestination(join(base, 'stuff')), join(base, 'stuff'), /not empty and holds no manifest\.json; refusing to replace it/);
-  rejects(() => checkFileDestination(join(base, 'stuff'), '--out'), join(base, 'stuff'), /--out: is a folder/);
-  rejects(() => checkFileDestination(join(base, 'file.txt', 'r.json'), '--out'), join(base, 'file.txt', 'r.json'), /--out: cannot create the folder/);
+  assert.throws(() => checkModelDestination(join(base, 'stuff')), setting(/stuff: folder exists, is not empty and holds no manifest\.json; refusing to replace it/));
+  // An export folder is recognised by its own marker file.
+  assert.throws(() => checkModelDestination(join(base, 'stuff'), 'out', 'sample-logits.json'), (e: unknown) => e instanceof SettingError && e.setting === 'out');
+  const model = join(base, 'model');
+  saveModel(model, toSave('nb201'));
+  checkModelDestination(model);
   checkModelDestination(join(base, 'new', 'deeper', 'model'));
-  checkFileDestination(join(base, 'r.json'));
-  assert.ok(!existsSync(join(base, 'new', 'deeper', 'model')), 'checking creates no model folder');
-  assert.deepEqual(readdirSync(base).sort(), ['file.txt', 'new', 'stuff'], 'no probe files left');
+  assert.ok(!existsSync(join(base, 'new')), 'checking creates nothing');
+  assert.deepEqual(readdirSync(base).sort(), ['file.txt', 'model', 'stuff'], 'no probe files left');
 });
