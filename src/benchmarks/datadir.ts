@@ -70,6 +70,7 @@ export function resolveDataDir(explicit?: string, env: NodeJS.ProcessEnv = proce
       'zc_nasbench201.json), TransNAS-Bench-101 tables (micro.csv, macro.csv) and optionally NAS-Bench-Suite-Zero\'s ' +
       'zc_transbench101_micro.json and zc_transbench101_macro.json.\n' +
       LAYOUT_HELP,
+    'benchmark data folder',
   );
 }
 

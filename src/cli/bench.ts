@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { loadBenchmark, loadTable, TASKS, type BenchmarkId } from '../benchmarks/index.js';
 import { withMetricsTable } from '../benchmarks/join.js';
 import type { Benchmark } from '../benchmarks/types.js';
-import { METHOD_IDS, type MethodId } from '../experiments/methods.js';
+import { METHOD_IDS, type MethodId } from '../search/registry.js';
 import { runExperiment, type ExperimentResult } from '../experiments/run.js';
 import { NORMALISE_KINDS, type NormaliseKind } from '../search/normalise.js';
 import { InputError, SettingError } from '../util/errors.js';
@@ -26,6 +26,8 @@ interface BenchFlags {
   data?: string;
   table?: string;
   metricsTable?: string;
+  parallel: number;
+  async?: boolean;
   json?: boolean;
 }
 
@@ -68,6 +70,7 @@ export function formatExperiment(r: ExperimentResult, b: Benchmark): string {
   lines.push(`final  ${fmt(r.final.mean)} ± ${fmt(r.final.std)}   (pool optimum ${fmt(r.optimum)})`);
   lines.push(`rank   ${fmt(r.rank.mean, 1)} ± ${fmt(r.rank.std, 1)}`);
   lines.push(`cost   ${fmt(r.cost.mean, 1)} s mean per run`);
+  if (r.parallel > 1 || r.schedule === 'async') lines.push(`time   ${fmt(r.time.mean, 1)} s mean per run until the answer, ${r.parallel} simulated worker${r.parallel > 1 ? 's' : ''} (${r.schedule})`);
   if (r.t0) lines.push(`T0     ${fmt(r.t0.mean, 1)} mean`);
   return lines.join('\n');
 }
@@ -86,6 +89,9 @@ export function jsonLine(r: ExperimentResult): string {
     final: r.final,
     rank: r.rank,
     cost: r.cost,
+    parallel: r.parallel,
+    ...(r.schedule === 'async' ? { schedule: r.schedule } : {}),
+    time: r.time,
     t0: r.t0,
     curve: r.curve,
     optimum: r.optimum,
@@ -111,6 +117,8 @@ export function register(program: Command): void {
     .option('--data <dir>', 'benchmark data folder (default: $ROBOT_NAS_DATA, then ../shared/data next to the repository)')
     .option('--table <file>', 'load one benchmark table file (CSV, NAS-Bench-Suite-Zero json, or zero-cost pickle stream)')
     .option('--metrics-table <file>', 'CSV with an arch column and metric columns (e.g. from `proxies --out`) joined onto the benchmark by architecture')
+    .option('--parallel <q>', 'simulated workers: queries run q at a time, each lasting its recorded cost (reported as time)', parsePositiveInt, 1)
+    .option('--async', 'propose a new query as soon as a simulated worker frees (default: synchronous rounds of q)')
     .option('--json', 'print the result as one JSON object on the last stdout line')
     .action(async (f: BenchFlags) => {
       const b = f.metricsTable === undefined ? loadFromFlags(f) : withMetricsTable(loadFromFlags(f), f.metricsTable);
@@ -125,6 +133,8 @@ export function register(program: Command): void {
         acquisition: f.acquisition,
         stream: f.stream,
         poolRule: f.pool,
+        parallel: f.parallel,
+        schedule: f.async ? 'async' : 'sync',
         onRun: (_run, done) => bar.update(done),
       });
       bar.stop();

@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
 import { BACKEND_NAMES, initBackend, type BackendName } from '../nn/backend.js';
 import { parseArchSpec, runProxyBatch } from '../proxies/batch.js';
+import { localRunner } from '../runner/index.js';
 import { loadFixture } from '../proxies/fixture.js';
 import { computeProxies, REFERENCE_METRICS, type MetricName } from '../proxies/index.js';
 import { InputError } from '../util/errors.js';
@@ -124,6 +125,7 @@ async function batchMode(f: Flags): Promise<void> {
   let start = 0;
   let first = 0;
   let lastLog = 0;
+  const runner = localRunner(f.workers ?? availableParallelism(), f.backend);
   const summary = await runProxyBatch({
     space: f.space!,
     archs: parseArchSpec(f.archs ?? 'all'),
@@ -134,12 +136,11 @@ async function batchMode(f: Flags): Promise<void> {
     cells: f.cells ?? 5,
     batch: f.batch ?? 64,
     seed: f.seed ?? 0,
-    workers: f.workers ?? availableParallelism(),
-    backend: f.backend,
+    runner,
     out: f.out!,
     onStart: (s) => {
       if (s.repaired) err.write(`robot-nas: ${f.out}: ${s.repaired}\n`);
-      err.write(`${s.total} architectures: ${s.resumed} already in ${f.out}, ${s.todo} to compute on ${s.workers === 0 ? 'this thread' : `${s.workers} worker(s)`}\n`);
+      err.write(`${s.total} architectures: ${s.resumed} already in ${f.out}, ${s.todo} to compute on ${runner.label}\n`);
       start = performance.now();
       first = s.resumed;
       if (tty && s.todo > 0) {
@@ -158,7 +159,10 @@ async function batchMode(f: Flags): Promise<void> {
         err.write(`proxies ${done}/${total} | ${rate} archs/min | ETA ${eta}\n`);
       }
     },
-  }).finally(() => bar?.stop());
+  }).finally(() => {
+    bar?.stop();
+    return runner.close();
+  });
   const rate = summary.computed > 0 ? `, ${((60 * summary.computed) / summary.seconds).toFixed(1)} archs/min` : '';
   process.stdout.write(
     `${summary.out}: ${summary.total} architectures (${summary.resumed} resumed, ${summary.computed} computed in ${summary.seconds.toFixed(1)} s${rate})\n`,

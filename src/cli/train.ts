@@ -1,8 +1,8 @@
 import { Command, Option } from 'commander';
 import { initBackend } from '../nn/backend.js';
 import { countParams } from '../nn/params.js';
-import { trainingSeed } from '../objective/training.js';
-import { buildJobNetwork } from '../proxies/job.js';
+import { trainingSeed } from '../util/seeds.js';
+import { buildNetwork } from '../nn/build.js';
 import { getSpace } from '../spaces/index.js';
 import { augmentFor } from '../train/augment.js';
 import { prepareData } from '../train/data.js';
@@ -89,7 +89,7 @@ export function register(program: Command): void {
       });
       const { info } = data;
       await initBackend('wasm');
-      const net = buildJobNetwork(f.space, arch, { channels: f.channels, cells: f.cells, batch: 1, classes: info.classes, metrics: [] }, info.shape);
+      const net = buildNetwork(f.space, arch, { channels: f.channels, cells: f.cells, classes: info.classes }, info.shape);
       const settings = { ...DARTS_TRAINING, lr: f.lr, epochs: f.epochs, batchSize: f.batchSize, augment: augmentFor(f.dataset, info.mean, info.std, info.shape[1]) };
       process.stderr.write(
         `training ${arch} (${countParams(net).toLocaleString('en-US')} parameters) on ${info.dataset}: ${info.trainCount} train / ${info.validCount} validation` +

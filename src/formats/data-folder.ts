@@ -41,7 +41,7 @@ export function packageRoot(): string {
  * (default: the package root). A named folder that does not exist is an error; so is finding none, with
  * `missingHelp` (what to download and where to put it) in the message.
  */
-export function findDataFolder(explicit: string | undefined, env: NodeJS.ProcessEnv, repoRoot: string | undefined, missingHelp: string): string {
+export function findDataFolder(explicit: string | undefined, env: NodeJS.ProcessEnv, repoRoot: string | undefined, missingHelp: string, what = 'data folder'): string {
   if (explicit !== undefined && explicit !== '') {
     const p = resolve(explicit);
     if (!isDir(p)) throw new InputError(`--data ${explicit}: no such directory (${p})`);
@@ -55,5 +55,5 @@ export function findDataFolder(explicit: string | undefined, env: NodeJS.Process
   }
   const fallback = resolve(repoRoot ?? packageRoot(), '..', 'shared', 'data');
   if (isDir(fallback)) return fallback;
-  throw new InputError(`no data folder found: --data was not given, ROBOT_NAS_DATA is not set, and ${fallback} does not exist.\n${missingHelp}`);
+  throw new InputError(`no ${what} found: --data was not given, ROBOT_NAS_DATA is not set, and ${fallback} does not exist.\n${missingHelp}`);
 }

@@ -27,7 +27,15 @@ export interface SearchContext {
   readonly seed?: number;
   /** Optional progress hook (queries made so far); pure code never prints. */
   readonly onProgress?: (queried: number, budget: number) => void;
+  /**
+   * How a method keeps `ledger.parallel` workers busy: 'sync' (default) proposes that many queries, waits for
+   * all, updates — the result depends on the seed and the parallelism only; 'async' proposes a new query as
+   * soon as one finishes (better for uneven query times; the order of finishing then matters).
+   */
+  readonly schedule?: Schedule;
 }
+
+export type Schedule = 'sync' | 'async';
 
 /** A method's answer. The query order and costs live in the ledger. */
 export interface SearchOutcome {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { DATASET_NAMES, loadDataset, splitDataset, type DatasetName, type ImageDataset } from '../data/index.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
+import { seedStreams } from '../util/seeds.js';
 import type { TrainData } from './trainer.js';
 
 export interface DataOptions {
@@ -96,7 +97,8 @@ export function prepareData(o: DataOptions): PreparedData {
   if (all.classes < 2) {
     throw new InputError(`${o.dataset}${o.dir !== undefined ? ` (${o.dir})` : ''}: the images have ${all.classes} class; a classifier needs at least 2 (one folder of images per class)`);
   }
-  const split = splitDataset(all, { trainFraction: 1 - validFraction, seed: o.seed });
+  const split = splitDataset(all, { trainFraction: 1 - validFraction, seed: seedStreams.split(o.seed) });
+  // the subset caps' stream (util/seeds.ts)
   const subRng = new Rng(o.seed);
   const train = capped(split.train, o.trainLimit, subRng.int(2 ** 31), 'train');
   const valid = capped(split.valid, o.validLimit, subRng.int(2 ** 31), 'valid');

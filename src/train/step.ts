@@ -9,7 +9,7 @@ import { AdExec, type BnBatchStats, type BnRunningStats } from '../nn/autodiff.j
 import type { Network } from '../nn/layers.js';
 import { scoped } from '../nn/host.js';
 import { hwioToOihw, nchwToNhwc, toTensors, type ParamValues } from '../nn/params.js';
-import { crossEntropySeed } from '../proxies/engine.js';
+import { crossEntropySeed } from '../nn/loss.js';
 
 export type BnRunning = Map<string, BnRunningStats>;
 

@@ -11,6 +11,7 @@ import type { Network } from '../nn/layers.js';
 import { initParams, type ParamValues } from '../nn/params.js';
 import { InputError, SettingError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
+import { trainingStreams } from '../util/seeds.js';
 import { augmentBatch, type AugmentOptions } from './augment.js';
 import { clipGradNorm, cosineLr, Sgd } from './optim.js';
 import { countCorrect, freshRunning, predict, trainStep, updateRunning, type BnRunning } from './step.js';
@@ -80,6 +81,8 @@ export interface TrainHooks {
   /** After every optimisation step (global step count, total steps, batch loss). */
   onStep?(step: number, steps: number, loss: number): void;
   onEpoch?(log: EpochLog): void;
+  /** Stops the training between two steps (an AbortError). */
+  signal?: AbortSignal;
 }
 
 /** Settings a training can run with; a bad one is a SettingError on its key (`lr`, `batchSize`…). */
@@ -142,9 +145,10 @@ export async function trainNetwork(net: Network, data: TrainData, settings: Trai
   checkData(net, data.valid, 'validation');
   if (data.test) checkData(net, data.test, 'test');
   const t0 = performance.now();
-  const params = initParams(net, new Rng(seed));
-  const orderRng = new Rng(seed + 1);
-  const augmentRng = new Rng(seed + 2);
+  const streams = trainingStreams(seed);
+  const params = initParams(net, new Rng(streams.init));
+  const orderRng = new Rng(streams.order);
+  const augmentRng = new Rng(streams.augment);
   const running = freshRunning(net);
   const sgd = new Sgd(params, { momentum: settings.momentum, weightDecay: settings.weightDecay });
   const { train } = data;
@@ -171,6 +175,7 @@ export async function trainNetwork(net: Network, data: TrainData, settings: Trai
     let correct = 0;
     let seen = 0;
     for (let b = 0; b < batchesPerEpoch; b++) {
+      hooks.signal?.throwIfAborted();
       const idx = order.slice(b * bs, Math.min((b + 1) * bs, train.count));
       const n = idx.length;
       const batch = batchOf(train, idx);

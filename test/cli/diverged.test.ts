@@ -10,7 +10,7 @@ import { runCli } from '../helpers/cli.js';
 import { tempDirs } from '../helpers/tmp.js';
 
 const tmp = tempDirs('robot-nas-diverged-');
-const TINY = ['--pool', '3', '--budget', '2', '--epochs', '1', '--channels', '4', '--train-limit', '64', '--valid-limit', '32', '--score-batch', '16', '--workers', '0', '--seed', '4'];
+const TINY = ['--pool', '3', '--budget', '2', '--epochs', '1', '--channels', '4', '--train-limit', '64', '--valid-limit', '32', '--score-batch', '16', '--parallel', '0', '--seed', '4'];
 
 test('a search whose trainings blow up records and reports them as diverged', () => {
   const d = tmp();

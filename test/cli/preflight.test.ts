@@ -15,7 +15,7 @@ import { tempDirs } from '../helpers/tmp.js';
 const tmp = tempDirs('robot-nas-preflight-');
 
 /** Tiny but real search settings (MNIST digits, C=4 cells, one epoch on 64 images). */
-const TINY = ['--pool', '4', '--budget', '2', '--epochs', '1', '--channels', '4', '--train-limit', '64', '--valid-limit', '32', '--score-batch', '16', '--workers', '0', '--seed', '3'];
+const TINY = ['--pool', '4', '--budget', '2', '--epochs', '1', '--channels', '4', '--train-limit', '64', '--valid-limit', '32', '--score-batch', '16', '--parallel', '0', '--seed', '3'];
 
 function refused(args: string[], flag: RegExp): string {
   const r = runCli(args);

@@ -11,11 +11,14 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../../src/nn/backend.js';
-import { trainArchitecture } from '../../src/objective/training.js';
+import { buildNetwork } from '../../src/nn/build.js';
 import { augmentFor } from '../../src/train/augment.js';
 import { prepareData } from '../../src/train/data.js';
-import { DARTS_TRAINING } from '../../src/train/trainer.js';
+import { dataRefOf, trainingJobKey, type TrainingJob } from '../../src/train/job.js';
+import { DARTS_TRAINING, trainNetwork } from '../../src/train/trainer.js';
 import { TRAINING_CODE_VERSION } from '../../src/train/version.js';
+import { queryKey } from '../../src/util/key.js';
+import { trainingSeed } from '../../src/util/seeds.js';
 import { REPO } from '../helpers/shared.js';
 
 const FIXTURE = join(REPO, 'test', 'fixtures', 'training-version.json');
@@ -33,7 +36,8 @@ test('a fixture training reproduces its recorded numbers unless TRAINING_CODE_VE
   await initBackend('wasm');
   const data = prepareData({ dataset: 'mnist', trainLimit: 320, validLimit: 100, seed: 3 });
   const train = { ...DARTS_TRAINING, lr: 0.1, epochs: 3, batchSize: 16, augment: augmentFor('mnist', data.info.mean, data.info.std, data.info.shape[1]) };
-  const r = await trainArchitecture(ARCH, data, { space: 'nb201', channels: 4, cells: 1, train, seed: 5 });
+  const net = buildNetwork('nb201', ARCH, { channels: 4, cells: 1, classes: data.info.classes }, data.info.shape);
+  const r = await trainNetwork(net, data, train, trainingSeed(5, ARCH));
   const h = createHash('sha256');
   for (const [name, v] of [...r.params.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
     h.update(name);
@@ -65,4 +69,25 @@ test('a fixture training reproduces its recorded numbers unless TRAINING_CODE_VE
   } else {
     assert.fail(`TRAINING_CODE_VERSION is ${TRAINING_CODE_VERSION}, the fixture records ${recorded.version}: record the new numbers (UPDATE_TRAINING_FIXTURE=1 …)`);
   }
+});
+
+test("a training's cache key is its job's hash with the code version: another version, another key", () => {
+  const data = prepareData({ dataset: 'mnist', trainLimit: 32, validLimit: 16, seed: 3 });
+  const job: TrainingJob = {
+    kind: 'train',
+    space: 'nb201',
+    arch: ARCH,
+    network: { channels: 4, cells: 1 },
+    data: dataRefOf(data, undefined, { trainLimit: 32, validLimit: 16 }),
+    train: { ...DARTS_TRAINING, lr: 0.1, epochs: 1, batchSize: 16, augment: null },
+    seed: 5,
+  };
+  const { dir: _dir, ...where } = job.data;
+  const key = trainingJobKey(job);
+  assert.equal(key, queryKey({ ...job, data: where, code: TRAINING_CODE_VERSION }));
+  assert.notEqual(key, queryKey({ ...job, data: where, code: TRAINING_CODE_VERSION + 1 }));
+  assert.notEqual(key, queryKey({ ...job, data: where }), 'the version is part of the key');
+  // the data's location is not part of its identity (the fingerprint is)
+  assert.equal(trainingJobKey({ ...job, data: { ...job.data, dir: '/elsewhere' } }), key);
+  assert.notEqual(trainingJobKey({ ...job, data: { ...job.data, fingerprint: '0000000000000000' } }), key);
 });
