@@ -1,10 +1,10 @@
 /**
- * The engine network of a model description (space, architecture, size, classes, input shape), with the
- * architecture in its canonical spelling. Shared by saving, loading and the size/latency measures.
+ * The engine network (nn/build) of a model description — space, architecture, size, classes, input shape — with
+ * the architecture in its canonical spelling and bad sizes as InputErrors. Shared by saving, loading and the
+ * size measures.
  */
-import { buildDarts } from '../nn/darts.js';
+import { buildNetwork } from '../nn/build.js';
 import type { Network } from '../nn/layers.js';
-import { buildNb201 } from '../nn/nb201.js';
 import { getSpace } from '../spaces/index.js';
 import { InputError } from '../util/errors.js';
 
@@ -35,10 +35,7 @@ export function canonicalArch(space: string, arch: string): string {
 export function buildSpecNetwork(spec: NetworkSpec): Network {
   const arch = canonicalArch(spec.space, spec.arch);
   try {
-    if (spec.space === 'darts') {
-      return buildDarts({ genotype: arch, channels: spec.channels, layers: spec.cells, numClasses: spec.classes, inputShape: spec.inputShape });
-    }
-    return buildNb201({ arch, channels: spec.channels, cellsPerStage: spec.cells, numClasses: spec.classes, inputShape: spec.inputShape });
+    return buildNetwork(spec.space, arch, { channels: spec.channels, cells: spec.cells, classes: spec.classes }, spec.inputShape);
   } catch (e) {
     if (e instanceof RangeError) throw new InputError(e.message);
     throw e;
