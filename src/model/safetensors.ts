@@ -26,17 +26,17 @@ function elementCount(shape: readonly number[]): number {
 
 /** Encodes tensors (in the given order) and optional string metadata. */
 export function encodeSafetensors(tensors: ReadonlyMap<string, SafeTensor>, metadata?: Record<string, string>): Uint8Array {
-  const header: Record<string, unknown> = {};
-  if (metadata) header.__metadata__ = metadata;
+  // Entries, then Object.fromEntries: own properties even for a name like "__proto__".
+  const entries: [string, unknown][] = metadata ? [['__metadata__', metadata]] : [];
   let offset = 0;
   for (const [name, t] of tensors) {
     if (name === '__metadata__') throw new Error('safetensors: "__metadata__" is not a valid tensor name');
     const bytes = elementCount(t.shape) * BYTES[t.dtype];
     if (t.data.byteLength !== bytes) throw new Error(`safetensors: tensor ${name} has ${t.data.byteLength} bytes for shape [${t.shape.join(', ')}] ${t.dtype}`);
-    header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
+    entries.push([name, { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes] }]);
     offset += bytes;
   }
-  let json = JSON.stringify(header);
+  let json = JSON.stringify(Object.fromEntries(entries));
   const raw = new TextEncoder().encode(json);
   // Pad so the data start is 8-byte aligned (what the reference writer does; readers may map it directly).
   const padded = Math.ceil(raw.length / 8) * 8;
