@@ -56,6 +56,21 @@ export function parseSeed(text: string): number {
   return n;
 }
 
+/** A positive size such as 100000, 1e5, 100k or 1.5M (k = 10^3, M = 10^6, G = 10^9). */
+export function parseSize(text: string): number {
+  const m = /^\s*([0-9]*\.?[0-9]+(?:e[+-]?\d+)?)\s*([kKMG]?)\s*$/.exec(text);
+  const n = m ? Number(m[1]) * ({ '': 1, k: 1e3, K: 1e3, M: 1e6, G: 1e9 } as Record<string, number>)[m[2]] : NaN;
+  if (!(Number.isFinite(n) && n > 0)) throw new InvalidArgumentError(`expected a positive number such as 100000, 1e5, 100k or 1.5M, got '${text}'`);
+  return n;
+}
+
+/** A positive number (e.g. milliseconds). */
+export function parsePositive(text: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !(Number.isFinite(n) && n > 0)) throw new InvalidArgumentError(`expected a positive number, got '${text}'`);
+  return n;
+}
+
 /** A positive count, or `all`. */
 export function parseLimit(text: string): number | 'all' {
   return text.trim() === 'all' ? 'all' : parsePositiveInt(text);

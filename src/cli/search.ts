@@ -3,7 +3,10 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { initBackend } from '../nn/backend.js';
 import { runSearch, SEARCH_METRICS, type SearchOptions, type SearchResult } from '../pipeline/search.js';
-import { choice, parseCount, parseLimit, parseMetrics, parseNumber, parsePositiveInt, parseSeed, TRAIN_DATASETS } from './options.js';
+import { checkModelDestination } from '../model/store.js';
+import { InputError } from '../util/errors.js';
+import { choice, parseCount, parseLimit, parseMetrics, parseNumber, parsePositive, parsePositiveInt, parseSeed, parseSize, TRAIN_DATASETS } from './options.js';
+import { trainArchitecture, type TrainRun } from './train.js';
 import { progressBar, trainingBars, type Progress, type TrainingBars } from './progress.js';
 
 /**
@@ -52,7 +55,17 @@ interface Flags {
   cache?: string | false;
   parallel?: number;
   async?: boolean;
+  maxParams?: number;
+  maxFlops?: number;
+  maxLatency?: number;
+  trainBest?: number;
+  save?: string;
   json?: boolean;
+}
+
+/** 1,234,567 → "1.23 M" (sizes in the summary). */
+function short(n: number): string {
+  return n >= 1e9 ? `${(n / 1e9).toFixed(2)} G` : n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : String(n);
 }
 
 function fmt(v: number | null | undefined, d = 2): string {
@@ -75,6 +88,19 @@ export function formatSearchSummary(r: SearchResult, cwd = process.cwd()): strin
     `validation accuracy  ${fmt(r.best.validAccuracy)} % (query ${r.best.query} of ${r.queries}${r.t0 !== null ? `; T0 = ${r.t0}` : ''}; ` +
       `${r.data.validCount} validation images, ${s.training.epochs} epoch${s.training.epochs > 1 ? 's' : ''} on ${r.data.trainCount})`,
   ];
+  lines.push(`answer size          ${r.best.params.toLocaleString('en-US')} parameters, ${short(r.best.flops)} FLOPs, ${fmt(r.best.latencyMs)} ms batch-1 inference on this machine`);
+  if (r.limits) {
+    const l = r.limits;
+    const stated = [
+      ...(l.maxParams !== undefined ? [`params ≤ ${short(l.maxParams)}`] : []),
+      ...(l.maxFlops !== undefined ? [`FLOPs ≤ ${short(l.maxFlops)}`] : []),
+      ...(l.maxLatency !== undefined ? [`latency ≤ ${l.maxLatency} ms`] : []),
+    ];
+    lines.push(`limits               ${stated.join(', ')}: ${l.removed} of ${l.before} candidates removed before scoring`);
+  }
+  lines.push(
+    `pareto front         ${r.pareto.map((p) => `${fmt(p.validAccuracy)} % at ${short(p.params)}`).join(', ')} (accuracy vs parameters of the queried architectures; result.json "pareto")`,
+  );
   if (r.diverged.length > 0) {
     lines.push(`diverged             ${r.diverged.length} of ${r.queries} trainings: ${r.diverged.map((d) => `query ${d.query} (${d.reason})`).join(', ')}`);
   }
@@ -124,8 +150,16 @@ export function register(program: Command): void {
     .option('--no-cache', 'do not read or write a query cache on disk')
     .option('--parallel <K>', 'scorings and trainings at once, on K worker threads (0: one at a time in this thread); RoBoT proposes K queries per round (default: the number of cores)', parseCount)
     .option('--async', 'propose a new query as soon as a training finishes, instead of synchronous rounds of K (faster with uneven trainings; the result then depends on finishing order)')
+    .option('--max-params <n>', 'only candidates with at most n parameters (e.g. 100k, 1.5M)', parseSize)
+    .option('--max-flops <n>', 'only candidates with at most n multiply-accumulates per image (e.g. 20M)', parseSize)
+    .option('--max-latency <ms>', "only candidates whose median batch-1 inference on this machine's engine takes at most ms milliseconds (measured once, cached)", parsePositive)
+    .option('--train-best <E>', 'after the search, train the answer for E epochs and report its train / validation / test accuracy (as `train` does)', parsePositiveInt)
+    .option('--save <dir>', 'with --train-best: save the trained answer as a model folder (for predict and export)')
     .option('--json', 'print result.json to stdout instead of the summary')
     .action(async (f: Flags) => {
+      if (f.save !== undefined && f.trainBest === undefined) throw new InputError('--save: needs --train-best E (the epochs to train the answer for before saving it)');
+      // Refused now rather than after the search and the training.
+      if (f.save !== undefined) checkModelDestination(f.save, 'save');
       const pool = f.pool;
       const method = f.method;
       const out = f.out ?? join('robot-nas-results', `search-${f.dataset}-${f.space}-${method.replace(/[^a-z0-9_]+/gi, '-')}-s${f.seed}${f.searchSeed !== undefined ? `-r${f.searchSeed}` : ''}`);
@@ -153,6 +187,15 @@ export function register(program: Command): void {
         cache,
         parallel: f.parallel ?? availableParallelism(),
         schedule: f.async ? 'async' : 'sync',
+        ...(f.maxParams !== undefined || f.maxFlops !== undefined || f.maxLatency !== undefined
+          ? {
+              limits: {
+                ...(f.maxParams !== undefined ? { maxParams: f.maxParams } : {}),
+                ...(f.maxFlops !== undefined ? { maxFlops: f.maxFlops } : {}),
+                ...(f.maxLatency !== undefined ? { maxLatency: f.maxLatency } : {}),
+              },
+            }
+          : {}),
       };
       await initBackend('wasm');
       let bar: Progress | undefined;
@@ -180,6 +223,14 @@ export function register(program: Command): void {
       };
       const result = await runSearch(opts, {
         log,
+        onLatencyStart: (todo) => {
+          bar = progressBar(todo, 'latency ');
+        },
+        onLatencyMeasured: (done) => bar?.update(done),
+        onLatencyEnd: () => {
+          bar?.stop();
+          bar = undefined;
+        },
         onScoringStart: (total, todo) => {
           if (todo > 0) bar = progressBar(total, 'scoring ');
         },
@@ -201,6 +252,31 @@ export function register(program: Command): void {
           );
         },
       }).finally(stopBars);
+      let trained: TrainRun | undefined;
+      if (f.trainBest !== undefined) {
+        // The answer, trained longer on the search's split and recipe (its seed gives the same split).
+        process.stdout.write(f.json ? '' : formatSearchSummary(result) + '\n\n');
+        trained = await trainArchitecture({
+          space: f.space,
+          arch: result.best.arch,
+          dataset: f.dataset,
+          ...(f.data !== undefined ? { data: f.data } : {}),
+          epochs: f.trainBest,
+          channels: f.channels,
+          cells: f.cells,
+          batchSize: f.batchSize,
+          lr: f.lr,
+          validFraction: f.validFraction,
+          ...(f.trainLimit !== undefined ? { trainLimit: f.trainLimit } : {}),
+          ...(f.validLimit !== undefined ? { validLimit: f.validLimit } : {}),
+          seed: f.seed,
+          ...(f.save !== undefined ? { save: f.save } : {}),
+        });
+        if (f.json) process.stdout.write(JSON.stringify({ ...result, trained: trained.report }, null, 2) + '\n');
+        else process.stdout.write(trained.summary + '\n');
+        if (trained.notSaved) throw trained.notSaved;
+        return;
+      }
       process.stdout.write(f.json ? JSON.stringify(result, null, 2) + '\n' : formatSearchSummary(result) + '\n');
     });
 }

@@ -12,6 +12,7 @@ import { prepareData, type DataInfo, type PreparedData } from '../train/data.js'
 import { checkTrainSettings, DARTS_TRAINING, type TrainSettings } from '../train/trainer.js';
 import { SettingError } from '../util/errors.js';
 import { checkOutputDir, checkOutputFile } from '../util/output-paths.js';
+import { checkLimits, hasLimits } from './limits.js';
 import type { SearchOptions } from './types.js';
 
 /** Everything a search needs, checked: built from the options before any data is read. */
@@ -43,6 +44,7 @@ export function planSearch(o: SearchOptions): SearchPlan {
   if (o.schedule !== undefined && o.schedule !== 'sync' && o.schedule !== 'async') throw new SettingError('schedule', `expected sync or async, got ${String(o.schedule)}`);
   // The recipe without the data-derived augmentation: lr, epochs, batch size are checked before any data is read.
   checkTrainSettings({ ...DARTS_TRAINING, lr: o.lr, epochs: o.epochs, batchSize: o.batchSize, augment: null });
+  checkLimits(o.limits);
   checkOutputDir(o.out, 'out');
   if (o.cache !== null) checkOutputFile(o.cache, 'cache');
   return { o, method, space, out: resolve(o.out), cache: o.cache === null ? null : resolve(o.cache) };
@@ -108,5 +110,7 @@ export function searchSettings(o: SearchOptions, train: TrainSettings): Record<s
     parallel: queriesAtOnce(o),
     schedule: o.schedule ?? 'sync',
     training: train,
+    // only when given, so that folders of searches without limits resume as before
+    ...(hasLimits(o.limits) ? { limits: o.limits } : {}),
   };
 }

@@ -1,4 +1,4 @@
-/** Step 5 of a search: result.json and the search curve, written atomically. */
+/** Step 6 of a search: result.json and the search curve, written atomically. */
 import { join } from 'node:path';
 import { renderSearchSvg } from '../plot/search.js';
 import type { PreparedData } from '../train/data.js';
@@ -6,14 +6,36 @@ import { writeAtomic } from '../util/atomic.js';
 import { seedStreams } from '../util/seeds.js';
 import { queriesAtOnce, type SearchPlan } from './plan.js';
 import type { QueriesDone } from './queries.js';
+import { paretoFront } from '../search/pareto.js';
+import { candidateSpec, hasLimits, type LatencyCache, type LimitedPool } from './limits.js';
 import type { ScoredPool } from './score.js';
 import type { SearchResult } from './types.js';
 
-export async function writeResults(p: SearchPlan, scored: ScoredPool, data: PreparedData, settings: Record<string, unknown>, q: QueriesDone, startMs: number): Promise<SearchResult> {
+export async function writeResults(
+  p: SearchPlan,
+  scored: ScoredPool,
+  limited: LimitedPool,
+  latency: LatencyCache,
+  data: PreparedData,
+  settings: Record<string, unknown>,
+  q: QueriesDone,
+  startMs: number,
+): Promise<SearchResult> {
   const { o, out } = p;
   const bestIndex = q.outcome.best;
   const bestLine = q.lines.find((l) => l.index === bestIndex);
   if (!bestLine) throw new Error(`search returned pool index ${bestIndex}, which it never queried`);
+  const size = (arch: string): { params: number; flops: number } => {
+    const s = limited.sizes.get(arch);
+    if (!s) throw new Error(`search queried ${arch}, which is not in the pool`);
+    return { params: s.params, flops: s.flops };
+  };
+  // The answer's latency is reported with or without a latency limit (one measurement, cached).
+  const latencyMs = limited.sizes.get(bestLine.arch)?.latencyMs ?? latency.get(candidateSpec(p, data.info, bestLine.arch));
+  const front = paretoFront(q.lines.map((l) => ({ value: l.validAccuracy, cost: size(l.arch).params }))).map((i) => {
+    const l = q.lines[i];
+    return { arch: l.arch, index: l.index, query: l.n, validAccuracy: l.validAccuracy, ...size(l.arch) };
+  });
   const files = {
     settings: join(out, 'settings.json'),
     metrics: join(out, 'metrics.csv'),
@@ -35,7 +57,9 @@ export async function writeResults(p: SearchPlan, scored: ScoredPool, data: Prep
   const result: SearchResult = {
     method: p.method.name,
     space: o.space,
-    best: { arch: bestLine.arch, index: bestIndex, validAccuracy: bestLine.validAccuracy, query: bestLine.n },
+    best: { arch: bestLine.arch, index: bestIndex, validAccuracy: bestLine.validAccuracy, query: bestLine.n, ...size(bestLine.arch), latencyMs },
+    limits: hasLimits(o.limits) ? { ...o.limits, before: limited.before, removed: limited.removed } : null,
+    pareto: front,
     t0: q.outcome.t0 ?? null,
     weights: q.outcome.weights ? { ...q.outcome.weights } : null,
     queries: q.ledger.count,

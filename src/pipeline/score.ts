@@ -19,7 +19,7 @@ import type { SearchPlan } from './plan.js';
 import type { SearchHooks } from './types.js';
 
 export interface ScoredPool {
-  archs: string[];
+  archs: readonly string[];
   pool: Pool;
   dropped: number;
   scoring: BatchSummary;
@@ -28,10 +28,19 @@ export interface ScoredPool {
   csv: string;
 }
 
-export async function scorePool(p: SearchPlan, runner: Runner<ProxyJob, unknown>, hooks: SearchHooks): Promise<ScoredPool> {
+/** The candidate pool: the seeded sample (or the whole space) the search starts from. */
+export function choosePool(p: SearchPlan): string[] {
+  return selectArchs(p.space, p.o.pool === 'all' ? { kind: 'all' } : { kind: 'sample', n: p.o.pool }, p.o.seed, 'pool');
+}
+
+/** Where the scored table (and the latency cache) of a search lives: beside the query cache. */
+export function tableDir(p: SearchPlan): string {
+  return p.cache === null ? p.out : dirname(p.cache);
+}
+
+export async function scorePool(p: SearchPlan, archs: readonly string[], runner: Runner<ProxyJob, unknown>, hooks: SearchHooks, before = archs.length): Promise<ScoredPool> {
   const { o, space } = p;
   const log = (m: string): void => hooks.log?.(m);
-  const archs = selectArchs(space, o.pool === 'all' ? { kind: 'all' } : { kind: 'sample', n: o.pool }, o.seed, 'pool');
   const split: Split | undefined = trainSplitOf(o.dataset, o.dir);
   const scoringKey = queryKey({
     kind: 'metrics',
@@ -45,10 +54,10 @@ export async function scorePool(p: SearchPlan, runner: Runner<ProxyJob, unknown>
     seed: o.seed,
     metrics: o.metrics,
   }).slice(0, 16);
-  const metricsFile = join(p.cache === null ? p.out : dirname(p.cache), `metrics-${scoringKey}.csv`);
+  const metricsFile = join(tableDir(p), `metrics-${scoringKey}.csv`);
   const scoring = await runProxyBatch({
     space: o.space,
-    archs: { kind: 'list', archs },
+    archs: { kind: 'list', archs: [...archs] },
     dataset: o.dataset,
     ...(o.dir !== undefined ? { dir: o.dir } : {}),
     ...(split !== undefined ? { split } : {}),
@@ -85,7 +94,7 @@ export async function scorePool(p: SearchPlan, runner: Runner<ProxyJob, unknown>
   const dropped = archs.length - complete.length;
   if (dropped > 0) log(`pool: ${dropped} architecture(s) dropped for a non-finite metric value`);
   if (complete.length === 0) throw new InputError('no architecture of the pool has finite values for every metric');
-  if (o.budget !== 'all') checkBudget(complete.length, o.budget, `the pool (${complete.length} of ${archs.length} architectures left after dropping non-finite metrics)`);
+  if (o.budget !== 'all') checkBudget(complete.length, o.budget, `the pool (${complete.length} of ${before} architectures left after ${before > archs.length ? 'the limits and ' : ''}dropping non-finite metrics)`);
   const metricCols = new Map(o.metrics.map((m) => [m, Float64Array.from(complete, (a) => table.rows.get(a)![m])]));
   return { archs, pool: makePool(space, complete, metricCols), dropped, scoring, metricsFile, csv: table.header.join(',') + '\n' + rows.join('') };
 }

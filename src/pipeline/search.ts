@@ -28,7 +28,9 @@ import { settingsDiff } from './files.js';
 import { loadData, planSearch, searchSettings, trainSettings } from './plan.js';
 import { runQueries } from './queries.js';
 import { writeResults } from './results.js';
-import { scorePool } from './score.js';
+import { checkBudget } from '../search/types.js';
+import { applyLimits, LatencyCache } from './limits.js';
+import { choosePool, scorePool, tableDir } from './score.js';
 import type { SearchHooks, SearchOptions, SearchResult } from './types.js';
 
 export { SEARCH_METRICS, type QueryLine, type SearchHooks, type SearchOptions, type SearchResult } from './types.js';
@@ -41,7 +43,7 @@ export interface SearchServices {
 }
 
 /**
- * Runs a search as five steps: plan (every option checked), data, pool and metrics, queries, results. The
+ * Runs a search as six steps: plan (every option checked), data, pool and its limits, metrics, queries, results. The
  * output folder is claimed (settings.json written) only once every check has passed, so a refused run never
  * blocks the corrected command.
  */
@@ -60,11 +62,14 @@ export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}, servi
   const store = services.store ?? (plan.cache === null ? new MemoryStore() : JsonlStore.open(plan.cache));
   const runner = services.runner ?? localRunner(o.parallel);
   try {
-    const scored = await scorePool(plan, runner, hooks);
+    const latency = new LatencyCache(tableDir(plan), plan, data.info);
+    const limited = applyLimits(plan, data.info, choosePool(plan), latency, hooks);
+    if (o.budget !== 'all' && limited.removed > 0) checkBudget(limited.archs.length, o.budget, `the pool (${limited.archs.length} of ${limited.before} architectures within the limits)`);
+    const scored = await scorePool(plan, limited.archs, runner, hooks, limited.before);
     writeAtomic(settingsFile, JSON.stringify(settings, null, 2) + '\n');
     writeAtomic(join(plan.out, 'metrics.csv'), scored.csv);
     const queries = await runQueries(plan, scored, data, train, runner as Runner<TrainingJob, TrainingOutcome>, store, hooks);
-    return await writeResults(plan, scored, data, settings, queries, startMs);
+    return await writeResults(plan, scored, limited, latency, data, settings, queries, startMs);
   } finally {
     if (services.runner === undefined) await runner.close();
   }

@@ -35,6 +35,16 @@ export interface SearchOptions {
   parallel: number;
   /** Synchronous rounds (default; the result depends on seed and parallelism only) or asynchronous proposals. */
   schedule?: Schedule;
+  /** Size and speed limits: candidates above any of them are removed from the pool before scoring. */
+  limits?: PoolLimits;
+}
+
+export interface PoolLimits {
+  maxParams?: number;
+  /** Multiply-accumulates per image (conv + linear). */
+  maxFlops?: number;
+  /** Median batch-1 inference on this machine's engine, milliseconds. */
+  maxLatency?: number;
 }
 
 export interface SearchHooks {
@@ -43,6 +53,10 @@ export interface SearchHooks {
   onScoringStart?(total: number, todo: number): void;
   onScored?(done: number, total: number): void;
   onScoringEnd?(): void;
+  /** Latency measurements of the pool (only with a latency limit, for candidates not cached yet). */
+  onLatencyStart?(todo: number): void;
+  onLatencyMeasured?(done: number, todo: number): void;
+  onLatencyEnd?(): void;
   /** A training job's events (start, steps), by architecture. */
   onTrainEvent?(arch: string, e: JobEvent): void;
   /** A query is answered (in the order the search records it). */
@@ -69,7 +83,11 @@ export interface QueryLine {
 export interface SearchResult {
   method: string;
   space: string;
-  best: { arch: string; index: number; validAccuracy: number; query: number };
+  best: { arch: string; index: number; validAccuracy: number; query: number; params: number; flops: number; latencyMs: number };
+  /** The limits given, the candidates before them and how many they removed (null without limits). */
+  limits: (PoolLimits & { before: number; removed: number }) | null;
+  /** Queried architectures no other queried one beats on validation accuracy without more parameters, by size. */
+  pareto: { arch: string; index: number; query: number; validAccuracy: number; params: number; flops: number }[];
   t0: number | null;
   weights: Record<string, number> | null;
   queries: number;
