@@ -41,6 +41,7 @@ export { BayesOpt, type BayesOptOptions } from './gp/bayesopt.js';
 export { buildPool, defaultMetrics, finalRank, type BenchmarkPool, type PoolRule } from './experiments/pool.js';
 export { runExperiment, runOnce, type ExperimentOptions, type ExperimentResult, type RunResult } from './experiments/run.js';
 export { METHOD_IDS, createMethod, searchMethod, type MethodId } from './search/registry.js';
+export { paretoFront, type TradeOff } from './search/pareto.js';
 export { TABLES, runTable, tableMarkdown, type TableSpec, type TableResult } from './experiments/tables.js';
 export { renderCurvesSvg, type CurvePlot, type CurveSeries } from './plot/curves.js';
 
@@ -48,7 +49,7 @@ export { trainNetwork, evaluateAccuracy, DARTS_TRAINING, type TrainSettings, typ
 export { prepareData, type DataOptions, type DataInfo, type PreparedData } from './train/data.js';
 export { Sgd, cosineLr, clipGradNorm } from './train/optim.js';
 export { augmentBatch, augmentFor, type AugmentOptions } from './train/augment.js';
-export { runSearch, SEARCH_METRICS, type SearchOptions, type SearchResult, type SearchHooks, type SearchServices, type QueryLine } from './pipeline/search.js';
+export { runSearch, SEARCH_METRICS, type SearchOptions, type SearchResult, type SearchHooks, type SearchServices, type QueryLine, type PoolLimits } from './pipeline/search.js';
 export { buildNetwork, type NetworkSize } from './nn/build.js';
 export { initBackend, buildNb201, buildDarts, initParams, countParams, type Network } from './nn/index.js';
 export { computeProxies, METRIC_NAMES, PAPER_METRICS, type MetricName } from './proxies/index.js';

@@ -35,6 +35,17 @@ export const EXAMPLES: readonly ReadmeExample[] = [
     volatile: [SECONDS],
   },
   {
+    id: 'search-limits',
+    speed: 'long',
+    shown: 'npx robot-nas search --pool 100 --budget 10 --max-params 40k --max-latency 5 --train-best 3 --save small-model',
+    argv: [CLI, 'search', '--pool', '100', '--budget', '10', '--max-params', '40k', '--max-latency', '5', '--train-best', '3', '--save', 'small-model'],
+    cwd: 'temp',
+    streams: 'stderr+stdout',
+    format: 'code',
+    elide: { match: /^query /, head: 1, tail: 2 },
+    volatile: [SECONDS, /\d+\.\d+ ms\b/],
+  },
+  {
     id: 'bench-nb201',
     speed: 'quick',
     shown: 'npx robot-nas bench --benchmark nb201 --task cifar10 --method robot --budget 20 --seeds 10-19 --json',

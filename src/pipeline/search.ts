@@ -33,7 +33,7 @@ import { applyLimits, LatencyCache } from './limits.js';
 import { choosePool, scorePool, tableDir } from './score.js';
 import type { SearchHooks, SearchOptions, SearchResult } from './types.js';
 
-export { SEARCH_METRICS, type QueryLine, type SearchHooks, type SearchOptions, type SearchResult } from './types.js';
+export { SEARCH_METRICS, type PoolLimits, type QueryLine, type SearchHooks, type SearchOptions, type SearchResult } from './types.js';
 
 export interface SearchServices {
   /** Runs the scoring and training jobs (default: `parallel` local worker threads, closed at the end). */
