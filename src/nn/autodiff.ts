@@ -205,7 +205,7 @@ export class AdExec implements Exec<ADNode> {
     const k = layer.kernel;
     const w = this.param(layer.weight, [k, k, layer.inChannels, layer.outChannels]);
     const bias = layer.bias ? this.param(layer.bias, [layer.outChannels]) : undefined;
-    const geom: O.ConvGeom = { kh: k, kw: k, stride: layer.stride, pad: layer.pad };
+    const geom = O.squareGeom(k, layer.stride, layer.pad);
     const xv = x.v;
     const y = timed('conv.forward', () => O.conv2d(xv, w, geom, bias));
     let t: Tensor | null = null;

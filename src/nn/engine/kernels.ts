@@ -227,9 +227,12 @@ export function nativeUnavailableReason(): string | undefined {
 }
 
 /**
- * Worker threads on the shared memory. Control words: 0 generation, 1 kernel id, 2 args, 3 tasks, 4 next task,
- * 5 workers done, 6 grain, 7 workers taking part (worker i takes part in a job iff i < word 7; fewer threads leave the
- * others asleep).
+ * Worker threads on the shared memory.
+ *
+ * Control words: 0 generation (workers sleep on it), 1 kernel id, 2 args, 3 tasks, 4 ticket, 5 tasks finished,
+ * 6 grain, 7 workers taking part (worker i takes part iff i < word 7). A thread claims tasks by a compare-and-swap of
+ * the ticket (generation << 16 | next task): a worker that wakes late, or read the fields of a newer job, fails the
+ * swap and goes back to waiting, so the caller never waits for a sleeping worker, only for tasks that were claimed.
  */
 class WasmPool implements Backend {
   private readonly workers: Worker[] = [];
@@ -253,7 +256,7 @@ class WasmPool implements Backend {
       const stackTop = this.stacks + (i + 1) * WORKER_STACK;
       const w = new Worker(WORKER_SOURCE, {
         eval: true,
-        workerData: { module: this.module, memory: this.heap.memory, ctl: this.ctlPtr, stackTop, spins: SPINS, index: i, gen0: Atomics.load(this.ctl, 0) },
+        workerData: { module: this.module, memory: this.heap.memory, ctl: this.ctlPtr, stackTop, spins: SPINS, index: i },
       });
       w.unref();
       this.workers.push(w);
@@ -267,37 +270,51 @@ class WasmPool implements Backend {
       this.dispatch(id, args, 0, tasks);
       return;
     }
+    // The ticket holds 16 bits of task index: larger jobs go in slices.
+    for (let t0 = 0; t0 < tasks; t0 += 0xfffe) this.job(id, args, Math.min(0xfffe, tasks - t0), t0, grain);
+  }
+
+  private job(id: number, args: number, tasks: number, offset: number, grain: number): void {
     const c = this.ctl;
+    const gen = (Atomics.load(c, 0) + 1) & 0xffff;
+    // Close the ticket under the new generation first: from here no thread can claim a task with an older key, so
+    // nobody reads the fields below while they change.
+    Atomics.store(c, 4, (gen << 16) | 0xffff);
     c[1] = id;
     c[2] = args;
     c[3] = tasks;
     c[6] = grain;
-    Atomics.store(c, 4, 0);
+    c[8] = offset;
     Atomics.store(c, 5, 0);
-    Atomics.add(c, 0, 1);
+    Atomics.store(c, 4, gen << 16);
+    Atomics.store(c, 0, gen);
     Atomics.notify(c, 0);
+    const key = gen << 16;
     for (;;) {
-      const t = Atomics.add(c, 4, grain);
-      if (t >= tasks) break;
-      this.dispatch(id, args, t, Math.min(tasks, t + grain));
+      const cur = Atomics.load(c, 4);
+      const t = cur & 0xffff;
+      if ((cur & ~0xffff) !== key || t >= tasks) break;
+      const e = Math.min(tasks, t + grain);
+      if (Atomics.compareExchange(c, 4, cur, key | e) !== cur) continue;
+      this.dispatch(id, args, offset + t, offset + e);
+      Atomics.add(c, 5, e - t);
     }
-    const n = this.active;
     let spins = 0;
-    for (let d = Atomics.load(c, 5); d < n; d = Atomics.load(c, 5)) {
-      if (++spins > SPINS) Atomics.wait(c, 5, d, 1);
+    for (let d = Atomics.load(c, 5); d < tasks; d = Atomics.load(c, 5)) {
+      if (++spins > 1000) Atomics.wait(c, 5, d, 0.2);
     }
   }
 }
 
-/** The worker's loop (CommonJS, evaluated): wait for a new generation, take tasks until none are left, report done. */
+/** The worker's loop (CommonJS, evaluated): wait for a new generation, claim tasks while its ticket is current. */
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { module, memory, ctl, stackTop, spins, index, gen0 } = workerData;
+const { module, memory, ctl, stackTop, spins, index } = workerData;
 const inst = new WebAssembly.Instance(module, { env: { memory } });
 inst.exports.__stack_pointer.value = stackTop;
 const dispatch = inst.exports.dispatch;
 const c = new Int32Array(memory.buffer, ctl, 16);
-let seen = gen0;
+let seen = Atomics.load(c, 0);
 for (;;) {
   let g = Atomics.load(c, 0);
   for (let s = 0; g === seen; g = Atomics.load(c, 0)) {
@@ -305,14 +322,18 @@ for (;;) {
   }
   seen = g;
   if (index >= Atomics.load(c, 7)) continue;
-  const id = c[1], args = c[2], tasks = c[3], grain = c[6];
+  const id = c[1], args = c[2], tasks = c[3], grain = c[6], offset = c[8];
+  const key = g << 16;
   for (;;) {
-    const t = Atomics.add(c, 4, grain);
-    if (t >= tasks) break;
-    dispatch(id, args, t, Math.min(tasks, t + grain));
+    const cur = Atomics.load(c, 4);
+    const t = cur & 0xffff;
+    if ((cur & ~0xffff) !== key || t >= tasks) break;
+    const e = Math.min(tasks, t + grain);
+    if (Atomics.compareExchange(c, 4, cur, key | e) !== cur) continue;
+    dispatch(id, args, offset + t, offset + e);
+    Atomics.add(c, 5, e - t);
+    Atomics.notify(c, 5);
   }
-  Atomics.add(c, 5, 1);
-  Atomics.notify(c, 5);
 }
 `;
 

@@ -303,15 +303,25 @@ export function bnBackwardDual(
 
 // ---- convolutions ----
 
+/** Filter size, strides and padding (top, bottom, left, right) of a 2-D convolution. */
 export interface ConvGeom {
   kh: number;
   kw: number;
-  stride: number;
-  pad: number;
+  sh: number;
+  sw: number;
+  pt: number;
+  pb: number;
+  pl: number;
+  pr: number;
 }
 
-export function convOutSize(size: number, k: number, stride: number, pad: number): number {
-  return Math.floor((size + 2 * pad - k) / stride) + 1;
+/** A square filter with equal strides and padding on every side (every conv of the networks). */
+export function squareGeom(k: number, stride: number, pad: number): ConvGeom {
+  return { kh: k, kw: k, sh: stride, sw: stride, pt: pad, pb: pad, pl: pad, pr: pad };
+}
+
+export function convOutSize(size: number, k: number, stride: number, padBefore: number, padAfter = padBefore): number {
+  return Math.floor((size + padBefore + padAfter - k) / stride) + 1;
 }
 
 /** x zero-padded by `top/left` (and bottom/right to hp × wp), optionally ReLU'd, with cout ≥ C floats per pixel. */
@@ -366,15 +376,15 @@ function convRows(c: RowsCall): void {
 /** conv2d(x, w) (+ bias), x [N,H,W,Ci], w HWIO → [N,Ho,Wo,Co]. */
 export function conv2d(x: Tensor, w: Tensor, g: ConvGeom, bias?: Tensor): Tensor {
   const [n, h, wd, ci] = x.shape;
-  const { kh, kw, stride: s, pad: p } = g;
-  const co = w.shape[3];
-  const ho = convOutSize(h, kh, s, p);
-  const wo = convOutSize(wd, kw, s, p);
+  const { kh, kw, sh, sw, pt, pb, pl, pr } = g;
+  const co = w.shape[w.shape.length - 1];
+  const ho = convOutSize(h, kh, sh, pt, pb);
+  const wo = convOutSize(wd, kw, sw, pl, pr);
   const vw = E().info.vectorWidth;
   const ldw = roundUp(co, vw);
-  const hp = h + 2 * p;
-  const wp = wd + 2 * p;
-  const xp = p > 0 ? padCopy(x, p, p, hp, wp) : x;
+  const hp = Math.max(h + pt, (ho - 1) * sh + kh);
+  const wp = Math.max(wd + pl, (wo - 1) * sw + kw);
+  const xp = pt > 0 || pl > 0 || hp !== h || wp !== wd ? padCopy(x, pt, pl, hp, wp) : x;
   const wk = ldw === co ? w : packFilter(w, kh * kw, ci, co, ldw, false);
   let bp = 0;
   if (bias) bp = ldw === co ? bias.ptr : floats([...bias.view(), ...new Array<number>(ldw - co).fill(0)]);
@@ -394,8 +404,8 @@ export function conv2d(x: Tensor, w: Tensor, g: ConvGeom, bias?: Tensor): Tensor
     rows: ho,
     cols: wo,
     inImg: hp * wp * ci,
-    inRow: s * wp * ci,
-    inPx: s * ci,
+    inRow: sh * wp * ci,
+    inPx: sw * ci,
     inOff: 0,
     outImg: ho * wo * co,
     outRow: wo * co,
@@ -409,21 +419,21 @@ export function conv2d(x: Tensor, w: Tensor, g: ConvGeom, bias?: Tensor): Tensor
 }
 
 /**
- * ∂L/∂x of conv2d(x, w) given dy [N,Ho,Wo,Co] → [N,H,W,Ci] with H, W from inputShape: stride 1 is the convolution of
- * dy padded by k−1−p with the transposed filter taps reversed; a stride s splits dx into s² phases, each such a
- * convolution with the taps that reach it (no multiplications by the zeros of a dilated dy).
+ * ∂L/∂x of conv2d(x, w) given dy [N,Ho,Wo,Co] → [N,H,W,Ci] with H, W from inputShape. dx splits into sh × sw stride
+ * phases (one for stride 1); phase (r, c) holds the padded rows s·P + r and columns s·Q + c, which only the taps
+ * a = r + sh·a', b = c + sw·b' reach, from dy[P − a', Q − b']: a convolution of dy (padded in front) with those taps
+ * of the transposed filter, and no multiplications by the zeros a dilated dy would have.
  */
 export function conv2dInputGrad(inputShape: readonly number[], dy: Tensor, w: Tensor, g: ConvGeom): Tensor {
   const [n, h, wd, ci] = inputShape;
   const [, ho, wo, co] = dy.shape;
-  const { kh, kw, stride: s, pad: p } = g;
+  const { kh, kw, sh, sw, pt, pl } = g;
   const vw = E().info.vectorWidth;
   const ld = roundUp(ci, vw);
   const wt = packFilter(w, kh * kw, ci, co, ld, true); // [tap][o][i]
   const dx = Tensor.empty([n, h, wd, ci]);
-  // Phase (r, c) holds padded rows s·P + r and columns s·Q + c; its taps are a = r + s·a', b = c + s·b'.
-  const T = Math.ceil(kh / s) - 1;
-  const U = Math.ceil(kw / s) - 1;
+  const T = Math.ceil(kh / sh) - 1;
+  const U = Math.ceil(kw / sw) - 1;
   interface Phase {
     r: number;
     c: number;
@@ -431,21 +441,22 @@ export function conv2dInputGrad(inputShape: readonly number[], dy: Tensor, w: Te
     p1: number;
     q0: number;
     q1: number;
-    taps: [number, number][]; // (a', b') with a = r + s·a'
+    taps: [number, number][]; // (a', b')
   }
   const phases: Phase[] = [];
   let zeros = false;
   let pmax = 0;
   let qmax = 0;
-  for (let r = 0; r < s; r++) {
-    for (let c = 0; c < s; c++) {
-      const p0 = Math.max(0, Math.ceil((p - r) / s));
-      const p1 = Math.floor((h - 1 + p - r) / s);
-      const q0 = Math.max(0, Math.ceil((p - c) / s));
-      const q1 = Math.floor((wd - 1 + p - c) / s);
+  for (let r = 0; r < sh; r++) {
+    for (let c = 0; c < sw; c++) {
+      // Phase rows P with 0 ≤ sh·P + r − pt < h.
+      const p0 = Math.max(0, Math.ceil((pt - r) / sh));
+      const p1 = Math.floor((h - 1 + pt - r) / sh);
+      const q0 = Math.max(0, Math.ceil((pl - c) / sw));
+      const q1 = Math.floor((wd - 1 + pl - c) / sw);
       if (p1 < p0 || q1 < q0) continue;
       const taps: [number, number][] = [];
-      for (let a2 = 0; r + s * a2 < kh; a2++) for (let b2 = 0; c + s * b2 < kw; b2++) taps.push([a2, b2]);
+      for (let a2 = 0; r + sh * a2 < kh; a2++) for (let b2 = 0; c + sw * b2 < kw; b2++) taps.push([a2, b2]);
       if (taps.length === 0) {
         zeros = true;
         continue;
@@ -456,17 +467,13 @@ export function conv2dInputGrad(inputShape: readonly number[], dy: Tensor, w: Te
     }
   }
   if (zeros) dx.view().fill(0);
-  // dy padded by T rows / U columns in front: row P of a phase reads padded rows P + T − a'.
+  // dy padded by T rows / U columns in front (and zeros behind as far as phases read): row P reads padded P + T − a'.
   const hd = Math.max(ho + T, pmax + T + 1);
   const wdd = Math.max(wo + U, qmax + U + 1);
   const dyp = padCopy(dy, T, U, hd, wdd);
   for (const ph of phases) {
     const taps: number[] = [];
-    for (const [a2, b2] of ph.taps) {
-      const a = ph.r + s * a2;
-      const b = ph.c + s * b2;
-      taps.push(((T - a2) * wdd + (U - b2)) * co, (a * kw + b) * co * ld);
-    }
+    for (const [a2, b2] of ph.taps) taps.push(((T - a2) * wdd + (U - b2)) * co, ((ph.r + sh * a2) * kw + (ph.c + sw * b2)) * co * ld);
     convRows({
       input: dyp,
       filter: wt.ptr,
@@ -484,9 +491,9 @@ export function conv2dInputGrad(inputShape: readonly number[], dy: Tensor, w: Te
       inPx: co,
       inOff: (ph.p0 * wdd + ph.q0) * co,
       outImg: h * wd * ci,
-      outRow: s * wd * ci,
-      outPx: s * ci,
-      outOff: ((s * ph.p0 + ph.r - p) * wd + (s * ph.q0 + ph.c - p)) * ci,
+      outRow: sh * wd * ci,
+      outPx: sw * ci,
+      outOff: ((sh * ph.p0 + ph.r - pt) * wd + (sw * ph.q0 + ph.c - pl)) * ci,
     });
   }
   dyp.dispose();
@@ -503,13 +510,13 @@ function rowsPerTask(wo: number): number {
 export function conv2dFilterGrad(x: Tensor, dy: Tensor, g: ConvGeom): Tensor {
   const [n, h, wd, ci] = x.shape;
   const [, ho, wo, co] = dy.shape;
-  const { kh, kw, stride: s, pad: p } = g;
+  const { kh, kw, sh, sw, pt, pl } = g;
   const vw = E().info.vectorWidth;
   const dcs = roundUp(co, vw);
   // Rows/columns the convolution read: padding in front, and behind only as far as the last tap reaches.
-  const hp = Math.max(h + p, (ho - 1) * s + kh);
-  const wp = Math.max(wd + p, (wo - 1) * s + kw);
-  const xp = p > 0 || hp !== h || wp !== wd ? padCopy(x, p, p, hp, wp) : x;
+  const hp = Math.max(h + pt, (ho - 1) * sh + kh);
+  const wp = Math.max(wd + pl, (wo - 1) * sw + kw);
+  const xp = pt > 0 || pl > 0 || hp !== h || wp !== wd ? padCopy(x, pt, pl, hp, wp) : x;
   const dyp = dcs === co ? dy : padCopy(dy, 0, 0, ho, wo, false, dcs);
   const taps: number[] = [];
   for (let a = 0; a < kh; a++) for (let b = 0; b < kw; b++) taps.push((a * wp + b) * ci, 0);
@@ -520,7 +527,7 @@ export function conv2dFilterGrad(x: Tensor, dy: Tensor, g: ConvGeom): Tensor {
   const ntaps = kh * kw;
   const psize = ntaps * ci * dcs;
   const part = E().heap.alloc(tasks * psize * 4);
-  E().run('conv_wgrad', [xp.ptr, dyp.ptr, part, tp, ntaps, ci, dcs, ho, wo, hp * wp * ci, s * wp * ci, s * ci, rpt, total], tasks, { grain: 1 });
+  E().run('conv_wgrad', [xp.ptr, dyp.ptr, part, tp, ntaps, ci, dcs, ho, wo, hp * wp * ci, sh * wp * ci, sw * ci, rpt, total], tasks, { grain: 1 });
   const out = Tensor.empty([kh, kw, ci, co]);
   E().run('reduce_partials', [part, tasks, out.ptr, ntaps * ci, dcs, co, 0], ntaps * ci, { parallel: tasks * psize >= PARALLEL_MIN });
   release(part, tp);
