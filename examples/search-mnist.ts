@@ -7,7 +7,7 @@ const result = await runSearch({
   space: 'nb201', dataset: 'mnist', pool: 30, budget: 5, method: 'robot',
   metrics: ['grad_norm', 'snip', 'grasp', 'fisher', 'synflow', 'jacob_cov'],
   channels: 8, cells: 1, epochs: 1, batchSize: 32, lr: 0.1, scoreBatch: 64,
-  validFraction: 0.2, trainLimit: 1000, validLimit: 500, seed: 1, workers: 2,
+  validFraction: 0.2, trainLimit: 1000, validLimit: 500, seed: 1, parallel: 2,
   out: 'robot-nas-results/example-search', cache: 'robot-nas-results/query-cache.jsonl',
 });
 console.log(`best of ${result.queries} trained (T0 = ${result.t0}): ${result.best.arch}`);

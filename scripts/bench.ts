@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { loadBenchmark } from '../src/benchmarks/index.js';
 import { buildPool, defaultMetrics } from '../src/experiments/pool.js';
 import { runExperiment, runOnce } from '../src/experiments/run.js';
-import { createMethod } from '../src/experiments/methods.js';
+import { createMethod } from '../src/search/registry.js';
 import { runTable, TABLES } from '../src/experiments/tables.js';
 import { parseSeeds } from '../src/cli/options.js';
 

@@ -24,6 +24,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { loadBenchmark } from '../src/benchmarks/index.js';
 import { parseArchSpec, runProxyBatch } from '../src/proxies/batch.js';
+import { localRunner } from '../src/runner/index.js';
 import { readResults } from '../src/proxies/results.js';
 import { REFERENCE_METRICS } from '../src/proxies/types.js';
 import { nb201Space } from '../src/spaces/nb201.js';
@@ -50,6 +51,7 @@ const metrics = [...REFERENCE_METRICS];
 
 if (!o.reportOnly) {
   let last = 0;
+  const runner = localRunner(o.workers);
   const s = await runProxyBatch({
     space: 'nb201',
     archs: parseArchSpec(String(o.archs)),
@@ -60,7 +62,7 @@ if (!o.reportOnly) {
     cells: o.cells,
     batch: o.batch,
     seed: o.seed,
-    workers: o.workers,
+    runner,
     out: csv,
     onStart: (i) => process.stderr.write(`${i.total} archs: ${i.resumed} already done, ${i.todo} to compute on ${i.workers} worker(s)${i.repaired ? ` (${i.repaired})` : ''}\n`),
     onResult: (r, done, total) => {
@@ -69,7 +71,7 @@ if (!o.reportOnly) {
         process.stderr.write(`${new Date().toISOString()} ${done}/${total} (last ${r.seconds.toFixed(1)} s)\n`);
       }
     },
-  });
+  }).finally(() => runner.close());
   process.stderr.write(
     `computed ${s.computed} in ${s.seconds.toFixed(0)} s on ${s.workers} worker(s)` +
       (s.computed > 0 ? ` = ${((60 * s.computed) / s.seconds).toFixed(2)} archs/min` : '') +

@@ -15,13 +15,20 @@ export { loadBenchmark, loadTable, requireMetrics, resolveDataDir, TASKS, BENCHM
 export type { Objective, Evaluation } from './objective/types.js';
 export { QueryLedger, type QueryRecord } from './objective/ledger.js';
 export { TabularObjective } from './objective/tabular.js';
-export { CachedObjective, type QueryRun, type QueryEvent } from './objective/cached.js';
-export { QueryCache, queryKey, type CachedQuery } from './objective/query-cache.js';
-export { createTrainingObjective, trainArchitecture, trainingKey, trainingSeed, type TrainingQuerySettings } from './objective/training.js';
+export { JobObjective, type JobObjectiveOptions, type QueryEvent, type QueryValue } from './objective/jobs.js';
+export { queryKey } from './util/key.js';
+export { deriveSeed, seedStreams, trainingSeed, trainingStreams } from './util/seeds.js';
 
-export { makePool, type Pool, type SearchContext, type SearchMethod, type SearchOutcome } from './search/types.js';
+export type { ResultStore, StoredResult, Claim } from './store/types.js';
+export { JsonlStore } from './store/jsonl.js';
+export { MemoryStore } from './store/memory.js';
+export { localRunner, inProcessRunner, workerThreadRunner, CancelledError, type Runner, type RunOptions, type JobEvent, type Job, type JobResult } from './runner/index.js';
+export { runTrainingJob, trainingJobKey, dataRefOf, DataMismatchError, type TrainingJob, type TrainingOutcome, type DataRef } from './train/job.js';
+export { runProxyJob, type ProxyJob, type ProxyJobResult } from './proxies/job.js';
+
+export { makePool, checkBudget, type Pool, type SearchContext, type SearchMethod, type SearchOutcome, type Schedule } from './search/types.js';
 export { createRobot, type RobotOptions } from './search/robot.js';
-export { randomSearch } from './search/random.js';
+export { randomSearch, keepBusy } from './search/random.js';
 export { createRea, type ReaOptions } from './search/rea.js';
 export { createReinforce, type ReinforceOptions } from './search/reinforce.js';
 export { createSingleMetric, createGreedyMetric, topByMetric } from './search/training-free.js';
@@ -33,7 +40,7 @@ export { BayesOpt, type BayesOptOptions } from './gp/bayesopt.js';
 
 export { buildPool, defaultMetrics, finalRank, type BenchmarkPool, type PoolRule } from './experiments/pool.js';
 export { runExperiment, runOnce, type ExperimentOptions, type ExperimentResult, type RunResult } from './experiments/run.js';
-export { METHOD_IDS, createMethod, type MethodId } from './experiments/methods.js';
+export { METHOD_IDS, createMethod, searchMethod, type MethodId } from './search/registry.js';
 export { TABLES, runTable, tableMarkdown, type TableSpec, type TableResult } from './experiments/tables.js';
 export { renderCurvesSvg, type CurvePlot, type CurveSeries } from './plot/curves.js';
 
@@ -41,7 +48,8 @@ export { trainNetwork, evaluateAccuracy, DARTS_TRAINING, type TrainSettings, typ
 export { prepareData, type DataOptions, type DataInfo, type PreparedData } from './train/data.js';
 export { Sgd, cosineLr, clipGradNorm } from './train/optim.js';
 export { augmentBatch, augmentFor, type AugmentOptions } from './train/augment.js';
-export { runSearch, SEARCH_METRICS, type SearchOptions, type SearchResult, type SearchHooks } from './pipeline/search.js';
+export { runSearch, SEARCH_METRICS, type SearchOptions, type SearchResult, type SearchHooks, type SearchServices, type QueryLine } from './pipeline/search.js';
+export { buildNetwork, type NetworkSize } from './nn/build.js';
 export { initBackend, buildNb201, buildDarts, initParams, countParams, type Network } from './nn/index.js';
 export { computeProxies, METRIC_NAMES, PAPER_METRICS, type MetricName } from './proxies/index.js';
 export { loadDataset, splitDataset, DATASET_NAMES, type ImageDataset } from './data/index.js';

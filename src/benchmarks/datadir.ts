@@ -32,10 +32,11 @@
  *         (metrics come from the first of these files that holds the requested task)
  * ```
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { InputError } from '../util/errors.js';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { findDataFolder, isDir, isFile, packageRoot } from '../formats/data-folder.js';
+
+export { packageRoot };
 
 /** nb201 task → the short name used in RoBoT / zero-cost-proxies file names. */
 export const NB201_FILE_TASK: Readonly<Record<string, string>> = {
@@ -54,60 +55,22 @@ export const LAYOUT_HELP = `Put the benchmark files in a folder laid out like th
   DIR/tnb101/zc_transbench101_micro.json, zc_transbench101_macro.json  (optional: NAS-Bench-Suite-Zero)
 then pass --data DIR or set ROBOT_NAS_DATA=DIR.`;
 
-function isDir(p: string): boolean {
-  try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-function isFile(p: string): boolean {
-  try {
-    return statSync(p).isFile();
-  } catch {
-    return false;
-  }
-}
-
-/** The package root: the nearest folder above this module that holds package.json. */
-export function packageRoot(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  let dir = here;
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) return resolve(here, '..', '..');
-    dir = up;
-  }
-}
-
 /**
  * The data folder: `explicit` (--data DIR), then env.ROBOT_NAS_DATA, then `../shared/data` next
  * to `repoRoot` (default: the package root). A named folder that does not exist is an error;
  * so is finding none, with instructions on what to download and where to put it.
  */
 export function resolveDataDir(explicit?: string, env: NodeJS.ProcessEnv = process.env, repoRoot?: string): string {
-  if (explicit !== undefined && explicit !== '') {
-    const p = resolve(explicit);
-    if (!isDir(p)) throw new InputError(`--data ${explicit}: no such directory (${p})`);
-    return p;
-  }
-  const fromEnv = env['ROBOT_NAS_DATA'];
-  if (fromEnv !== undefined && fromEnv !== '') {
-    const p = resolve(fromEnv);
-    if (!isDir(p)) throw new InputError(`ROBOT_NAS_DATA=${fromEnv}: no such directory (${p})`);
-    return p;
-  }
-  const fallback = resolve(repoRoot ?? packageRoot(), '..', 'shared', 'data');
-  if (isDir(fallback)) return fallback;
-  throw new InputError(
-    `no benchmark data folder found: --data was not given, ROBOT_NAS_DATA is not set, and ${fallback} does not exist.\n` +
-      'Download the benchmark data: NAS-Bench-201 (RoBoT\'s nb2_cf10_hp12_info.p and nb2_{cf10,cf100,im120}_test_accuracy.p, ' +
+  return findDataFolder(
+    explicit,
+    env,
+    repoRoot,
+    'Download the benchmark data: NAS-Bench-201 (RoBoT\'s nb2_cf10_hp12_info.p and nb2_{cf10,cf100,im120}_test_accuracy.p, ' +
       'optionally the zero-cost-proxies nb2_*_seed42_dlrandom_dlinfo1_initwnone_initbnone.p and NAS-Bench-Suite-Zero\'s ' +
       'zc_nasbench201.json), TransNAS-Bench-101 tables (micro.csv, macro.csv) and optionally NAS-Bench-Suite-Zero\'s ' +
       'zc_transbench101_micro.json and zc_transbench101_macro.json.\n' +
       LAYOUT_HELP,
+    'benchmark data folder',
   );
 }
 

@@ -4,7 +4,7 @@
  */
 import type { SearchSpace } from '../spaces/types.js';
 import { inputError } from '../util/errors.js';
-import { numberColumns, readCsvFile, requireColumn, textColumn } from './csv.js';
+import { numberColumns, readCsvFile, requireColumn, textColumn } from '../formats/csv.js';
 import type { Benchmark } from './types.js';
 
 /** Metric columns by architecture, as read from a file. */

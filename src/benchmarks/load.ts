@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import { getSpace } from '../spaces/index.js';
 import type { SearchSpace } from '../spaces/types.js';
 import { InputError, inputError } from '../util/errors.js';
-import { columnIndex, numberColumn, numberColumns, readCsvFile, requireColumn, textColumn, type CsvTable } from './csv.js';
+import { columnIndex, numberColumn, numberColumns, readCsvFile, requireColumn, textColumn, type CsvTable } from '../formats/csv.js';
 import {
   LAYOUT_HELP,
   NB201_FILE_TASK,
@@ -18,7 +18,7 @@ import {
   tnb101CsvPath,
   tnb101SuiteZeroCandidates,
 } from './datadir.js';
-import { isDict, readPickleStreamFile } from './pickle.js';
+import { isDict, readPickleStreamFile } from '../formats/pickle.js';
 import { hp12FromValue, readHp12Info, readTestAccuracy, readZeroCostStream, zeroCostFromValues, type ZeroCostStream } from './robot-pickles.js';
 import { readSuiteZeroFile, szMetricNames, type SzFile, type SzTask } from './suitezero.js';
 import type { Benchmark } from './types.js';
@@ -300,6 +300,7 @@ function loadCsvTable(file: string, opts: { benchmark?: BenchmarkId; task?: stri
   }
   const costCol = COST_FOR[objCol] !== undefined && t.header.includes(COST_FOR[objCol]!) ? COST_FOR[objCol] : COST_COLUMNS.find((c) => t.header.includes(c));
   const finalCol = FINAL_COLUMNS.find((c) => t.header.includes(c)) ?? objCol;
+  const finalNote = finalCol === objCol ? `${file} has no final-metric column (${FINAL_COLUMNS.join(', ')}): the objective ${objCol} is reported instead` : undefined;
   const archs = parseArchs(space, rawArchs, file, lineLoc(t));
   const objective = numberColumn(t, columnIndex(t, objCol));
   const cost =
@@ -316,6 +317,7 @@ function loadCsvTable(file: string, opts: { benchmark?: BenchmarkId; task?: stri
     metrics: metricColumns(t),
     objectiveName: objCol,
     finalName: finalCol,
+    ...(finalNote !== undefined ? { finalNote } : {}),
   });
 }
 

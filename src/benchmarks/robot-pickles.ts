@@ -12,7 +12,7 @@
  * entry (0-based list position / 1-based stream record) of anything unexpected.
  */
 import { inputError } from '../util/errors.js';
-import { NumpyArray, isDict, pyNumber, pyTypeName, readPickleFile, readPickleStreamFile } from './pickle.js';
+import { NumpyArray, isDict, pyNumber, pyTypeName, readPickleFile, readPickleStreamFile } from '../formats/pickle.js';
 
 export interface Hp12Info {
   readonly file: string;

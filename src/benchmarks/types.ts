@@ -27,4 +27,6 @@ export interface Benchmark {
   /** Human-readable names of the objective and final columns, for reports. */
   readonly objectiveName: string;
   readonly finalName: string;
+  /** Set when the data had no final-metric column and the objective stands in for it: why, for reports. */
+  readonly finalNote?: string;
 }

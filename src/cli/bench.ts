@@ -2,10 +2,10 @@ import { Command, Option } from 'commander';
 import { loadBenchmark, loadTable, TASKS, type BenchmarkId } from '../benchmarks/index.js';
 import { withMetricsTable } from '../benchmarks/join.js';
 import type { Benchmark } from '../benchmarks/types.js';
-import { METHOD_IDS, type MethodId } from '../experiments/methods.js';
+import { METHOD_IDS, type MethodId } from '../search/registry.js';
 import { runExperiment, type ExperimentResult } from '../experiments/run.js';
 import { NORMALISE_KINDS, type NormaliseKind } from '../search/normalise.js';
-import { InputError } from '../util/errors.js';
+import { InputError, SettingError } from '../util/errors.js';
 import { choice, parseList, parsePositiveInt, parseSeeds } from './options.js';
 import { progressBar } from './progress.js';
 
@@ -22,15 +22,21 @@ interface BenchFlags {
   acquisition: 'ucb' | 'ei';
   stream: 'reference' | 'fast';
   pool: 'complete' | 'zero';
-  objective: 'paper' | 'task';
+  objective?: 'paper' | 'task';
   data?: string;
   table?: string;
   metricsTable?: string;
+  parallel: number;
+  async?: boolean;
   json?: boolean;
 }
 
 /** Load what the flags point at: a data folder benchmark, or one table file. */
 export function loadFromFlags(f: { benchmark?: BenchmarkId; task?: string; data?: string; table?: string; objective?: 'paper' | 'task' }): Benchmark {
+  if (f.objective !== undefined && (f.table !== undefined || f.benchmark !== 'nb201')) {
+    const what = f.table !== undefined ? `a --table file's objective is its own validation column` : `${f.benchmark ?? 'this benchmark'} has one objective, the task's validation performance`;
+    throw new SettingError('objective', `applies to nb201 only (paper or task); ${what}`);
+  }
   if (f.table !== undefined) {
     if (f.data !== undefined) throw new InputError('give either --data DIR or --table FILE, not both');
     return loadTable(f.table, { benchmark: f.benchmark, task: f.task });
@@ -48,7 +54,7 @@ const fmt = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
 export function formatExperiment(r: ExperimentResult, b: Benchmark): string {
   const lines = [
     `${r.benchmark} / ${r.task}: ${r.method}, T = ${r.budget}, seeds ${r.seeds[0]}..${r.seeds[r.seeds.length - 1]} (${r.seeds.length})`,
-    `pool: ${r.poolSize} architectures; objective ${b.objectiveName}; final ${b.finalName}`,
+    `pool: ${r.poolSize} architectures; objective ${b.objectiveName}; final ${b.finalName}${b.finalNote !== undefined ? ` (${b.finalNote})` : ''}`,
     `metrics: ${r.metrics.join(', ')}${r.method === 'robot' ? ` (normalise ${r.normalise})` : ''}`,
     '',
   ];
@@ -64,6 +70,7 @@ export function formatExperiment(r: ExperimentResult, b: Benchmark): string {
   lines.push(`final  ${fmt(r.final.mean)} ± ${fmt(r.final.std)}   (pool optimum ${fmt(r.optimum)})`);
   lines.push(`rank   ${fmt(r.rank.mean, 1)} ± ${fmt(r.rank.std, 1)}`);
   lines.push(`cost   ${fmt(r.cost.mean, 1)} s mean per run`);
+  if (r.parallel > 1 || r.schedule === 'async') lines.push(`time   ${fmt(r.time.mean, 1)} s mean per run until the answer, ${r.parallel} simulated worker${r.parallel > 1 ? 's' : ''} (${r.schedule})`);
   if (r.t0) lines.push(`T0     ${fmt(r.t0.mean, 1)} mean`);
   return lines.join('\n');
 }
@@ -82,6 +89,9 @@ export function jsonLine(r: ExperimentResult): string {
     final: r.final,
     rank: r.rank,
     cost: r.cost,
+    parallel: r.parallel,
+    ...(r.schedule === 'async' ? { schedule: r.schedule } : {}),
+    time: r.time,
     t0: r.t0,
     curve: r.curve,
     optimum: r.optimum,
@@ -103,10 +113,12 @@ export function register(program: Command): void {
     .option('--acquisition <a>', 'BO acquisition: ucb|ei', choice(['ucb', 'ei'] as const), 'ucb')
     .option('--stream <s>', "RoBoT's BO random stream: 'reference' (replays bayes_opt 1.2.0's numpy draws for the seed) or 'fast'", choice(['reference', 'fast'] as const), 'reference')
     .option('--pool <rule>', "candidate pool: 'complete' (archs with every metric) or 'zero' (all archs; a missing metric counts 0, as the reference)", choice(['complete', 'zero'] as const), 'complete')
-    .option('--objective <o>', "nb201 objective: 'paper' (CIFAR-10 12-epoch validation accuracy, all tasks) or 'task' (the task's own 12-epoch)", choice(['paper', 'task'] as const), 'paper')
+    .option('--objective <o>', "nb201 objective: 'paper' (CIFAR-10 12-epoch validation accuracy, all tasks) or 'task' (the task's own 12-epoch); default paper", choice(['paper', 'task'] as const))
     .option('--data <dir>', 'benchmark data folder (default: $ROBOT_NAS_DATA, then ../shared/data next to the repository)')
     .option('--table <file>', 'load one benchmark table file (CSV, NAS-Bench-Suite-Zero json, or zero-cost pickle stream)')
     .option('--metrics-table <file>', 'CSV with an arch column and metric columns (e.g. from `proxies --out`) joined onto the benchmark by architecture')
+    .option('--parallel <q>', 'simulated workers: queries run q at a time, each lasting its recorded cost (reported as time)', parsePositiveInt, 1)
+    .option('--async', 'propose a new query as soon as a simulated worker frees (default: synchronous rounds of q)')
     .option('--json', 'print the result as one JSON object on the last stdout line')
     .action(async (f: BenchFlags) => {
       const b = f.metricsTable === undefined ? loadFromFlags(f) : withMetricsTable(loadFromFlags(f), f.metricsTable);
@@ -121,6 +133,8 @@ export function register(program: Command): void {
         acquisition: f.acquisition,
         stream: f.stream,
         poolRule: f.pool,
+        parallel: f.parallel,
+        schedule: f.async ? 'async' : 'sync',
         onRun: (_run, done) => bar.update(done),
       });
       bar.stop();

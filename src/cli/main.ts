@@ -1,18 +1,59 @@
 import { Command, CommanderError } from 'commander';
-import { InputError } from '../util/errors.js';
+import { readFileSync } from 'node:fs';
+import { InputError, SettingError } from '../util/errors.js';
 import { registerCommands } from './commands.js';
 
 /**
  * robot-nas CLI entry. Each sub-command lives in its own module and registers itself on the
  * program; user errors (InputError) print their message and exit 2, never a stack trace.
  */
+
+/** The package version (package.json sits next to dist/ and src/). */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** `--score-batch` for the setting `scoreBatch` of the running command (commander's attribute names). */
+export function flagOf(command: Command | undefined, setting: string): string | undefined {
+  const opt = command?.options.find((o) => o.attributeName() === setting);
+  return opt?.long;
+}
+
+/** The user-facing message of an input error: a setting is named by the flag the running command has for it. */
+export function userMessage(err: InputError, command: Command | undefined): string {
+  if (err instanceof SettingError) {
+    const flag = flagOf(command, err.setting);
+    return `${flag ?? err.setting}: ${err.detail}`;
+  }
+  return err.message;
+}
+
+/**
+ * A closed pipe (`robot-nas table nb201 | head -1`) ends the process quietly, as Unix tools do: EPIPE on
+ * stdout or stderr is not an error of ours, and nothing more can be written anyway.
+ */
+function quietOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(0);
+      throw e;
+    });
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = new Command();
+  let running: Command | undefined;
   program
     .name('robot-nas')
     .description('RoBoT: robustified and boosted training-free neural architecture search')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .exitOverride()
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    .hook('preAction', (_program, action) => {
+      running = action;
+    });
   registerCommands(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -23,11 +64,17 @@ export async function main(argv: string[]): Promise<number> {
       return err.exitCode === 0 ? 0 : 2;
     }
     if (err instanceof InputError) {
-      process.stderr.write(`robot-nas: ${err.message}\n`);
+      process.stderr.write(`robot-nas: ${userMessage(err, running)}\n`);
       return 2;
     }
     // Anything else is a bug or an environment failure (out of memory, disk full): one line, the stack on request.
     const e = err instanceof Error ? err : new Error(String(err));
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') {
+      // Everything written so far is whole (atomic files, repaired logs): freeing space and rerunning resumes.
+      process.stderr.write(`robot-nas: the disk is full (${e.message}); free some space and run the same command again to resume\n`);
+      return 1;
+    }
     process.stderr.write(
       process.env.ROBOT_NAS_DEBUG ? `${e.stack ?? e.message}\n` : `robot-nas: internal error: ${e.message} (set ROBOT_NAS_DEBUG=1 for the stack trace)\n`,
     );
@@ -35,5 +82,6 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+quietOnClosedPipe();
 const code = await main(process.argv.slice(2));
 process.exitCode = code;

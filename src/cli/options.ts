@@ -5,12 +5,13 @@ import { isMetricName, METRIC_NAMES, type MetricName } from '../proxies/types.js
 export function parseSeeds(text: string): number[] {
   const seeds: number[] = [];
   for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const m = /^(-?\d+)(?:-(-?\d+))?$/.exec(part);
-    if (!m) throw new InvalidArgumentError(`expected seeds like 10-19 or 1,2,3; got '${text}'`);
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!m) throw new InvalidArgumentError(`expected seeds like 10-19 or 1,2,3 (each in 0..4294967295); got '${text}'`);
     const a = Number(m[1]);
     const b = m[2] === undefined ? a : Number(m[2]);
     if (b < a) throw new InvalidArgumentError(`seed range '${part}' is empty (end before start)`);
     if (b - a > 100000) throw new InvalidArgumentError(`seed range '${part}' is too large`);
+    if (b > 0xffffffff) throw new InvalidArgumentError(`seed ${b} is out of range (seeds are 0..4294967295)`);
     for (let s = a; s <= b; s++) seeds.push(s);
   }
   if (seeds.length === 0) throw new InvalidArgumentError('expected at least one seed');
@@ -25,9 +26,11 @@ export function parsePositiveInt(text: string): number {
   return n;
 }
 
-/** Comma-separated list (empty items dropped). */
+/** Comma-separated list (empty items dropped); an empty list is a usage error. */
 export function parseList(text: string): string[] {
-  return text.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = text.split(',').map((s) => s.trim()).filter(Boolean);
+  if (items.length === 0) throw new InvalidArgumentError(`expected a comma-separated list, got '${text}'`);
+  return items;
 }
 
 /** A choice among fixed values, with the list in the error. */
@@ -73,6 +76,5 @@ export function parseMetrics(text: string): MetricName[] {
   for (const n of names) {
     if (!isMetricName(n)) throw new InvalidArgumentError(`unknown metric '${n}'; expected some of ${METRIC_NAMES.join(', ')}`);
   }
-  if (names.length === 0) throw new InvalidArgumentError('expected at least one metric');
   return names as MetricName[];
 }

@@ -28,3 +28,46 @@ export function progressBar(total: number, title: string, stream: NodeJS.WriteSt
     },
   };
 }
+
+/** One bar per running training (several run at once with --parallel), and log lines printed above them. */
+export interface TrainingBars {
+  step(arch: string, step: number, steps: number, loss: number): void;
+  end(arch: string): void;
+  log(line: string): void;
+  stop(): void;
+}
+
+export function trainingBars(stream: NodeJS.WriteStream = process.stderr): TrainingBars {
+  if (!stream.isTTY) {
+    return { step() {}, end() {}, log: (line) => void stream.write(`${line}\n`), stop() {} };
+  }
+  const multi = new cliProgress.MultiBar(
+    { format: 'training [{bar}] {percentage}% | ETA {eta_formatted} | {label}', stream, hideCursor: true, clearOnComplete: true, etaBuffer: 20 },
+    cliProgress.Presets.shades_classic,
+  );
+  const bars = new Map<string, cliProgress.SingleBar>();
+  const short = (arch: string): string => (arch.length > 60 ? `${arch.slice(0, 57)}...` : arch);
+  return {
+    step(arch, step, steps, loss) {
+      let bar = bars.get(arch);
+      if (bar === undefined) {
+        bar = multi.create(steps, 0, { label: '' });
+        bars.set(arch, bar);
+      }
+      bar.update(step, { label: `loss ${loss.toFixed(3)}  ${short(arch)}` });
+    },
+    end(arch) {
+      const bar = bars.get(arch);
+      if (bar !== undefined) {
+        multi.remove(bar);
+        bars.delete(arch);
+      }
+    },
+    log(line) {
+      multi.log(`${line}\n`);
+    },
+    stop() {
+      multi.stop();
+    },
+  };
+}

@@ -1,12 +1,14 @@
 import cliProgress from 'cli-progress';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
 import { BACKEND_NAMES, initBackend, type BackendName } from '../nn/backend.js';
 import { parseArchSpec, runProxyBatch } from '../proxies/batch.js';
+import { localRunner } from '../runner/index.js';
 import { loadFixture } from '../proxies/fixture.js';
 import { computeProxies, REFERENCE_METRICS, type MetricName } from '../proxies/index.js';
 import { InputError } from '../util/errors.js';
-import { parseCount, parseMetrics, parsePositiveInt } from './options.js';
+import { checkOutputFile } from '../util/output-paths.js';
+import { parseCount, parseMetrics, parsePositiveInt, parseSeed } from './options.js';
 
 interface Flags {
   fixture?: string;
@@ -29,12 +31,6 @@ interface Flags {
 
 /** Flags that only batch mode reads (named in the error when mixed with --fixture). */
 const BATCH_FLAGS = ['space', 'dataset', 'data', 'archs', 'batch', 'channels', 'cells', 'workers', 'seed', 'out'] as const;
-
-function parseSeed(text: string): number {
-  const n = Number(text);
-  if (!/^-?\d+$/.test(text.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected an integer seed, got '${text}'`);
-  return n;
-}
 
 function fmt(v: number | undefined): string {
   if (v === undefined) return '-';
@@ -121,6 +117,7 @@ async function batchMode(f: Flags): Promise<void> {
   if (missing.length > 0) {
     throw new InputError(`give --fixture DIR, or batch mode's ${missing.map((k) => `--${k}`).join(', ')} (e.g. --space nb201 --dataset cifar10-1k --out scores.csv)`);
   }
+  checkOutputFile(f.out!, 'out');
   const metrics: MetricName[] = f.metrics ?? [...REFERENCE_METRICS];
   const err = process.stderr;
   const tty = err.isTTY === true;
@@ -128,6 +125,7 @@ async function batchMode(f: Flags): Promise<void> {
   let start = 0;
   let first = 0;
   let lastLog = 0;
+  const runner = localRunner(f.workers ?? availableParallelism(), f.backend);
   const summary = await runProxyBatch({
     space: f.space!,
     archs: parseArchSpec(f.archs ?? 'all'),
@@ -138,12 +136,11 @@ async function batchMode(f: Flags): Promise<void> {
     cells: f.cells ?? 5,
     batch: f.batch ?? 64,
     seed: f.seed ?? 0,
-    workers: f.workers ?? availableParallelism(),
-    backend: f.backend,
+    runner,
     out: f.out!,
     onStart: (s) => {
       if (s.repaired) err.write(`robot-nas: ${f.out}: ${s.repaired}\n`);
-      err.write(`${s.total} architectures: ${s.resumed} already in ${f.out}, ${s.todo} to compute on ${s.workers === 0 ? 'this thread' : `${s.workers} worker(s)`}\n`);
+      err.write(`${s.total} architectures: ${s.resumed} already in ${f.out}, ${s.todo} to compute on ${runner.label}\n`);
       start = performance.now();
       first = s.resumed;
       if (tty && s.todo > 0) {
@@ -162,7 +159,10 @@ async function batchMode(f: Flags): Promise<void> {
         err.write(`proxies ${done}/${total} | ${rate} archs/min | ETA ${eta}\n`);
       }
     },
-  }).finally(() => bar?.stop());
+  }).finally(() => {
+    bar?.stop();
+    return runner.close();
+  });
   const rate = summary.computed > 0 ? `, ${((60 * summary.computed) / summary.seconds).toFixed(1)} archs/min` : '';
   process.stdout.write(
     `${summary.out}: ${summary.total} architectures (${summary.resumed} resumed, ${summary.computed} computed in ${summary.seconds.toFixed(1)} s${rate})\n`,

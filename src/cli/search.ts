@@ -2,10 +2,9 @@ import { Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { initBackend } from '../nn/backend.js';
-import { InputError } from '../util/errors.js';
 import { runSearch, SEARCH_METRICS, type SearchOptions, type SearchResult } from '../pipeline/search.js';
 import { choice, parseCount, parseLimit, parseMetrics, parseNumber, parsePositiveInt, parseSeed, TRAIN_DATASETS } from './options.js';
-import { progressBar, type Progress } from './progress.js';
+import { progressBar, trainingBars, type Progress, type TrainingBars } from './progress.js';
 
 /**
  * `robot-nas search`: RoBoT (or a baseline) on real data with training queries. Without arguments it is the
@@ -34,7 +33,7 @@ interface Flags {
   space: 'nb201' | 'darts';
   dataset: string;
   data?: string;
-  pool: string;
+  pool: number | 'all';
   budget: number | 'all';
   method: string;
   metrics?: string[];
@@ -51,7 +50,8 @@ interface Flags {
   searchSeed?: number;
   out?: string;
   cache?: string | false;
-  workers?: number;
+  parallel?: number;
+  async?: boolean;
   json?: boolean;
 }
 
@@ -75,12 +75,17 @@ export function formatSearchSummary(r: SearchResult, cwd = process.cwd()): strin
     `validation accuracy  ${fmt(r.best.validAccuracy)} % (query ${r.best.query} of ${r.queries}${r.t0 !== null ? `; T0 = ${r.t0}` : ''}; ` +
       `${r.data.validCount} validation images, ${s.training.epochs} epoch${s.training.epochs > 1 ? 's' : ''} on ${r.data.trainCount})`,
   ];
+  if (r.diverged.length > 0) {
+    lines.push(`diverged             ${r.diverged.length} of ${r.queries} trainings: ${r.diverged.map((d) => `query ${d.query} (${d.reason})`).join(', ')}`);
+  }
   if (r.weights) {
     lines.push(`metric weights       ${Object.entries(r.weights).map(([k, v]) => `${k} ${v >= 0 ? '+' : ''}${v.toFixed(2)}`).join(', ')}`);
   }
   lines.push(
     `cost                 ${r.queries} trainings, ${fmt(r.totalCost, 1)} s of training (${fmt(r.freshTrainingSeconds, 1)} s in this run, ${r.cacheHits} from the cache); ` +
       `metrics ${fmt(r.pool.scoringSeconds, 1)} s for ${r.pool.scoredNow} architectures; wall ${fmt(r.wallSeconds, 0)} s`,
+    `parallel             ${r.parallel} at a time (${r.schedule === 'sync' ? 'synchronous rounds' : 'asynchronous'}): queries took ${fmt(r.queryWallSeconds, 0)} s wall` +
+      ` (their recorded costs scheduled on ${r.parallel} worker${r.parallel > 1 ? 's' : ''}: ${fmt(r.scheduleSeconds, 0)} s)`,
     `results              ${rel(dirname(r.files.result))}/ (result.json, queries.jsonl, metrics.csv, search-curve.svg)`,
     `next                 npx robot-nas train --space ${r.space} --arch ${shellWord(r.best.arch)} --dataset ${r.data.dataset} ` +
       `--channels ${s.channels} --cells ${s.cells} --epochs ${Math.max(10, s.training.epochs)}`,
@@ -99,7 +104,7 @@ export function register(program: Command): void {
     .addOption(new Option('--space <space>', 'search space').choices(['nb201', 'darts']).default(d.space))
     .addOption(new Option('--dataset <name>', `dataset: ${TRAIN_DATASETS.join(', ')}`).argParser(choice(TRAIN_DATASETS)).default(d.dataset))
     .option('--data <dir>', 'dataset folder (cifar10/cifar100/imagenet16/folder; default: the project data folder, see README)')
-    .option('--pool <n|all>', 'candidate pool: a seeded sample of n architectures, or all (nb201)', String(d.pool))
+    .option('--pool <n|all>', 'candidate pool: a seeded sample of n architectures, or all (nb201)', parseLimit, d.pool)
     .option('--budget <T|all>', 'distinct architectures to train (all: the whole pool)', parseLimit, d.budget)
     .option('--method <m>', 'robot, rs, rea, reinforce, or metric:<name> (one metric, top-T)', 'robot')
     .option('--metrics <m1,m2,...>', `training-free metrics (default ${SEARCH_METRICS.join(',')})`, parseMetrics)
@@ -117,11 +122,11 @@ export function register(program: Command): void {
     .option('--out <dir>', 'output folder (default robot-nas-results/search-<dataset>-<space>-<method>-s<seed>)')
     .option('--cache <file>', 'query cache (default: query-cache.jsonl next to the output folder)')
     .option('--no-cache', 'do not read or write a query cache on disk')
-    .option('--workers <n>', 'worker threads for metric scoring, 0 = in this thread (default: 2, or the core count if lower)', parseCount)
+    .option('--parallel <K>', 'scorings and trainings at once, on K worker threads (0: one at a time in this thread); RoBoT proposes K queries per round (default: the number of cores)', parseCount)
+    .option('--async', 'propose a new query as soon as a training finishes, instead of synchronous rounds of K (faster with uneven trainings; the result then depends on finishing order)')
     .option('--json', 'print result.json to stdout instead of the summary')
     .action(async (f: Flags) => {
-      const pool = f.pool.trim() === 'all' ? 'all' : Number(f.pool);
-      if (pool !== 'all' && !(Number.isInteger(pool) && pool >= 1)) throw new InputError(`--pool expects a positive integer or all, got '${f.pool}'`);
+      const pool = f.pool;
       const method = f.method;
       const out = f.out ?? join('robot-nas-results', `search-${f.dataset}-${f.space}-${method.replace(/[^a-z0-9_]+/gi, '-')}-s${f.seed}${f.searchSeed !== undefined ? `-r${f.searchSeed}` : ''}`);
       const cache = f.cache === false ? null : (f.cache ?? join(dirname(out), 'query-cache.jsonl'));
@@ -146,41 +151,56 @@ export function register(program: Command): void {
         ...(f.searchSeed !== undefined ? { searchSeed: f.searchSeed } : {}),
         out,
         cache,
-        workers: f.workers ?? Math.min(2, availableParallelism()),
+        parallel: f.parallel ?? availableParallelism(),
+        schedule: f.async ? 'async' : 'sync',
       };
       await initBackend('wasm');
       let bar: Progress | undefined;
-      const stopBar = (): void => {
+      let training: TrainingBars | undefined;
+      const stopBars = (): void => {
         bar?.stop();
         bar = undefined;
+        training?.stop();
+        training = undefined;
       };
       // Everything finished is already on disk (rows, cache lines, query log): say how to continue.
       process.once('SIGINT', () => {
-        bar?.stop();
+        stopBars();
         const kept = cache === null ? 'with --no-cache finished trainings are not kept' : `finished trainings are cached in ${cache}`;
         process.stderr.write(`\ninterrupted — run the same command again to resume (${kept})\n`);
         process.exit(130);
       });
-      const result = await runSearch(opts, {
-        log: (m) => {
-          stopBar();
+      const log = (m: string): void => {
+        if (training) training.log(m);
+        else {
+          bar?.stop();
+          bar = undefined;
           process.stderr.write(`${m}\n`);
-        },
+        }
+      };
+      const result = await runSearch(opts, {
+        log,
         onScoringStart: (total, todo) => {
           if (todo > 0) bar = progressBar(total, 'scoring ');
         },
         onScored: (done) => bar?.update(done),
-        onScoringEnd: stopBar,
-        onTrainStart: (arch, q, budget) => {
-          stopBar();
-          process.stderr.write(`training query ${q}/${budget}: ${arch}\n`);
+        onScoringEnd: () => {
+          bar?.stop();
+          bar = undefined;
+          training = trainingBars();
         },
-        onTrainStep: (step, steps, loss) => {
-          bar ??= progressBar(steps, 'training');
-          bar.update(step, `loss ${loss.toFixed(3)}`);
+        onTrainEvent: (arch, e) => {
+          if (e.type === 'progress') training?.step(arch, e.step, e.steps, e.loss);
         },
-        onTrainEnd: stopBar,
-      });
+        onQuery: (l, budget) => {
+          training?.end(l.arch);
+          log(
+            `query ${String(l.n).padStart(String(budget).length)}/${budget}  val ${l.validAccuracy.toFixed(2)}%  ` +
+              `${l.cached ? 'cached' : `${l.seconds.toFixed(1)} s`}  best ${l.bestSoFar.toFixed(2)}%  ${l.arch}` +
+              (l.diverged ? `  (diverged: ${String(l.details?.divergence ?? 'yes')})` : ''),
+          );
+        },
+      }).finally(stopBars);
       process.stdout.write(f.json ? JSON.stringify(result, null, 2) + '\n' : formatSearchSummary(result) + '\n');
     });
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, Argument } from 'commander';
 import { loadBenchmark } from '../benchmarks/index.js';
@@ -6,13 +6,9 @@ import { plotRuns, runTable, TABLES, tableMarkdown, type TableResult } from '../
 import { renderCurvesSvg } from '../plot/curves.js';
 import { parseList, parsePositiveInt, parseSeeds } from './options.js';
 import { progressBar } from './progress.js';
+import { writeAtomic } from '../util/atomic.js';
+import { checkOutputDir } from '../util/output-paths.js';
 
-/** Write a file atomically (temp + rename) so an interrupted run never leaves half a file. */
-export function writeAtomic(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
-}
 
 /** Figure-2-style plots, one per task: every searching method's best-so-far curve, T0 marked. */
 async function writePlots(t: TableResult, outDir: string): Promise<string[]> {
@@ -45,6 +41,7 @@ export function register(program: Command): void {
     .option('--json', 'print all results as one JSON object on the last stdout line')
     .action(async (id: keyof typeof TABLES, f: { seeds: number[]; budget?: number; metrics?: string[]; data?: string; out: string; json?: boolean }) => {
       const spec = TABLES[id];
+      checkOutputDir(f.out, 'out');
       const outDir = resolve(f.out);
       mkdirSync(outDir, { recursive: true });
       const bar = progressBar(spec.tasks.length * spec.rows.length, id);

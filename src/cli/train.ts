@@ -1,15 +1,15 @@
 import { Command, Option } from 'commander';
-import { writeFileSync, renameSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { initBackend } from '../nn/backend.js';
 import { countParams } from '../nn/params.js';
-import { trainingSeed } from '../objective/training.js';
-import { buildJobNetwork } from '../proxies/job.js';
+import { trainingSeed } from '../util/seeds.js';
+import { buildNetwork } from '../nn/build.js';
 import { getSpace } from '../spaces/index.js';
 import { augmentFor } from '../train/augment.js';
 import { prepareData } from '../train/data.js';
-import { DARTS_TRAINING, trainNetwork } from '../train/trainer.js';
+import { checkTrainSettings, DARTS_TRAINING, trainNetwork } from '../train/trainer.js';
+import { writeAtomic } from '../util/atomic.js';
 import { InputError } from '../util/errors.js';
+import { checkOutputFile } from '../util/output-paths.js';
 import { choice, parseLimit, parseNumber, parsePositiveInt, parseSeed, TRAIN_DATASETS } from './options.js';
 import { progressBar, type Progress } from './progress.js';
 
@@ -68,6 +68,9 @@ export function register(program: Command): void {
       } catch (e) {
         throw new InputError(`--arch: not a ${f.space} architecture: ${(e as Error).message}`);
       }
+      // Everything that can fail without data fails before the data is read and long before the training ends.
+      if (f.out !== undefined) checkOutputFile(f.out, 'out');
+      checkTrainSettings({ ...DARTS_TRAINING, lr: f.lr, epochs: f.epochs, batchSize: f.batchSize, augment: null });
       const data = prepareData({
         dataset: f.dataset,
         ...(f.data !== undefined ? { dir: f.data } : {}),
@@ -80,7 +83,7 @@ export function register(program: Command): void {
       });
       const { info } = data;
       await initBackend('wasm');
-      const net = buildJobNetwork(f.space, arch, { channels: f.channels, cells: f.cells, batch: 1, classes: info.classes, metrics: [] }, info.shape);
+      const net = buildNetwork(f.space, arch, { channels: f.channels, cells: f.cells, classes: info.classes }, info.shape);
       const settings = { ...DARTS_TRAINING, lr: f.lr, epochs: f.epochs, batchSize: f.batchSize, augment: augmentFor(f.dataset, info.mean, info.std, info.shape[1]) };
       process.stderr.write(
         `training ${arch} (${countParams(net).toLocaleString('en-US')} parameters) on ${info.dataset}: ${info.trainCount} train / ${info.validCount} validation` +
@@ -108,16 +111,13 @@ export function register(program: Command): void {
         validAccuracy: r.validAccuracy,
         testAccuracy: r.testAccuracy ?? null,
         diverged: r.diverged,
+        divergence: r.divergence ?? null,
         seconds: r.seconds,
         epochs: r.epochs,
         data: info,
         settings: { ...settings, channels: f.channels, cells: f.cells, seed: f.seed },
       };
-      if (f.out !== undefined) {
-        mkdirSync(dirname(f.out), { recursive: true });
-        writeFileSync(`${f.out}.tmp`, JSON.stringify(report, null, 2) + '\n');
-        renameSync(`${f.out}.tmp`, f.out);
-      }
+      if (f.out !== undefined) writeAtomic(f.out, JSON.stringify(report, null, 2) + '\n');
       if (f.json) {
         process.stdout.write(JSON.stringify(report, null, 2) + '\n');
         return;
@@ -129,7 +129,8 @@ export function register(program: Command): void {
           `train accuracy       ${fmt(r.trainAccuracy)} % (last epoch, training mode)`,
           `validation accuracy  ${fmt(r.validAccuracy)} % (${info.validCount} images)`,
           `test accuracy        ${data.test ? `${fmt(r.testAccuracy)} % (${data.test.count} images)` : `n/a (${info.dataset} has no separate test images)`}`,
-          `time                 ${r.seconds.toFixed(1)} s${r.diverged ? ' — training diverged (non-finite loss); stopped early' : ''}`,
+          `time                 ${r.seconds.toFixed(1)} s`,
+          ...(r.diverged ? [`diverged             yes — ${r.divergence ?? 'diverged'}${r.divergence === 'non-finite loss' ? '; training stopped there' : ''}`] : []),
         ].join('\n') + '\n',
       );
     });

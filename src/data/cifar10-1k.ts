@@ -2,7 +2,7 @@
  * The shared 1,000-image CIFAR-10 subset (`<data>/cifar10/`, see the data README):
  * `images_1000x32x32x3_uint8.bin` raw uint8 NHWC RGB, `labels_1000_uint8.bin` one byte 0..9 per
  * image, 100 test images per class in label order. `data` is the data folder (default: the
- * project's, see resolveDataDir) or its `cifar10/` subfolder. It is a single set of test images,
+ * project's, see formats/data-folder.ts) or its `cifar10/` subfolder. It is a single set of test images,
  * so `split` may only be omitted or 'test'; split it with `splitDataset`.
  * Being sorted by class, `limit` picks class-balanced (round-robin) rather than the first images.
  */

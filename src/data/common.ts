@@ -7,7 +7,7 @@
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolveDataDir } from '../benchmarks/datadir.js';
+import { findDataFolder } from '../formats/data-folder.js';
 import { InputError, inputError } from '../util/errors.js';
 import type { ImageDataset, Split } from './types.js';
 
@@ -95,13 +95,13 @@ export function findFiles(dirs: readonly string[], names: readonly string[], wha
 
 /**
  * Folders to look in: `data` and `data/<release folder>`; without `data`, the project's data
- * folder (resolveDataDir) and its `<release folder>`.
+ * folder (formats/data-folder.ts) and its `<release folder>`.
  */
 export function candidateDirs(data: string | undefined, subfolders: readonly string[], what: string): string[] {
   let root: string;
   if (data === undefined || data === '') {
     try {
-      root = resolveDataDir();
+      root = findDataFolder(undefined, process.env, undefined, '');
     } catch {
       throw new InputError(`no data folder given for ${what}; pass the folder holding its files (--data DIR)`);
     }

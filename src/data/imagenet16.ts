@@ -8,7 +8,7 @@
  * [122.68, 116.66, 104.01]/255 and [63.22, 61.26, 65.09]/255. File order is kept; `limit` takes the
  * first kept images and stops reading files once it has them.
  */
-import { NumpyArray, pyNumber, pyTypeName } from '../benchmarks/pickle.js';
+import { NumpyArray, pyNumber, pyTypeName } from '../formats/pickle.js';
 import { inputError } from '../util/errors.js';
 import { PixelSink, candidateDirs, checkOptions, chw, finishDataset, findFiles, pickNorm, type LoadOptions } from './common.js';
 import { readPickleKeepingBytes, uint8Array } from './numpy.js';

@@ -30,7 +30,7 @@ export type DatasetName = (typeof DATASET_NAMES)[number];
  * - `cifar10`, `cifar100`: binary releases in `data` or `data/cifar-10-batches-bin` /
  *   `data/cifar-100-binary`; split 'train' (default) or 'test'.
  * - `cifar10-1k`: the shared 1,000-image subset in `data/cifar10/` (or `data`); `data` defaults to
- *   the project's data folder (resolveDataDir). Test images only: split omitted or 'test'.
+ *   the project's data folder (formats/data-folder.ts). Test images only: split omitted or 'test'.
  * - `imagenet16` (= `imagenet16-120`): the pickled batches in `data` or `data/ImageNet16`.
  * - `mnist`: the `mnist` package's 10,000 digits (7,996 train / 2,004 test); `data` unused.
  * - `folder`: `data/<class>/*.png|jpg|jpeg` (with split: `data/<split>/<class>/…`), size default 32.

@@ -1,14 +1,14 @@
 /**
  * numpy uint8 arrays out of pickles, as raw bytes.
  *
- * The project's pickle adapter (src/benchmarks/pickle.ts) decodes every numpy array element by
+ * The project's pickle adapter (src/formats/pickle.ts) decodes every numpy array element by
  * element into a JS array (`NumpyArray.data`). That is right for the small float arrays of
  * benchmark files, but an image batch holds ~10^8 bytes: ~20 s and ~1 GB per file. Here the
  * adapter is used unchanged, except that while one (synchronous) read runs, uint8 arrays keep
  * their raw bytes instead (their `data` stays empty); everything else is unpickled exactly as by
  * `readPickleFile`.
  */
-import { NumpyArray, NumpyDType, readPickleFile } from '../benchmarks/pickle.js';
+import { NumpyArray, NumpyDType, readPickleFile } from '../formats/pickle.js';
 
 /** Raw C-order bytes of the uint8 arrays read by `readPickleKeepingBytes`. */
 const rawOf = new WeakMap<NumpyArray, Uint8Array>();

@@ -3,11 +3,11 @@ import { QueryLedger } from '../objective/ledger.js';
 import { TabularObjective } from '../objective/tabular.js';
 import type { NormaliseKind } from '../search/normalise.js';
 import { topByMetric } from '../search/training-free.js';
-import type { SearchMethod } from '../search/types.js';
-import { InputError } from '../util/errors.js';
+import { checkBudget, type Schedule, type SearchMethod } from '../search/types.js';
+import { InputError, SettingError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { mean, std } from '../util/stats.js';
-import { createMethod, isMethodId, METHOD_IDS, type MethodId } from './methods.js';
+import { createMethod, isMethodId, METHOD_IDS, type MethodId } from '../search/registry.js';
 import { buildPool, defaultMetrics, finalRank, type BenchmarkPool, type PoolRule } from './pool.js';
 
 export interface ExperimentOptions {
@@ -22,6 +22,10 @@ export interface ExperimentOptions {
   /** RoBoT's BO random stream (default 'reference'). */
   readonly stream?: 'reference' | 'fast';
   readonly poolRule?: PoolRule;
+  /** Simulated workers: queries run `parallel` at a time, each lasting its recorded cost (default 1). */
+  readonly parallel?: number;
+  /** Synchronous rounds (default) or asynchronous proposals (see SearchContext.schedule). */
+  readonly schedule?: Schedule;
   /** Called after every finished run (seed), e.g. to drive a progress bar. */
   readonly onRun?: (run: RunResult, done: number, total: number) => void;
 }
@@ -36,6 +40,8 @@ export interface RunResult {
   readonly objective: number;
   /** Total seconds of the distinct queries. */
   readonly cost: number;
+  /** Simulated wall seconds until the answer with `parallel` workers (the schedule's makespan). */
+  readonly time: number;
   readonly queries: number;
   readonly t0: number | null;
   readonly weights?: Readonly<Record<string, number>>;
@@ -64,6 +70,10 @@ export interface ExperimentResult {
   readonly final: Summary & { values: number[] };
   readonly rank: Summary;
   readonly cost: { mean: number };
+  /** Simulated workers, and the mean simulated wall seconds until the answer. */
+  readonly parallel: number;
+  readonly schedule: Schedule;
+  readonly time: { mean: number };
   readonly t0: { mean: number } | null;
   readonly curve: number[];
   /** Per-seed curves (for standard-error bands) and per-run details. */
@@ -105,9 +115,9 @@ function curves(curve: number[], final: Float64Array): { curve: number[]; rankCu
 }
 
 /** Run one search method once on a prepared pool. Pure: no I/O. */
-export async function runOnce(bp: BenchmarkPool, method: SearchMethod, budget: number, seed: number): Promise<RunResult> {
-  const ledger = new QueryLedger(new TabularObjective(bp.objective, bp.cost));
-  const outcome = await method.run({ pool: bp.pool, ledger, budget, rng: new Rng(seed), seed });
+export async function runOnce(bp: BenchmarkPool, method: SearchMethod, budget: number, seed: number, parallel = 1, schedule: Schedule = 'sync'): Promise<RunResult> {
+  const ledger = new QueryLedger(new TabularObjective(bp.objective, bp.cost), { parallel });
+  const outcome = await method.run({ pool: bp.pool, ledger, budget, rng: new Rng(seed), seed, schedule });
   const best = outcome.best;
   return {
     seed,
@@ -116,6 +126,7 @@ export async function runOnce(bp: BenchmarkPool, method: SearchMethod, budget: n
     rank: finalRank(bp.final, best),
     objective: bp.objective[best],
     cost: ledger.cost,
+    time: ledger.time,
     queries: ledger.count,
     t0: outcome.t0 ?? null,
     weights: outcome.weights,
@@ -144,6 +155,7 @@ function trainingFree(bp: BenchmarkPool, metrics: readonly string[], budget: num
       rank: finalRank(bp.final, i),
       objective: bp.objective[i],
       cost: 0,
+      time: 0,
       queries: 0,
       t0: null,
       weights: { [m]: 1 },
@@ -167,7 +179,11 @@ export async function runExperiment(b: Benchmark, opts: ExperimentOptions): Prom
     );
   }
   const normalise = opts.normalise ?? 'minmax';
+  const parallel = opts.parallel ?? 1;
+  if (!(Number.isInteger(parallel) && parallel >= 1)) throw new SettingError('parallel', `expected a positive integer, got ${parallel}`);
+  const schedule = opts.schedule ?? 'sync';
   const bp = buildPool(b, metrics, opts.poolRule ?? 'complete');
+  if (!opts.method.startsWith('tf-')) checkBudget(bp.pool.archs.length, opts.budget, `the ${b.benchmark}/${b.task} pool`);
   let runs: RunResult[];
   let values: number[];
   if (opts.method === 'tf-avg' || opts.method === 'tf-best') {
@@ -185,7 +201,7 @@ export async function runExperiment(b: Benchmark, opts: ExperimentOptions): Prom
     runs = [];
     for (const seed of opts.seeds) {
       const method = createMethod(opts.method, { metrics, normalise, acquisition: opts.acquisition ?? 'ucb', stream: opts.stream });
-      const r = await runOnce(bp, method, opts.budget, seed);
+      const r = await runOnce(bp, method, opts.budget, seed, parallel, schedule);
       runs.push(r);
       opts.onRun?.(r, runs.length, opts.seeds.length);
     }
@@ -206,6 +222,9 @@ export async function runExperiment(b: Benchmark, opts: ExperimentOptions): Prom
     final: { mean: mean(values), std: std(values), values },
     rank: { mean: mean(runs.map((r) => r.rank)), std: std(runs.map((r) => r.rank)) },
     cost: { mean: mean(runs.map((r) => r.cost)) },
+    parallel,
+    schedule,
+    time: { mean: mean(runs.map((r) => r.time)) },
     t0: t0s.length > 0 ? { mean: mean(t0s) } : null,
     curve: meanCurve(runs, opts.budget),
     runs,

@@ -1,6 +1,6 @@
 import type { Benchmark } from '../benchmarks/types.js';
 import type { NormaliseKind } from '../search/normalise.js';
-import type { MethodId } from './methods.js';
+import type { MethodId } from '../search/registry.js';
 import { runExperiment, type ExperimentResult, type RunResult } from './run.js';
 
 /** One row of a paper-style table: a method with its settings. */

@@ -136,8 +136,13 @@ export class BayesOpt {
     return true;
   }
 
-  /** Next point to evaluate: uniform while nothing is registered, else the acquisition's maximiser. */
-  suggest(): Float64Array {
+  /**
+   * Next point to evaluate: uniform while nothing is registered, else the acquisition's maximiser. `pending`
+   * points (proposed, not yet observed) are believed at the GP's posterior mean (kriging believer): the GP is
+   * conditioned on them with its fitted length scale, so the acquisition's variance term no longer favours
+   * them and a batch spreads out. Without pending points the draws are exactly those of the sequential search.
+   */
+  suggest(pending: readonly ArrayLike<number>[] = []): Float64Array {
     const dim = this.dim;
     const out = new Float64Array(dim);
     if (this.ys.length === 0) {
@@ -146,6 +151,18 @@ export class BayesOpt {
     }
     const gp = this.gp;
     gp.fit(this.xs, this.ys, this.rng);
+    if (pending.length > 0) {
+      const px = new Float64Array(pending.length * dim);
+      const py = new Float64Array(pending.length);
+      const post = new Float64Array(2);
+      pending.forEach((p, j) => {
+        if (p.length !== dim) throw new RangeError(`BayesOpt.suggest: pending point has ${p.length} values, expected ${dim}`);
+        for (let m = 0; m < dim; m++) px[j * dim + m] = p[m];
+        gp.predictInto(p, post);
+        py[j] = post[0];
+      });
+      gp.condition(px, py);
+    }
     let yMax = -Infinity;
     for (const y of this.ys) if (y > yMax) yMax = y;
 

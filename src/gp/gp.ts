@@ -215,6 +215,35 @@ export class GaussianProcess {
   }
 
   /**
+   * Conditions the fitted GP on further points with the same length scale and target scaling (no refit, no
+   * random draws): the kriging believer's hallucinated observations — at a pending point the target is the
+   * posterior mean, so the mean stays put while the variance there shrinks.
+   */
+  condition(extraX: ArrayLike<number>, extraY: ArrayLike<number>): this {
+    this.requireFitted();
+    const k = extraY.length;
+    if (extraX.length !== k * this.dim) throw new RangeError(`GaussianProcess.condition: X has ${extraX.length} values, expected ${k}×${this.dim}`);
+    if (k === 0) return this;
+    const n = this.n + k;
+    const x = new Float64Array(n * this.dim);
+    x.set(this.x);
+    x.set(Float64Array.from(extraX), this.n * this.dim);
+    const yn = new Float64Array(n);
+    yn.set(this.yn);
+    for (let i = 0; i < k; i++) yn[this.n + i] = (extraY[i] - this.yMeanValue) / this.yStdValue;
+    this.n = n;
+    this.x = x;
+    const width = 8 * Math.ceil(this.dim / 8);
+    this.xPad = new Float64Array(n * width);
+    for (let i = 0; i < n; i++) this.xPad.set(this.x.subarray(i * this.dim, (i + 1) * this.dim), i * width);
+    this.allocate(n);
+    this.yn = yn;
+    pairwiseDistances(this.x, n, this.dim, this.dist);
+    this.factorise();
+    return this;
+  }
+
+  /**
    * Log marginal likelihood of the standardised targets at log ℓ; with `gradOut`, writes
    * ∂/∂log ℓ = ½·tr((ααᵀ − K⁻¹)·∂K/∂log ℓ) to gradOut[0]. −∞ (gradient 0) when K is not
    * positive definite, as sklearn does.

@@ -38,16 +38,25 @@ export function curveRows(series: readonly CurveSeries[]): { method: string; t: 
 /** Figure-2-style SVG: best-so-far vs number of queried architectures, mean ± s.e., T0 marked. */
 export async function renderCurvesSvg(plot: CurvePlot): Promise<string> {
   const rows = curveRows(plot.series);
-  // Each T0 label on its own line so that close T0s stay readable.
+  // T0 labels sit above the plot area, one row per method (close T0s stay readable, and no label covers a curve).
   const t0rows = plot.series
     .filter((s) => s.t0 !== undefined && Number.isFinite(s.t0))
-    .map((s, k) => ({ method: s.label, t0: s.t0, y: 10 + 12 * k }));
+    .map((s, k, all) => ({ method: s.label, t0: s.t0, y: -8 - 12 * (all.length - 1 - k) }));
+  const maxT = Math.max(1, ...rows.map((r) => r.t));
   const x = { field: 't', type: 'quantitative', title: 'number of queried architectures' } as const;
   const y = { type: 'quantitative', scale: { zero: false, reverse: plot.yReverse ?? false }, title: plot.yTitle } as const;
-  const color = { field: 'method', type: 'nominal', title: null, legend: { labelLimit: 400 } } as const;
+  // One legend, drawn from the lines (full colour); the bands and rules share the scale without adding symbols.
+  // (every layer carries the same legend, with the symbol set explicitly: else the band's opacity pales it)
+  const color = {
+    field: 'method',
+    type: 'nominal',
+    title: null,
+    legend: { labelLimit: 400, symbolType: 'stroke', symbolStrokeWidth: 2.5, symbolOpacity: 1, symbolFillColor: 'transparent' },
+  } as const;
+  const quiet = color;
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: plot.title,
+    title: { text: plot.title, offset: 12 + 12 * t0rows.length },
     width: 420,
     height: 260,
     background: 'white',
@@ -55,7 +64,7 @@ export async function renderCurvesSvg(plot: CurvePlot): Promise<string> {
       {
         data: { values: rows },
         mark: { type: 'errorband', opacity: 0.2 },
-        encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color },
+        encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color: quiet },
       },
       {
         data: { values: rows },
@@ -67,18 +76,19 @@ export async function renderCurvesSvg(plot: CurvePlot): Promise<string> {
             {
               data: { values: t0rows },
               mark: { type: 'rule' as const, strokeDash: [4, 3] },
-              encoding: { x: { field: 't0', type: 'quantitative' as const }, color },
+              encoding: { x: { field: 't0', type: 'quantitative' as const }, color: quiet },
             },
-            {
-              data: { values: t0rows.map((r) => ({ ...r, text: `T0 = ${r.t0!.toFixed(1)}` })) },
-              mark: { type: 'text' as const, align: 'left' as const, dx: 3, dy: -6, fontSize: 10 },
+            // Labels of T0s in the right part of the plot end at their rule, so they never run into the legend.
+            ...(['left', 'right'] as const).map((align) => ({
+              data: { values: t0rows.filter((r) => (r.t0! > 0.6 * maxT) === (align === 'right')).map((r) => ({ ...r, text: `T0 = ${r.t0!.toFixed(1)} (${r.method})` })) },
+              mark: { type: 'text' as const, align, dx: align === 'left' ? 3 : -3, fontSize: 10 },
               encoding: {
                 x: { field: 't0', type: 'quantitative' as const },
                 y: { field: 'y', type: 'quantitative' as const, scale: null },
                 text: { field: 'text', type: 'nominal' as const },
-                color,
+                color: quiet,
               },
-            },
+            })),
           ]
         : []),
     ],

@@ -6,17 +6,17 @@
  * dataset, split, C, N, batch, classes, seed); resuming with different settings is an InputError instead of
  * a silent mix of incompatible rows.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import type { BackendName } from '../nn/backend.js';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Split } from '../data/types.js';
 import { formatGenotype, sampleGenotype } from '../spaces/darts.js';
 import { getSpace } from '../spaces/index.js';
 import type { SearchSpace } from '../spaces/types.js';
-import { InputError, inputError } from '../util/errors.js';
+import { writeAtomic } from '../util/atomic.js';
+import { InputError, inputError, SettingError } from '../util/errors.js';
+import { seedStreams } from '../util/seeds.js';
 import { Rng } from '../util/rng.js';
-import { batchIndices, deriveSeed, jobDataset, JOB_SPACES, seededSample, type ProxyJob, type ProxyJobResult } from './job.js';
-import { inProcessRunner, workerPoolRunner, type JobRunner } from './pool.js';
+import { batchIndices, jobDataset, JOB_SPACES, seededSample, type ProxyJob, type ProxyJobResult } from './job.js';
+import type { Runner } from '../runner/types.js';
 import { openResults } from './results.js';
 
 /** `all`, a sample size, a file of architectures (one per line), or a list of canonical architectures the caller already chose. */
@@ -28,7 +28,7 @@ export function parseArchSpec(text: string): ArchSpec {
   if (t === 'all') return { kind: 'all' };
   if (/^\d+$/.test(t)) {
     const n = Number(t);
-    if (!(Number.isSafeInteger(n) && n >= 1)) throw new InputError(`--archs ${text}: expected a positive number of architectures`);
+    if (!(Number.isSafeInteger(n) && n >= 1)) throw new SettingError('archs', `expected all, a positive number of architectures or a file, got '${text}'`);
     return { kind: 'sample', n };
   }
   return { kind: 'file', file: text };
@@ -71,7 +71,7 @@ export function readArchFile(file: string, space: SearchSpace): string[] {
  */
 export function sampleDartsArchs(n: number, seed: number): string[] {
   if (!(Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff)) {
-    throw new InputError(`--seed ${seed}: the darts space is sampled with numpy's RandomState, which needs a seed in 0..4294967295`);
+    throw new SettingError('seed', `${seed}: the darts space is sampled with numpy's RandomState, which needs a seed in 0..4294967295`);
   }
   const rng = new Rng(seed, 'numpy');
   const out: string[] = [];
@@ -88,25 +88,26 @@ export function sampleDartsArchs(n: number, seed: number): string[] {
 
 /**
  * The architectures to score. A sample of n is the first n of a Fisher–Yates shuffle of `space.enumerate()`
- * seeded by `deriveSeed(seed, 'archs')`, so samples of one seed are nested (the 200 are the first 200 of 400).
+ * seeded by `seedStreams.pool(seed)`, so samples of one seed are nested (the 200 are the first 200 of 400).
  * The darts space cannot be enumerated: a sample of n is `sampleDartsArchs(n, seed)` and `all` is an InputError.
  */
-export function selectArchs(space: SearchSpace, spec: ArchSpec, seed: number): string[] {
+export function selectArchs(space: SearchSpace, spec: ArchSpec, seed: number, setting = 'archs'): string[] {
   if (spec.kind === 'file') return readArchFile(spec.file, space);
   if (spec.kind === 'list') return [...spec.archs];
   if (space.id === 'darts') {
     if (spec.kind === 'all') {
-      throw new InputError(
-        `--archs all: the darts space has ~${space.size.toExponential(1)} architectures and cannot be enumerated; it can only be sampled ` +
-          '(--archs N draws N distinct genotypes as RoBoT samples its pool) or read from a file (--archs FILE, one genotype per line)',
+      throw new SettingError(
+        setting,
+        `all: the darts space has ~${space.size.toExponential(1)} architectures and cannot be enumerated; it can only be sampled ` +
+          '(a number N draws N distinct genotypes as RoBoT samples its pool)' + (setting === 'archs' ? ' or read from a file (one genotype per line)' : ''),
       );
     }
     return sampleDartsArchs(spec.n, seed);
   }
   const all = space.enumerate();
   if (spec.kind === 'all') return all;
-  if (spec.n > all.length) throw new InputError(`--archs ${spec.n}: the ${space.id} space has only ${all.length} architectures`);
-  return seededSample(all, spec.n, new Rng(deriveSeed(seed, 'archs')));
+  if (spec.n > all.length) throw new SettingError(setting, `${spec.n} architectures requested, but the ${space.id} space has only ${all.length}`);
+  return seededSample(all, spec.n, new Rng(seedStreams.pool(seed)));
 }
 
 export interface BatchOptions {
@@ -121,9 +122,8 @@ export interface BatchOptions {
   cells: number;
   batch: number;
   seed: number;
-  /** Worker threads; 0 runs the jobs in this thread. Default: the number of cores. */
-  workers?: number;
-  backend?: BackendName;
+  /** Runs the scoring jobs (the CLI's, or a search's runner shared with its trainings). */
+  runner: Runner<ProxyJob, unknown>;
   /** Output CSV (resumed if it exists). */
   out: string;
   /** Called once the work is known, before any job runs. */
@@ -176,7 +176,7 @@ function checkMeta(out: string, meta: RunMeta): void {
 }
 
 function writeMeta(out: string, meta: RunMeta): void {
-  writeFileSync(`${out}.meta.json`, JSON.stringify(meta, null, 2) + '\n');
+  writeAtomic(`${out}.meta.json`, JSON.stringify(meta, null, 2) + '\n');
 }
 
 /** Scores every selected architecture not yet in `out`, appending rows as they finish. */
@@ -207,41 +207,35 @@ export async function runProxyBatch(o: BatchOptions): Promise<BatchSummary> {
   try {
     const todo = archs.filter((a) => !results.done.has(a));
     const resumed = archs.length - todo.length;
-    const wanted = o.workers ?? availableParallelism();
-    const workers = todo.length === 0 ? 0 : wanted === 0 ? 0 : Math.min(wanted, todo.length);
+    const workers = todo.length === 0 ? 0 : Math.min(o.runner.capacity, todo.length);
     o.onStart?.({ total: archs.length, resumed, todo: todo.length, workers, ...(results.repaired ? { repaired: results.repaired } : {}) });
     const t0 = performance.now();
     let done = resumed;
-    if (todo.length > 0) {
-      const runner: JobRunner = workers === 0 ? inProcessRunner(o.backend) : workerPoolRunner(workers, o.backend);
-      try {
-        await Promise.all(
-          todo.map((arch) => {
-            const job: ProxyJob = {
-              space: o.space,
-              arch,
-              config: { channels: o.channels, cells: o.cells, batch: o.batch, classes: ds.classes, metrics },
-              data,
-              seed: o.seed,
-            };
-            return runner.run(job).then(
-              (r) => {
-                results.append(r);
-                done++;
-                o.onResult?.(r, done, archs.length);
-              },
-              (e: unknown) => {
-                // name the architecture, keeping the error's class (InputError → exit 2) and stack
-                if (e instanceof Error && !e.message.startsWith('scoring ')) e.message = `scoring ${arch}: ${e.message}`;
-                throw e;
-              },
-            );
-          }),
+    await Promise.all(
+      todo.map((arch) => {
+        const job: ProxyJob = {
+          kind: 'score',
+          space: o.space,
+          arch,
+          config: { channels: o.channels, cells: o.cells, batch: o.batch, classes: ds.classes, metrics },
+          data,
+          seed: o.seed,
+        };
+        return o.runner.run(job).then(
+          (res) => {
+            const r = res as ProxyJobResult;
+            results.append(r);
+            done++;
+            o.onResult?.(r, done, archs.length);
+          },
+          (e: unknown) => {
+            // name the architecture, keeping the error's class (InputError → exit 2) and stack
+            if (e instanceof Error && !e.message.startsWith('scoring ')) e.message = `scoring ${arch}: ${e.message}`;
+            throw e;
+          },
         );
-      } finally {
-        await runner.close();
-      }
-    }
+      }),
+    );
     return {
       out: o.out,
       total: archs.length,

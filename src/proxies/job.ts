@@ -2,10 +2,10 @@
  * One architecture's scoring as a self-contained, JSON-serialisable job, so that a worker thread here (or a
  * machine elsewhere, later) can run it from its description alone:
  *
- *   { space, arch, config: { channels, cells, batch, classes, metrics }, data: { dataset, dir?, split? }, seed }
+ *   { kind: 'score', space, arch, config: { channels, cells, batch, classes, metrics }, data: { dataset, dir?, split? }, seed }
  *     → { arch, values: { metric: value }, ln_synflow?, seconds }
  *
- * Determinism (everything but `seconds` is a function of the job):
+ * Determinism (everything but `seconds` is a function of the job; the streams are those of util/seeds.ts):
  * - batch: the first `batch` indices of a Fisher–Yates shuffle of 0..count-1 driven by
  *   `Rng(deriveSeed(seed, 'batch'))` — the same images for every architecture of a run, and a batch of k is a
  *   prefix of a batch of k+1;
@@ -16,14 +16,13 @@
  * accept these spellings).
  */
 import { initBackend, type BackendName } from '../nn/backend.js';
-import { buildDarts } from '../nn/darts.js';
-import type { Network } from '../nn/layers.js';
-import { buildNb201 } from '../nn/nb201.js';
+import { buildNetwork } from '../nn/build.js';
 import { initParams } from '../nn/params.js';
 import type { ImageDataset } from '../data/types.js';
 import { getSpace } from '../spaces/index.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
+import { seedStreams } from '../util/seeds.js';
 import { loadJobDataset, type JobData } from './datasets.js';
 import { computeProxies } from './index.js';
 import { isMetricName, METRIC_NAMES, type Batch, type MetricName } from './types.js';
@@ -43,6 +42,7 @@ export interface JobConfig {
 }
 
 export interface ProxyJob {
+  kind: 'score';
   space: string;
   arch: string;
   config: JobConfig;
@@ -67,26 +67,6 @@ export interface ProxyJobResult {
 /** Spaces with a network builder. */
 export const JOB_SPACES = ['nb201', 'darts'] as const;
 
-/** The network of a job's (canonical) architecture in its space. */
-export function buildJobNetwork(space: string, arch: string, config: JobConfig, inputShape: [number, number, number]): Network {
-  const { channels, cells, classes } = config;
-  if (space === 'darts') return buildDarts({ genotype: arch, channels, layers: cells, numClasses: classes, inputShape });
-  return buildNb201({ arch, channels, cellsPerStage: cells, numClasses: classes, inputShape });
-}
-
-/**
- * A 32-bit seed derived from the run seed and a tag: FNV-1a over the UTF-8 bytes of `${seed}:${tag}`.
- * A hash (not seed + k) so that nearby run seeds and similar arch strings give unrelated streams.
- */
-export function deriveSeed(seed: number, tag: string): number {
-  let h = 0x811c9dc5;
-  for (const byte of Buffer.from(`${seed}:${tag}`, 'utf8')) {
-    h ^= byte;
-    h = Math.imul(h, 0x01000193);
-  }
-  return h | 0;
-}
-
 /** The first k of a seeded Fisher–Yates shuffle of `items` (a copy; k ≤ items.length). */
 export function seededSample<T>(items: readonly T[], k: number, rng: Rng): T[] {
   const a = items.slice();
@@ -107,7 +87,7 @@ export function batchIndices(count: number, batch: number, seed: number): number
   return seededSample(
     Array.from({ length: count }, (_, i) => i),
     batch,
-    new Rng(deriveSeed(seed, 'batch')),
+    new Rng(seedStreams.scoringBatch(seed)),
   );
 }
 
@@ -137,6 +117,7 @@ function positiveInt(v: unknown): boolean {
 
 /** Checks a job's shape (it may come from JSON); returns the metric names. InputError on bad fields. */
 export function checkJob(job: ProxyJob): MetricName[] {
+  if (job.kind !== 'score') throw new InputError(`not a scoring job (kind ${String(job.kind)})`);
   if (!(JOB_SPACES as readonly string[]).includes(job.space)) {
     throw new InputError(`no network builder for space '${job.space}' (supported: ${JOB_SPACES.join(', ')})`);
   }
@@ -195,8 +176,8 @@ export function scoreWithDataset(job: ProxyJob, ds: ImageDataset): ProxyJobResul
     b = jobBatch(ds, batch, job.seed);
     batches.set(bkey, b);
   }
-  const net = buildJobNetwork(job.space, arch, job.config, [ds.channels, ds.height, ds.width]);
-  const params = initParams(net, new Rng(deriveSeed(job.seed, `weights:${arch}`)));
+  const net = buildNetwork(job.space, arch, job.config, [ds.channels, ds.height, ds.width]);
+  const params = initParams(net, new Rng(seedStreams.scoringWeights(job.seed, arch)));
   const r = computeProxies(net, params, b, metrics);
   const values: Record<string, JobValue> = {};
   for (const m of metrics) values[m] = toJobValue(r.values[m] ?? NaN);

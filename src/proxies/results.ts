@@ -6,7 +6,7 @@
  */
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parseNumberCell } from '../benchmarks/csv.js';
+import { parseNumberCell } from '../formats/csv.js';
 import type { SearchSpace } from '../spaces/types.js';
 import { InputError, inputError } from '../util/errors.js';
 import type { JobValue, ProxyJobResult } from './job.js';

@@ -1,5 +1,5 @@
 import type { SearchContext, SearchMethod, SearchOutcome } from './types.js';
-import { queryTarget, randomUnqueried } from './random.js';
+import { keepBusy, queryTarget, randomUnqueried } from './random.js';
 
 export interface ReaOptions {
   /** Population size; default floor(T / 3) as in the reference (at least 1). */
@@ -22,34 +22,31 @@ export function createRea(options: ReaOptions = {}): SearchMethod {
       const target = queryTarget(ctx);
       const popSize = Math.max(1, options.populationSize ?? Math.floor(budget / 3));
 
-      const progress = (before: number): void => {
-        if (ledger.count > before) ctx.onProgress?.(ledger.count, budget);
-      };
-
       // Initial population sampled with replacement (the reference's np.random.randint); a duplicate
       // is a free repeat query but still occupies a population slot.
       const population: { value: number; index: number }[] = [];
-      for (let k = 0; k < popSize && ledger.count < target; k++) {
-        const index = rng.int(n);
-        const before = ledger.count;
-        const value = await ledger.query(index);
-        progress(before);
-        population.push({ value, index });
-      }
+      let drawn = 0;
+      await keepBusy(
+        ctx,
+        target,
+        () => (drawn < popSize ? (drawn++, rng.int(n)) : -1),
+        (index, value) => population.push({ value, index }),
+      );
 
-      while (ledger.count < target) {
-        // The reference sorts the population and pops its best member (rather than ageing out the oldest
-        // as in Real et al.), so the parent leaves the population and its child takes the slot. Stable sort:
-        // ties go to the earlier member, as Python's sorted.
-        population.sort((a, b) => b.value - a.value);
-        const parent = population.shift();
-        const child = parent === undefined ? randomUnqueried(n, ledger, rng) : mutateIntoPool(ctx, pool.archs[parent.index]);
-        if (child < 0) break;
-        const before = ledger.count;
-        const value = await ledger.query(child);
-        progress(before);
-        population.push({ value, index: child });
-      }
+      // The reference sorts the population and pops its best member (rather than ageing out the oldest as in
+      // Real et al.), so the parent leaves the population and its child takes the slot. Stable sort: ties go to
+      // the earlier member, as Python's sorted. With several workers, each round (or each free worker) takes the
+      // next parent from the population as it stands.
+      await keepBusy(
+        ctx,
+        target,
+        (round) => {
+          population.sort((a, b) => b.value - a.value);
+          const parent = population.shift();
+          return parent === undefined ? randomUnqueried(n, ledger, rng, round) : mutateIntoPool(ctx, pool.archs[parent.index], round);
+        },
+        (index, value) => population.push({ value, index }),
+      );
       return { best: ledger.best(), extras: { populationSize: popSize } };
     },
   };
@@ -62,17 +59,17 @@ export function createRea(options: ReaOptions = {}): SearchMethod {
  * is retried as in the reference (capped; a uniform qualifying neighbour after the cap). With no qualifying
  * neighbour a random unqueried pool member is taken.
  */
-function mutateIntoPool(ctx: SearchContext, arch: string): number {
+function mutateIntoPool(ctx: SearchContext, arch: string, round: ReadonlySet<number>): number {
   const { pool, ledger, rng } = ctx;
   const eligible = (a: string): number => {
     const i = pool.indexOf.get(a);
-    return i === undefined || ledger.has(i) ? -1 : i;
+    return i === undefined || ledger.isTaken(i) || round.has(i) ? -1 : i;
   };
   const options = pool.space
     .neighbours(arch)
     .map(eligible)
     .filter((i) => i >= 0);
-  if (options.length === 0) return randomUnqueried(pool.archs.length, ledger, rng);
+  if (options.length === 0) return randomUnqueried(pool.archs.length, ledger, rng, round);
   for (let attempt = 0; attempt < MUTATION_ATTEMPTS; attempt++) {
     const i = eligible(pool.space.mutate(arch, rng));
     if (i >= 0) return i;

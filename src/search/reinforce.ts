@@ -1,6 +1,6 @@
 import type { Rng } from '../util/rng.js';
 import type { SearchContext, SearchMethod, SearchOutcome } from './types.js';
-import { fillRandomly, queryTarget, randomUnqueried } from './random.js';
+import { fillRandomly, keepBusy, queryTarget, randomUnqueried } from './random.js';
 
 export interface ReinforceOptions {
   /** Adam learning rate (reference: 0.01). */
@@ -161,29 +161,39 @@ export function createReinforce(options: ReinforceOptions = {}): SearchMethod {
 
       let iterations = 0;
       let missedIterations = 0;
-      while (ledger.count < target && iterations < maxIterations) {
-        iterations++;
-        let actions: number[] | undefined;
-        let index = -1;
-        for (let attempt = 0; attempt < maxAttempts && index < 0; attempt++) {
-          actions = policy.sample(rng);
-          const arch = space.decode(actions);
-          if (arch !== null) index = pool.indexOf.get(arch) ?? -1;
-        }
-        const before = ledger.count;
-        if (index < 0) {
-          missedIterations++;
-          index = randomUnqueried(pool.archs.length, ledger, rng);
-          if (index < 0) break;
-          await ledger.query(index);
-          if (ledger.count > before) ctx.onProgress?.(ledger.count, budget);
-          continue;
-        }
-        const reward = await ledger.query(index);
-        if (ledger.count > before) ctx.onProgress?.(ledger.count, budget);
-        baseline.update(reward);
-        adam.step(policy.logits, policy.lossGradient(actions!, reward - baseline.value()));
-      }
+      // What each proposed index was drawn with: the policy's actions, or none (a random fill after a miss).
+      const drawnWith = new Map<number, (number[] | null)[]>();
+      await keepBusy(
+        ctx,
+        target,
+        (round) => {
+          if (iterations >= maxIterations) return -1;
+          iterations++;
+          let actions: number[] | undefined;
+          let index = -1;
+          for (let attempt = 0; attempt < maxAttempts && index < 0; attempt++) {
+            actions = policy.sample(rng);
+            const arch = space.decode(actions);
+            if (arch !== null) index = pool.indexOf.get(arch) ?? -1;
+          }
+          if (index < 0) {
+            missedIterations++;
+            index = randomUnqueried(pool.archs.length, ledger, rng, round);
+            if (index < 0) return -1;
+            actions = undefined;
+          }
+          const list = drawnWith.get(index) ?? [];
+          list.push(actions ?? null);
+          drawnWith.set(index, list);
+          return index;
+        },
+        (index, reward) => {
+          const actions = drawnWith.get(index)?.shift();
+          if (actions === undefined || actions === null) return; // a random fill teaches the policy nothing
+          baseline.update(reward);
+          adam.step(policy.logits, policy.lossGradient(actions, reward - baseline.value()));
+        },
+      );
       const policyQueries = ledger.count;
       await fillRandomly(ctx, target);
       return {

@@ -14,6 +14,7 @@ import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { normalise, type NormaliseKind, type NormaliseOptions } from './normalise.js';
 import { metricColumn } from './training-free.js';
+import { keepBusy } from './random.js';
 import type { Pool, SearchMethod } from './types.js';
 
 export interface RobotOptions {
@@ -73,52 +74,82 @@ export function createRobot(options: RobotOptions): SearchMethod {
       const spaceRng = numpySeed ? new Rng(seed, 'numpy') : ctx.rng;
       const bo = new BayesOpt({ ...options.bo, dim: M, acquisition, kappa: options.kappa, xi: options.xi, stream }, rng, spaceRng);
 
-      // Phase 1: T evaluations of w.
-      let bestW: Float64Array | undefined;
-      let bestY = -Infinity;
-      for (let t = 0; t < budget; t++) {
-        const x = bo.suggest();
-        // A repeated point is answered from BO's cache without calling the objective (bayes_opt's probe).
-        if (bo.lookup(x) !== undefined) continue;
+      const toWeights = (x: Float64Array): Float64Array => {
         const w = new Float64Array(M);
         for (let k = 0; k < M; k++) w[order[k]] = x[k];
+        return w;
+      };
+      const topOf = (w: Float64Array): number => {
         computeScores(w);
-        const top = stream === 'reference' ? topAsNumpy(scores) : argmaxLast(scores);
-        const y = await ledger.query(top);
-        ctx.onProgress?.(ledger.count - start, budget);
+        return stream === 'reference' ? topAsNumpy(scores) : argmaxLast(scores);
+      };
+      let bestW: Float64Array | undefined;
+      let bestY = -Infinity;
+      const observe = (x: Float64Array, w: Float64Array, y: number): void => {
         // Later weights win ties, as the reference's `>=`.
         if (y >= bestY) {
           bestY = y;
           bestW = w;
         }
         bo.observe(x, y);
-      }
+      };
+
+      // Phase 1: T evaluations of w, `parallel` at a time. A proposal whose top architecture is already known is
+      // answered at once; one whose top is already running waits for that query instead of starting a new one.
+      // Proposals not yet answered are pending in the GP (kriging believer), so a batch spreads over w.
+      let t = 0;
+      /** The top architecture of every evaluated w, in the order proposed (reported for traces). */
+      const tops: number[] = [];
+      const waiting = new Map<number, { x: Float64Array; w: Float64Array }[]>();
+      const pendingXs = (): Float64Array[] => [...waiting.values()].flatMap((list) => list.map((p) => p.x));
+      const repeatsPending = (x: Float64Array): boolean => pendingXs().some((p) => p.every((v, k) => v === x[k]));
+      await keepBusy(
+        ctx,
+        start + budget,
+        () => {
+          while (t < budget) {
+            const x = bo.suggest(pendingXs());
+            t++;
+            // A repeated point is answered from BO's cache without calling the objective (bayes_opt's probe).
+            if (bo.lookup(x) !== undefined || repeatsPending(x)) continue;
+            const w = toWeights(x);
+            const top = topOf(w);
+            tops.push(top);
+            if (ledger.has(top)) {
+              observe(x, w, ledger.peek(top)!);
+              continue;
+            }
+            const list = waiting.get(top) ?? [];
+            list.push({ x, w });
+            waiting.set(top, list);
+            if (list.length === 1) return top;
+          }
+          return -1;
+        },
+        (index, y) => {
+          for (const p of waiting.get(index) ?? []) observe(p.x, p.w, y);
+          waiting.delete(index);
+        },
+      );
       const t0 = ledger.count - start;
 
-      // Phase 2: greedy by score(best w), highest first, skipping what is already queried.
+      // Phase 2: greedy by score(best w), highest first, skipping what is already queried, `parallel` at a time.
       computeScores(bestW!);
-      if (stream === 'reference') {
-        // The reference walks np.flip(np.argsort(score)), so ties come in numpy's order.
-        const sorted = numpyArgsort(scores);
-        for (let j = n - 1; j >= 0 && ledger.count - start < budget; j--) {
-          if (ledger.has(sorted[j])) continue;
-          await ledger.query(sorted[j]);
-          ctx.onProgress?.(ledger.count - start, budget);
-        }
-      } else {
-        const taken = new Uint8Array(n);
-        while (ledger.count - start < budget) {
-          const next = argmaxLastExcluding(scores, taken, ledger);
-          if (next < 0) break; // pool exhausted
-          taken[next] = 1;
-          await ledger.query(next);
-          ctx.onProgress?.(ledger.count - start, budget);
-        }
-      }
+      // The reference walks np.flip(np.argsort(score)), so ties come in numpy's order; 'fast' takes the highest
+      // score, the last index among ties.
+      const ranked: ArrayLike<number> =
+        stream === 'reference'
+          ? numpyArgsort(scores).reverse()
+          : Int32Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a] || b - a);
+      let next = 0;
+      await keepBusy(ctx, Math.min(start + budget, n), (round) => {
+        while (next < ranked.length && (ledger.isTaken(ranked[next]) || round.has(ranked[next]))) next++;
+        return next < ranked.length ? ranked[next++] : -1;
+      });
 
       const weights: Record<string, number> = {};
       metrics.forEach((name, m) => (weights[name] = bestW![m]));
-      return { best: ledger.best(), t0, weights, extras: { acquisition, normalise: kind, stream } };
+      return { best: ledger.best(), t0, weights, extras: { acquisition, normalise: kind, stream, tops } };
     },
   };
 }
@@ -168,21 +199,6 @@ function argmaxLast(scores: Float64Array): number {
   for (let i = 1; i < scores.length; i++) {
     if (scores[i] >= bv) {
       bv = scores[i];
-      bi = i;
-    }
-  }
-  return bi;
-}
-
-/** argmaxLast over indexes neither taken nor already queried; −1 if none is left. */
-function argmaxLastExcluding(scores: Float64Array, taken: Uint8Array, ledger: { has(i: number): boolean }): number {
-  let bi = -1;
-  let bv = -Infinity;
-  for (let i = 0; i < scores.length; i++) {
-    if (taken[i]) continue;
-    const v = scores[i];
-    if ((bi < 0 || v >= bv) && !ledger.has(i)) {
-      bv = v;
       bi = i;
     }
   }

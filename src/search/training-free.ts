@@ -3,6 +3,7 @@
  * query goes through the ledger so that the cost of reporting the objective is accounted.
  */
 import { InputError } from '../util/errors.js';
+import { keepBusy } from './random.js';
 import type { Pool, SearchMethod } from './types.js';
 
 /** Column of `metric` in the pool, or an InputError listing the available ones. */
@@ -58,11 +59,11 @@ export function createGreedyMetric(metric: string): SearchMethod {
       const order = Array.from(col.keys())
         .filter((i) => !Number.isNaN(col[i]))
         .sort((a, b) => col[b] - col[a] || a - b);
-      for (const i of order) {
-        if (ctx.ledger.count >= ctx.budget) break;
-        await ctx.ledger.query(i);
-        ctx.onProgress?.(ctx.ledger.count, ctx.budget);
-      }
+      let next = 0;
+      await keepBusy(ctx, Math.min(ctx.budget, order.length), (round) => {
+        while (next < order.length && (ctx.ledger.isTaken(order[next]) || round.has(order[next]))) next++;
+        return next < order.length ? order[next++] : -1;
+      });
       const best = ctx.ledger.best();
       if (best < 0) throw new InputError(`metric '${metric}' has no values in the pool`);
       return { best, extras: { metric } };

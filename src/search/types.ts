@@ -1,5 +1,6 @@
 import type { SearchSpace } from '../spaces/types.js';
 import type { QueryLedger } from '../objective/ledger.js';
+import { SettingError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
 
 /**
@@ -26,7 +27,15 @@ export interface SearchContext {
   readonly seed?: number;
   /** Optional progress hook (queries made so far); pure code never prints. */
   readonly onProgress?: (queried: number, budget: number) => void;
+  /**
+   * How a method keeps `ledger.parallel` workers busy: 'sync' (default) proposes that many queries, waits for
+   * all, updates — the result depends on the seed and the parallelism only; 'async' proposes a new query as
+   * soon as one finishes (better for uneven query times; the order of finishing then matters).
+   */
+  readonly schedule?: Schedule;
 }
+
+export type Schedule = 'sync' | 'async';
 
 /** A method's answer. The query order and costs live in the ledger. */
 export interface SearchOutcome {
@@ -50,4 +59,10 @@ export function makePool(space: SearchSpace, archs: readonly string[], metrics: 
   const indexOf = new Map<string, number>();
   archs.forEach((a, i) => indexOf.set(a, i));
   return { space, archs, indexOf, metrics };
+}
+
+/** A budget the pool can honour: T distinct queries need at least T architectures (else a search never ends). */
+export function checkBudget(poolSize: number, budget: number, what = 'the pool'): void {
+  if (!(Number.isInteger(budget) && budget >= 1)) throw new SettingError('budget', `expected a positive integer, got ${budget}`);
+  if (budget > poolSize) throw new SettingError('budget', `${budget} distinct queries requested, but ${what} has only ${poolSize} architectures`);
 }

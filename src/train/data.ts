@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { DATASET_NAMES, loadDataset, splitDataset, type DatasetName, type ImageDataset } from '../data/index.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
+import { seedStreams } from '../util/seeds.js';
 import type { TrainData } from './trainer.js';
 
 export interface DataOptions {
@@ -93,7 +94,11 @@ export function prepareData(o: DataOptions): PreparedData {
   const base = { ...(o.dir !== undefined ? { data: o.dir } : {}) };
   const all = loadDataset(name, trainSplit === undefined ? base : { ...base, split: trainSplit });
   if (all.count < 4) throw new InputError(`${o.dataset}: ${all.count} image(s); at least 4 are needed to train and validate`);
-  const split = splitDataset(all, { trainFraction: 1 - validFraction, seed: o.seed });
+  if (all.classes < 2) {
+    throw new InputError(`${o.dataset}${o.dir !== undefined ? ` (${o.dir})` : ''}: the images have ${all.classes} class; a classifier needs at least 2 (one folder of images per class)`);
+  }
+  const split = splitDataset(all, { trainFraction: 1 - validFraction, seed: seedStreams.split(o.seed) });
+  // the subset caps' stream (util/seeds.ts)
   const subRng = new Rng(o.seed);
   const train = capped(split.train, o.trainLimit, subRng.int(2 ** 31), 'train');
   const valid = capped(split.valid, o.validLimit, subRng.int(2 ** 31), 'valid');

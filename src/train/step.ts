@@ -8,7 +8,7 @@ import { AdExec, type BnBatchStats, type BnRunningStats } from '../nn/autodiff.j
 import { disposeArena, inArena, Tensor } from '../nn/engine/tensor.js';
 import type { Network } from '../nn/layers.js';
 import { hwioToOihw, nchwToNhwc, oihwToHwio, type ParamValues } from '../nn/params.js';
-import { crossEntropySeed } from '../proxies/engine.js';
+import { crossEntropySeed } from '../nn/loss.js';
 
 export type BnRunning = Map<string, BnRunningStats>;
 

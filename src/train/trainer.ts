@@ -9,8 +9,9 @@ import { batchOf } from '../data/split.js';
 import type { ImageDataset } from '../data/types.js';
 import type { Network } from '../nn/layers.js';
 import { initParams, type ParamValues } from '../nn/params.js';
-import { InputError } from '../util/errors.js';
+import { InputError, SettingError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
+import { trainingStreams } from '../util/seeds.js';
 import { augmentBatch, type AugmentOptions } from './augment.js';
 import { clipGradNorm, cosineLr, Sgd } from './optim.js';
 import { countCorrect, freshRunning, predict, trainStep, updateRunning, type BnRunning } from './step.js';
@@ -67,8 +68,11 @@ export interface TrainResult {
   /** Wall seconds of training and evaluation. */
   seconds: number;
   epochs: EpochLog[];
-  /** The loss or gradient became non-finite; training stopped there. */
+  /** The training failed to train: see `divergence` for why. */
   diverged: boolean;
+  /** Why it counts as diverged: the loss or gradient became non-finite (training stopped there), the loss ended
+   *  above `divergedLossBound`, or the first epoch's accuracy stayed at chance. */
+  divergence?: 'non-finite loss' | 'loss above bound' | 'chance accuracy';
   params: ParamValues;
   running: BnRunning;
 }
@@ -77,24 +81,23 @@ export interface TrainHooks {
   /** After every optimisation step (global step count, total steps, batch loss). */
   onStep?(step: number, steps: number, loss: number): void;
   onEpoch?(log: EpochLog): void;
+  /** Stops the training between two steps (an AbortError). */
+  signal?: AbortSignal;
 }
 
-function checkSettings(s: TrainSettings): void {
-  const positiveInt = (v: number, name: string): void => {
-    if (!(Number.isInteger(v) && v >= 1)) throw new InputError(`${name} must be a positive integer, got ${v}`);
+/** Settings a training can run with; a bad one is a SettingError on its key (`lr`, `batchSize`…). */
+export function checkTrainSettings(s: TrainSettings): void {
+  const positiveInt = (v: number, key: string): void => {
+    if (!(Number.isInteger(v) && v >= 1)) throw new SettingError(key, `expected a positive integer, got ${v}`);
   };
   positiveInt(s.epochs, 'epochs');
-  positiveInt(s.batchSize, 'batch size');
-  positiveInt(s.evalBatch, 'evaluation batch size');
-  for (const [v, name] of [
-    [s.lr, 'learning rate'],
-    [s.lrMin, 'final learning rate'],
-    [s.momentum, 'momentum'],
-    [s.weightDecay, 'weight decay'],
-    [s.gradClip, 'gradient clip'],
-  ] as const) {
-    if (!(Number.isFinite(v) && v >= 0)) throw new InputError(`${name} must be a finite number ≥ 0, got ${v}`);
+  positiveInt(s.batchSize, 'batchSize');
+  positiveInt(s.evalBatch, 'evalBatch');
+  for (const key of ['lr', 'lrMin', 'momentum', 'weightDecay', 'gradClip'] as const) {
+    const v = s[key];
+    if (!(Number.isFinite(v) && v >= 0)) throw new SettingError(key, `expected a finite number ≥ 0, got ${v}`);
   }
+  if (s.lr < s.lrMin) throw new SettingError('lr', `the cosine schedule anneals the learning rate down to ${s.lrMin}; the initial rate must be at least that, got ${s.lr}`);
 }
 
 function checkData(net: Network, ds: ImageDataset, role: string): void {
@@ -104,6 +107,20 @@ function checkData(net: Network, ds: ImageDataset, role: string): void {
   }
   if (ds.classes > net.numClasses) throw new InputError(`${role} data has ${ds.classes} classes, the network outputs ${net.numClasses}`);
   if (ds.count === 0) throw new InputError(`${role} split is empty`);
+}
+
+/** A cross-entropy this far above a uniform guess's (ln K) means the weights blew up, not slow learning. */
+export function divergedLossBound(classes: number): number {
+  return 10 * Math.log(Math.max(2, classes));
+}
+
+/**
+ * Whether an epoch's training accuracy is indistinguishable from guessing: within three standard errors of
+ * 1/K over the epoch's `seen` images (a network whose output ignores its input lands here).
+ */
+export function atChance(accuracy: number, classes: number, seen: number): boolean {
+  const p = 1 / Math.max(2, classes);
+  return accuracy / 100 <= p + 3 * Math.sqrt((p * (1 - p)) / Math.max(1, seen));
 }
 
 /** Accuracy (%) of the network on a dataset, inference mode, in batches. */
@@ -123,14 +140,15 @@ export function evaluateAccuracy(net: Network, params: ParamValues, running: BnR
  * each get their own stream). Yields to the event loop between steps so progress bars redraw and Ctrl-C works.
  */
 export async function trainNetwork(net: Network, data: TrainData, settings: TrainSettings, seed: number, hooks: TrainHooks = {}): Promise<TrainResult> {
-  checkSettings(settings);
+  checkTrainSettings(settings);
   checkData(net, data.train, 'training');
   checkData(net, data.valid, 'validation');
   if (data.test) checkData(net, data.test, 'test');
   const t0 = performance.now();
-  const params = initParams(net, new Rng(seed));
-  const orderRng = new Rng(seed + 1);
-  const augmentRng = new Rng(seed + 2);
+  const streams = trainingStreams(seed);
+  const params = initParams(net, new Rng(streams.init));
+  const orderRng = new Rng(streams.order);
+  const augmentRng = new Rng(streams.augment);
   const running = freshRunning(net);
   const sgd = new Sgd(params, { momentum: settings.momentum, weightDecay: settings.weightDecay });
   const { train } = data;
@@ -143,6 +161,7 @@ export async function trainNetwork(net: Network, data: TrainData, settings: Trai
   const epochs: EpochLog[] = [];
   let step = 0;
   let diverged = false;
+  let chance = false;
   let lastLoss = NaN;
   let lastAcc = NaN;
   for (let epoch = 0; epoch < settings.epochs && !diverged; epoch++) {
@@ -156,6 +175,7 @@ export async function trainNetwork(net: Network, data: TrainData, settings: Trai
     let correct = 0;
     let seen = 0;
     for (let b = 0; b < batchesPerEpoch; b++) {
+      hooks.signal?.throwIfAborted();
       const idx = order.slice(b * bs, Math.min((b + 1) * bs, train.count));
       const n = idx.length;
       const batch = batchOf(train, idx);
@@ -184,6 +204,7 @@ export async function trainNetwork(net: Network, data: TrainData, settings: Trai
     if (seen > 0) {
       lastLoss = lossSum / seen;
       lastAcc = (100 * correct) / seen;
+      if (epoch === 0 && atChance(lastAcc, net.numClasses, seen)) chance = true;
       const log: EpochLog = { epoch, lr, trainLoss: lastLoss, trainAccuracy: lastAcc, seconds: (performance.now() - te) / 1000 };
       epochs.push(log);
       hooks.onEpoch?.(log);
@@ -191,6 +212,7 @@ export async function trainNetwork(net: Network, data: TrainData, settings: Trai
   }
   const validAccuracy = evaluateAccuracy(net, params, running, data.valid, settings.evalBatch);
   const testAccuracy = data.test ? evaluateAccuracy(net, params, running, data.test, settings.evalBatch) : undefined;
+  const divergence = diverged || !Number.isFinite(lastLoss) ? 'non-finite loss' : lastLoss > divergedLossBound(net.numClasses) ? 'loss above bound' : chance ? 'chance accuracy' : undefined;
   return {
     trainAccuracy: lastAcc,
     trainLoss: lastLoss,
@@ -198,7 +220,8 @@ export async function trainNetwork(net: Network, data: TrainData, settings: Trai
     ...(testAccuracy !== undefined ? { testAccuracy } : {}),
     seconds: (performance.now() - t0) / 1000,
     epochs,
-    diverged,
+    diverged: divergence !== undefined,
+    ...(divergence !== undefined ? { divergence } : {}),
     params,
     running,
   };

@@ -14,3 +14,18 @@ export function inputError(file: string | undefined, where: string | number | un
   const loc = file === undefined ? '' : where === undefined ? `${file}: ` : `${file}:${where}: `;
   return new InputError(`${loc}${message}`);
 }
+
+/**
+ * An invalid setting, named by its option key (`scoreBatch`, `lr`, `pool`…). Library code knows settings, not
+ * flags; the CLI maps the key to the flag of the running command (`--score-batch`), so every message names the
+ * flag the user typed without the library knowing about the CLI.
+ */
+export class SettingError extends InputError {
+  constructor(
+    readonly setting: string,
+    readonly detail: string,
+  ) {
+    super(`${setting}: ${detail}`);
+    this.name = 'SettingError';
+  }
+}

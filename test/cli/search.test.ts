@@ -11,7 +11,7 @@ import { REPO } from '../helpers/shared.js';
 // Tiny but real: MNIST digits, C=4 NB201 networks, 96 training / 48 validation images, one epoch.
 const TINY = [
   '--dataset', 'mnist', '--pool', '8', '--budget', '3', '--epochs', '1', '--channels', '4', '--cells', '1',
-  '--train-limit', '96', '--valid-limit', '48', '--batch-size', '32', '--score-batch', '16', '--workers', '0', '--seed', '5',
+  '--train-limit', '96', '--valid-limit', '48', '--batch-size', '32', '--score-batch', '16', '--parallel', '0', '--seed', '5',
 ];
 
 interface ResultJson {
@@ -86,9 +86,9 @@ test('search: RoBoT with training queries writes result.json, queries.jsonl, met
 test('search: bad input is a one-line error (exit 2)', () => {
   const cases: [string[], RegExp][] = [
     [['search', '--dataset', 'folder', '--out', join(dir, 'x1')], /folder/],
-    [['search', ...TINY, '--budget', '50', '--out', join(dir, 'x2')], /--budget 50 exceeds the pool of 8/],
+    [['search', ...TINY, '--budget', '50', '--out', join(dir, 'x2')], /--budget: 50 distinct queries requested, but the requested pool has only 8 architectures/],
     [['search', ...TINY, '--method', 'metric:naswot', '--out', join(dir, 'x3')], /metric:naswot: 'naswot' is not one of the scored metrics/],
-    [['search', '--pool', 'many'], /--pool expects a positive integer or all/],
+    [['search', '--pool', 'many'], /--pool <n\|all>' argument 'many' is invalid/],
   ];
   for (const [args, re] of cases) {
     const r = runCli(args);
@@ -161,7 +161,7 @@ test('search and train on an image folder (the user-data path): train/ and test/
   const out = join(dir, 'folder-run');
   const r = runCli([
     'search', '--dataset', 'folder', '--data', data, '--pool', '4', '--budget', '2', '--epochs', '1', '--channels', '4',
-    '--batch-size', '8', '--score-batch', '8', '--workers', '0', '--out', out, '--json',
+    '--batch-size', '8', '--score-batch', '8', '--parallel', '0', '--out', out, '--json',
   ]);
   assert.equal(r.code, 0, r.stderr);
   const res = JSON.parse(r.stdout) as ResultJson & { data: { classes: number; testCount: number | null } };
@@ -178,7 +178,7 @@ test('search and train on an image folder (the user-data path): train/ and test/
 test('search on the DARTS space: sampled genotypes, trained, answer printed as a genotype', () => {
   const r = runCli([
     'search', '--space', 'darts', '--dataset', 'mnist', '--pool', '4', '--budget', '2', '--channels', '4', '--cells', '2',
-    '--train-limit', '64', '--valid-limit', '32', '--score-batch', '16', '--workers', '0', '--out', join(dir, 'darts'), '--no-cache', '--json',
+    '--train-limit', '64', '--valid-limit', '32', '--score-batch', '16', '--parallel', '0', '--out', join(dir, 'darts'), '--no-cache', '--json',
   ]);
   assert.equal(r.code, 0, r.stderr);
   const res = JSON.parse(r.stdout) as ResultJson;
@@ -205,7 +205,7 @@ test('search on CIFAR-10 in the binary release format (written here: 5 train bat
   writeFileSync(join(data, 'test_batch.bin'), Buffer.concat(Array.from({ length: 40 }, (_, r) => record(r * 25 + 3))));
   const r = runCli([
     'search', '--dataset', 'cifar10', '--data', dir, '--pool', '4', '--budget', '2', '--epochs', '1', '--channels', '4',
-    '--batch-size', '25', '--score-batch', '16', '--workers', '0', '--out', join(dir, 'cifar-run'), '--json',
+    '--batch-size', '25', '--score-batch', '16', '--parallel', '0', '--out', join(dir, 'cifar-run'), '--json',
   ]);
   assert.equal(r.code, 0, r.stderr);
   const res = JSON.parse(r.stdout) as ResultJson;

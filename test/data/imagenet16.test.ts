@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { unpickle } from '../../src/benchmarks/pickle.js';
+import { unpickle } from '../../src/formats/pickle.js';
 import { IMAGENET16_TRAIN_FILES, loadDataset } from '../../src/data/index.js';
 import { readPickleKeepingBytes, uint8Array } from '../../src/data/numpy.js';
 import { npArray, npUint8, pickle, type PickleOptions, type PyVal } from '../helpers/pickle-writer.js';

@@ -100,6 +100,7 @@ test('--archs FILE with a bad line: exit 2 naming the file and line', () => {
 
 test('the job function is deterministic for a seed, and agrees with the worker-thread results', async () => {
   const job: ProxyJob = {
+    kind: 'score',
     space: 'nb201',
     arch: ARCHS[1],
     config: { channels: 4, cells: 1, batch: 8, classes: 10, metrics: ['grad_norm', 'snip', 'grasp', 'fisher', 'synflow', 'jacob_cov', 'naswot'] },
@@ -123,6 +124,7 @@ test('the job function is deterministic for a seed, and agrees with the worker-t
 
 test('a cell cut off by none scores without error: jacob_cov is nan, as in the reference', async () => {
   const r = await runProxyJob({
+    kind: 'score',
     space: 'nb201',
     arch: '|skip_connect~0|+|none~0|none~1|+|none~0|none~1|none~2|',
     config: { channels: 4, cells: 1, batch: 8, classes: 10, metrics: ['jacob_cov', 'grad_norm'] },

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { buildNb201 } from '../../src/nn/nb201.js';
 import { initParams } from '../../src/nn/params.js';
 import { countMacs, countParams } from '../../src/proxies/cost.js';
-import { crossEntropySeed } from '../../src/proxies/engine.js';
+import { crossEntropySeed } from '../../src/nn/loss.js';
 import { loadFixture } from '../../src/proxies/fixture.js';
 import { computeProxies } from '../../src/proxies/index.js';
 import { addBinaryCodeKernel } from '../../src/proxies/passes.js';

@@ -267,11 +267,9 @@ function loadCsv(file: string, metrics: string[], complete: boolean) {
 /** Each architecture BO's weights put on top, in step order (repeats included). */
 async function robotTrace(data: ReturnType<typeof loadCsv>, metrics: string[], seed: number) {
   const ledger = ledgerOf(data.objective);
-  const asked: number[] = [];
-  const query = ledger.query.bind(ledger);
-  ledger.query = (i: number) => (asked.push(i), query(i));
   const out = await createRobot({ metrics }).run({ pool: data.pool, ledger, budget: 20, rng: new Rng(seed), seed });
-  return { out, ledger, tops: asked.slice(0, 20), final: data.final[out.best] };
+  // the top architecture of each BO step, as RoBoT reports it
+  return { out, ledger, tops: (out.extras!.tops as number[]).slice(0, 20), final: data.final[out.best] };
 }
 
 const SIX = ['sz.grad_norm', 'sz.snip', 'sz.grasp', 'sz.fisher', 'sz.synflow', 'sz.jacov'];

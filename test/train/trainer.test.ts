@@ -51,5 +51,26 @@ test('trainNetwork: data that does not fit the network is an input error', async
   await initBackend('wasm');
   const wrong = { ...synthetic(8, 1), channels: 3 };
   await assert.rejects(trainNetwork(net, { train: wrong, valid: synthetic(8, 2) }, settings, 1), inputErr(/training images are 3×8×8, the network expects 1×8×8/));
-  await assert.rejects(trainNetwork(net, { train: synthetic(8, 1), valid: synthetic(8, 2) }, { ...settings, epochs: 0 }, 1), inputErr(/epochs must be a positive integer/));
+  await assert.rejects(trainNetwork(net, { train: synthetic(8, 1), valid: synthetic(8, 2) }, { ...settings, epochs: 0 }, 1), inputErr(/epochs: expected a positive integer, got 0/));
+});
+
+test('divergence rules: the loss bound is 10·ln K; chance means within 3 standard errors of 1/K', async () => {
+  const { atChance, divergedLossBound } = await import('../../src/train/trainer.js');
+  assert.equal(divergedLossBound(10), 10 * Math.log(10));
+  // 4,000 images, 10 classes: 1/K = 10 %, 3 s.e. = 1.42 points
+  assert.equal(atChance(11.4, 10, 4000), true);
+  assert.equal(atChance(11.5, 10, 4000), false);
+  assert.equal(atChance(60, 2, 100), true); // 50 % ± 15
+  assert.equal(atChance(66, 2, 100), false);
+});
+
+test('a training whose weights blow up is flagged diverged, with the reason', async () => {
+  await initBackend('wasm');
+  const data = { train: synthetic(64, 1), valid: synthetic(32, 2) };
+  const r = await trainNetwork(net, data, { ...settings, epochs: 1, lr: 1e4 }, 3);
+  assert.equal(r.diverged, true);
+  assert.ok(r.divergence === 'non-finite loss' || r.divergence === 'loss above bound', String(r.divergence));
+  const ok = await trainNetwork(net, data, { ...settings, epochs: 1 }, 3);
+  assert.equal(ok.diverged, false);
+  assert.equal(ok.divergence, undefined);
 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseCsv } from '../../src/benchmarks/csv.js';
+import { parseCsv } from '../../src/formats/csv.js';
 import { availableMetrics, loadBenchmark, loadTable, requireMetrics } from '../../src/benchmarks/index.js';
 import { SHARED_DATA } from '../helpers/shared.js';
 import { inputErr } from '../helpers/errors.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { InputError } from '../../src/util/errors.js';
-import { NumpyArray, PyObject, pyNumber, readPickleFile, toPlain, unpickle, unpickleStream } from '../../src/benchmarks/pickle.js';
+import { NumpyArray, PyObject, pyNumber, readPickleFile, toPlain, unpickle, unpickleStream } from '../../src/formats/pickle.js';
 import { SHARED_DATA } from '../helpers/shared.js';
 import { np64, npScalar, pickle, pickleStream, pyFloat, pyTuple, type PyVal } from '../helpers/pickle-writer.js';
 

@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { QueryCache, queryKey, type CachedQuery } from '../../src/objective/query-cache.js';
+import { JsonlStore } from '../../src/store/jsonl.js';
+import { MemoryStore } from '../../src/store/memory.js';
+import type { StoredResult as CachedQuery } from '../../src/store/types.js';
+import { queryKey } from '../../src/util/key.js';
 import { re, tempDir, throwsInput } from '../data/util.js';
 
 const rec = (key: string, value: number, extra: Partial<CachedQuery> = {}): CachedQuery => ({
@@ -65,7 +68,7 @@ test('queryKey property: independent of object key order at every level', () => 
 test('round trip across reopen; a later record with the same key wins; folders are created', () => {
   const dir = tempDir('qc');
   const file = join(dir, 'sub', 'deeper', 'queries.jsonl');
-  const c = QueryCache.open(file);
+  const c = JsonlStore.open(file);
   assert.equal(c.size, 0);
   assert.equal(existsSync(join(dir, 'sub', 'deeper')), true);
   c.put(rec('a', 0.5, { details: { epochs: 3, curve: [0.1, 0.4, 0.5] } }));
@@ -73,24 +76,24 @@ test('round trip across reopen; a later record with the same key wins; folders a
   c.put(rec('a', 0.6));
   assert.equal(c.get('a')!.value, 0.6);
   assert.equal(readFileSync(file, 'utf8').split('\n').length, 4);
-  const d = QueryCache.open(file);
+  const d = JsonlStore.open(file);
   assert.equal(d.size, 2);
-  assert.ok(d.has('a') && d.has('b') && !d.has('c'));
+  assert.ok(d.get('a') && d.get('b') && !d.get('c'));
   assert.deepEqual(d.get('a'), rec('a', 0.6));
   assert.deepEqual(d.get('b'), rec('b', 0.75));
   assert.deepEqual(d.records().map((r) => r.key).sort(), ['a', 'b']);
   d.put(rec('c', 0.1, { details: { note: 'x' } }));
-  assert.deepEqual(QueryCache.open(file).get('c'), rec('c', 0.1, { details: { note: 'x' } }));
+  assert.deepEqual(JsonlStore.open(file).get('c'), rec('c', 0.1, { details: { note: 'x' } }));
 });
 
-test('memory cache: no file; put rejects malformed records', () => {
-  const m = QueryCache.memory();
-  assert.equal(m.file, undefined);
+test('memory store: no file; put rejects malformed records', () => {
+  const m = new MemoryStore();
+  assert.equal(m.location, undefined);
   m.put(rec('k', 1));
-  assert.equal(m.size, 1);
+  assert.equal(m.scan().length, 1);
   assert.throws(() => m.put(rec('z', NaN)), /malformed record/);
   assert.throws(() => m.put({ ...rec('z', 1), cost: -1 }), /malformed/);
-  assert.equal(m.size, 1);
+  assert.equal(m.scan().length, 1);
 });
 
 test('a torn last line is dropped and cut off, so appends stay well-formed', () => {
@@ -99,19 +102,19 @@ test('a torn last line is dropped and cut off, so appends stay well-formed', () 
   const good = `${JSON.stringify(rec('a', 0.5))}\n`;
   const torn = JSON.stringify(rec('b', 0.7)).slice(0, 30);
   writeFileSync(file, good + torn);
-  const c = QueryCache.open(file);
+  const c = JsonlStore.open(file);
   assert.equal(c.size, 1);
   assert.equal(readFileSync(file, 'utf8'), good);
   c.put(rec('b', 0.7));
-  const d = QueryCache.open(file);
+  const d = JsonlStore.open(file);
   assert.deepEqual(d.records(), [rec('a', 0.5), rec('b', 0.7)]);
   // an unparsable last line that did get its newline is also dropped
   appendFileSync(file, '{"key": "c", "arch\n\n');
-  assert.equal(QueryCache.open(file).size, 2);
+  assert.equal(JsonlStore.open(file).size, 2);
   assert.equal(readFileSync(file, 'utf8').split('\n').length, 3);
   // a torn multi-byte character
   writeFileSync(file, Buffer.concat([Buffer.from(good), Buffer.from('{"key":"é'.slice(0, 9)), Buffer.from('é').subarray(0, 1)]));
-  assert.equal(QueryCache.open(file).size, 1);
+  assert.equal(JsonlStore.open(file).size, 1);
   assert.equal(readFileSync(file, 'utf8'), good);
 });
 
@@ -119,19 +122,19 @@ test('a complete last record without its newline is kept and the newline restore
   const dir = tempDir('qc-nonl');
   const file = join(dir, 'q.jsonl');
   writeFileSync(file, `${JSON.stringify(rec('a', 0.5))}\n${JSON.stringify(rec('b', 0.25))}`);
-  const c = QueryCache.open(file);
+  const c = JsonlStore.open(file);
   assert.equal(c.size, 2);
   c.put(rec('c', 1));
-  assert.equal(QueryCache.open(file).size, 3);
+  assert.equal(JsonlStore.open(file).size, 3);
 });
 
 test('blank lines are skipped; an empty file is an empty cache', () => {
   const dir = tempDir('qc-blank');
   const file = join(dir, 'q.jsonl');
   writeFileSync(file, '');
-  assert.equal(QueryCache.open(file).size, 0);
+  assert.equal(JsonlStore.open(file).size, 0);
   writeFileSync(file, `\n${JSON.stringify(rec('a', 0.5))}\n\n${JSON.stringify(rec('b', 0.5))}\n\n`);
-  assert.equal(QueryCache.open(file).size, 2);
+  assert.equal(JsonlStore.open(file).size, 2);
 });
 
 test('a bad line in the middle, or an ill-typed last record, is an InputError naming file and line', () => {
@@ -139,13 +142,13 @@ test('a bad line in the middle, or an ill-typed last record, is an InputError na
   const file = join(dir, 'q.jsonl');
   const line = (r: unknown) => `${JSON.stringify(r)}\n`;
   writeFileSync(file, line(rec('a', 1)) + 'not json\n' + line(rec('b', 2)));
-  throwsInput(() => QueryCache.open(file), re(`${file}:2: `), /expected a JSON query record \{key, arch, value, cost, finished\}, got not json/);
+  throwsInput(() => JsonlStore.open(file), re(`${file}:2: `), /expected a JSON query record \{key, arch, value, cost, finished\}, got not json/);
   writeFileSync(file, line(rec('a', 1)) + line(rec('b', 2)) + line({ ...rec('c', 3), value: 'high' }) + line(rec('d', 2)));
-  throwsInput(() => QueryCache.open(file), re(`${file}:3: `));
+  throwsInput(() => JsonlStore.open(file), re(`${file}:3: `));
   writeFileSync(file, line(rec('a', 1)) + line({ key: 'b', arch: 'x', value: 1, finished: 'now' }));
-  throwsInput(() => QueryCache.open(file), re(`${file}:2: `));
+  throwsInput(() => JsonlStore.open(file), re(`${file}:2: `));
   writeFileSync(file, line([1, 2]) + line(rec('a', 1)));
-  throwsInput(() => QueryCache.open(file), re(`${file}:1: `));
+  throwsInput(() => JsonlStore.open(file), re(`${file}:1: `));
   // the file is left as it was
   assert.equal(readFileSync(file, 'utf8'), line([1, 2]) + line(rec('a', 1)));
 });

@@ -1,5 +1,5 @@
 /**
- * CSV reading for benchmark tables, a thin adapter over `csv-parse` (RFC 4180: quoted fields,
+ * CSV reading (benchmark tables, metric tables), a thin adapter over `csv-parse` (RFC 4180: quoted fields,
  * `""` escapes, quoted newlines; BOM; `\n`, `\r\n` or `\r` line ends, even mixed): it keeps each
  * record's 1-based starting line (the header is line 1) for error messages, turns csv-parse's
  * errors into InputErrors naming the file and line, and offers typed column access.

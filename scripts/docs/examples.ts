@@ -1,0 +1,96 @@
+/**
+ * Every command whose output the README shows. `npm run docs` reruns them and rewrites their README blocks;
+ * test/docs/readme.test.ts reruns the quick ones and compares byte for byte (timings masked).
+ * `{arch:ID}` in a command stands for the best architecture that example ID reported (the README's train
+ * command trains the main job's answer).
+ */
+import type { ReadmeExample } from './readme.js';
+
+const CLI = '{repo}/bin/robot-nas.js';
+const TSX = 'file://{repo}/node_modules/tsx/dist/loader.mjs';
+/** Wall-clock figures: "23.2 s", "(9.34 s)", "wall 239 s", "455.2 s". */
+const SECONDS = /\d+(\.\d+)? s\b/;
+
+export const EXAMPLES: readonly ReadmeExample[] = [
+  {
+    id: 'search-default',
+    speed: 'long',
+    shown: 'npx robot-nas search',
+    argv: [CLI, 'search'],
+    cwd: 'temp',
+    streams: 'stderr+stdout',
+    format: 'code',
+    elide: { match: /^query /, head: 1, tail: 3 },
+    volatile: [SECONDS],
+    artifacts: [{ from: 'robot-nas-results/search-mnist-nb201-robot-s0/search-curve.svg', to: 'docs/figures/search-mnist-default.svg' }],
+  },
+  {
+    id: 'train-answer',
+    speed: 'long',
+    shown: "npx robot-nas train --arch '{arch:search-default}' --dataset mnist --epochs 10",
+    argv: [CLI, 'train', '--arch', '{arch:search-default}', '--dataset', 'mnist', '--epochs', '10'],
+    cwd: 'temp',
+    streams: 'stderr+stdout',
+    format: 'code',
+    volatile: [SECONDS],
+  },
+  {
+    id: 'bench-nb201',
+    speed: 'quick',
+    shown: 'npx robot-nas bench --benchmark nb201 --task cifar10 --method robot --budget 20 --seeds 10-19 --json',
+    argv: [CLI, 'bench', '--benchmark', 'nb201', '--task', 'cifar10', '--method', 'robot', '--budget', '20', '--seeds', '10-19', '--json'],
+    cwd: 'temp',
+    streams: 'stdout',
+    format: 'code',
+    maxLine: 170,
+  },
+  {
+    id: 'example-robot-nb201',
+    speed: 'quick',
+    shown: 'npx tsx examples/robot-nb201.ts',
+    argv: ['--import', TSX, '{repo}/examples/robot-nb201.ts'],
+    cwd: 'temp',
+    streams: 'stdout',
+    format: 'code',
+  },
+  {
+    id: 'example-search-mnist',
+    speed: 'long',
+    shown: 'npx tsx examples/search-mnist.ts',
+    argv: ['--import', TSX, '{repo}/examples/search-mnist.ts'],
+    cwd: 'temp',
+    streams: 'stdout',
+    format: 'code',
+    volatile: [SECONDS],
+  },
+  {
+    id: 'proxies-fixture',
+    speed: 'quick',
+    shown: 'npx robot-nas proxies --fixture ../shared/fixtures/metrics/nb201-c16n5-cifar10-a',
+    argv: [CLI, 'proxies', '--fixture', '../shared/fixtures/metrics/nb201-c16n5-cifar10-a'],
+    cwd: 'repo',
+    streams: 'stdout',
+    format: 'code',
+    volatile: [SECONDS],
+  },
+  ...(['nb201', 'tnb101-macro', 'tnb101-micro'] as const).map(
+    (id): ReadmeExample => ({
+      id: `table-${id}`,
+      speed: 'long',
+      shown: `npx robot-nas table ${id}`,
+      argv: [CLI, 'table', id],
+      cwd: 'temp',
+      streams: 'stdout',
+      format: 'markdown',
+      // the README has its own heading; the last line is where the files went and how long it took
+      dropLines: [/^### /, /^wrote /],
+      artifacts:
+        id === 'nb201'
+          ? ['cifar10', 'cifar100', 'imagenet16-120'].map((t) => ({ from: `robot-nas-results/nb201-${t}.svg`, to: `docs/figures/nb201-${t}.svg` }))
+          : ['class_scene', 'class_object', 'jigsaw', 'room_layout', 'segmentsemantic', 'normal', 'autoencoder'].map((t) => ({
+              from: `robot-nas-results/${id}-${t}.svg`,
+              to: `docs/figures/${id}-${t}.svg`,
+            })),
+    }),
+  ),
+];

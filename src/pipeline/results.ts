@@ -1,0 +1,66 @@
+/** Step 5 of a search: result.json and the search curve, written atomically. */
+import { join } from 'node:path';
+import { renderSearchSvg } from '../plot/search.js';
+import type { PreparedData } from '../train/data.js';
+import { writeAtomic } from '../util/atomic.js';
+import { seedStreams } from '../util/seeds.js';
+import { queriesAtOnce, type SearchPlan } from './plan.js';
+import type { QueriesDone } from './queries.js';
+import type { ScoredPool } from './score.js';
+import type { SearchResult } from './types.js';
+
+export async function writeResults(p: SearchPlan, scored: ScoredPool, data: PreparedData, settings: Record<string, unknown>, q: QueriesDone, startMs: number): Promise<SearchResult> {
+  const { o, out } = p;
+  const bestIndex = q.outcome.best;
+  const bestLine = q.lines.find((l) => l.index === bestIndex);
+  if (!bestLine) throw new Error(`search returned pool index ${bestIndex}, which it never queried`);
+  const files = {
+    settings: join(out, 'settings.json'),
+    metrics: join(out, 'metrics.csv'),
+    metricsTable: scored.metricsFile,
+    queries: join(out, 'queries.jsonl'),
+    result: join(out, 'result.json'),
+    curve: join(out, 'search-curve.svg'),
+    ...(p.cache !== null ? { cache: p.cache } : {}),
+  };
+  const searchSeed = seedStreams.search(o.seed, o.searchSeed);
+  const parallel = queriesAtOnce(o);
+  const svg = await renderSearchSvg({
+    title: `${p.method.name} on ${o.dataset} (${o.space}, pool ${scored.pool.archs.length}, T = ${q.budget}, seed ${searchSeed}${parallel > 1 ? `, ${parallel} at a time` : ''})`,
+    yTitle: 'validation accuracy (%)',
+    points: q.lines.map((l) => ({ n: l.n, value: l.validAccuracy, bestSoFar: l.bestSoFar })),
+    ...(q.outcome.t0 !== undefined ? { t0: q.outcome.t0 } : {}),
+  });
+  writeAtomic(files.curve, svg);
+  const result: SearchResult = {
+    method: p.method.name,
+    space: o.space,
+    best: { arch: bestLine.arch, index: bestIndex, validAccuracy: bestLine.validAccuracy, query: bestLine.n },
+    t0: q.outcome.t0 ?? null,
+    weights: q.outcome.weights ? { ...q.outcome.weights } : null,
+    queries: q.ledger.count,
+    totalCost: q.ledger.cost,
+    freshTrainingSeconds: q.objective.freshSeconds,
+    cacheHits: q.objective.hits,
+    diverged: q.lines.filter((l) => l.diverged).map((l) => ({ query: l.n, arch: l.arch, reason: String(l.details?.divergence ?? 'diverged') })),
+    parallel,
+    schedule: o.schedule ?? 'sync',
+    queryWallSeconds: q.wallSeconds,
+    scheduleSeconds: q.ledger.time,
+    pool: {
+      requested: o.pool,
+      size: scored.pool.archs.length,
+      dropped: scored.dropped,
+      scoringSeconds: scored.scoring.seconds,
+      scoredNow: scored.scoring.computed,
+      metrics: o.metrics,
+    },
+    data: data.info,
+    settings,
+    seed: o.seed,
+    wallSeconds: (performance.now() - startMs) / 1000,
+    files,
+  };
+  writeAtomic(files.result, JSON.stringify(result, null, 2) + '\n');
+  return result;
+}

@@ -1,0 +1,91 @@
+/**
+ * Step 3 of a search: the pool and its metrics. The scored table is shared by every search with the same
+ * scoring settings (rows are per architecture, any pool), named by their key so that no setting change can
+ * clash with it. Architectures with a non-finite metric are dropped, and the budget is checked against what is
+ * left — before the output folder is claimed.
+ */
+import { dirname, join, resolve } from 'node:path';
+import type { Split } from '../data/types.js';
+import { runProxyBatch, selectArchs, type BatchSummary } from '../proxies/batch.js';
+import { toJobValue, type ProxyJob } from '../proxies/job.js';
+import { formatRow, readResults } from '../proxies/results.js';
+import type { Runner } from '../runner/types.js';
+import { checkBudget, makePool, type Pool } from '../search/types.js';
+import { trainSplitOf } from '../train/data.js';
+import { InputError } from '../util/errors.js';
+import { queryKey } from '../util/key.js';
+import { shownPath } from './files.js';
+import type { SearchPlan } from './plan.js';
+import type { SearchHooks } from './types.js';
+
+export interface ScoredPool {
+  archs: string[];
+  pool: Pool;
+  dropped: number;
+  scoring: BatchSummary;
+  metricsFile: string;
+  /** The pool's rows of the shared table, ready for the folder's metrics.csv. */
+  csv: string;
+}
+
+export async function scorePool(p: SearchPlan, runner: Runner<ProxyJob, unknown>, hooks: SearchHooks): Promise<ScoredPool> {
+  const { o, space } = p;
+  const log = (m: string): void => hooks.log?.(m);
+  const archs = selectArchs(space, o.pool === 'all' ? { kind: 'all' } : { kind: 'sample', n: o.pool }, o.seed, 'pool');
+  const split: Split | undefined = trainSplitOf(o.dataset, o.dir);
+  const scoringKey = queryKey({
+    kind: 'metrics',
+    space: o.space,
+    dataset: o.dataset,
+    dir: o.dir === undefined ? null : resolve(o.dir),
+    split: split ?? null,
+    channels: o.channels,
+    cells: o.cells,
+    batch: o.scoreBatch,
+    seed: o.seed,
+    metrics: o.metrics,
+  }).slice(0, 16);
+  const metricsFile = join(p.cache === null ? p.out : dirname(p.cache), `metrics-${scoringKey}.csv`);
+  const scoring = await runProxyBatch({
+    space: o.space,
+    archs: { kind: 'list', archs },
+    dataset: o.dataset,
+    ...(o.dir !== undefined ? { dir: o.dir } : {}),
+    ...(split !== undefined ? { split } : {}),
+    metrics: o.metrics,
+    channels: o.channels,
+    cells: o.cells,
+    batch: o.scoreBatch,
+    seed: o.seed,
+    runner,
+    out: metricsFile,
+    onStart: (s) => {
+      log(`pool: ${s.total} ${o.space} architectures; metrics ${o.metrics.join(', ')} — ${s.resumed} already in ${shownPath(metricsFile)}, ${s.todo} to score` + (s.todo > 0 ? ` (${runner.label})` : ''));
+      hooks.onScoringStart?.(s.total, s.todo);
+    },
+    onResult: (_r, done, total) => hooks.onScored?.(done, total),
+  });
+  hooks.onScoringEnd?.();
+  const table = readResults(metricsFile, space);
+  const rows = archs
+    .filter((a) => table.rows.has(a))
+    .map((a) => {
+      const row = table.rows.get(a)!;
+      return formatRow(table.header, {
+        arch: a,
+        values: Object.fromEntries(o.metrics.map((m) => [m, toJobValue(row[m])])),
+        ...(row.ln_synflow !== undefined ? { ln_synflow: toJobValue(row.ln_synflow) } : {}),
+        seconds: row.seconds,
+      });
+    });
+  const complete = archs.filter((a) => {
+    const row = table.rows.get(a);
+    return row !== undefined && o.metrics.every((m) => Number.isFinite(row[m]));
+  });
+  const dropped = archs.length - complete.length;
+  if (dropped > 0) log(`pool: ${dropped} architecture(s) dropped for a non-finite metric value`);
+  if (complete.length === 0) throw new InputError('no architecture of the pool has finite values for every metric');
+  if (o.budget !== 'all') checkBudget(complete.length, o.budget, `the pool (${complete.length} of ${archs.length} architectures left after dropping non-finite metrics)`);
+  const metricCols = new Map(o.metrics.map((m) => [m, Float64Array.from(complete, (a) => table.rows.get(a)![m])]));
+  return { archs, pool: makePool(space, complete, metricCols), dropped, scoring, metricsFile, csv: table.header.join(',') + '\n' + rows.join('') };
+}

@@ -1,0 +1,98 @@
+import type { JobEvent } from '../runner/types.js';
+import type { Schedule } from '../search/types.js';
+import type { DataInfo } from '../train/data.js';
+
+export interface SearchOptions {
+  space: 'nb201' | 'darts';
+  dataset: string;
+  /** Dataset folder. */
+  dir?: string;
+  /** Candidate pool: a seeded sample of this many architectures, or the whole space (nb201 only). */
+  pool: number | 'all';
+  /** T: distinct architectures to train; 'all' trains the whole pool (exhaustive ground truth). */
+  budget: number | 'all';
+  /** `robot` (default), `rs`, `rea`, `reinforce`, or `metric:<name>` (greedy on one metric's ranking). */
+  method: string;
+  metrics: string[];
+  channels: number;
+  cells: number;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  /** Images per metric-scoring batch. */
+  scoreBatch: number;
+  validFraction: number;
+  trainLimit?: number;
+  validLimit?: number;
+  seed: number;
+  /** Seed of the search method alone (default: seed). Pool, split and trainings depend on `seed` only, so
+   *  searches with different search seeds share one pool and every training through the cache. */
+  searchSeed?: number;
+  out: string;
+  /** Query cache file; null = no disk cache (memory only). */
+  cache: string | null;
+  /** Jobs (scorings, trainings) at once, on that many worker threads; 0 = one at a time in this thread. */
+  parallel: number;
+  /** Synchronous rounds (default; the result depends on seed and parallelism only) or asynchronous proposals. */
+  schedule?: Schedule;
+}
+
+export interface SearchHooks {
+  /** One line of human-readable progress (the CLI prints it to stderr). */
+  log?(message: string): void;
+  onScoringStart?(total: number, todo: number): void;
+  onScored?(done: number, total: number): void;
+  onScoringEnd?(): void;
+  /** A training job's events (start, steps), by architecture. */
+  onTrainEvent?(arch: string, e: JobEvent): void;
+  /** A query is answered (in the order the search records it). */
+  onQuery?(line: QueryLine, budget: number): void;
+}
+
+export interface QueryLine {
+  /** 1-based order of the distinct query. */
+  n: number;
+  index: number;
+  arch: string;
+  validAccuracy: number;
+  /** Seconds the training took (for a cached query: when it was trained). */
+  seconds: number;
+  /** Answered from the query cache. */
+  cached: boolean;
+  bestSoFar: number;
+  /** The training diverged (non-finite or exploding loss, or chance accuracy after the first epoch). */
+  diverged: boolean;
+  key: string;
+  details?: Record<string, unknown>;
+}
+
+export interface SearchResult {
+  method: string;
+  space: string;
+  best: { arch: string; index: number; validAccuracy: number; query: number };
+  t0: number | null;
+  weights: Record<string, number> | null;
+  queries: number;
+  /** Σ seconds of the distinct queries (cached ones at their recorded cost). */
+  totalCost: number;
+  /** Seconds spent training in this process (0 when everything came from the cache). */
+  freshTrainingSeconds: number;
+  cacheHits: number;
+  /** Queries whose training diverged, and why. */
+  diverged: { query: number; arch: string; reason: string }[];
+  /** Jobs at once, and how rounds were scheduled. */
+  parallel: number;
+  schedule: Schedule;
+  /** Wall seconds of the query phase, and what the schedule of its recorded costs on `parallel` workers gives. */
+  queryWallSeconds: number;
+  scheduleSeconds: number;
+  pool: { requested: number | 'all'; size: number; dropped: number; scoringSeconds: number; scoredNow: number; metrics: string[] };
+  data: DataInfo;
+  settings: Record<string, unknown>;
+  seed: number;
+  wallSeconds: number;
+  files: Record<string, string>;
+}
+
+/** The six metrics of the RoBoT paper's NAS-Bench-201 experiments. */
+export const SEARCH_METRICS = ['grad_norm', 'snip', 'grasp', 'fisher', 'synflow', 'jacob_cov'] as const;

@@ -1,0 +1,54 @@
+import type { NormaliseKind } from './normalise.js';
+import { randomSearch } from './random.js';
+import { createRea } from './rea.js';
+import { reinforce } from './reinforce.js';
+import { createRobot } from './robot.js';
+import { SettingError } from '../util/errors.js';
+import { createGreedyMetric } from './training-free.js';
+import type { SearchMethod } from './types.js';
+
+/** CLI method ids (a stable contract). tf-avg/tf-best are aggregates over single metrics. */
+export const METHOD_IDS = ['robot', 'rs', 'rea', 'reinforce', 'tf-avg', 'tf-best'] as const;
+export type MethodId = (typeof METHOD_IDS)[number];
+
+export function isMethodId(x: string): x is MethodId {
+  return (METHOD_IDS as readonly string[]).includes(x);
+}
+
+export interface MethodSettings {
+  readonly metrics: readonly string[];
+  readonly normalise: NormaliseKind;
+  readonly acquisition: 'ucb' | 'ei';
+  /** RoBoT's BO random stream: 'reference' replays bayes_opt's draws (default), 'fast' is cheaper. */
+  readonly stream?: 'reference' | 'fast';
+}
+
+/** A fresh search method instance for one run. */
+export function createMethod(id: Exclude<MethodId, 'tf-avg' | 'tf-best'>, s: MethodSettings): SearchMethod {
+  switch (id) {
+    case 'robot':
+      return createRobot({ metrics: [...s.metrics], normalise: s.normalise, acquisition: s.acquisition, stream: s.stream });
+    case 'rs':
+      return randomSearch;
+    case 'rea':
+      return createRea();
+    case 'reinforce':
+      return reinforce;
+  }
+}
+
+/**
+ * The method a real-data search runs for an id: `robot`, `rs`, `rea`, `reinforce`, or `metric:<name>` (the
+ * top-T architectures of one scored metric). The aggregates tf-avg/tf-best need a benchmark and are refused.
+ */
+export function searchMethod(id: string, metrics: readonly string[]): SearchMethod {
+  if (id.startsWith('metric:')) {
+    const m = id.slice('metric:'.length);
+    if (!metrics.includes(m)) throw new SettingError('method', `${id}: '${m}' is not one of the scored metrics (${metrics.join(', ')})`);
+    return createGreedyMetric(m);
+  }
+  if (!isMethodId(id) || id === 'tf-avg' || id === 'tf-best') {
+    throw new SettingError('method', `expected robot, rs, rea, reinforce or metric:<name>, got ${id}`);
+  }
+  return createMethod(id, { metrics, normalise: 'minmax', acquisition: 'ucb' });
+}

@@ -1,0 +1,137 @@
+/**
+ * One training query as a self-contained, JSON-serialisable job: everything a worker (a thread here, or a
+ * machine elsewhere) needs to train an architecture and report its validation accuracy.
+ *
+ *   { kind: 'train', space, arch, network: { channels, cells }, data: DataRef, train: TrainSettings, seed }
+ *     → { validAccuracy, seconds, trainLoss, trainAccuracy, diverged, divergence?, epochs }
+ *
+ * The data travel as a reference (dataset, folder, split settings) plus the fingerprint of the images the
+ * search saw: a worker rebuilds the split itself and refuses the job when its images differ. Everything but
+ * `seconds` is a function of the job (seed streams: util/seeds.ts), so the result does not depend on which
+ * worker ran it or when; the job's key (`trainingJobKey`) is its hash plus TRAINING_CODE_VERSION.
+ */
+import { buildNetwork } from '../nn/build.js';
+import { InputError } from '../util/errors.js';
+import { queryKey } from '../util/key.js';
+import { trainingSeed } from '../util/seeds.js';
+import { prepareData, type PreparedData } from './data.js';
+import { trainNetwork, type TrainSettings } from './trainer.js';
+import { TRAINING_CODE_VERSION } from './version.js';
+
+/** Where a training's images come from, and which images they must be. */
+export interface DataRef {
+  dataset: string;
+  /** Dataset folder; null = the dataset's default location. A location, not part of the job's identity. */
+  dir: string | null;
+  validFraction: number;
+  trainLimit: number | null;
+  validLimit: number | null;
+  /** Seed of the split and the subsets (the run seed). */
+  seed: number;
+  /** Fingerprint (SHA-256 prefix) of the train and validation images the job is about. */
+  fingerprint: string;
+}
+
+export interface TrainingJob {
+  kind: 'train';
+  space: string;
+  /** Canonical architecture string. */
+  arch: string;
+  network: { channels: number; cells: number };
+  data: DataRef;
+  train: TrainSettings;
+  /** Run seed; the training's streams derive from it and the architecture. */
+  seed: number;
+}
+
+export interface TrainingOutcome {
+  validAccuracy: number;
+  /** Wall seconds of the training and its evaluation. */
+  seconds: number;
+  trainLoss: number | null;
+  trainAccuracy: number | null;
+  diverged: boolean;
+  divergence?: string;
+  epochs: number;
+}
+
+export interface TrainingJobHooks {
+  onProgress?(step: number, steps: number, loss: number): void;
+  signal?: AbortSignal;
+}
+
+/** A training job's images could not be matched: not worth retrying anywhere with the same data. */
+export class DataMismatchError extends InputError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DataMismatchError';
+  }
+}
+
+/** The reference to prepared data (what a job carries instead of the images). */
+export function dataRefOf(data: PreparedData, dir: string | undefined, limits: { trainLimit?: number; validLimit?: number }): DataRef {
+  const i = data.info;
+  return {
+    dataset: i.dataset,
+    dir: dir ?? null,
+    validFraction: i.validFraction,
+    trainLimit: limits.trainLimit ?? null,
+    validLimit: limits.validLimit ?? null,
+    seed: i.splitSeed,
+    fingerprint: i.fingerprint,
+  };
+}
+
+/** The job's key: its hash without the data's location, plus the training code version. */
+export function trainingJobKey(job: TrainingJob): string {
+  const { dir: _location, ...data } = job.data;
+  return queryKey({ ...job, data, code: TRAINING_CODE_VERSION });
+}
+
+/** Prepared data per reference, once per process (each worker thread has its own). */
+const prepared = new Map<string, PreparedData>();
+
+/** The data a job refers to, checked against its fingerprint. */
+export function jobData(ref: DataRef): PreparedData {
+  const { fingerprint, ...where } = ref;
+  const cacheKey = JSON.stringify(where);
+  let data = prepared.get(cacheKey);
+  if (data === undefined) {
+    data = prepareData({
+      dataset: ref.dataset,
+      ...(ref.dir !== null ? { dir: ref.dir } : {}),
+      validFraction: ref.validFraction,
+      ...(ref.trainLimit !== null ? { trainLimit: ref.trainLimit } : {}),
+      ...(ref.validLimit !== null ? { validLimit: ref.validLimit } : {}),
+      seed: ref.seed,
+    });
+    prepared.set(cacheKey, data);
+  }
+  if (data.info.fingerprint !== fingerprint) {
+    throw new DataMismatchError(
+      `the job's ${ref.dataset} images have fingerprint ${fingerprint}, but ${ref.dir ?? 'the default location'} here gives ${data.info.fingerprint}: ` +
+        'this machine holds other data (point it to the same dataset files)',
+    );
+  }
+  return data;
+}
+
+/** Trains the job's architecture; the backend must be initialised. */
+export async function runTrainingJob(job: TrainingJob, hooks: TrainingJobHooks = {}): Promise<TrainingOutcome> {
+  if (job.kind !== 'train') throw new InputError(`not a training job (kind ${String(job.kind)})`);
+  const data = jobData(job.data);
+  const net = buildNetwork(job.space, job.arch, { ...job.network, classes: data.info.classes }, data.info.shape);
+  const r = await trainNetwork(net, data, job.train, trainingSeed(job.seed, job.arch), {
+    ...(hooks.onProgress ? { onStep: hooks.onProgress } : {}),
+    ...(hooks.signal ? { signal: hooks.signal } : {}),
+  });
+  return {
+    validAccuracy: r.validAccuracy,
+    seconds: r.seconds,
+    trainLoss: Number.isFinite(r.trainLoss) ? r.trainLoss : null,
+    trainAccuracy: Number.isFinite(r.trainAccuracy) ? r.trainAccuracy : null,
+    diverged: r.diverged,
+    ...(r.divergence !== undefined ? { divergence: r.divergence } : {}),
+    epochs: r.epochs.length,
+  };
+}
