@@ -10,7 +10,7 @@
         "native/kernels/pool.c",
         "native/kernels/dispatch.c"
       ],
-      "cflags": ["-O3", "-march=native", "-ffp-contract=fast", "-std=gnu11", "-pthread", "-Wno-unused-parameter"],
+      "cflags": ["-O3", "-march=native", "-ffp-contract=off", "-std=gnu11", "-pthread", "-Wno-unused-parameter"],
       "ldflags": ["-pthread"]
     }
   ]

@@ -29,12 +29,13 @@ typedef struct Pool {
   pthread_t tid[MAX_THREADS];
   int started;
   _Atomic int gen;
-  _Atomic int next;
-  _Atomic int done;
-  _Atomic int active; /* pool threads taking part */
+  /* generation << 32 | next task: a thread claims tasks by compare-and-swap while the generation is its own */
+  _Atomic uint64_t ticket;
+  _Atomic int finished; /* tasks done */
+  _Atomic int active;   /* pool threads taking part */
   _Atomic int quit;
-  int id, tasks, grain;
-  uint32_t args;
+  _Atomic int id, tasks, grain;
+  _Atomic uint32_t args;
   pthread_mutex_t mu;
   pthread_cond_t cv;
   int sleepers;
@@ -43,27 +44,34 @@ typedef struct Pool {
 typedef struct Worker {
   Pool *pool;
   int index;
-  /* The generation when the thread was made: a job posted before it starts running is still seen as new. */
-  int gen0;
 } Worker;
 
 static Worker workers[MAX_THREADS * 64];
 static _Atomic int worker_slots;
 
-static void take_tasks(Pool *p) {
+/* Claims and runs tasks of generation g until none are left or a newer job replaced it (fields read after the
+ * generation, so they are g's whenever a claim under g succeeds). */
+static void take_tasks(Pool *p, int g) {
   kernel_memory_base = p->base;
+  const int id = atomic_load(&p->id), tasks = atomic_load(&p->tasks), grain = atomic_load(&p->grain);
+  const uint32_t args = atomic_load(&p->args);
+  const uint64_t key = (uint64_t)(uint32_t)g << 32;
   for (;;) {
-    int t = atomic_fetch_add(&p->next, p->grain);
-    if (t >= p->tasks) break;
-    int e = t + p->grain < p->tasks ? t + p->grain : p->tasks;
-    dispatch(p->id, p->args, t, e);
+    uint64_t cur = atomic_load(&p->ticket);
+    if ((cur & ~0xffffffffull) != key) return;
+    const int t = (int)(cur & 0xffffffffu);
+    if (t >= tasks) return;
+    const int e = t + grain < tasks ? t + grain : tasks;
+    if (!atomic_compare_exchange_weak(&p->ticket, &cur, key | (uint32_t)e)) continue;
+    dispatch(id, args, t, e);
+    atomic_fetch_add(&p->finished, e - t);
   }
 }
 
 static void *worker_main(void *arg) {
   Worker *w = arg;
   Pool *p = w->pool;
-  int seen = w->gen0;
+  int seen = atomic_load(&p->gen);
   for (;;) {
     int g = atomic_load(&p->gen);
     for (int s = 0; g == seen; g = atomic_load(&p->gen)) {
@@ -82,8 +90,7 @@ static void *worker_main(void *arg) {
     seen = g;
     if (atomic_load(&p->quit)) return NULL;
     if (w->index >= atomic_load(&p->active)) continue;
-    take_tasks(p);
-    atomic_fetch_add(&p->done, 1);
+    take_tasks(p, g);
   }
 }
 
@@ -145,7 +152,6 @@ static napi_value js_set_threads(napi_env env, napi_callback_info info) {
     if (slot >= (int)(sizeof workers / sizeof workers[0])) break;
     workers[slot].pool = p;
     workers[slot].index = p->started;
-    workers[slot].gen0 = atomic_load(&p->gen);
     if (pthread_create(&p->tid[p->started], NULL, worker_main, &workers[slot]) != 0) break;
     p->started++;
   }
@@ -169,24 +175,26 @@ static napi_value js_run(napi_env env, napi_callback_info info) {
     return NULL;
   }
   kernel_memory_base = p->base;
-  const int helpers = atomic_load(&p->active);
-  if (!parallel || helpers == 0) {
+  if (!parallel || atomic_load(&p->active) == 0) {
     dispatch(id, args, 0, tasks);
     return NULL;
   }
-  p->id = id;
-  p->args = args;
-  p->tasks = tasks;
-  p->grain = grain < 1 ? 1 : grain;
-  atomic_store(&p->next, 0);
-  atomic_store(&p->done, 0);
+  const int g = atomic_load(&p->gen) + 1;
+  /* Close the ticket under the new generation before touching the fields (see take_tasks). */
+  atomic_store(&p->ticket, ((uint64_t)(uint32_t)g << 32) | 0xffffffffu);
+  atomic_store(&p->id, id);
+  atomic_store(&p->args, args);
+  atomic_store(&p->tasks, tasks);
+  atomic_store(&p->grain, grain < 1 ? 1 : grain);
+  atomic_store(&p->finished, 0);
+  atomic_store(&p->ticket, (uint64_t)(uint32_t)g << 32);
   pthread_mutex_lock(&p->mu);
-  atomic_fetch_add(&p->gen, 1);
+  atomic_store(&p->gen, g);
   if (p->sleepers) pthread_cond_broadcast(&p->cv);
   pthread_mutex_unlock(&p->mu);
-  take_tasks(p);
-  /* The pool threads finish their last tasks: spin, then yield the core (it may be one of theirs). */
-  for (int s = 0; atomic_load(&p->done) < helpers; s++) {
+  take_tasks(p, g);
+  /* Only tasks already claimed remain: spin, then yield the core (it may be the one their thread needs). */
+  for (int s = 0; atomic_load(&p->finished) < tasks; s++) {
     if (s > 2000)
       sched_yield();
 #if defined(__x86_64__)
