@@ -6,8 +6,9 @@
  * Run `--all` after any change to numerics or defaults, before a release.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { EXAMPLES } from './docs/examples.js';
-import { README, readmeBlocks, replaceBlocks, runExample, type ReadmeExample } from './docs/readme.js';
+import { README, readmeBlocks, refreshFiles, replaceBlocks, REPO, runExample, type ReadmeExample } from './docs/readme.js';
 
 const args = process.argv.slice(2);
 const onlyAt = args.indexOf('--only');
@@ -20,7 +21,9 @@ if (unknown.length > 0) {
 }
 const chosen = EXAMPLES.filter((e) => (only ? only.has(e.id) : all || e.speed === 'quick'));
 
-let text = readFileSync(README, 'utf8');
+// Source listings first: they are always cheap, so every run refreshes them.
+let text = refreshFiles(readFileSync(README, 'utf8'), (path) => readFileSync(join(REPO, path), 'utf8'));
+writeFileSync(README, text);
 const blocks = readmeBlocks(text);
 for (const e of EXAMPLES) if (!blocks.has(e.id)) throw new Error(`README has no block <!-- output: ${e.id} -->`);
 

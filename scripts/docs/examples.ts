@@ -73,6 +73,15 @@ export const EXAMPLES: readonly ReadmeExample[] = [
     format: 'code',
     volatile: [SECONDS],
   },
+  {
+    id: 'parallel-table',
+    speed: 'long',
+    shown: 'npm run bench:parallel',
+    argv: ['--import', TSX, '{repo}/scripts/parallel-table.ts'],
+    cwd: 'repo',
+    streams: 'stdout',
+    format: 'markdown',
+  },
   ...(['nb201', 'tnb101-macro', 'tnb101-micro'] as const).map(
     (id): ReadmeExample => ({
       id: `table-${id}`,

@@ -105,6 +105,26 @@ export function replaceBlocks(text: string, blocks: ReadonlyMap<string, string>)
   return text.replace(BLOCK, (whole, id: string) => (blocks.has(id) ? `<!-- output: ${id} -->\n${blocks.get(id)}<!-- /output -->` : whole));
 }
 
+const FILE_BLOCK = /<!-- file: ([\w./-]+) -->\n([\s\S]*?)<!-- \/file -->/g;
+
+/** The README's source listings: `<!-- file: PATH -->` blocks, by path. */
+export function fileBlocks(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of text.matchAll(FILE_BLOCK)) out.set(m[1], m[2]);
+  return out;
+}
+
+/** A source listing as the README shows it: the file, whole, in a fenced block. */
+export function renderFile(path: string, content: string): string {
+  const lang = path.endsWith('.ts') ? 'ts' : '';
+  return '```' + lang + '\n' + content.replace(/\n+$/, '') + '\n```\n';
+}
+
+/** The README with every source listing replaced by its file's current content. */
+export function refreshFiles(text: string, read: (path: string) => string): string {
+  return text.replace(FILE_BLOCK, (_whole, path: string) => `<!-- file: ${path} -->\n${renderFile(path, read(path))}<!-- /file -->`);
+}
+
 /** A block with its run-to-run timings masked, for comparison. */
 export function masked(ex: ReadmeExample, block: string): string {
   return (ex.volatile ?? []).reduce((t, re) => t.replace(new RegExp(re.source, re.flags.includes('g') ? re.flags : re.flags + 'g'), '‹t›'), block);

@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { EXAMPLES } from '../../scripts/docs/examples.js';
-import { masked, README, readmeBlocks, renderBlock, runExample, type ReadmeExample } from '../../scripts/docs/readme.js';
+import { join } from 'node:path';
+import { fileBlocks, masked, README, readmeBlocks, renderBlock, renderFile, REPO, runExample, type ReadmeExample } from '../../scripts/docs/readme.js';
 
 const blocks = readmeBlocks(readFileSync(README, 'utf8'));
 
@@ -16,6 +17,12 @@ test('every README output block belongs to a registered example, and every examp
   assert.equal(ids.size, EXAMPLES.length, 'example ids are unique');
   assert.deepEqual([...blocks.keys()].filter((id) => !ids.has(id)), [], 'README blocks without an example');
   assert.deepEqual(EXAMPLES.filter((e) => !blocks.has(e.id)).map((e) => e.id), [], 'examples without a README block');
+});
+
+test('every source listing in the README is its file, whole and current', () => {
+  const files = fileBlocks(readFileSync(README, 'utf8'));
+  assert.ok(files.size >= 2);
+  for (const [path, block] of files) assert.equal(block, renderFile(path, readFileSync(join(REPO, path), 'utf8')), `README listing of ${path} is stale: run \`npm run docs\``);
 });
 
 test('rendering elides, cuts and frames output as the README shows it', () => {

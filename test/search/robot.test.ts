@@ -51,7 +51,10 @@ test('finds the optimum when one metric predicts the objective perfectly', async
     assert.ok(out.t0! >= 1 && out.t0! <= 8);
     assert.ok(out.weights!.good > 0);
     assert.deepEqual(Object.keys(out.weights!), ['good', 'noise']);
-    assert.deepEqual(out.extras, { acquisition: 'ucb', normalise: 'minmax', stream: 'reference' });
+    const { tops, ...settings } = out.extras as { tops: number[] };
+    assert.deepEqual(settings, { acquisition: 'ucb', normalise: 'minmax', stream: 'reference' });
+    // the top architecture of every BO step: the first T0 distinct ones are the BO phase's queries
+    assert.deepEqual([...new Set(tops)], ledger.history.slice(0, out.t0).map((r) => r.index));
   }
 });
 
