@@ -170,9 +170,11 @@ export class BayesOpt {
     const S = this.samples;
     const reference = this.stream === 'reference';
     if (reference) {
-      // As uniform(lower, upper, size=(S, dim)): row-major, one draw per coordinate.
+      // As uniform(lower, upper, size=(S, dim)): row-major, one draw per coordinate, lo + (hi − lo)·u.
+      const sw = this.sweep;
+      this.rng.fillNext(sw, 0, S * dim);
       for (let p = 0; p < S; p++) {
-        for (let m = 0; m < dim; m++) this.sweep[p * dim + m] = this.rng.uniform(this.lower[m], this.upper[m]);
+        for (let m = 0; m < dim; m++) sw[p * dim + m] = this.lower[m] + (this.upper[m] - this.lower[m]) * sw[p * dim + m];
       }
     } else {
       fillUniformBox(this.sweep, S, this.lower, this.upper, this.rng);
@@ -209,7 +211,14 @@ export class BayesOpt {
       gp.predictInto(x, posterior);
       return -acquisitionValue(this.spec, posterior[0], posterior[1], yMax);
     };
-    const referenceObjective = reference ? forwardDifferences(negAcqValue, this.lower, this.upper) : undefined;
+    // The point and its forward-difference neighbours in one batched posterior (bit-identical to predictInto).
+    const bm = new Float64Array(dim + 1);
+    const bs = new Float64Array(dim + 1);
+    const negAcqBatch = (pts: Float64Array, count: number, vals: Float64Array): void => {
+      gp.predictBatch(pts, count, bm, bs);
+      for (let j = 0; j < count; j++) vals[j] = -acquisitionValue(this.spec, bm[j], bs[j], yMax);
+    };
+    const referenceObjective = reference ? forwardDifferences(negAcqValue, this.lower, this.upper, 1e-8, negAcqBatch) : undefined;
     for (const s of starts) {
       let res: { readonly x: Float64Array; readonly f: number };
       if (referenceObjective) {
@@ -236,6 +245,11 @@ export interface SweepScratch {
   readonly stdBound: Float64Array;
   readonly bound: Float64Array;
   readonly exact: Float64Array;
+  /** The refined bound of the points still in play. */
+  readonly fine: Float64Array;
+  readonly ids: Int32Array;
+  readonly meanOut: Float64Array;
+  readonly stdOut: Float64Array;
 }
 
 export function createSweepScratch(count: number): SweepScratch {
@@ -244,6 +258,10 @@ export function createSweepScratch(count: number): SweepScratch {
     stdBound: new Float64Array(count),
     bound: new Float64Array(count),
     exact: new Float64Array(count),
+    fine: new Float64Array(count),
+    ids: new Int32Array(Math.max(count, 16)),
+    meanOut: new Float64Array(Math.max(count, 16)),
+    stdOut: new Float64Array(Math.max(count, 16)),
   };
 }
 
@@ -258,9 +276,12 @@ export interface SweepResult {
 /**
  * Maximise the acquisition over `count` points (row-major) of a fitted GP. The result is the
  * same as evaluating every point exactly, but exact values (n kernel evaluations and an O(n²)
- * solve each) are only computed where an upper bound — the acquisition at the GP's cheap bounds
- * on μ and σ, valid because UCB with κ ≥ 0 and EI both grow with μ and σ — could still reach
- * the `keep` best. Typically a few percent of the points survive.
+ * solve each) are only computed where an upper bound — the acquisition at upper bounds on μ and σ,
+ * valid because UCB with κ ≥ 0 and EI both grow with μ and σ — could still reach the `keep` best.
+ * Bounds come in two stages: the GP's cheap table bounds for every point (`boundBatch`), then, for
+ * the points those leave in play, a σ bound from the nearest training points (`subsetStdBound`);
+ * the survivors are evaluated best bound first, in batches (`exactBatch`), until no bound can
+ * beat the values found. Typically a few dozen points of 10,000 are evaluated exactly.
  */
 export function sweepAcquisition(
   gp: GaussianProcess,
@@ -273,46 +294,94 @@ export function sweepAcquisition(
 ): SweepResult {
   const { meanBound, stdBound, bound, exact } = scratch;
   gp.boundBatch(points, count, meanBound, stdBound);
-  if (spec.kind === 'ucb') {
-    const kappa = spec.kappa;
-    for (let p = 0; p < count; p++) bound[p] = meanBound[p] + kappa * stdBound[p];
-  } else {
-    for (let p = 0; p < count; p++) bound[p] = acquisitionValue(spec, meanBound[p], stdBound[p], yMax);
-  }
-  const prune = spec.kind === 'ei' || spec.kappa >= 0;
+  const kappa = spec.kappa;
+  const acq = (m: number, sd: number): number => (spec.kind === 'ucb' ? m + kappa * sd : acquisitionValue(spec, m, sd, yMax));
+  for (let p = 0; p < count; p++) bound[p] = acq(meanBound[p], stdBound[p]);
+  const prune = spec.kind === 'ei' || kappa >= 0;
   exact.fill(NaN, 0, count);
-  const posterior = new Float64Array(2);
-  const exactAt = (p: number): number => {
-    if (Number.isNaN(exact[p])) {
-      gp.exactAt(p, posterior);
-      exact[p] = acquisitionValue(spec, posterior[0], posterior[1], yMax);
-    }
-    return exact[p];
-  };
-  // Seed the threshold (the keep-th best exact value) from the points with the largest bounds,
-  // then evaluate exactly whatever could still beat it.
-  const seeds = new TopK(Math.max(4 * keep, 16));
-  for (let p = 0; p < count; p++) seeds.offer(p, bound[p]);
   const running = new TopK(keep);
-  for (let j = 0; j < seeds.size; j++) running.offer(seeds.index[j], exactAt(seeds.index[j]));
-  for (let p = 0; p < count; p++) {
-    if (!prune || bound[p] >= running.threshold) running.offer(p, exactAt(p));
+  // With one point to keep the winner is the first index of the largest value, so a bound equal to the best value
+  // so far only matters for an earlier index (a flat GP gives every point the same value).
+  let bestValue = -Infinity;
+  let bestIndex = count;
+  const matters = (p: number, b: number): boolean => {
+    if (keep === 1) return b > bestValue || (b === bestValue && p < bestIndex);
+    return b >= running.threshold;
+  };
+  const ids = scratch.ids;
+  const mOut = scratch.meanOut;
+  const sOut = scratch.stdOut;
+  const evaluate = (list: ArrayLike<number>, from: number, to: number): void => {
+    let cnt = 0;
+    for (let j = from; j < to; j++) if (Number.isNaN(exact[list[j]])) ids[cnt++] = list[j];
+    if (cnt === 0) return;
+    gp.exactBatch(ids, cnt, mOut, sOut);
+    for (let j = 0; j < cnt; j++) {
+      const p = ids[j];
+      const a = acquisitionValue(spec, mOut[j], sOut[j], yMax);
+      exact[p] = a;
+      running.offer(p, a);
+      if (a > bestValue || (a === bestValue && p < bestIndex)) {
+        bestValue = a;
+        bestIndex = p;
+      }
+    }
+  };
+  if (!prune) {
+    const all = Int32Array.from({ length: count }, (_, p) => p);
+    for (let p0 = 0; p0 < count; p0 += EXACT_BATCH) evaluate(all, p0, Math.min(count, p0 + EXACT_BATCH));
+  } else {
+    // Seed the threshold from the points with the largest bounds.
+    const seeds = new TopK(Math.max(4 * keep, 16));
+    for (let p = 0; p < count; p++) seeds.offer(p, bound[p]);
+    evaluate(seeds.index, 0, seeds.size);
+    // Points the table bounds leave in play, with the tighter σ bound, best first.
+    const cand: number[] = [];
+    const fine = scratch.fine;
+    for (let p = 0; p < count; p++) {
+      if (!Number.isNaN(exact[p]) || !matters(p, bound[p])) continue;
+      const b = acq(meanBound[p], Math.min(stdBound[p], gp.subsetStdBound(p)));
+      if (!matters(p, b)) continue;
+      fine[p] = b;
+      cand.push(p);
+    }
+    cand.sort((x, y) => fine[y] - fine[x] || x - y);
+    for (let j = 0; j < cand.length; ) {
+      if (!matters(cand[j], fine[cand[j]])) {
+        // Sorted by bound: once the best remaining bound is below the values found, nothing else can matter (only
+        // equal bounds at earlier indexes can, checked one by one).
+        if (fine[cand[j]] < (keep === 1 ? bestValue : running.threshold)) break;
+        j++;
+        continue;
+      }
+      let e = j;
+      const batch: number[] = [];
+      while (e < cand.length && batch.length < EXACT_BATCH) {
+        if (matters(cand[e], fine[cand[e]])) batch.push(cand[e]);
+        e++;
+      }
+      evaluate(batch, 0, batch.length);
+      j = e;
+    }
   }
   // Final selection in index order; pruned points cannot qualify.
   const chosen = new TopK(keep);
   let best = 0;
-  let bestValue = -Infinity;
+  let bestValueFinal = -Infinity;
   for (let p = 0; p < count; p++) {
     const a = exact[p];
     if (Number.isNaN(a)) continue;
-    if (a > bestValue) {
-      bestValue = a;
+    if (a > bestValueFinal) {
+      bestValueFinal = a;
       best = p;
     }
     chosen.offer(p, a);
   }
-  return { best, bestValue, top: chosen.index.slice(0, chosen.size) };
+  return { best, bestValue: bestValueFinal, top: chosen.index.slice(0, chosen.size) };
 }
+
+/** Points evaluated exactly at a time by the sweep. */
+const EXACT_BATCH = 32;
 
 function pointKey(x: ArrayLike<number>): string {
   // Number → string round-trips exactly, so equal keys mean bit-equal points (−0 and 0 merge, as in Python).

@@ -37,6 +37,15 @@ const LOG_2PI = Math.log(2 * Math.PI);
 const SQRT5 = Math.sqrt(5);
 /** Points per block in predictBatch: n×512 doubles stay in cache. */
 const BATCH_BLOCK = 512;
+/** Nearest training points of `subsetStdBound`. */
+const SUBSET = 4;
+/**
+ * Slack added to the standardised variance bound of `subsetStdBound`: it covers the rounding of both that bound and the
+ * exact posterior (each is a handful of operations on numbers ≤ 1, far below 1e-9).
+ */
+const SUBSET_SLACK = 1e-9;
+/** Beyond this scaled distance the kernel underflows to exactly 0 (√5·s > 745). */
+const UNDERFLOW_S = 340;
 
 /**
  * k(s) = (1 + √5s + 5s²/3)e^{−√5s} at s = j/TABLE_STEPS_PER_UNIT, s ≤ TABLE_MAX_S, for the sweep
@@ -114,6 +123,13 @@ export class GaussianProcess {
   private sweepCount = 0;
   /** Training inputs padded with zeros to a multiple of 8 columns, for `squaredDistances`. */
   private xPad: Float64Array = new Float64Array(0);
+  /** The Gram matrix (noise on the diagonal) of the fitted length scale, for `subsetStdBound`. */
+  private gram: Float64Array = new Float64Array(0);
+  // Workspace of subsetStdBound.
+  private subIdx = new Int32Array(SUBSET);
+  private subD = new Float64Array(SUBSET);
+  private subK = new Float64Array(SUBSET * SUBSET);
+  private subV = new Float64Array(SUBSET);
 
   constructor(dim: number, options: GpOptions = {}) {
     if (!(Number.isInteger(dim) && dim >= 1)) throw new RangeError(`GaussianProcess: dim must be a positive integer, got ${dim}`);
@@ -420,6 +436,7 @@ export class GaussianProcess {
     // Work in s = r/ℓ scaled to table steps.
     const toStep = TABLE_STEPS_PER_UNIT / ell;
     const last = TABLE_STEPS_PER_UNIT * TABLE_MAX_S;
+    const underflow = TABLE_STEPS_PER_UNIT * UNDERFLOW_S;
     squaredDistances(points, count, dim, this.xPad, n, dd);
     for (let p = 0; p < count; p++) {
       const ko = p * n;
@@ -437,7 +454,8 @@ export class GaussianProcess {
           hi = k + TABLE_ERROR;
         } else {
           lo = 0;
-          hi = table[last];
+          // Far enough out the kernel is exactly 0, so the bound is exact (flat GPs then tie exactly, see sweepAcquisition).
+          hi = u < underflow ? table[last] : 0;
         }
         const ai = alpha[i];
         muHi += ai >= 0 ? ai * hi : ai * lo;
@@ -469,6 +487,105 @@ export class GaussianProcess {
       mu += this.alpha[i] * k;
     }
     this.posteriorInto(v, mu, out);
+  }
+
+  /**
+   * A tighter upper bound on the posterior std at point p of the last `boundBatch` call: the posterior given only the
+   * SUBSET nearest training points has at least the variance of the posterior given all of them, and is a small exact
+   * solve (plus SUBSET_SLACK for rounding).
+   */
+  subsetStdBound(p: number): number {
+    if (!(p >= 0 && p < this.sweepCount)) throw new RangeError(`GaussianProcess.subsetStdBound: no point ${p} in the last sweep`);
+    const n = this.n;
+    const m = Math.min(SUBSET, n);
+    const dd = this.sweepD;
+    const ko = p * n;
+    const idx = this.subIdx;
+    const dist = this.subD;
+    // The m smallest distances, by insertion.
+    let have = 0;
+    for (let i = 0; i < n; i++) {
+      const d = dd[ko + i];
+      if (have === m && !(d < dist[m - 1])) continue;
+      let j = have < m ? have++ : m - 1;
+      while (j > 0 && dist[j - 1] > d) {
+        dist[j] = dist[j - 1];
+        idx[j] = idx[j - 1];
+        j--;
+      }
+      dist[j] = d;
+      idx[j] = i;
+    }
+    const inv2 = 1 / (this.ell * this.ell);
+    const ks = this.subV;
+    const kk = this.subK;
+    for (let a = 0; a < m; a++) {
+      ks[a] = matern52FromScaledSq(dist[a] * inv2);
+      for (let b = 0; b <= a; b++) kk[a * m + b] = this.gram[idx[a] * n + idx[b]];
+    }
+    const l = cholesky(kk, m, kk);
+    let ub: number;
+    if (l === null) {
+      ub = 1;
+    } else {
+      const v = solveLower(l, m, ks, ks);
+      let q = 0;
+      for (let a = 0; a < m; a++) q += v[a] * v[a];
+      ub = 1 - q + SUBSET_SLACK;
+    }
+    return Math.sqrt(ub < 1 ? (ub > 0 ? ub : 0) : 1) * this.yStdValue;
+  }
+
+  /**
+   * Exact posterior mean and std at points idx[0..count) of the last `boundBatch` call, bit-identical to `exactAt`
+   * (the same operations in the same order for every point), with the points side by side in the inner loops.
+   */
+  exactBatch(idx: ArrayLike<number>, count: number, meanOut: Float64Array, stdOut: Float64Array): void {
+    const n = this.n;
+    const B = BATCH_BLOCK;
+    if (this.batchK.length < n * B) this.batchK = new Float64Array(n * B);
+    const kk = this.batchK;
+    const dd = this.sweepD;
+    const l = this.l;
+    const alpha = this.alpha;
+    const inv2 = 1 / (this.ell * this.ell);
+    for (let q = 0; q < count; q++) {
+      if (!(idx[q] >= 0 && idx[q] < this.sweepCount)) throw new RangeError(`GaussianProcess.exactBatch: no point ${idx[q]} in the last sweep`);
+    }
+    for (let p0 = 0; p0 < count; p0 += B) {
+      const cnt = Math.min(B, count - p0);
+      for (let q = 0; q < cnt; q++) {
+        meanOut[p0 + q] = 0;
+        stdOut[p0 + q] = 1;
+      }
+      for (let i = 0; i < n; i++) {
+        const row = i * B;
+        const a = alpha[i];
+        for (let q = 0; q < cnt; q++) {
+          const k = matern52FromScaledSq(dd[idx[p0 + q] * n + i] * inv2);
+          kk[row + q] = k;
+          meanOut[p0 + q] += a * k;
+        }
+      }
+      for (let i = 0; i < n; i++) {
+        const row = i * B;
+        for (let k = 0; k < i; k++) {
+          const c = l[i * n + k];
+          const rk = k * B;
+          for (let q = 0; q < cnt; q++) kk[row + q] -= c * kk[rk + q];
+        }
+        const inv = this.invDiag[i];
+        for (let q = 0; q < cnt; q++) {
+          const v = kk[row + q] * inv;
+          kk[row + q] = v;
+          stdOut[p0 + q] -= v * v;
+        }
+      }
+      for (let q = p0; q < p0 + cnt; q++) {
+        meanOut[q] = meanOut[q] * this.yStdValue + this.yMeanValue;
+        stdOut[q] = this.destandardisedStd(stdOut[q]);
+      }
+    }
   }
 
   /**
@@ -534,6 +651,7 @@ export class GaussianProcess {
       throw new RangeError(`GaussianProcess.fit: Gram matrix not positive definite (length scale ${this.ell})`);
     }
     this.l = l;
+    this.gram = Float64Array.from(k.subarray(0, n * n));
     this.alpha = choleskySolve(l, n, this.yn, new Float64Array(n));
     this.invDiag = new Float64Array(n);
     for (let i = 0; i < n; i++) this.invDiag[i] = 1 / l[i * n + i];

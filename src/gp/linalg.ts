@@ -103,25 +103,33 @@ export function logDetFromCholesky(l: Float64Array, n: number): number {
   return 2 * s;
 }
 
-/** A⁻¹ (full symmetric, row-major) from A's Cholesky factor, via L⁻¹ then L⁻ᵀL⁻¹. */
+/**
+ * A⁻¹ (full symmetric, row-major) from A's Cholesky factor, via L⁻¹ then L⁻ᵀL⁻¹. L⁻¹ is kept transposed (row j of
+ * `work` is column j of L⁻¹), so both products run over contiguous memory; every entry is still summed in the same
+ * order as the textbook loops (k increasing).
+ */
 export function choleskyInverse(l: Float64Array, n: number, out?: Float64Array, work?: Float64Array): Float64Array {
   const inv = out ?? new Float64Array(n * n);
-  // m = L⁻¹ (lower triangular), column by column.
-  const m = work ?? new Float64Array(n * n);
-  m.fill(0, 0, n * n);
+  // mt[j·n + i] = (L⁻¹)ᵢⱼ, lower triangular L⁻¹, column by column.
+  const mt = work ?? new Float64Array(n * n);
+  mt.fill(0, 0, n * n);
   for (let j = 0; j < n; j++) {
-    m[j * n + j] = 1 / l[j * n + j];
+    const cj = j * n;
+    mt[cj + j] = 1 / l[j * n + j];
     for (let i = j + 1; i < n; i++) {
+      const ri = i * n;
       let s = 0;
-      for (let k = j; k < i; k++) s -= l[i * n + k] * m[k * n + j];
-      m[i * n + j] = s / l[i * n + i];
+      for (let k = j; k < i; k++) s -= l[ri + k] * mt[cj + k];
+      mt[cj + i] = s / l[ri + i];
     }
   }
-  // A⁻¹ = mᵀ m; entry (i, j) sums over rows k ≥ max(i, j) because m is lower triangular.
+  // A⁻¹ = (L⁻¹)ᵀ L⁻¹; entry (i, j) sums over rows k ≥ max(i, j) because L⁻¹ is lower triangular.
   for (let i = 0; i < n; i++) {
+    const ci = i * n;
     for (let j = 0; j <= i; j++) {
+      const cj = j * n;
       let s = 0;
-      for (let k = i; k < n; k++) s += m[k * n + i] * m[k * n + j];
+      for (let k = i; k < n; k++) s += mt[ci + k] * mt[cj + k];
       inv[i * n + j] = s;
       inv[j * n + i] = s;
     }

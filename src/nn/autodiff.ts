@@ -1,40 +1,46 @@
 import * as tf from '@tensorflow/tfjs-core';
-import * as D from './dartsops.js';
-import * as F from './fastops.js';
-import { hostOp, hostRead } from './host.js';
-import * as H from './hostops.js';
-import { conv2dFilterGrad, conv2dInputGrad } from './kernels.js';
+import * as DX from './engine/darts.js';
+import * as O from './engine/ops.js';
+import { disposeArena, inArena, Tensor } from './engine/tensor.js';
+import { isDepthwise } from './dartsops.js';
 import type { BatchNormLayer, Conv2dLayer, Exec, LinearLayer, ReluSite } from './layers.js';
 
 /**
- * Manual reverse-mode differentiation over the network-level operations of `Exec` (conv, BatchNorm, ReLU,
- * pooling, sums, linear), with optional forward-mode tangents ("dual" numbers) for Hessian-vector products.
- *
- * Why not tfjs's tape: it keeps a copy of every saved tensor and runs BatchNorm as a chain of small kernels,
- * which made one NB201 forward/backward at batch 64 take >10 s and run out of wasm memory; nested tf.grads for
- * GraSP needs several times more. Here convolutions go to tfjs (XNNPACK) and everything between them is a
- * SIMD or JavaScript pass over wasm memory (fastops.ts); only what the backward pass needs is kept.
+ * Manual reverse-mode differentiation over the network-level operations of `Exec` (conv, BatchNorm, ReLU, pooling,
+ * sums, linear), with optional forward-mode tangents ("dual" numbers) for Hessian-vector products. Tensors live in the
+ * engine's shared memory (nn/engine) and every operation is a kernel of native/kernels, run over the engine's threads;
+ * only what the backward pass needs is kept.
  *
  * Dual mode: the conv/linear weights carry the tangent Ẇ = W (every other parameter none). Running the backward
  * pass on (value, tangent) pairs then yields ∂L/∂W and its directional derivative H·W (Pearlmutter's R-op);
  * GraSP's Σ W⊙(H g) equals gᵀ(H W) because H is symmetric, so one pass gives both g and the product; H·W is
  * never formed: per layer ⟨g_W, (H W)_W⟩ = ⟨conv(ẋ, g_W), ȳ⟩ + ⟨conv(x, g_W), ȳ̇⟩.
  * Because the tangent direction is W itself and conv is bilinear, ẏ = conv(ẋ, W) + conv(x, W) = conv(x + ẋ, W)
- * and x̄̇ = Bᵀ(ȳ̇; W) + Bᵀ(ȳ; W) = Bᵀ(ȳ + ȳ̇; W): one extra convolution each way instead of two.
+ * and x̄̇ = Bᵀ(ȳ + ȳ̇; W): one extra convolution each way instead of two.
+ *
+ * Every tensor an executor makes belongs to its arena: the last backward pass (mode.last), or `dispose`, frees them.
  */
 
+/** What a caller may hand in: an engine tensor, or a tfjs tensor (copied into engine memory). */
+export type TensorIn = Tensor | tf.Tensor;
+
 export interface ADNode {
-  v: tf.Tensor;
+  v: Tensor;
   /** Tangent; null means zero. */
-  t: tf.Tensor | null;
+  t: Tensor | null;
   /** Whether gradients must flow into this node. */
   needsGrad: boolean;
 }
 
 /** A gradient (and its tangent) flowing into a node. */
 export interface Grad {
-  v: tf.Tensor;
-  t: tf.Tensor | null;
+  v: Tensor;
+  t: Tensor | null;
+}
+
+export interface GradIn {
+  v: TensorIn;
+  t: TensorIn | null;
 }
 
 export interface BackwardMode {
@@ -53,7 +59,7 @@ export interface BackwardMode {
 }
 
 export interface BackwardResult {
-  /** Per weight tensor name: ∂/∂W (tfjs layout), host copies. */
+  /** Per weight tensor name: ∂/∂W (conv HWIO, linear [out, in]), host copies. */
   paramGrads: Map<string, Float32Array>;
   /** Dual mode: Σ over conv/linear weights of ⟨∂L/∂W, H·W⟩ = Wᵀ·H·g (H symmetric), i.e. −GraSP. */
   gHw: number;
@@ -68,12 +74,12 @@ interface Entry {
   output: ADNode;
   backward(g: Grad, mode: BackwardMode, ctx: BackwardContext): void;
   /** Tensors private to this entry, freed after its last backward. */
-  saved: tf.Tensor[];
+  saved: Tensor[];
 }
 
 interface BackwardContext {
   accumulate(node: ADNode, g: Grad): void;
-  addParamGrad(name: string, v: tf.Tensor): void;
+  addParamGrad(name: string, v: Tensor | Float32Array): void;
   /** Adds to Σ_W ⟨∂L/∂W, H·W⟩ (dual mode). */
   addGrasp(v: number): void;
   fisher: Map<string, Float64Array>;
@@ -87,7 +93,7 @@ export interface AdExecOptions {
   onReluInput?: (site: ReluSite, x: Float32Array, n: number) => void;
   /** Training: the batch statistics every BatchNorm used, by layer name (for running-statistics updates). */
   bnBatchStats?: Map<string, BnBatchStats>;
-  /** Training: BatchNorm statistics by the SIMD kernels (float32 squares; the metrics keep the exact path). */
+  /** Kept for compatibility: BatchNorm statistics are float64 sums in every mode now. */
   fastBatchNorm?: boolean;
   /** Inference: normalise with these running statistics instead of the batch's (no backward through BN then). */
   bnRunning?: ReadonlyMap<string, BnRunningStats>;
@@ -117,107 +123,101 @@ function timed<T>(kind: string, f: () => T): T {
   return r;
 }
 
-function hostUnary(x: tf.Tensor, fn: (a: Float32Array, out: Float32Array) => void, shape: number[] = x.shape): tf.Tensor {
-  return hostOp([x], [shape], ([a], [o]) => fn(a, o))[0];
-}
-
-
-/** Σ a⊙b in float64 over two same-sized tensors. */
-function dotTensors(a: tf.Tensor, b: tf.Tensor): number {
-  let s = 0;
-  hostOp([a, b], [], ([x, y]) => {
-    for (let i = 0; i < x.length; i++) s += x[i] * y[i];
-  });
-  return s;
-}
-
-/** ⟨f(x), y⟩, freeing the intermediate f(x). */
-function dotThrough(f: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor, y: tf.Tensor): number {
-  const c = f(x);
-  const r = dotTensors(c, y);
-  c.dispose();
-  return r;
-}
-
-/** ⟨conv(x, filter), y⟩ with the layer's stride and padding. */
-function convDot(x: tf.Tensor4D, filter: tf.Tensor4D, layer: Conv2dLayer, y: tf.Tensor): number {
-  return dotThrough((v) => tf.conv2d(v as tf.Tensor4D, filter, layer.stride, layer.pad), x, y);
-}
-
-function addTensors(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  return F.add(a, b);
+/** An engine copy of a tfjs tensor (or the engine tensor itself). */
+function toEngine(t: TensorIn): Tensor {
+  if (t instanceof Tensor) return t;
+  return Tensor.from(t.dataSync() as Float32Array, t.shape);
 }
 
 /** f(a + b), freeing the temporary sum. */
-function ofSum(a: tf.Tensor, b: tf.Tensor, f: (s: tf.Tensor) => tf.Tensor): tf.Tensor {
-  const s = addTensors(a, b);
+function ofSum(a: Tensor, b: Tensor, f: (s: Tensor) => Tensor): Tensor {
+  const s = O.add(a, b);
   const r = f(s);
   s.dispose();
   return r;
 }
 
-/** Fisher term of a channels-last output: per-channel ⟨y, g⟩. */
-function channelFisher(y: tf.Tensor, gv: tf.Tensor): Float64Array {
-  const [n, , , c] = y.shape;
-  return F.channelDot(y, gv, n, c);
+/** ⟨f(x), y⟩, freeing the intermediate f(x). */
+function dotThrough(f: (x: Tensor) => Tensor, x: Tensor, y: Tensor): number {
+  const c = f(x);
+  const r = O.dot(c, y);
+  c.dispose();
+  return r;
 }
+
+/** Parameters as the caller has them: tfjs tensors (HWIO conv weights), engine tensors or host arrays in that layout. */
+export type ParamSource = ReadonlyMap<string, tf.Tensor | Tensor | Float32Array>;
 
 export class AdExec implements Exec<ADNode> {
   private readonly tape: Entry[] = [];
+  private readonly arena: Tensor[] = [];
+  private readonly engineParams = new Map<string, Tensor>();
   private readonly hostParams = new Map<string, Float32Array>();
 
   constructor(
-    private readonly params: Map<string, tf.Tensor>,
+    private readonly params: ParamSource,
     private readonly opts: AdExecOptions,
   ) {
-    if (opTimes.enabled) {
-      // Profiling: time every forward operation by kind.
-      const self = this as unknown as Record<string, (...a: unknown[]) => unknown>;
-      for (const k of ['conv', 'linear', 'batchNorm', 'relu', 'avgPool', 'add', 'globalAvgPool']) {
-        const f = self[k].bind(this);
-        self[k] = (...a: unknown[]) => timed(`${k}.op`, () => f(...a));
-      }
+    // Every public operation runs inside the arena, so the tensors it makes are freed with the executor.
+    const self = this as unknown as Record<string, (...a: unknown[]) => unknown>;
+    for (const k of ['input', 'conv', 'linear', 'batchNorm', 'relu', 'avgPool', 'add', 'zerosLike', 'globalAvgPool', 'maxPool', 'concat', 'crop', 'backward']) {
+      const f = self[k].bind(this);
+      const inner = opTimes.enabled && k !== 'backward' && k !== 'input' ? (...a: unknown[]) => timed(`${k}.op`, () => f(...a)) : f;
+      self[k] = (...a: unknown[]) => inArena(this.arena, () => inner(...a));
     }
   }
 
-  /** Wraps an input batch (NHWC). */
-  input(x: tf.Tensor, needsGrad: boolean): ADNode {
-    return { v: x, t: null, needsGrad };
+  /** Frees every tensor this executor made (the last backward does it too). */
+  dispose(): void {
+    disposeArena(this.arena);
+    this.engineParams.clear();
   }
 
-  private param(name: string): tf.Tensor {
-    const t = this.params.get(name);
-    if (t === undefined) throw new Error(`missing parameter tensor ${name}`);
+  /** Wraps an input batch (NHWC). */
+  input(x: TensorIn, needsGrad: boolean): ADNode {
+    return { v: toEngine(x), t: null, needsGrad };
+  }
+
+  private param(name: string, shape: readonly number[]): Tensor {
+    let t = this.engineParams.get(name);
+    if (t === undefined) {
+      const src = this.params.get(name);
+      if (src === undefined) throw new Error(`missing parameter tensor ${name}`);
+      t = src instanceof Tensor ? src : src instanceof Float32Array ? Tensor.from(src, shape) : Tensor.from(src.dataSync() as Float32Array, shape);
+      this.engineParams.set(name, t);
+    }
     return t;
   }
 
   private hostParam(name: string): Float32Array {
     let a = this.hostParams.get(name);
     if (a === undefined) {
-      a = Float32Array.from(this.param(name).dataSync());
+      const src = this.params.get(name);
+      if (src === undefined) throw new Error(`missing parameter tensor ${name}`);
+      a = src instanceof Float32Array ? src : src instanceof Tensor ? src.dataSync() : Float32Array.from(src.dataSync());
       this.hostParams.set(name, a);
     }
     return a;
   }
 
   conv(layer: Conv2dLayer, x: ADNode): ADNode {
-    if (D.isDepthwise(layer)) return this.depthwise(layer, x);
-    const w = this.param(layer.weight) as tf.Tensor4D;
-    const bias = layer.bias ? this.param(layer.bias) : undefined;
-    const xv = x.v as tf.Tensor4D;
-    const y = timed('conv.forward', () =>
-      bias ? tf.fused.conv2d({ x: xv, filter: w, strides: layer.stride, pad: layer.pad, bias }) : tf.conv2d(xv, w, layer.stride, layer.pad),
-    );
-    let t: tf.Tensor | null = null;
-    const saved: tf.Tensor[] = [y];
+    if (isDepthwise(layer)) return this.depthwise(layer, x);
+    const k = layer.kernel;
+    const w = this.param(layer.weight, [k, k, layer.inChannels, layer.outChannels]);
+    const bias = layer.bias ? this.param(layer.bias, [layer.outChannels]) : undefined;
+    const geom = O.squareGeom(k, layer.stride, layer.pad);
+    const xv = x.v;
+    const y = timed('conv.forward', () => O.conv2d(xv, w, geom, bias));
+    let t: Tensor | null = null;
+    const saved: Tensor[] = [y];
     if (this.opts.dual) {
       if (x.t) {
-        t = ofSum(x.v, x.t, (sum) => timed('conv.forward', () => tf.conv2d(sum as tf.Tensor4D, w, layer.stride, layer.pad)));
+        t = ofSum(x.v, x.t, (sum) => timed('conv.forward', () => O.conv2d(sum, w, geom)));
       } else {
         // ẋ = 0: ẏ = conv(x, Ẇ) = conv(x, W) = y − b.
-        t = bias ? F.subtractChannel(y, this.hostParam(layer.bias!)) : y;
+        t = bias ? O.subtractChannel(y, this.hostParam(layer.bias!)) : y;
       }
-      saved.push(t);
+      if (t !== y) saved.push(t);
     }
     const out: ADNode = { v: y, t, needsGrad: true };
     this.tape.push({
@@ -225,32 +225,25 @@ export class AdExec implements Exec<ADNode> {
       output: out,
       saved,
       backward: (g, mode, ctx) => {
-        if (mode.fisher) ctx.fisher.set(layer.name, channelFisher(y, g.v));
+        if (mode.fisher) ctx.fisher.set(layer.name, O.sampleChannelDot(y, g.v, y.shape[0], layer.outChannels));
         if (mode.paramGrads) {
-          const shape = w.shape;
-          const gw = timed('conv.filterGrad', () => conv2dFilterGrad(xv, g.v as tf.Tensor4D, shape, layer.stride, layer.pad));
+          const gw = timed('conv.filterGrad', () => O.conv2dFilterGrad(xv, g.v, geom));
           if (mode.dual) {
             // ⟨g_W, Ẇ̄⟩ with Ẇ̄ = F(ẋ; ȳ) + F(x; ȳ̇) (F = filter gradient) equals
             // ⟨conv(ẋ, g_W), ȳ⟩ + ⟨conv(x, g_W), ȳ̇⟩: two forward-speed convolutions instead of two filter gradients.
-            const gw4 = gw as tf.Tensor4D;
             timed('conv.graspDot', () => {
-              if (x.t) ctx.addGrasp(convDot(x.t as tf.Tensor4D, gw4, layer, g.v));
-              if (g.t) ctx.addGrasp(convDot(xv, gw4, layer, g.t));
+              if (x.t) ctx.addGrasp(dotThrough((v) => O.conv2d(v, gw, geom), x.t, g.v));
+              if (g.t) ctx.addGrasp(dotThrough((v) => O.conv2d(v, gw, geom), xv, g.t));
             });
           }
           ctx.addParamGrad(layer.weight, gw);
-          if (mode.allParams && layer.bias) ctx.addParamGrad(layer.bias, tf.tensor1d(Float32Array.from(F.channelSum(g.v, layer.outChannels))));
+          if (mode.allParams && layer.bias) ctx.addParamGrad(layer.bias, Float32Array.from(O.channelSum(g.v, layer.outChannels)));
         }
         if (x.needsGrad && (mode.inputGrad || x !== this.inputNode)) {
-          const gx = timed('conv.inputGrad', () => conv2dInputGrad(xv.shape, g.v as tf.Tensor4D, w, layer.stride, layer.pad));
-          let gxt: tf.Tensor | null = null;
-          if (mode.dual) {
-            if (g.t) {
-              gxt = ofSum(g.v, g.t, (s) => timed('conv.inputGrad', () => conv2dInputGrad(xv.shape, s as tf.Tensor4D, w, layer.stride, layer.pad)));
-            } else {
-              gxt = gx; // Bᵀ(ȳ; Ẇ) with Ẇ = W
-            }
-          }
+          const back = (gy: Tensor): Tensor => timed('conv.inputGrad', () => O.conv2dInputGrad(xv.shape, gy, w, geom));
+          const gx = back(g.v);
+          let gxt: Tensor | null = null;
+          if (mode.dual) gxt = g.t ? ofSum(g.v, g.t, back) : gx; // Bᵀ(ȳ; Ẇ) with Ẇ = W
           ctx.accumulate(x, { v: gx, t: gxt });
         }
       },
@@ -261,14 +254,13 @@ export class AdExec implements Exec<ADNode> {
   /** Depthwise (dilated) conv: the same bilinear bookkeeping as `conv`, with the depthwise primitives. */
   private depthwise(layer: Conv2dLayer, x: ADNode): ADNode {
     if (layer.bias) throw new Error(`AdExec: depthwise conv ${layer.name} with bias is not supported`);
-    const w = D.depthwiseFilter(this.param(layer.weight));
-    const { stride, pad } = layer;
-    const dil = layer.dilation ?? 1;
     const k = layer.kernel;
-    const fwd = (v: tf.Tensor, f: tf.Tensor): tf.Tensor => timed('dwconv.forward', () => D.depthwiseForward(v, f, stride, pad, dil));
+    const w = this.param(layer.weight, [k, k, layer.inChannels]);
+    const geom: DX.DwGeomIn = { k, stride: layer.stride, pad: layer.pad, dilation: layer.dilation ?? 1 };
+    const fwd = (v: Tensor, f: Tensor): Tensor => timed('dwconv.forward', () => DX.depthwiseForward(v, f, geom));
     const y = fwd(x.v, w);
-    let t: tf.Tensor | null = null;
-    const saved: tf.Tensor[] = [y, w];
+    let t: Tensor | null = null;
+    const saved: Tensor[] = [y];
     if (this.opts.dual) {
       if (x.t) {
         t = ofSum(x.v, x.t, (sum) => fwd(sum, w));
@@ -283,31 +275,21 @@ export class AdExec implements Exec<ADNode> {
       output: out,
       saved,
       backward: (g, mode, ctx) => {
-        if (mode.fisher) ctx.fisher.set(layer.name, channelFisher(y, g.v));
+        if (mode.fisher) ctx.fisher.set(layer.name, O.sampleChannelDot(y, g.v, y.shape[0], layer.outChannels));
         if (mode.paramGrads) {
-          const gw = timed('dwconv.filterGrad', () => D.depthwiseFilterGrad(x.v, g.v, k, stride, pad, dil));
+          const gw = timed('dwconv.filterGrad', () => DX.depthwiseFilterGrad(x.v, g.v, geom));
           if (mode.dual) {
-            const dot = (a: tf.Tensor, b: tf.Tensor): number => dotThrough((v) => fwd(v, gw), a, b);
+            const dot = (a: Tensor, b: Tensor): number => dotThrough((v) => fwd(v, gw), a, b);
             if (x.t) ctx.addGrasp(dot(x.t, g.v));
             if (g.t) ctx.addGrasp(dot(x.v, g.t));
           }
-          // Stored gradients follow the parameter's own layout ([k,k,1,C], same memory).
-          const pw = this.param(layer.weight);
-          const gr = tf.reshape(gw, pw.shape);
-          gw.dispose();
-          ctx.addParamGrad(layer.weight, gr);
+          ctx.addParamGrad(layer.weight, gw);
         }
         if (x.needsGrad && (mode.inputGrad || x !== this.inputNode)) {
-          const back = (gy: tf.Tensor): tf.Tensor => timed('dwconv.inputGrad', () => D.depthwiseInputGrad(x.v.shape, gy, w, stride, pad, dil));
+          const back = (gy: Tensor): Tensor => timed('dwconv.inputGrad', () => DX.depthwiseInputGrad(x.v.shape, gy, w, geom));
           const gx = back(g.v);
-          let gxt: tf.Tensor | null = null;
-          if (mode.dual) {
-            if (g.t) {
-              gxt = ofSum(g.v, g.t, back);
-            } else {
-              gxt = gx;
-            }
-          }
+          let gxt: Tensor | null = null;
+          if (mode.dual) gxt = g.t ? ofSum(g.v, g.t, back) : gx;
           ctx.accumulate(x, { v: gx, t: gxt });
         }
       },
@@ -316,9 +298,9 @@ export class AdExec implements Exec<ADNode> {
   }
 
   maxPool(x: ADNode, kernel: number, stride: number, pad: number): ADNode {
-    const { y, arg } = D.maxPoolWithArg(x.v, kernel, stride, pad);
+    const { y, arg } = DX.maxPoolWithArg(x.v, kernel, stride, pad);
     // The argmax is locally constant, so the tangent is the gathered input tangent.
-    const t = this.opts.dual && x.t ? D.maxPoolGather(x.t, arg, y.shape) : null;
+    const t = this.opts.dual && x.t ? DX.gather(x.t, arg, y.shape) : null;
     const out: ADNode = { v: y, t, needsGrad: x.needsGrad };
     this.tape.push({
       kind: 'maxPool',
@@ -326,8 +308,8 @@ export class AdExec implements Exec<ADNode> {
       saved: t ? [y, t] : [y],
       backward: (g, mode, ctx) => {
         if (!x.needsGrad) return;
-        const gx = D.maxPoolScatter(g.v, arg, x.v.shape);
-        const gxt = mode.dual && g.t ? D.maxPoolScatter(g.t, arg, x.v.shape) : null;
+        const gx = DX.scatter(g.v, arg, x.v.shape);
+        const gxt = mode.dual && g.t ? DX.scatter(g.t, arg, x.v.shape) : null;
         ctx.accumulate(x, { v: gx, t: gxt });
       },
     });
@@ -336,15 +318,19 @@ export class AdExec implements Exec<ADNode> {
 
   concat(xs: ADNode[]): ADNode {
     if (xs.length === 1) return xs[0];
-    const [n, h, w] = xs[0].v.shape;
-    const chans = xs.map((x) => x.v.shape[3] as number);
-    const y = D.concatChannels(
+    const chans = xs.map((x) => x.v.shape[3]);
+    const y = DX.concatChannels(
       xs.map((x) => x.v),
       chans,
-      [n, h, w],
     );
-    let t: tf.Tensor | null = null;
-    if (this.opts.dual && xs.some((x) => x.t)) t = D.concatChannels(xs.map((x) => x.t), chans, [n, h, w]);
+    let t: Tensor | null = null;
+    if (this.opts.dual && xs.some((x) => x.t)) {
+      t = DX.concatChannels(
+        xs.map((x) => x.t),
+        chans,
+        xs[0].v.shape.slice(0, 3),
+      );
+    }
     const out: ADNode = { v: y, t, needsGrad: xs.some((x) => x.needsGrad) };
     this.tape.push({
       kind: 'concat',
@@ -354,8 +340,8 @@ export class AdExec implements Exec<ADNode> {
         let off = 0;
         xs.forEach((x, i) => {
           if (x.needsGrad) {
-            const gv = D.sliceChannels(g.v, off, chans[i]);
-            const gt = mode.dual && g.t ? D.sliceChannels(g.t, off, chans[i]) : null;
+            const gv = DX.sliceChannels(g.v, off, chans[i]);
+            const gt = mode.dual && g.t ? DX.sliceChannels(g.t, off, chans[i]) : null;
             ctx.accumulate(x, { v: gv, t: gt });
           }
           off += chans[i];
@@ -366,8 +352,8 @@ export class AdExec implements Exec<ADNode> {
   }
 
   crop(x: ADNode, top: number, left: number): ADNode {
-    const y = D.cropTopLeft(x.v, top, left);
-    const t = this.opts.dual && x.t ? D.cropTopLeft(x.t, top, left) : null;
+    const y = DX.cropTopLeft(x.v, top, left);
+    const t = this.opts.dual && x.t ? DX.cropTopLeft(x.t, top, left) : null;
     const out: ADNode = { v: y, t, needsGrad: x.needsGrad };
     this.tape.push({
       kind: 'crop',
@@ -375,7 +361,7 @@ export class AdExec implements Exec<ADNode> {
       saved: t ? [y, t] : [y],
       backward: (g, mode, ctx) => {
         if (!x.needsGrad) return;
-        ctx.accumulate(x, { v: D.uncropTopLeft(g.v, top, left), t: mode.dual && g.t ? D.uncropTopLeft(g.t, top, left) : null });
+        ctx.accumulate(x, { v: DX.uncropTopLeft(g.v, top, left), t: mode.dual && g.t ? DX.uncropTopLeft(g.t, top, left) : null });
       },
     });
     return out;
@@ -385,21 +371,14 @@ export class AdExec implements Exec<ADNode> {
   inputNode: ADNode | undefined;
 
   linear(layer: LinearLayer, x: ADNode): ADNode {
-    const w = this.param(layer.weight) as tf.Tensor2D;
-    const bias = layer.bias ? this.param(layer.bias) : undefined;
-    const xv = x.v as tf.Tensor2D;
-    const prod = tf.matMul(xv, w, false, true);
-    const y = bias ? tf.add(prod, bias) : prod;
-    if (bias) prod.dispose();
-    let t: tf.Tensor | null = null;
+    const w = this.param(layer.weight, [layer.outFeatures, layer.inFeatures]);
+    const bias = layer.bias ? this.param(layer.bias, [layer.outFeatures]) : undefined;
+    const xv = x.v;
+    const y = O.linear(xv, w, bias);
+    let t: Tensor | null = null;
     if (this.opts.dual) {
-      if (x.t) {
-        const s = tf.add(xv, x.t);
-        t = tf.matMul(s as tf.Tensor2D, w, false, true);
-        s.dispose();
-      } else {
-        t = bias ? tf.sub(y, bias) : y;
-      }
+      if (x.t) t = ofSum(xv, x.t, (s) => O.linear(s, w));
+      else t = bias ? O.subtractChannel(y, this.hostParam(layer.bias!)) : y;
     }
     const out: ADNode = { v: y, t, needsGrad: true };
     this.tape.push({
@@ -407,31 +386,22 @@ export class AdExec implements Exec<ADNode> {
       output: out,
       saved: t && t !== y ? [y, t] : [y],
       backward: (g, mode, ctx) => {
-        const gv = g.v as tf.Tensor2D;
-        if (mode.fisher) ctx.fisher.set(layer.name, H.channelDot(hostRead(y), hostRead(g.v), y.shape[0], y.shape[1] as number));
+        if (mode.fisher) ctx.fisher.set(layer.name, O.sampleChannelDot(y, g.v, y.shape[0], layer.outFeatures));
         if (mode.paramGrads) {
-          const gw = tf.matMul(gv, xv, true, false);
+          const { gw, gb } = O.linearWeightGrad(g.v, xv, Boolean(mode.allParams && layer.bias));
           if (mode.dual) {
             // ⟨g_W, ȳᵀẋ + ȳ̇ᵀx⟩ = ⟨ẋ·g_Wᵀ, ȳ⟩ + ⟨x·g_Wᵀ, ȳ̇⟩
-            const dot = (a: tf.Tensor, b: tf.Tensor): number => dotThrough((v) => tf.matMul(v as tf.Tensor2D, gw, false, true), a, b);
+            const dot = (a: Tensor, b: Tensor): number => dotThrough((v) => O.linear(v, gw), a, b);
             if (x.t) ctx.addGrasp(dot(x.t, g.v));
             if (g.t) ctx.addGrasp(dot(xv, g.t));
           }
           ctx.addParamGrad(layer.weight, gw);
-          if (mode.allParams && layer.bias) ctx.addParamGrad(layer.bias, tf.sum(gv, 0));
+          if (gb) ctx.addParamGrad(layer.bias!, gb);
         }
         if (x.needsGrad) {
-          const gx = tf.matMul(gv, w);
-          let gxt: tf.Tensor | null = null;
-          if (mode.dual) {
-            if (g.t) {
-              const s = tf.add(gv, g.t);
-              gxt = tf.matMul(s as tf.Tensor2D, w);
-              s.dispose();
-            } else {
-              gxt = gx;
-            }
-          }
+          const gx = O.linearInputGrad(g.v, w);
+          let gxt: Tensor | null = null;
+          if (mode.dual) gxt = g.t ? ofSum(g.v, g.t, (s) => O.linearInputGrad(s, w)) : gx;
           ctx.accumulate(x, { v: gx, t: gxt });
         }
       },
@@ -445,32 +415,35 @@ export class AdExec implements Exec<ADNode> {
     const beta = layer.bias ? this.hostParam(layer.bias) : undefined;
     const running = this.opts.bnRunning;
     if (running) return this.batchNormInference(layer, x, running, gamma, beta);
-    const { xhat, y, r, mean, variance } = F.bnForward(x.v, c, layer.eps, gamma, beta, this.opts.fastBatchNorm ?? false);
+    const { xhat, y, r, mean, variance } = O.bnForward(x.v, c, layer.eps, gamma, beta);
     this.opts.bnBatchStats?.set(layer.name, { mean, variance, count: x.v.size / c });
-    let xhatT: tf.Tensor | null = null;
+    let xhatT: Tensor | null = null;
     let rho: Float64Array | null = null;
-    let t: tf.Tensor | null = null;
+    let t: Tensor | null = null;
     if (this.opts.dual && x.t) {
-      ({ xhatT, rho } = F.bnTangent(xhat, r, x.t, c));
-      t = gamma ? F.affine(xhatT, c, gamma) : xhatT;
+      ({ xhatT, rho } = O.bnTangent(xhat, r, x.t, c));
+      t = gamma ? O.affine(xhatT, c, gamma) : xhatT;
     }
     const out: ADNode = { v: y, t, needsGrad: x.needsGrad };
-    const saved = [xhat, y, ...(xhatT ? [xhatT] : []), ...(t && t !== xhatT ? [t] : [])];
+    const saved = [xhat, ...(y !== xhat ? [y] : []), ...(xhatT ? [xhatT] : []), ...(t && t !== xhatT ? [t] : [])];
     this.tape.push({
       kind: 'batchNorm',
       output: out,
       saved,
       backward: (g, mode, ctx) => {
-        if (mode.paramGrads && mode.allParams) {
-          if (layer.weight) ctx.addParamGrad(layer.weight, tf.tensor1d(Float32Array.from(F.channelDot(xhat, g.v, 1, c))));
-          if (layer.bias) ctx.addParamGrad(layer.bias, tf.tensor1d(Float32Array.from(F.channelSum(g.v, c))));
+        const wantParams = mode.paramGrads && mode.allParams && (layer.weight || layer.bias);
+        // Σȳ and Σx̂ȳ per channel: β's and γ's gradients, and the two means of the input gradient.
+        const sums = wantParams || (x.needsGrad && !(mode.dual && (xhatT || g.t))) ? O.channelSumDot(xhat, g.v, c) : undefined;
+        if (wantParams && sums) {
+          if (layer.weight) ctx.addParamGrad(layer.weight, Float32Array.from(sums.dot));
+          if (layer.bias) ctx.addParamGrad(layer.bias, Float32Array.from(sums.sum));
         }
         if (!x.needsGrad) return;
         if (mode.dual && (xhatT || g.t)) {
-          const { gx, gxt } = F.bnBackwardDual(xhat, xhatT, r, rho, g.v, g.t, c, gamma);
+          const { gx, gxt } = O.bnBackwardDual(xhat, xhatT, r, rho, g.v, g.t, c, gamma);
           ctx.accumulate(x, { v: gx, t: gxt });
         } else {
-          ctx.accumulate(x, { v: F.bnBackward(xhat, r, g.v, c, gamma), t: null });
+          ctx.accumulate(x, { v: O.bnBackward(xhat, r, g.v, c, gamma, sums), t: null });
         }
       },
     });
@@ -489,18 +462,18 @@ export class AdExec implements Exec<ADNode> {
       scale[k] = s;
       shift[k] = (beta ? beta[k] : 0) - st.mean[k] * s;
     }
-    return { v: F.affine(x.v, c, scale, shift), t: null, needsGrad: false };
+    return { v: O.affine(x.v, c, scale, shift), t: null, needsGrad: false };
   }
 
   /** ReLU outputs by input node: several ReLU modules reading one node (NB201's node 0 feeds up to three conv ops) compute it once. */
   private readonly reluOf = new Map<ADNode, ADNode>();
 
   relu(site: ReluSite, x: ADNode): ADNode {
-    if (this.opts.onReluInput) this.opts.onReluInput(site, hostRead(x.v), x.v.shape[0]);
+    if (this.opts.onReluInput) this.opts.onReluInput(site, x.v.view(), x.v.shape[0]);
     const cached = this.reluOf.get(x);
     if (cached) return cached; // gradients of all its consumers then sum before one shared backward
-    const y = F.relu(x.v);
-    const t = this.opts.dual && x.t ? F.mask(x.v, x.t) : null;
+    const y = O.relu(x.v);
+    const t = this.opts.dual && x.t ? O.mask(x.v, x.t) : null;
     const out: ADNode = { v: y, t, needsGrad: x.needsGrad };
     this.reluOf.set(x, out);
     this.tape.push({
@@ -509,8 +482,8 @@ export class AdExec implements Exec<ADNode> {
       saved: t ? [y, t] : [y],
       backward: (g, mode, ctx) => {
         if (!x.needsGrad) return;
-        const gx = F.mask(y, g.v);
-        const gxt = mode.dual && g.t ? F.mask(y, g.t) : null;
+        const gx = O.mask(y, g.v);
+        const gxt = mode.dual && g.t ? O.mask(y, g.t) : null;
         ctx.accumulate(x, { v: gx, t: gxt });
       },
     });
@@ -518,10 +491,7 @@ export class AdExec implements Exec<ADNode> {
   }
 
   avgPool(x: ADNode, kernel: number, stride: number, pad: number): ADNode {
-    const geom = H.poolGeom(x.v.shape, kernel, stride, pad);
-    const outShape = [geom.n, geom.ho, geom.wo, geom.c];
-    const is3x3 = kernel === 3 && stride === 1 && pad === 1;
-    const fwd = (v: tf.Tensor): tf.Tensor => (is3x3 ? F.avgPool3x3(v, false) : hostUnary(v, (a, o) => H.avgPoolForward(a, geom, o), outShape));
+    const fwd = (v: Tensor): Tensor => O.avgPool(v, kernel, stride, pad);
     const y = fwd(x.v);
     const t = this.opts.dual && x.t ? fwd(x.t) : null;
     const out: ADNode = { v: y, t, needsGrad: x.needsGrad };
@@ -531,8 +501,7 @@ export class AdExec implements Exec<ADNode> {
       saved: t ? [y, t] : [y],
       backward: (g, mode, ctx) => {
         if (!x.needsGrad) return;
-        const back = (gy: tf.Tensor): tf.Tensor =>
-          is3x3 ? F.avgPool3x3(gy, true) : hostUnary(gy, (a, o) => H.avgPoolBackward(a, geom, o), x.v.shape);
+        const back = (gy: Tensor): Tensor => O.avgPoolBackward(gy, x.v.shape, kernel, stride, pad);
         ctx.accumulate(x, { v: back(g.v), t: mode.dual && g.t ? back(g.t) : null });
       },
     });
@@ -541,11 +510,11 @@ export class AdExec implements Exec<ADNode> {
 
   add(xs: ADNode[]): ADNode {
     if (xs.length === 1) return xs[0];
-    const y = F.sum(xs.map((x) => x.v));
-    let t: tf.Tensor | null = null;
+    const y = O.sum(xs.map((x) => x.v));
+    let t: Tensor | null = null;
     if (this.opts.dual) {
-      const ts = xs.map((x) => x.t).filter((v): v is tf.Tensor => v !== null);
-      t = ts.length === 0 ? null : F.sum(ts);
+      const ts = xs.map((x) => x.t).filter((v): v is Tensor => v !== null);
+      t = ts.length === 0 ? null : O.sum(ts);
     }
     const out: ADNode = { v: y, t, needsGrad: xs.some((x) => x.needsGrad) };
     this.tape.push({
@@ -560,13 +529,12 @@ export class AdExec implements Exec<ADNode> {
   }
 
   zerosLike(x: ADNode): ADNode {
-    return { v: tf.zerosLike(x.v), t: null, needsGrad: false };
+    return { v: Tensor.zeros(x.v.shape), t: null, needsGrad: false };
   }
 
   globalAvgPool(x: ADNode): ADNode {
-    const [n, , , c] = x.v.shape;
-    const y = hostUnary(x.v, (a, o) => H.globalAvgForward(a, n, c, o), [n, c]);
-    const t = this.opts.dual && x.t ? hostUnary(x.t, (a, o) => H.globalAvgForward(a, n, c, o), [n, c]) : null;
+    const y = O.globalAvgPool(x.v);
+    const t = this.opts.dual && x.t ? O.globalAvgPool(x.t) : null;
     const out: ADNode = { v: y, t, needsGrad: x.needsGrad };
     this.tape.push({
       kind: 'globalAvgPool',
@@ -574,7 +542,7 @@ export class AdExec implements Exec<ADNode> {
       saved: t ? [y, t] : [y],
       backward: (g, mode, ctx) => {
         if (!x.needsGrad) return;
-        const back = (gy: tf.Tensor): tf.Tensor => hostUnary(gy, (a, o) => H.globalAvgBackward(a, n, c, o), x.v.shape);
+        const back = (gy: Tensor): Tensor => O.globalAvgPoolBackward(gy, x.v.shape);
         ctx.accumulate(x, { v: back(g.v), t: mode.dual && g.t ? back(g.t) : null });
       },
     });
@@ -583,15 +551,15 @@ export class AdExec implements Exec<ADNode> {
 
   /**
    * Runs the recorded operations backwards from `output` seeded with `seed`. May be called several times
-   * (e.g. the input Jacobian, then the loss) before a final call with `mode.last`.
+   * (e.g. the input Jacobian, then the loss) before a final call with `mode.last`, which frees every tensor.
    */
-  backward(output: ADNode, seed: Grad, mode: BackwardMode, input?: ADNode): BackwardResult {
+  backward(output: ADNode, seed: GradIn, mode: BackwardMode, input?: ADNode): BackwardResult {
     if (mode.dual && !this.opts.dual) throw new Error('AdExec: dual backward needs a dual forward');
-    const refs = new Map<tf.Tensor, number>();
-    const retain = (t: tf.Tensor | null): void => {
+    const refs = new Map<Tensor, number>();
+    const retain = (t: Tensor | null): void => {
       if (t) refs.set(t, (refs.get(t) ?? 0) + 1);
     };
-    const release = (t: tf.Tensor | null): void => {
+    const release = (t: Tensor | null): void => {
       if (!t) return;
       const n = (refs.get(t) ?? 1) - 1;
       if (n <= 0) {
@@ -602,13 +570,13 @@ export class AdExec implements Exec<ADNode> {
       }
     };
     const grads = new Map<ADNode, Grad>();
-    const paramAcc = new Map<string, tf.Tensor>();
+    const paramAcc = new Map<string, Tensor | Float32Array>();
     let gHw = 0;
     const sumGrad = (a: Grad, b: Grad): Grad => {
-      const v = addTensors(a.v, b.v);
-      let t: tf.Tensor | null = null;
-      if (a.t && b.t) t = addTensors(a.t, b.t);
-      else if (a.t || b.t) t = F.copy((a.t ?? b.t)!);
+      const v = O.add(a.v, b.v);
+      let t: Tensor | null = null;
+      if (a.t && b.t) t = O.add(a.t, b.t);
+      else if (a.t || b.t) t = O.copy((a.t ?? b.t)!);
       return { v, t };
     };
     const ctx: BackwardContext = {
@@ -621,9 +589,10 @@ export class AdExec implements Exec<ADNode> {
           return;
         }
         // In place when the accumulator is ours alone (no other node holds it, v and t distinct).
-        const own = (t: tf.Tensor | null): boolean => t !== null && refs.get(t) === 1 && t !== g.v && t !== g.t;
-        const addInto = F.addInto;
-        if (own(old.v) && old.v !== old.t && (g.t === null || own(old.t)) && addInto(old.v, g.v) && (g.t === null || addInto(old.t!, g.t))) {
+        const own = (t: Tensor | null): boolean => t !== null && refs.get(t) === 1 && t !== g.v && t !== g.t;
+        if (own(old.v) && old.v !== old.t && (g.t === null || own(old.t))) {
+          O.addInto(old.v, g.v);
+          if (g.t) O.addInto(old.t!, g.t);
           if (!refs.has(g.v)) g.v.dispose();
           if (g.t && g.t !== g.v && !refs.has(g.t)) g.t.dispose();
           return;
@@ -649,7 +618,7 @@ export class AdExec implements Exec<ADNode> {
       fisher: new Map(),
     };
     this.inputNode = input;
-    const seedCopy: Grad = { v: tf.clone(seed.v), t: seed.t ? tf.clone(seed.t) : null };
+    const seedCopy: Grad = { v: O.copy(toEngine(seed.v)), t: seed.t ? O.copy(toEngine(seed.t)) : null };
     ctx.accumulate(output, seedCopy);
     for (let i = this.tape.length - 1; i >= 0; i--) {
       const e = this.tape[i];
@@ -664,13 +633,17 @@ export class AdExec implements Exec<ADNode> {
     }
     const result: BackwardResult = { paramGrads: new Map(), gHw, fisher: ctx.fisher };
     for (const [name, g] of paramAcc) {
-      result.paramGrads.set(name, Float32Array.from(g.dataSync()));
-      g.dispose();
+      if (g instanceof Float32Array) {
+        result.paramGrads.set(name, g);
+      } else {
+        result.paramGrads.set(name, g.dataSync());
+        g.dispose();
+      }
     }
     if (input) {
       const gi = grads.get(input);
       if (gi) {
-        result.inputGrad = Float32Array.from(gi.v.dataSync());
+        result.inputGrad = gi.v.dataSync();
         release(gi.v);
         release(gi.t);
       }
@@ -679,6 +652,7 @@ export class AdExec implements Exec<ADNode> {
       release(g.v);
       release(g.t);
     }
+    if (mode.last) this.dispose();
     return result;
   }
 }

@@ -8,5 +8,6 @@ export { initParams, paramsFromBuffer, countParams, toTensors, type ParamValues 
 export { TrainExec, SynflowExec } from './exec.js';
 export { AdExec } from './autodiff.js';
 export { symmetricEigenvalues, slogdet, choleskyLogDet, corrcoef } from './linalg.js';
-export { PROJECT_WASM_KERNELS } from './kernels.js';
+export { PROJECT_WASM_KERNELS } from './tfjs-kernels.js';
+export { initEngine, type EngineInfo, type EngineKind } from './engine/kernels.js';
 export { PROJECT_GRADIENTS } from './grads.js';

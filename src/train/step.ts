@@ -4,11 +4,10 @@
  * Parameters stay in PyTorch layout on the host (the optimiser updates them in place); gradients are returned
  * in the same layout. Inference normalises with the running BatchNorm statistics, as `model.eval()` does.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import { AdExec, type BnBatchStats, type BnRunningStats } from '../nn/autodiff.js';
+import { disposeArena, inArena, Tensor } from '../nn/engine/tensor.js';
 import type { Network } from '../nn/layers.js';
-import { scoped } from '../nn/host.js';
-import { hwioToOihw, nchwToNhwc, toTensors, type ParamValues } from '../nn/params.js';
+import { hwioToOihw, nchwToNhwc, oihwToHwio, type ParamValues } from '../nn/params.js';
 import { crossEntropySeed } from '../nn/loss.js';
 
 export type BnRunning = Map<string, BnRunningStats>;
@@ -35,22 +34,42 @@ export function countCorrect(logits: Float32Array, labels: Int32Array, k: number
   return correct;
 }
 
+/** Parameters in the executors' layouts (conv weights HWIO), as host arrays the engine copies in. */
+function execParams(net: Network, params: ParamValues): Map<string, Float32Array> {
+  const out = new Map<string, Float32Array>();
+  for (const p of net.params) {
+    const v = params.get(p.name);
+    if (v === undefined) throw new Error(`missing parameter ${p.name}`);
+    out.set(p.name, p.shape.length === 4 ? oihwToHwio(v, p.shape[0], p.shape[1], p.shape[2], p.shape[3]) : v);
+  }
+  return out;
+}
+
+/** Runs fn with an arena for the tensors it makes outside the executor (input, seed), freed afterwards. */
+function withArena<T>(fn: () => T): T {
+  const arena: Tensor[] = [];
+  try {
+    return inArena(arena, fn);
+  } finally {
+    disposeArena(arena);
+  }
+}
+
 /** Forward + backward of one batch (NCHW images) in training mode. */
 export function trainStep(net: Network, params: ParamValues, images: Float32Array, labels: Int32Array): StepResult {
   const [c, h, w] = net.inputShape;
   const n = labels.length;
   const k = net.numClasses;
-  return scoped(() => {
-    const tensors = toTensors(net, params);
+  return withArena(() => {
     const bnStats = new Map<string, BnBatchStats>();
-    const exec = new AdExec(tensors, { dual: false, keepOutputs: false, bnBatchStats: bnStats, fastBatchNorm: true });
-    const input = exec.input(tf.tensor4d(nchwToNhwc(images, n, c, h, w), [n, h, w, c]), false);
+    const exec = new AdExec(execParams(net, params), { dual: false, keepOutputs: false, bnBatchStats: bnStats });
+    const input = exec.input(Tensor.from(nchwToNhwc(images, n, c, h, w), [n, h, w, c]), false);
     const logits = net.forward(exec, input);
-    const z = Float32Array.from(logits.v.dataSync() as Float32Array);
+    const z = logits.v.dataSync();
     const seed = crossEntropySeed(z, null, labels, k);
     const r = exec.backward(
       logits,
-      { v: tf.tensor2d(seed.g, [n, k]), t: null },
+      { v: Tensor.from(seed.g, [n, k]), t: null },
       { dual: false, paramGrads: true, allParams: true, fisher: false, inputGrad: false, last: true },
       input,
     );
@@ -99,9 +118,13 @@ export function freshRunning(net: Network): BnRunning {
 /** Logits [n, classes] of a batch in inference mode (running BatchNorm statistics). */
 export function predict(net: Network, params: ParamValues, running: BnRunning, images: Float32Array, n: number): Float32Array {
   const [c, h, w] = net.inputShape;
-  return scoped(() => {
-    const exec = new AdExec(toTensors(net, params), { dual: false, keepOutputs: false, bnRunning: running });
-    const input = exec.input(tf.tensor4d(nchwToNhwc(images, n, c, h, w), [n, h, w, c]), false);
-    return Float32Array.from(net.forward(exec, input).v.dataSync() as Float32Array);
+  return withArena(() => {
+    const exec = new AdExec(execParams(net, params), { dual: false, keepOutputs: false, bnRunning: running });
+    try {
+      const input = exec.input(Tensor.from(nchwToNhwc(images, n, c, h, w), [n, h, w, c]), false);
+      return net.forward(exec, input).v.dataSync();
+    } finally {
+      exec.dispose();
+    }
   });
 }

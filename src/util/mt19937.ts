@@ -49,6 +49,38 @@ export class MT19937 {
     return (a * 67108864 + b) / 9007199254740992;
   }
 
+  /**
+   * out[start + k] = random_sample() for k < count: the same numbers as `count` calls, drawn in one tight loop (a
+   * sweep of tens of thousands of draws costs several times more through one call per draw).
+   */
+  fillRandomSample(out: Float64Array, start: number, count: number): void {
+    // An int32 view: the tempering stays in small integers (a Uint32Array read above 2³¹ would be a heap number).
+    const mt = new Int32Array(this.mt.buffer);
+    let pos = this.pos;
+    for (let k = start, end = start + count; k < end; k++) {
+      if (pos >= N) {
+        this.twist();
+        pos = 0;
+      }
+      let a = mt[pos++];
+      a ^= a >>> 11;
+      a ^= (a << 7) & 0x9d2c5680;
+      a ^= (a << 15) & 0xefc60000;
+      a ^= a >>> 18;
+      if (pos >= N) {
+        this.twist();
+        pos = 0;
+      }
+      let b = mt[pos++];
+      b ^= b >>> 11;
+      b ^= (b << 7) & 0x9d2c5680;
+      b ^= (b << 15) & 0xefc60000;
+      b ^= b >>> 18;
+      out[k] = ((a >>> 5) * 67108864 + (b >>> 6)) / 9007199254740992;
+    }
+    this.pos = pos;
+  }
+
   /** numpy's `uniform(lo, hi)`: lo + (hi − lo)·random_sample(). */
   uniform(lo: number, hi: number): number {
     return lo + (hi - lo) * this.randomSample();

@@ -42,6 +42,15 @@ export class Rng {
     return lo + (hi - lo) * this.next();
   }
 
+  /** out[start + k] = next() for k < count, the same numbers as `count` calls (one loop for a numpy generator). */
+  fillNext(out: Float64Array, start: number, count: number): void {
+    if (this.mt) {
+      this.mt.fillRandomSample(out, start, count);
+      return;
+    }
+    for (let k = start; k < start + count; k++) out[k] = this.next();
+  }
+
   /** Uniform integer in [0, n). */
   int(n: number): number {
     if (!(n >= 1)) throw new RangeError(`Rng.int: n must be >= 1, got ${n}`);

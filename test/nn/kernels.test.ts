@@ -2,11 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/nn/backend.js';
-import { conv2dFilterGrad, conv2dInputGrad } from '../../src/nn/kernels.js';
+import { conv2dFilterGrad, conv2dInputGrad } from '../../src/nn/tfjs-kernels.js';
 import { Rng } from '../../src/util/rng.js';
 
 /**
- * The project's wasm kernels (Conv2DBackpropFilter, Conv2DBackpropInput) and gradient functions (grads.ts),
+ * The project's tfjs kernels on wasm (Conv2DBackpropFilter, Conv2DBackpropInput, computed by the engine) and gradient functions (grads.ts),
  * checked against tfjs's own cpu kernels and against finite differences of a float64 convolution.
  */
 
