@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
 import { register as bench } from './bench.js';
 import { register as proxies } from './proxies.js';
+import { register as queue } from './queue.js';
 import { register as search } from './search.js';
 import { register as table } from './table.js';
 import { register as train } from './train.js';
+import { register as worker } from './worker.js';
 
 /** Every sub-command module exports `register(program)`; list them here. */
 export function registerCommands(program: Command): void {
@@ -12,4 +14,6 @@ export function registerCommands(program: Command): void {
   table(program);
   search(program);
   train(program);
+  worker(program);
+  queue(program);
 }

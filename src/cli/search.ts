@@ -5,6 +5,7 @@ import { initBackend } from '../nn/backend.js';
 import { runSearch, SEARCH_METRICS, type SearchOptions, type SearchResult } from '../pipeline/search.js';
 import { choice, parseCount, parseLimit, parseMetrics, parseNumber, parsePositiveInt, parseSeed, TRAIN_DATASETS } from './options.js';
 import { progressBar, trainingBars, type Progress, type TrainingBars } from './progress.js';
+import { addQueueOptions, cliQueueRunner, type QueueFlags } from './queue.js';
 
 /**
  * `robot-nas search`: RoBoT (or a baseline) on real data with training queries. Without arguments it is the
@@ -29,7 +30,7 @@ export const SEARCH_DEFAULTS = {
   seed: 0,
 } as const;
 
-interface Flags {
+interface Flags extends QueueFlags {
   space: 'nb201' | 'darts';
   dataset: string;
   data?: string;
@@ -95,7 +96,7 @@ export function formatSearchSummary(r: SearchResult, cwd = process.cwd()): strin
 
 export function register(program: Command): void {
   const d = SEARCH_DEFAULTS;
-  program
+  const cmd = program
     .command('search')
     .description(
       'find a good architecture for a dataset with RoBoT: score a pool with training-free metrics, then spend a budget of real ' +
@@ -124,7 +125,8 @@ export function register(program: Command): void {
     .option('--no-cache', 'do not read or write a query cache on disk')
     .option('--parallel <K>', 'scorings and trainings at once, on K worker threads (0: one at a time in this thread); RoBoT proposes K queries per round (default: the number of cores)', parseCount)
     .option('--async', 'propose a new query as soon as a training finishes, instead of synchronous rounds of K (faster with uneven trainings; the result then depends on finishing order)')
-    .option('--json', 'print result.json to stdout instead of the summary')
+    .option('--json', 'print result.json to stdout instead of the summary');
+  addQueueOptions(cmd, 'submit the scoring and training jobs to this Redis queue (redis://HOST:PORT) for `robot-nas worker`s to run, instead of running them here; --parallel = jobs kept in flight')
     .action(async (f: Flags) => {
       const pool = f.pool;
       const method = f.method;
@@ -154,7 +156,6 @@ export function register(program: Command): void {
         parallel: f.parallel ?? availableParallelism(),
         schedule: f.async ? 'async' : 'sync',
       };
-      await initBackend('wasm');
       let bar: Progress | undefined;
       let training: TrainingBars | undefined;
       const stopBars = (): void => {
@@ -166,7 +167,9 @@ export function register(program: Command): void {
       // Everything finished is already on disk (rows, cache lines, query log): say how to continue.
       process.once('SIGINT', () => {
         stopBars();
-        const kept = cache === null ? 'with --no-cache finished trainings are not kept' : `finished trainings are cached in ${cache}`;
+        const kept =
+          (cache === null ? 'with --no-cache finished trainings are not kept' : `finished trainings are cached in ${cache}`) +
+          (f.queue !== undefined ? '; jobs in the queue keep running on the workers and the rerun collects their results' : '');
         process.stderr.write(`\ninterrupted — run the same command again to resume (${kept})\n`);
         process.exit(130);
       });
@@ -178,6 +181,9 @@ export function register(program: Command): void {
           process.stderr.write(`${m}\n`);
         }
       };
+      // checked (and connected) before any data are loaded, so a bad --queue fails at once
+      const runner = f.queue !== undefined || f.queueName !== undefined ? await cliQueueRunner(f, opts.parallel, 'parallel', log) : undefined;
+      await initBackend('wasm');
       const result = await runSearch(opts, {
         log,
         onScoringStart: (total, todo) => {
@@ -200,7 +206,10 @@ export function register(program: Command): void {
               (l.diverged ? `  (diverged: ${String(l.details?.divergence ?? 'yes')})` : ''),
           );
         },
-      }).finally(stopBars);
+      }, runner ? { runner } : {}).finally(async () => {
+        stopBars();
+        await runner?.close();
+      });
       process.stdout.write(f.json ? JSON.stringify(result, null, 2) + '\n' : formatSearchSummary(result) + '\n');
     });
 }
