@@ -187,11 +187,20 @@ export async function startQueueWorker(o: QueueWorkerOptions): Promise<QueueWork
   });
 
   let offline = false;
+  const lostJobs = new Set<string>();
   worker.on('error', (e: Error & { code?: string }) => {
     const conn = /ECONNREFUSED|ECONNRESET|Connection is closed|ETIMEDOUT|EPIPE/.test(`${e.code ?? ''} ${e.message}`);
     if (conn) {
       if (!offline) log(`lost the connection to Redis at ${target.shown} (${e.code ?? e.message}); waiting for it to come back`);
       offline = true;
+      return;
+    }
+    // the job's entry vanished (Redis restarted without its data) or its lock passed to another worker: the result
+    // cannot be saved here; the coordinator resubmits a vanished job, and a taken-over one is run by its new worker
+    const lost = /(?:Missing key|Lock mismatch|Missing lock|could not renew lock) for job (\S+?)\.?(?:\s|$)/.exec(e.message);
+    if (lost) {
+      if (!lostJobs.has(lost[1])) log(`job ${lost[1].slice(0, 14)}…: its queue entry is gone or belongs to another worker now (Redis restarted, or its lock expired); this run's result is dropped`);
+      lostJobs.add(lost[1]);
       return;
     }
     log(`queue: ${e.message}`);

@@ -133,6 +133,8 @@ export interface Proc {
   child: ChildProcess;
   /** stdout + stderr lines so far. */
   lines: string[];
+  /** When each line arrived (Date.now()). */
+  at: number[];
   /** Resolves with the first line (already seen or coming) matching `re`. */
   waitFor(re: RegExp, timeoutMs?: number): Promise<string>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -143,6 +145,7 @@ export interface Proc {
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
   const child = spawn(process.execPath, [join(REPO, 'bin', 'robot-nas.js'), ...args], { cwd: REPO, env: { ...process.env, ...env } });
   const lines: string[] = [];
+  const at: number[] = [];
   const watchers: { re: RegExp; resolve: (l: string) => void }[] = [];
   const feed = (chunk: Buffer, carry: { s: string }): void => {
     carry.s += chunk.toString();
@@ -150,6 +153,7 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
     carry.s = parts.pop() ?? '';
     for (const l of parts) {
       lines.push(l);
+      at.push(Date.now());
       for (const w of watchers.splice(0)) {
         if (w.re.test(l)) w.resolve(l);
         else watchers.push(w);
@@ -167,6 +171,7 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
   return {
     child,
     lines,
+    at,
     exited,
     text: () => lines.join('\n'),
     waitFor(re, timeoutMs = 60_000) {
@@ -198,4 +203,28 @@ export function spawnWorker(url: string, queue: string, extra: string[] = []): P
 /** Lines `start train <arch>` of worker logs, as architectures. */
 export function startedTrainings(p: Proc): string[] {
   return p.lines.map((l) => / start train (\S+)/.exec(l)?.[1]).filter((a): a is string => a !== undefined);
+}
+
+/** The architecture a worker has been training for at least `ms` (started, not yet done), if any. */
+export function trainingFor(p: Proc, ms: number, now = Date.now()): string | undefined {
+  const open = new Map<string, number>();
+  p.lines.forEach((l, i) => {
+    const s = / start train (\S+)/.exec(l);
+    if (s) open.set(s[1], p.at[i]);
+    const d = / done {1,2}train (\S+)/.exec(l) ?? / (?:handed back|failed) train (\S+)/.exec(l);
+    if (d) open.delete(d[1]);
+  });
+  for (const [arch, t] of open) if (now - t >= ms) return arch;
+  return undefined;
+}
+
+/** Polls `fn` every 50 ms until it returns a value (or fails after `timeoutMs`). */
+export async function until<T>(fn: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
 }
