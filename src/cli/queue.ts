@@ -1,7 +1,6 @@
 import { Command } from 'commander';
-import { openQueueRunner, type QueueRunner } from '../runner/queue.js';
+import type { QueueRunner } from '../runner/queue.js';
 import { checkRedis, DEFAULT_QUEUE_NAME, parseQueueUrl, type QueueTarget } from '../runner/queue-connection.js';
-import { formatQueueStatus, queueStatus } from '../runner/queue-status.js';
 import { InputError } from '../util/errors.js';
 import { parsePositiveInt } from './options.js';
 
@@ -34,7 +33,10 @@ export async function queueTarget(f: QueueFlags): Promise<QueueTarget> {
 export async function cliQueueRunner(f: QueueFlags, capacity: number, setting: string, log: (m: string) => void): Promise<QueueRunner> {
   if (capacity < 1) throw new InputError(`--${setting} 0 runs jobs in this process; with --queue give the number of jobs to keep in flight (≥ 1)`);
   if (f.queueName !== undefined && f.queue === undefined) throw new InputError('--queue-name needs --queue');
-  return openQueueRunner({ target: await queueTarget(f), capacity, log });
+  const target = await queueTarget(f);
+  // BullMQ is loaded only by commands that use the queue
+  const { openQueueRunner } = await import('../runner/queue.js');
+  return openQueueRunner({ target, capacity, log });
 }
 
 export function register(program: Command): void {
@@ -46,6 +48,7 @@ export function register(program: Command): void {
     .option('--watch <seconds>', 'print the status again every N seconds until interrupted', parsePositiveInt);
   addQueueOptions(status, 'Redis URL of the queue, e.g. redis://127.0.0.1:6379').action(async (f: QueueFlags & { json?: boolean; watch?: number }) => {
     const t = await queueTarget(f);
+    const { formatQueueStatus, queueStatus } = await import('../runner/queue-status.js');
     for (;;) {
       const s = await queueStatus(t);
       process.stdout.write((f.json ? JSON.stringify(s) : formatQueueStatus(s)) + '\n');

@@ -4,7 +4,7 @@
  * retry forever so that a restarted Redis is rejoined instead of ending a search or a worker.
  */
 import type { RedisOptions as BullConnection } from 'bullmq';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 import { InputError } from '../util/errors.js';
 
 /** Oldest Redis the queue accepts (BullMQ's scripts and our tests target 6.2+, what Debian ships). */
@@ -101,6 +101,8 @@ function connectionMessage(t: QueueTarget, err: Error & { code?: string }): stri
  * Redis silently drops queued jobs and locks under memory pressure). Every failure is an InputError naming the fix.
  */
 export async function checkRedis(t: QueueTarget, timeoutMs = 5000): Promise<ServerInfo> {
+  // loaded here, not at the top: the CLI imports this module for every command
+  const { Redis } = await import('ioredis');
   const client = new Redis(t.url, {
     lazyConnect: true,
     connectTimeout: timeoutMs,
