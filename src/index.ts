@@ -23,6 +23,11 @@ export type { ResultStore, StoredResult, Claim } from './store/types.js';
 export { JsonlStore } from './store/jsonl.js';
 export { MemoryStore } from './store/memory.js';
 export { localRunner, inProcessRunner, workerThreadRunner, CancelledError, type Runner, type RunOptions, type JobEvent, type Job, type JobResult } from './runner/index.js';
+export { openQueueRunner, type QueueRunner, type QueueRunnerOptions, type QueueRunnerStats } from './runner/queue.js';
+export { startQueueWorker, type QueueWorker, type QueueWorkerOptions } from './runner/queue-worker.js';
+export { queueStatus, type QueueStatus } from './runner/queue-status.js';
+export { parseQueueUrl, checkRedis, type QueueTarget } from './runner/queue-connection.js';
+export { jobKeyOf } from './runner/job-key.js';
 export { runTrainingJob, trainingJobKey, dataRefOf, DataMismatchError, type TrainingJob, type TrainingOutcome, type DataRef } from './train/job.js';
 export { runProxyJob, type ProxyJob, type ProxyJobResult } from './proxies/job.js';
 

@@ -9,8 +9,10 @@ import { computeProxies, REFERENCE_METRICS, type MetricName } from '../proxies/i
 import { InputError } from '../util/errors.js';
 import { checkOutputFile } from '../util/output-paths.js';
 import { parseCount, parseMetrics, parsePositiveInt, parseSeed } from './options.js';
+import type { QueueRunner } from '../runner/queue.js';
+import { addQueueOptions, cliQueueRunner, queueSummary, type QueueFlags } from './queue.js';
 
-interface Flags {
+interface Flags extends QueueFlags {
   fixture?: string;
   json?: boolean;
   backend: BackendName;
@@ -30,7 +32,7 @@ interface Flags {
 }
 
 /** Flags that only batch mode reads (named in the error when mixed with --fixture). */
-const BATCH_FLAGS = ['space', 'dataset', 'data', 'archs', 'batch', 'channels', 'cells', 'workers', 'seed', 'out'] as const;
+const BATCH_FLAGS = ['space', 'dataset', 'data', 'archs', 'batch', 'channels', 'cells', 'workers', 'seed', 'out', 'queue', 'queueName'] as const;
 
 function fmt(v: number | undefined): string {
   if (v === undefined) return '-';
@@ -43,7 +45,7 @@ function fmt(v: number | undefined): string {
  * values; `robot-nas proxies --space nb201 --dataset NAME --out FILE.csv …`: batch scoring (see batchMode).
  */
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('proxies')
     .description(
       'compute the training-free metrics (grad_norm, snip, grasp, fisher, synflow, jacob_cov, naswot) either of a metrics fixture ' +
@@ -64,7 +66,8 @@ export function register(program: Command): void {
     .option('--cells <N>', 'batch mode: nb201: cells per stage; darts: number of cells (layers, reductions at layers/3 and 2·layers/3, RoBoT\'s search setting 5) (default 5)', parsePositiveInt)
     .option('--workers <k>', 'batch mode: worker threads (default: the number of cores; 0 = run in this thread)', parseCount)
     .option('--seed <s>', 'batch mode: run seed for the sample, the batch and the weights (default 0)', parseSeed)
-    .option('--out <file.csv>', 'batch mode: output CSV, one row per architecture; rerunning resumes it')
+    .option('--out <file.csv>', 'batch mode: output CSV, one row per architecture; rerunning resumes it');
+  addQueueOptions(cmd, 'batch mode: submit the scoring jobs to this Redis queue (redis://HOST:PORT) for `robot-nas worker`s, instead of running them here; --workers = jobs kept in flight')
     .action(async (f: Flags) => {
       if (f.fixture === undefined) return batchMode(f);
       const mixed = BATCH_FLAGS.filter((k) => f[k] !== undefined);
@@ -125,7 +128,9 @@ async function batchMode(f: Flags): Promise<void> {
   let start = 0;
   let first = 0;
   let lastLog = 0;
-  const runner = localRunner(f.workers ?? availableParallelism(), f.backend);
+  const inFlight = f.workers ?? availableParallelism();
+  const runner =
+    f.queue !== undefined || f.queueName !== undefined ? await cliQueueRunner(f, inFlight, 'workers', (m) => void err.write(`${m}\n`)) : localRunner(inFlight, f.backend);
   const summary = await runProxyBatch({
     space: f.space!,
     archs: parseArchSpec(f.archs ?? 'all'),
@@ -163,6 +168,7 @@ async function batchMode(f: Flags): Promise<void> {
     bar?.stop();
     return runner.close();
   });
+  if ('stats' in runner) err.write(`${queueSummary((runner as QueueRunner).stats)}\n`);
   const rate = summary.computed > 0 ? `, ${((60 * summary.computed) / summary.seconds).toFixed(1)} archs/min` : '';
   process.stdout.write(
     `${summary.out}: ${summary.total} architectures (${summary.resumed} resumed, ${summary.computed} computed in ${summary.seconds.toFixed(1)} s${rate})\n`,

@@ -8,6 +8,7 @@ import { InputError } from '../util/errors.js';
 import { choice, parseCount, parseLimit, parseMetrics, parseNumber, parsePositive, parsePositiveInt, parseSeed, parseSize, TRAIN_DATASETS } from './options.js';
 import { trainArchitecture, type TrainRun } from './train.js';
 import { progressBar, trainingBars, type Progress, type TrainingBars } from './progress.js';
+import { addQueueOptions, cliQueueRunner, queueSummary, type QueueFlags } from './queue.js';
 
 /**
  * `robot-nas search`: RoBoT (or a baseline) on real data with training queries. Without arguments it is the
@@ -32,7 +33,7 @@ export const SEARCH_DEFAULTS = {
   seed: 0,
 } as const;
 
-interface Flags {
+interface Flags extends QueueFlags {
   space: 'nb201' | 'darts';
   dataset: string;
   data?: string;
@@ -121,7 +122,7 @@ export function formatSearchSummary(r: SearchResult, cwd = process.cwd()): strin
 
 export function register(program: Command): void {
   const d = SEARCH_DEFAULTS;
-  program
+  const cmd = program
     .command('search')
     .description(
       'find a good architecture for a dataset with RoBoT: score a pool with training-free metrics, then spend a budget of real ' +
@@ -155,7 +156,8 @@ export function register(program: Command): void {
     .option('--max-latency <ms>', "only candidates whose median batch-1 inference on this machine's engine takes at most ms milliseconds (measured once, cached)", parsePositive)
     .option('--train-best <E>', 'after the search, train the answer for E epochs and report its train / validation / test accuracy (as `train` does)', parsePositiveInt)
     .option('--save <dir>', 'with --train-best: save the trained answer as a model folder (for predict and export)')
-    .option('--json', 'print result.json to stdout instead of the summary')
+    .option('--json', 'print result.json to stdout instead of the summary');
+  addQueueOptions(cmd, 'submit the scoring and training jobs to this Redis queue (redis://HOST:PORT) for `robot-nas worker`s to run, instead of running them here; --parallel = jobs kept in flight')
     .action(async (f: Flags) => {
       if (f.save !== undefined && f.trainBest === undefined) throw new InputError('--save: needs --train-best E (the epochs to train the answer for before saving it)');
       // Refused now rather than after the search and the training.
@@ -197,7 +199,6 @@ export function register(program: Command): void {
             }
           : {}),
       };
-      await initBackend('wasm');
       let bar: Progress | undefined;
       let training: TrainingBars | undefined;
       const stopBars = (): void => {
@@ -209,7 +210,9 @@ export function register(program: Command): void {
       // Everything finished is already on disk (rows, cache lines, query log): say how to continue.
       process.once('SIGINT', () => {
         stopBars();
-        const kept = cache === null ? 'with --no-cache finished trainings are not kept' : `finished trainings are cached in ${cache}`;
+        const kept =
+          (cache === null ? 'with --no-cache finished trainings are not kept' : `finished trainings are cached in ${cache}`) +
+          (f.queue !== undefined ? '; jobs in the queue keep running on the workers and the rerun collects their results' : '');
         process.stderr.write(`\ninterrupted — run the same command again to resume (${kept})\n`);
         process.exit(130);
       });
@@ -221,6 +224,9 @@ export function register(program: Command): void {
           process.stderr.write(`${m}\n`);
         }
       };
+      // checked (and connected) before any data are loaded, so a bad --queue fails at once
+      const runner = f.queue !== undefined || f.queueName !== undefined ? await cliQueueRunner(f, opts.parallel, 'parallel', log) : undefined;
+      await initBackend('wasm');
       const result = await runSearch(opts, {
         log,
         onLatencyStart: (todo) => {
@@ -251,7 +257,11 @@ export function register(program: Command): void {
               (l.diverged ? `  (diverged: ${String(l.details?.divergence ?? 'yes')})` : ''),
           );
         },
-      }).finally(stopBars);
+      }, runner ? { runner } : {}).finally(async () => {
+        stopBars();
+        await runner?.close();
+      });
+      if (runner) process.stderr.write(`${queueSummary(runner.stats)}\n`);
       let trained: TrainRun | undefined;
       if (f.trainBest !== undefined) {
         // The answer, trained longer on the search's split and recipe (its seed gives the same split).
