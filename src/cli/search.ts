@@ -89,7 +89,7 @@ export function formatSearchSummary(r: SearchResult, cwd = process.cwd()): strin
     `validation accuracy  ${fmt(r.best.validAccuracy)} % (query ${r.best.query} of ${r.queries}${r.t0 !== null ? `; T0 = ${r.t0}` : ''}; ` +
       `${r.data.validCount} validation images, ${s.training.epochs} epoch${s.training.epochs > 1 ? 's' : ''} on ${r.data.trainCount})`,
   ];
-  lines.push(`answer size          ${r.best.params.toLocaleString('en-US')} parameters, ${short(r.best.flops)} FLOPs, ${fmt(r.best.latencyMs)} ms batch-1 inference on this machine`);
+  lines.push(`answer size          ${r.best.params.toLocaleString('en-US')} parameters, ${short(r.best.flops)} FLOPs, ${fmt(r.bestLatencyMs)} ms batch-1 inference on this machine`);
   if (r.limits) {
     const l = r.limits;
     const stated = [

@@ -57,7 +57,8 @@ export async function writeResults(
   const result: SearchResult = {
     method: p.method.name,
     space: o.space,
-    best: { arch: bestLine.arch, index: bestIndex, validAccuracy: bestLine.validAccuracy, query: bestLine.n, ...size(bestLine.arch), latencyMs },
+    best: { arch: bestLine.arch, index: bestIndex, validAccuracy: bestLine.validAccuracy, query: bestLine.n, ...size(bestLine.arch) },
+    bestLatencyMs: latencyMs,
     limits: hasLimits(o.limits) ? { ...o.limits, before: limited.before, removed: limited.removed } : null,
     pareto: front,
     t0: q.outcome.t0 ?? null,

@@ -83,7 +83,9 @@ export interface QueryLine {
 export interface SearchResult {
   method: string;
   space: string;
-  best: { arch: string; index: number; validAccuracy: number; query: number; params: number; flops: number; latencyMs: number };
+  best: { arch: string; index: number; validAccuracy: number; query: number; params: number; flops: number };
+  /** Median batch-1 inference of the answer on this machine's engine, ms (a measurement: not part of the search's determinism). */
+  bestLatencyMs: number;
   /** The limits given, the candidates before them and how many they removed (null without limits). */
   limits: (PoolLimits & { before: number; removed: number }) | null;
   /** Queried architectures no other queried one beats on validation accuracy without more parameters, by size. */
