@@ -168,6 +168,8 @@ export async function startQueueWorker(o: QueueWorkerOptions): Promise<QueueWork
     } finally {
       running.delete(id);
       record.running = [...running.values()].map((r) => r.label);
+      // `queue status` then shows the finished job at once, not at the next periodic heartbeat
+      void heartbeat().catch(() => undefined);
     }
   };
 
