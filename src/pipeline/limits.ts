@@ -15,6 +15,7 @@ import { backendInfo } from '../nn/backend.js';
 import type { DataInfo } from '../train/data.js';
 import { SettingError } from '../util/errors.js';
 import { queryKey } from '../util/key.js';
+import { shownPath } from './files.js';
 import type { SearchPlan } from './plan.js';
 import type { PoolLimits, SearchHooks } from './types.js';
 
@@ -112,7 +113,7 @@ export function applyLimits(p: SearchPlan, info: DataInfo, archs: readonly strin
   const fitsSize = archs.filter((a) => active.every((k) => k === 'maxLatency' || sizes.get(a)![LIMIT_OF[k]]! <= limits[k]!));
   if (limits.maxLatency !== undefined) {
     const todo = fitsSize.filter((a) => !latency.has(a)).length;
-    hooks.log?.(`latency: batch-1 inference of ${fitsSize.length} candidate(s) on this machine — ${fitsSize.length - todo} cached in ${latency.file}, ${todo} to measure`);
+    hooks.log?.(`latency: batch-1 inference of ${fitsSize.length} candidate(s) on this machine — ${fitsSize.length - todo} cached in ${shownPath(latency.file)}, ${todo} to measure`);
     if (todo > 0) hooks.onLatencyStart?.(todo);
     let done = 0;
     for (const a of fitsSize) {
