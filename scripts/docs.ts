@@ -8,7 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXAMPLES } from './docs/examples.js';
-import { README, readmeBlocks, refreshFiles, replaceBlocks, REPO, runExample, type ReadmeExample } from './docs/readme.js';
+import { README, readmeBlocks, refreshFiles, removeSharedDirs, replaceBlocks, REPO, runExample, type ReadmeExample } from './docs/readme.js';
 
 const args = process.argv.slice(2);
 const onlyAt = args.indexOf('--only');
@@ -45,6 +45,7 @@ for (const e0 of chosen) {
   const r = runExample(e);
   if (r.code !== 0) {
     process.stderr.write(`failed (exit ${r.code})\n${r.stderr}\n`);
+    removeSharedDirs();
     process.exit(1);
   }
   blocks.set(e.id, r.block);
@@ -53,3 +54,4 @@ for (const e0 of chosen) {
   writeFileSync(README, text);
   process.stderr.write(`${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
 }
+removeSharedDirs();

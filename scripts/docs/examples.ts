@@ -10,6 +10,8 @@ const CLI = '{repo}/bin/robot-nas.js';
 const TSX = 'file://{repo}/node_modules/tsx/dist/loader.mjs';
 /** Wall-clock figures: "23.2 s", "(9.34 s)", "wall 239 s", "455.2 s". */
 const SECONDS = /\d+(\.\d+)? s\b/;
+/** The folder the model examples share (train --save writes it, the others read it). */
+const MODEL_CHAIN = { shared: 'model-chain' };
 
 export const EXAMPLES: readonly ReadmeExample[] = [
   {
@@ -44,6 +46,86 @@ export const EXAMPLES: readonly ReadmeExample[] = [
     format: 'code',
     elide: { match: /^query /, head: 1, tail: 2 },
     volatile: [SECONDS, /\d+\.\d+ ms\b/],
+  },
+  // "Use the network you found": one chain in one folder — train --save, predict, export, load in other runtimes.
+  {
+    id: 'model-train',
+    speed: 'quick',
+    shown: "npx robot-nas train --arch '|nor_conv_3x3~0|+|skip_connect~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|' --dataset mnist --epochs 3 --train-limit 2000 --save mnist-model",
+    argv: [CLI, 'train', '--arch', '|nor_conv_3x3~0|+|skip_connect~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|', '--dataset', 'mnist', '--epochs', '3', '--train-limit', '2000', '--save', 'mnist-model'],
+    cwd: MODEL_CHAIN,
+    streams: 'stderr+stdout',
+    format: 'code',
+    volatile: [SECONDS],
+  },
+  {
+    id: 'model-predict-files',
+    speed: 'quick',
+    shown: 'npx robot-nas predict --model mnist-model my-digits/0-a.png my-digits/5-b.png my-digits/9-c.png',
+    setup: [{ argv: ['--import', TSX, '{repo}/scripts/docs/write-digits.ts', '0', '5', '9'] }],
+    argv: [CLI, 'predict', '--model', 'mnist-model', 'my-digits/0-a.png', 'my-digits/5-b.png', 'my-digits/9-c.png'],
+    cwd: MODEL_CHAIN,
+    streams: 'stdout',
+    format: 'code',
+  },
+  {
+    id: 'model-predict-test',
+    speed: 'quick',
+    shown: 'npx robot-nas predict --model mnist-model --dataset mnist --split test',
+    argv: [CLI, 'predict', '--model', 'mnist-model', '--dataset', 'mnist', '--split', 'test'],
+    cwd: MODEL_CHAIN,
+    streams: 'stdout',
+    format: 'code',
+    elide: { match: /^mnist:test:/, head: 3, tail: 0 },
+  },
+  {
+    id: 'model-predict-valid',
+    speed: 'quick',
+    shown: 'npx robot-nas predict --model mnist-model --dataset mnist --split valid | tail -1',
+    program: 'sh',
+    argv: ['-c', `"${process.execPath}" {repo}/bin/robot-nas.js predict --model mnist-model --dataset mnist --split valid | tail -1`],
+    cwd: MODEL_CHAIN,
+    streams: 'stdout',
+    format: 'code',
+  },
+  ...(['onnx', 'tfjs', 'pytorch'] as const).map(
+    (format): ReadmeExample => ({
+      id: `model-export-${format}`,
+      speed: 'quick',
+      shown: `npx robot-nas export --model mnist-model --format ${format} --out mnist-${format}`,
+      argv: [CLI, 'export', '--model', 'mnist-model', '--format', format, '--out', `mnist-${format}`],
+      cwd: MODEL_CHAIN,
+      streams: 'stdout',
+      format: 'code',
+    }),
+  ),
+  {
+    id: 'model-pytorch-check',
+    speed: 'quick',
+    shown: "/usr/bin/python3 mnist-pytorch/model.py          # Debian's python3-torch",
+    program: '/usr/bin/python3',
+    argv: ['mnist-pytorch/model.py'],
+    cwd: MODEL_CHAIN,
+    streams: 'stdout',
+    format: 'code',
+  },
+  {
+    id: 'model-onnxruntime',
+    speed: 'quick',
+    shown: 'npx tsx examples/onnxruntime-load.ts mnist-onnx',
+    argv: ['--import', TSX, '{repo}/examples/onnxruntime-load.ts', 'mnist-onnx'],
+    cwd: MODEL_CHAIN,
+    streams: 'stdout',
+    format: 'code',
+  },
+  {
+    id: 'model-tfjs',
+    speed: 'quick',
+    shown: 'npx tsx examples/tfjs-load.ts mnist-tfjs',
+    argv: ['--import', TSX, '{repo}/examples/tfjs-load.ts', 'mnist-tfjs'],
+    cwd: MODEL_CHAIN,
+    streams: 'stdout',
+    format: 'code',
   },
   {
     id: 'bench-nb201',

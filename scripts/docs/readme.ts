@@ -19,10 +19,18 @@ export interface ReadmeExample {
   speed: 'quick' | 'long';
   /** The command as the README shows it, after `$ `. */
   shown: string;
-  /** What runs: arguments of `node`, with `{repo}` standing for the repository. */
+  /** What runs: arguments of `node` (or of `program`), with `{repo}` standing for the repository. */
   argv: string[];
-  /** `temp`: a fresh empty folder (searches write results and caches into the working folder); `repo`: the repository. */
-  cwd: 'temp' | 'repo';
+  /** Run this instead of node (e.g. `/usr/bin/python3`, `sh`). */
+  program?: string;
+  /**
+   * `temp`: a fresh empty folder (searches write results and caches into the working folder); `repo`: the
+   * repository; `{ shared }`: one folder per name for the whole docs run, so a chain of examples (train --save,
+   * then predict and export) sees what the earlier ones wrote.
+   */
+  cwd: 'temp' | 'repo' | { shared: string };
+  /** Commands run first in the same folder, output not shown (e.g. writing the images a later example reads). */
+  setup?: { program?: string; argv: string[] }[];
   /** What the block shows: stdout only, or the progress lines (stderr) followed by the report (stdout). */
   streams: 'stdout' | 'stderr+stdout';
   /** `code`: a fenced block starting with `$ shown`; `markdown`: the output itself (a table). */
@@ -67,16 +75,40 @@ export function renderBlock(ex: ReadmeExample, stdout: string, stderr: string): 
   return ex.format === 'code' ? '```\n$ ' + ex.shown + '\n' + body + '\n```\n' : body + '\n';
 }
 
+const sharedDirs = new Map<string, string>();
+
+/** The folder of a shared chain of examples (created on first use). */
+function sharedDir(name: string): string {
+  let dir = sharedDirs.get(name);
+  if (dir === undefined) {
+    dir = mkdtempSync(join(tmpdir(), `robot-nas-docs-${name}-`));
+    sharedDirs.set(name, dir);
+  }
+  return dir;
+}
+
+/** Removes the shared folders (the docs run and the test call it at the end). */
+export function removeSharedDirs(): void {
+  for (const dir of sharedDirs.values()) rmSync(dir, { recursive: true, force: true });
+  sharedDirs.clear();
+}
+
 /** Runs an example as a user would (built CLI, no terminal, so no progress bars) and renders its block. */
 export function runExample(ex: ReadmeExample): ExampleRun {
-  const cwd = ex.cwd === 'repo' ? REPO : mkdtempSync(join(tmpdir(), `robot-nas-docs-${ex.id}-`));
-  try {
-    const r = spawnSync(process.execPath, ex.argv.map((a) => a.replaceAll('{repo}', REPO)), {
+  const cwd = ex.cwd === 'repo' ? REPO : ex.cwd === 'temp' ? mkdtempSync(join(tmpdir(), `robot-nas-docs-${ex.id}-`)) : sharedDir(ex.cwd.shared);
+  const run = (program: string | undefined, argv: string[]) =>
+    spawnSync(program ?? process.execPath, argv.map((a) => a.replaceAll('{repo}', REPO)), {
       cwd,
       encoding: 'utf8',
       env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
       maxBuffer: 256 * 1024 * 1024,
     });
+  try {
+    for (const s of ex.setup ?? []) {
+      const r = run(s.program, s.argv);
+      if (r.status !== 0) return { block: '', code: r.status ?? -1, stderr: `setup ${s.argv.join(' ')}: ${r.stderr ?? ''}` };
+    }
+    const r = run(ex.program, ex.argv);
     for (const a of ex.artifacts ?? []) {
       const to = join(REPO, a.to);
       mkdirSync(dirname(to), { recursive: true });

@@ -1,14 +1,15 @@
 /**
  * The README's example outputs are the code's real output: every registered example has exactly one block, and
  * the quick ones, rerun now, reproduce their block byte for byte (wall-clock timings masked). The long ones
- * (main job, train, the paper tables) are refreshed by `npm run docs -- --all`.
+ * (main job, train, the paper tables) are refreshed by `npm run docs -- --all`. The model examples form one chain
+ * in one folder (train --save, then predict, export and the runtime loads), run in order.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { EXAMPLES } from '../../scripts/docs/examples.js';
 import { join } from 'node:path';
-import { fileBlocks, masked, README, readmeBlocks, renderBlock, renderFile, REPO, runExample, type ReadmeExample } from '../../scripts/docs/readme.js';
+import { fileBlocks, masked, README, readmeBlocks, renderBlock, removeSharedDirs, renderFile, REPO, runExample, type ReadmeExample } from '../../scripts/docs/readme.js';
 
 const blocks = readmeBlocks(readFileSync(README, 'utf8'));
 
@@ -37,3 +38,5 @@ for (const ex of EXAMPLES.filter((e) => e.speed === 'quick')) {
     assert.equal(masked(ex, r.block), masked(ex, blocks.get(ex.id) ?? ''), `README block '${ex.id}' is stale: run \`npm run docs\``);
   });
 }
+
+after(removeSharedDirs);
