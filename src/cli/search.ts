@@ -265,7 +265,7 @@ export function register(program: Command): void {
       let trained: TrainRun | undefined;
       if (f.trainBest !== undefined) {
         // The answer, trained longer on the search's split and recipe (its seed gives the same split).
-        process.stdout.write(f.json ? '' : formatSearchSummary(result) + '\n\n');
+        if (!f.json) process.stdout.write(formatSearchSummary(result) + '\n\n');
         trained = await trainArchitecture({
           space: f.space,
           arch: result.best.arch,

@@ -32,7 +32,8 @@ export interface LimitedPool {
   /** Candidates before the limits, and how many they removed. */
   before: number;
   removed: number;
-  sizes: Map<string, ArchSize>;
+  /** Size of a candidate (computed on first use: without limits, only the queried ones are ever sized). */
+  sizeOf(arch: string): ArchSize;
 }
 
 /** Batch-1 forward passes per latency measurement (after 2 untimed ones): a median of 9 is stable to ~5 %. */
@@ -106,11 +107,15 @@ const STATE = { maxParams: (v: number) => `parameters ≤ ${v}`, maxFlops: (v: n
 export function applyLimits(p: SearchPlan, info: DataInfo, archs: readonly string[], latency: LatencyCache, hooks: SearchHooks): LimitedPool {
   const limits = p.o.limits;
   const sizes = new Map<string, ArchSize>();
-  for (const a of archs) sizes.set(a, architectureCost(candidateSpec(p, info, a)));
-  if (!hasLimits(limits)) return { archs: [...archs], before: archs.length, removed: 0, sizes };
+  const sizeOf = (a: string): ArchSize => {
+    let s = sizes.get(a);
+    if (s === undefined) sizes.set(a, (s = architectureCost(candidateSpec(p, info, a))));
+    return s;
+  };
+  if (!hasLimits(limits)) return { archs: [...archs], before: archs.length, removed: 0, sizeOf };
   const active = (Object.keys(LIMIT_OF) as (keyof typeof LIMIT_OF)[]).filter((k) => limits[k] !== undefined);
   // Cheap limits first: latency is measured only for candidates that pass the size limits.
-  const fitsSize = archs.filter((a) => active.every((k) => k === 'maxLatency' || sizes.get(a)![LIMIT_OF[k]]! <= limits[k]!));
+  const fitsSize = archs.filter((a) => active.every((k) => k === 'maxLatency' || sizeOf(a)[LIMIT_OF[k]]! <= limits[k]!));
   if (limits.maxLatency !== undefined) {
     const todo = fitsSize.filter((a) => !latency.has(a)).length;
     hooks.log?.(`latency: batch-1 inference of ${fitsSize.length} candidate(s) on this machine — ${fitsSize.length - todo} cached in ${shownPath(latency.file)}, ${todo} to measure`);
@@ -118,17 +123,17 @@ export function applyLimits(p: SearchPlan, info: DataInfo, archs: readonly strin
     let done = 0;
     for (const a of fitsSize) {
       const cached = latency.has(a);
-      sizes.get(a)!.latencyMs = latency.get(candidateSpec(p, info, a));
+      sizeOf(a).latencyMs = latency.get(candidateSpec(p, info, a));
       if (!cached) hooks.onLatencyMeasured?.(++done, todo);
     }
     hooks.onLatencyEnd?.();
   }
-  const kept = fitsSize.filter((a) => active.every((k) => sizes.get(a)![LIMIT_OF[k]]! <= limits[k]!));
+  const kept = fitsSize.filter((a) => active.every((k) => sizeOf(a)[LIMIT_OF[k]]! <= limits[k]!));
   const removed = archs.length - kept.length;
   const stated = active.map((k) => STATE[k](limits[k]!)).join(', ');
   hooks.log?.(`limits: ${stated} — ${kept.length} of ${archs.length} candidates left (${removed} removed)`);
-  if (kept.length === 0) throw noneLeft(archs, fitsSize, sizes, active, limits);
-  return { archs: kept, before: archs.length, removed, sizes };
+  if (kept.length === 0) throw noneLeft(archs, fitsSize, sizeOf, active, limits);
+  return { archs: kept, before: archs.length, removed, sizeOf };
 }
 
 /**
@@ -136,18 +141,18 @@ export function applyLimits(p: SearchPlan, info: DataInfo, archs: readonly strin
  * the limit it misses most as the flag. Latency is known only for candidates within the size limits, so the
  * closest one is sought among those when there are any, else by size alone.
  */
-function noneLeft(archs: readonly string[], fitsSize: readonly string[], sizes: Map<string, ArchSize>, active: (keyof typeof LIMIT_OF)[], limits: PoolLimits): SettingError {
+function noneLeft(archs: readonly string[], fitsSize: readonly string[], sizeOf: (a: string) => ArchSize, active: (keyof typeof LIMIT_OF)[], limits: PoolLimits): SettingError {
   const worst = (a: string): [number, keyof typeof LIMIT_OF] => {
     let w: [number, keyof typeof LIMIT_OF] = [0, active[0]];
     for (const k of active) {
-      const v = sizes.get(a)![LIMIT_OF[k]];
+      const v = sizeOf(a)[LIMIT_OF[k]];
       if (v !== undefined && v / limits[k]! > w[0]) w = [v / limits[k]!, k];
     }
     return w;
   };
   const among = fitsSize.length > 0 ? fitsSize : archs;
   const best = among.reduce((b, a) => (worst(a)[0] < worst(b)[0] ? a : b));
-  const s = sizes.get(best)!;
+  const s = sizeOf(best);
   const has = [`${s.params.toLocaleString('en-US')} parameters`, `${s.flops.toLocaleString('en-US')} FLOPs`, ...(s.latencyMs !== undefined ? [`${s.latencyMs.toFixed(2)} ms`] : [])].join(', ');
   return new SettingError(worst(best)[1], `no candidate of the pool of ${archs.length} fits the limits; the closest is ${best} (${has}). Raise the limit, or use a smaller --channels/--cells.`);
 }

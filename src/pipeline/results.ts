@@ -26,12 +26,11 @@ export async function writeResults(
   const bestLine = q.lines.find((l) => l.index === bestIndex);
   if (!bestLine) throw new Error(`search returned pool index ${bestIndex}, which it never queried`);
   const size = (arch: string): { params: number; flops: number } => {
-    const s = limited.sizes.get(arch);
-    if (!s) throw new Error(`search queried ${arch}, which is not in the pool`);
+    const s = limited.sizeOf(arch);
     return { params: s.params, flops: s.flops };
   };
   // The answer's latency is reported with or without a latency limit (one measurement, cached).
-  const latencyMs = limited.sizes.get(bestLine.arch)?.latencyMs ?? latency.get(candidateSpec(p, data.info, bestLine.arch));
+  const latencyMs = limited.sizeOf(bestLine.arch).latencyMs ?? latency.get(candidateSpec(p, data.info, bestLine.arch));
   const front = paretoFront(q.lines.map((l) => ({ value: l.validAccuracy, cost: size(l.arch).params }))).map((i) => {
     const l = q.lines[i];
     return { arch: l.arch, index: l.index, query: l.n, validAccuracy: l.validAccuracy, ...size(l.arch) };
