@@ -14,6 +14,14 @@ export const ALL_OPS_GENOTYPE =
 /** Every NB201 op, a node fed only by `none`, a node read by two convs. */
 export const ALL_OPS_CELL = '|none~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_1x1~1|none~2|';
 
+/** The networks every export format is checked on: both spaces, grey and RGB input, one and several cells. */
+export const EXPORT_CASES = [
+  { name: 'nb201 C4 N1, MNIST', spec: { space: 'nb201', arch: ALL_OPS_CELL, channels: 4, cells: 1, classes: 10, inputShape: [1, 28, 28] }, data: 'mnist' },
+  { name: 'nb201 C4 N2, CIFAR-10', spec: { space: 'nb201', arch: '|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|avg_pool_3x3~0|nor_conv_3x3~1|skip_connect~2|', channels: 4, cells: 2, classes: 10, inputShape: [3, 32, 32] }, data: 'cifar' },
+  { name: 'darts C2, 4 cells, MNIST', spec: { space: 'darts', arch: ALL_OPS_GENOTYPE, channels: 2, cells: 4, classes: 10, inputShape: [1, 28, 28] }, data: 'mnist' },
+  { name: 'darts C4, 5 cells, CIFAR-10', spec: { space: 'darts', arch: ALL_OPS_GENOTYPE, channels: 4, cells: 5, classes: 10, inputShape: [3, 32, 32] }, data: 'cifar' },
+] as const;
+
 export interface RandomModel {
   net: Network;
   params: ParamValues;

@@ -5,17 +5,11 @@ import { exportOnnx, ONNX_OPSET } from '../../src/export/onnx.js';
 import { onnxRoot } from '../../src/export/onnx-schema.js';
 import { initBackend } from '../../src/nn/backend.js';
 import { predict } from '../../src/train/step.js';
-import { ALL_OPS_CELL, ALL_OPS_GENOTYPE, maxAbsDiff, randomModel, realImages } from './helpers.js';
+import { ALL_OPS_CELL, EXPORT_CASES, maxAbsDiff, randomModel, realImages } from './helpers.js';
 
 // ONNX Runtime (CPU build from the npm package) against the engine, on real images, both spaces.
-const CASES = [
-  { name: 'nb201 C4 N1, MNIST', spec: { space: 'nb201', arch: ALL_OPS_CELL, channels: 4, cells: 1, classes: 10, inputShape: [1, 28, 28] }, data: 'mnist' },
-  { name: 'nb201 C4 N2, CIFAR-10', spec: { space: 'nb201', arch: '|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|avg_pool_3x3~0|nor_conv_3x3~1|skip_connect~2|', channels: 4, cells: 2, classes: 10, inputShape: [3, 32, 32] }, data: 'cifar' },
-  { name: 'darts C2, 4 cells, MNIST', spec: { space: 'darts', arch: ALL_OPS_GENOTYPE, channels: 2, cells: 4, classes: 10, inputShape: [1, 28, 28] }, data: 'mnist' },
-  { name: 'darts C4, 5 cells, CIFAR-10', spec: { space: 'darts', arch: ALL_OPS_GENOTYPE, channels: 4, cells: 5, classes: 10, inputShape: [3, 32, 32] }, data: 'cifar' },
-] as const;
 
-for (const c of CASES) {
+for (const c of EXPORT_CASES) {
   test(`onnx export: onnxruntime-node logits equal the engine's within 1e-4 (${c.name})`, async () => {
     await initBackend('wasm');
     const m = randomModel({ ...c.spec, inputShape: [...c.spec.inputShape] }, 11);

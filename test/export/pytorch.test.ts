@@ -9,7 +9,7 @@ import { writeFolderAtomic } from '../../src/util/atomic.js';
 import { initBackend } from '../../src/nn/backend.js';
 import { predict } from '../../src/train/step.js';
 import { tempDirs } from '../helpers/tmp.js';
-import { ALL_OPS_CELL, ALL_OPS_GENOTYPE, maxAbsDiff, randomModel, realImages } from './helpers.js';
+import { EXPORT_CASES, maxAbsDiff, randomModel, realImages } from './helpers.js';
 
 // The exported model.py + model.safetensors in Debian's python3-torch against the engine, on real images.
 const PYTHON = '/usr/bin/python3';
@@ -17,12 +17,6 @@ const torch = existsSync(PYTHON) ? spawnSync(PYTHON, ['-c', 'import torch'], { e
 const skip = torch === null || torch.status !== 0 ? `PyTorch is not importable by ${PYTHON} (apt-get install python3-torch)` : false;
 const tmp = tempDirs('robot-nas-pytorch-');
 
-const CASES = [
-  { spec: { space: 'nb201', arch: ALL_OPS_CELL, channels: 4, cells: 1, classes: 10, inputShape: [1, 28, 28] }, data: 'mnist' },
-  { spec: { space: 'nb201', arch: '|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|avg_pool_3x3~0|nor_conv_3x3~1|skip_connect~2|', channels: 4, cells: 2, classes: 10, inputShape: [3, 32, 32] }, data: 'cifar' },
-  { spec: { space: 'darts', arch: ALL_OPS_GENOTYPE, channels: 2, cells: 4, classes: 10, inputShape: [1, 28, 28] }, data: 'mnist' },
-  { spec: { space: 'darts', arch: ALL_OPS_GENOTYPE, channels: 4, cells: 5, classes: 10, inputShape: [3, 32, 32] }, data: 'cifar' },
-] as const;
 
 // Runs every export in one interpreter (importing torch takes seconds): logits of x.bin and the export's own check.
 const SCRIPT = `
@@ -46,7 +40,7 @@ test('pytorch export: model.py + model.safetensors in PyTorch give the engine lo
   const dirs: string[] = [];
   const refs: Float32Array[] = [];
   const names: string[][] = [];
-  for (const [i, c] of CASES.entries()) {
+  for (const [i, c] of EXPORT_CASES.entries()) {
     const shape = [...c.spec.inputShape] as [number, number, number];
     const m = randomModel({ ...c.spec, inputShape: shape }, 20 + i);
     const real = realImages(c.data, 24);
@@ -78,7 +72,7 @@ test('pytorch export: model.py + model.safetensors in PyTorch give the engine lo
   const results = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { logits: number[]; check: boolean; state: string[] }[];
   for (const [i, res] of results.entries()) {
     const d = maxAbsDiff(res.logits, refs[i]);
-    assert.ok(d < 1e-4, `${CASES[i].spec.space} case ${i}: max |Δlogit| ${d}`);
+    assert.ok(d < 1e-4, `${EXPORT_CASES[i].spec.space} case ${i}: max |Δlogit| ${d}`);
     assert.equal(res.check, true, 'python model.py check passes on the sample files');
     assert.deepEqual(res.state, names[i], 'state_dict names are the engine parameter names');
   }

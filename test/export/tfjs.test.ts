@@ -9,7 +9,7 @@ import { exportTfjs, samePoolPlan, TFJS_WEIGHTS_FILE } from '../../src/export/tf
 import { initBackend } from '../../src/nn/backend.js';
 import { predict } from '../../src/train/step.js';
 import { tempDirs } from '../helpers/tmp.js';
-import { ALL_OPS_CELL, ALL_OPS_GENOTYPE, maxAbsDiff, randomModel, realImages } from './helpers.js';
+import { EXPORT_CASES, maxAbsDiff, randomModel, realImages } from './helpers.js';
 
 const tmp = tempDirs('robot-nas-tfjs-');
 
@@ -29,14 +29,8 @@ function fileHandler(dir: string): tf.io.IOHandler {
   };
 }
 
-const CASES = [
-  { name: 'nb201 C4 N1, MNIST', spec: { space: 'nb201', arch: ALL_OPS_CELL, channels: 4, cells: 1, classes: 10, inputShape: [1, 28, 28] }, data: 'mnist' },
-  { name: 'nb201 C4 N2, CIFAR-10', spec: { space: 'nb201', arch: '|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|avg_pool_3x3~0|nor_conv_3x3~1|skip_connect~2|', channels: 4, cells: 2, classes: 10, inputShape: [3, 32, 32] }, data: 'cifar' },
-  { name: 'darts C2, 4 cells, MNIST', spec: { space: 'darts', arch: ALL_OPS_GENOTYPE, channels: 2, cells: 4, classes: 10, inputShape: [1, 28, 28] }, data: 'mnist' },
-  { name: 'darts C4, 5 cells, CIFAR-10', spec: { space: 'darts', arch: ALL_OPS_GENOTYPE, channels: 4, cells: 5, classes: 10, inputShape: [3, 32, 32] }, data: 'cifar' },
-] as const;
 
-for (const c of CASES) {
+for (const c of EXPORT_CASES) {
   test(`tfjs export: tf.loadLayersModel of model.json + weights.bin gives the engine's logits within 1e-4 (${c.name})`, async () => {
     await initBackend('wasm');
     const m = randomModel({ ...c.spec, inputShape: [...c.spec.inputShape] }, 12);
