@@ -149,16 +149,17 @@ interface Row {
   localOverheadMs?: number[];
 }
 
+/** The throughput columns every side reports. */
+function throughput(side: Row['side'], workers: number, r: { wall: number; jobs: { seconds: number }[] }): Pick<Row, 'side' | 'workers' | 'wall' | 'perMin' | 'medianTraining'> {
+  return { side, workers, wall: r.wall, perMin: (60 * r.jobs.length) / r.wall, medianTraining: median(r.jobs.map((j) => j.seconds)) };
+}
+
 async function local(workers: number): Promise<Row> {
   const runner = workerThreadRunner(workers);
   try {
     const r = await runAll(runner, workers);
     return {
-      side: 'local threads',
-      workers,
-      wall: r.wall,
-      perMin: (60 * r.jobs.length) / r.wall,
-      medianTraining: median(r.jobs.map((j) => j.seconds)),
+      ...throughput('local threads', workers, r),
       // with `workers` jobs submitted at once, only the first `workers` start at once: overhead of those
       localOverheadMs: r.jobs.slice(0, workers).map((j) => j.doneMs - j.submitMs - 1000 * j.seconds),
     };
@@ -185,11 +186,7 @@ async function queued(url: string, workers: number): Promise<Row> {
       onw.push(bj.finishedOn - bj.processedOn - 1000 * j.seconds);
     }
     return {
-      side: 'queue workers',
-      workers,
-      wall: r.wall,
-      perMin: (60 * r.jobs.length) / r.wall,
-      medianTraining: median(r.jobs.map((j) => j.seconds)),
+      ...throughput('queue workers', workers, r),
       submitToStartMs: s2s,
       finishToCoordinatorMs: f2c,
       onWorkerMs: onw,
