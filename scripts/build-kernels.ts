@@ -1,9 +1,10 @@
 /**
- * Builds the engine's kernels (native/kernels/*.c) for its two targets.
+ * Builds the engine's kernels (native/kernels/*.c) for its two targets, and the GP's loops (native/gp/gp.c).
  *
- *   node --import tsx scripts/build-kernels.ts --wasm     native/kernels.wasm with Debian's clang-14 + wasm-ld-14
- *   node --import tsx scripts/build-kernels.ts --check    rebuilds the .wasm in a temporary folder and fails unless it
- *                                                         is byte for byte the committed one
+ *   node --import tsx scripts/build-kernels.ts --wasm     native/kernels.wasm and native/gp.wasm with Debian's
+ *                                                         clang-14 + wasm-ld-14
+ *   node --import tsx scripts/build-kernels.ts --check    rebuilds both .wasm in a temporary folder and fails unless
+ *                                                         each is byte for byte the committed one
  *   node --import tsx scripts/build-kernels.ts --native   the Node-API addon build/Release/robot_nas_native.node with
  *                                                         node-gyp (never fails: without a compiler the engine stays
  *                                                         on WebAssembly); --strict makes a failure an error
@@ -51,6 +52,36 @@ export const WASM_FLAGS = [
   '-Wl,--strip-debug',
 ];
 
+/**
+ * The GP module: single-threaded (each thread instantiates its own), with its own growable memory; no stack to speak
+ * of. Same floating-point flags as the kernels (no contraction: results must equal the JavaScript loops bit for bit).
+ */
+export const GP_WASM_FLAGS = [
+  '--target=wasm32',
+  '-O3',
+  '-msimd128',
+  '-mbulk-memory',
+  // Saturating float → int conversions: without them clang guards every (int) cast with range checks.
+  '-mnontrapping-fptoint',
+  '-ffp-contract=off',
+  '-nostdlib',
+  '-Wall',
+  '-Wextra',
+  '-Werror',
+  '-Wl,--no-entry',
+  '-Wl,--export=__heap_base',
+  '-Wl,--stack-first',
+  '-Wl,-z,stack-size=65536',
+  '-Wl,--strip-debug',
+];
+export const GP_WASM_OUT = join(ROOT, 'native', 'gp.wasm');
+
+/** The WebAssembly artefacts: what each is built from and how. */
+const WASM_TARGETS = [
+  { out: WASM_OUT, dir: KERNEL_DIR, sources: KERNEL_SOURCES, flags: WASM_FLAGS },
+  { out: GP_WASM_OUT, dir: join(ROOT, 'native', 'gp'), sources: ['gp.c'], flags: GP_WASM_FLAGS },
+];
+
 /** Whether the WebAssembly toolchain is installed (apt-get install clang-14 lld-14). */
 export function haveWasmToolchain(): boolean {
   const r = spawnSync(CLANG, ['--version'], { encoding: 'utf8' });
@@ -58,9 +89,9 @@ export function haveWasmToolchain(): boolean {
   return r.status === 0 && l.status === 0;
 }
 
-/** Compiles the kernels to `out`; throws with clang's output on failure. */
-export function buildWasm(out: string): void {
-  const r = spawnSync(CLANG, [...WASM_FLAGS, '-o', out, ...KERNEL_SOURCES], { cwd: KERNEL_DIR, encoding: 'utf8' });
+/** Compiles one target to `out`; throws with clang's output on failure. */
+function buildWasm(target: (typeof WASM_TARGETS)[number], out: string): void {
+  const r = spawnSync(CLANG, [...target.flags, '-o', out, ...target.sources], { cwd: target.dir, encoding: 'utf8' });
   if (r.error) throw new Error(`${CLANG} could not be run (apt-get install clang-14 lld-14): ${r.error.message}`);
   if (r.status !== 0) throw new Error(`${CLANG} failed:\n${r.stderr}`);
 }
@@ -88,19 +119,24 @@ function findNodeGyp(): string | null {
 
 function main(argv: string[]): number {
   if (argv.includes('--wasm')) {
-    buildWasm(WASM_OUT);
-    process.stdout.write(`wrote ${WASM_OUT} (${readFileSync(WASM_OUT).length} bytes)\n`);
+    for (const t of WASM_TARGETS) {
+      buildWasm(t, t.out);
+      process.stdout.write(`wrote ${t.out} (${readFileSync(t.out).length} bytes)\n`);
+    }
   }
   if (argv.includes('--check')) {
     const dir = mkdtempSync(join(tmpdir(), 'robot-nas-kernels-'));
     try {
-      const out = join(dir, 'kernels.wasm');
-      buildWasm(out);
-      if (!readFileSync(out).equals(readFileSync(WASM_OUT))) {
-        process.stderr.write(`native/kernels.wasm differs from a build of native/kernels/*.c: run npm run build:kernels and commit it\n`);
-        return 1;
+      for (const t of WASM_TARGETS) {
+        const name = `native/${t.out.split('/').pop()}`;
+        const out = join(dir, 'check.wasm');
+        buildWasm(t, out);
+        if (!readFileSync(out).equals(readFileSync(t.out))) {
+          process.stderr.write(`${name} differs from a build of its source (${t.sources.join(', ')}): run npm run build:kernels and commit it\n`);
+          return 1;
+        }
+        process.stdout.write(`${name} matches its source\n`);
       }
-      process.stdout.write('native/kernels.wasm matches its source\n');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -54,7 +54,7 @@ export async function main(argv: string[]): Promise<number> {
     .hook('preAction', (_program, action) => {
       running = action;
     });
-  registerCommands(program);
+  await registerCommands(program, argv);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;

@@ -23,6 +23,10 @@ export function parseCsv(text: string, file: string): CsvTable {
 }
 
 function parseCsvData(data: string | Uint8Array, file: string): CsvTable {
+  if (typeof data === 'string' ? !data.includes('"') : data.indexOf(0x22) < 0) {
+    const plain = parsePlainCsv(typeof data === 'string' ? data : new TextDecoder().decode(data), file);
+    if (plain !== undefined) return plain;
+  }
   // csv-parse reports the line a record *ends* on (info.lines, counting line breaks inside quoted
   // fields too) and the blank lines skipped so far; a record starts on the line after the
   // previous record's last line, plus the blank lines skipped in between.
@@ -65,6 +69,36 @@ function parseCsvData(data: string | Uint8Array, file: string): CsvTable {
         throw inputError(file, undefined, `${errLines === undefined ? '' : `line ${errLines}: `}${e.message}`);
     }
   }
+  return withHeader(records, lines, file);
+}
+
+/**
+ * A file without quotes, split directly: records are its non-empty lines (ending in \n or \r\n), fields what lies
+ * between commas — exactly what csv-parse makes of such a file (a property test checks it), in a fraction of the time
+ * (0.3 s of csv-parse for a 6 MB NAS-Bench-201 table was most of a `bench` run's loading). undefined (use csv-parse)
+ * when a lone \r ends a line.
+ */
+function parsePlainCsv(text: string, file: string): CsvTable | undefined {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const records: string[][] = [];
+  const lines: number[] = [];
+  const split = body.split('\n');
+  for (let i = 0; i < split.length; i++) {
+    let line = split[i]!;
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    if (line.includes('\r')) return undefined;
+    if (line.length === 0) continue;
+    const record = line.split(',');
+    if (records.length > 0 && record.length !== records[0]!.length) {
+      throw inputError(file, undefined, `line ${i + 1}: expected ${records[0]!.length} fields like the header, got ${record.length}`);
+    }
+    records.push(record);
+    lines.push(i + 1);
+  }
+  return withHeader(records, lines, file);
+}
+
+function withHeader(records: string[][], lines: number[], file: string): CsvTable {
   if (records.length === 0) throw inputError(file, undefined, 'empty CSV file (expected a header line)');
   const header = records[0]!.map((h) => h.trim());
   const seen = new Set<string>();

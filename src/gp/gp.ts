@@ -9,6 +9,7 @@ import { cholesky, choleskyInverse, choleskySolve, dot, solveLower } from './lin
 import { matern52FromScaledSq, matern52Gram, matern52InputFactor, pairwiseDistances } from './kernel.js';
 import { minimiseBounded } from './optimise.js';
 import { lbfgsb } from './lbfgsb.js';
+import { gpHeaps, type GpHeap } from './wasm.js';
 
 export interface GpOptions {
   /** Added to the Gram diagonal (sklearn's alpha; default 1e-6). */
@@ -48,15 +49,16 @@ const SUBSET_SLACK = 1e-9;
 const UNDERFLOW_S = 340;
 
 /**
- * k(s) = (1 + √5s + 5s²/3)e^{−√5s} at s = j/TABLE_STEPS_PER_UNIT, s ≤ TABLE_MAX_S, for the sweep
- * bounds. |k''| ≤ 5/3 everywhere, so linear interpolation errs by at most δ²·(5/3)/8; the extra
- * 1e-12 covers rounding. Beyond TABLE_MAX_S, 0 ≤ k ≤ k(TABLE_MAX_S) ≈ 3e-17.
+ * k at u = s² = j/TABLE_STEPS_PER_UNIT (s = r/ℓ), u ≤ TABLE_MAX_S², for the sweep bounds. As a function of u, k is
+ * convex with k'' = (25/12)e^{−√5s} ≤ 25/12, so linear interpolation overestimates it by at most δ²·(25/12)/8; the
+ * extra 1e-12 covers rounding. Beyond TABLE_MAX_S, 0 ≤ k ≤ k(TABLE_MAX_S) ≈ 3e-17. Indexed by the squared distance,
+ * the bounds need no square root.
  */
 const TABLE_STEPS_PER_UNIT = 64;
 const TABLE_MAX_S = 20;
-const TABLE_ERROR = (5 / 24) / (TABLE_STEPS_PER_UNIT * TABLE_STEPS_PER_UNIT) + 1e-12;
-const KERNEL_TABLE = Float64Array.from({ length: TABLE_STEPS_PER_UNIT * TABLE_MAX_S + 1 }, (_, j) => {
-  const d = (SQRT5 * j) / TABLE_STEPS_PER_UNIT;
+const TABLE_ERROR = (25 / 96) / (TABLE_STEPS_PER_UNIT * TABLE_STEPS_PER_UNIT) + 1e-12;
+const KERNEL_TABLE = Float64Array.from({ length: TABLE_STEPS_PER_UNIT * TABLE_MAX_S * TABLE_MAX_S + 1 }, (_, j) => {
+  const d = SQRT5 * Math.sqrt(j / TABLE_STEPS_PER_UNIT);
   return (1 + d + (d * d) / 3) * Math.exp(-d);
 });
 
@@ -118,11 +120,12 @@ export class GaussianProcess {
   private vBuf: Float64Array = new Float64Array(0);
   private batchK: Float64Array = new Float64Array(0);
   private invDiag: Float64Array = new Float64Array(0);
-  /** Squared distances of the last `boundBatch` call, point-major (count × n). */
+  /** Squared distances of the last `boundBatch` call, point-major (count × n), a view of the sweep instance's memory. */
   private sweepD: Float64Array = new Float64Array(0);
   private sweepCount = 0;
-  /** Training inputs padded with zeros to a multiple of 8 columns, for `squaredDistances`. */
-  private xPad: Float64Array = new Float64Array(0);
+  /** Identifies this GP's last sweep in the sweep instance, and its current fit in the work instance. */
+  private sweepToken: object = {};
+  private modelToken: object = {};
   /** The Gram matrix (noise on the diagonal) of the fitted length scale, for `subsetStdBound`. */
   private gram: Float64Array = new Float64Array(0);
   // Workspace of subsetStdBound.
@@ -172,9 +175,6 @@ export class GaussianProcess {
     this.fitted = false;
     this.n = n;
     this.x = Float64Array.from(x);
-    const width = 8 * Math.ceil(this.dim / 8);
-    this.xPad = new Float64Array(n * width);
-    for (let i = 0; i < n; i++) this.xPad.set(this.x.subarray(i * this.dim, (i + 1) * this.dim), i * width);
     this.allocate(n);
 
     let mean = 0;
@@ -249,9 +249,6 @@ export class GaussianProcess {
     for (let i = 0; i < k; i++) yn[this.n + i] = (extraY[i] - this.yMeanValue) / this.yStdValue;
     this.n = n;
     this.x = x;
-    const width = 8 * Math.ceil(this.dim / 8);
-    this.xPad = new Float64Array(n * width);
-    for (let i = 0; i < n; i++) this.xPad.set(this.x.subarray(i * this.dim, (i + 1) * this.dim), i * width);
     this.allocate(n);
     this.yn = yn;
     pairwiseDistances(this.x, n, this.dim, this.dist);
@@ -268,26 +265,30 @@ export class GaussianProcess {
     const n = this.n;
     if (n === 0) throw new RangeError('GaussianProcess: not fitted');
     const ell = Math.exp(logLengthScale);
-    matern52Gram(this.dist, n, ell, this.noise, this.kBuf, gradOut ? this.dkBuf : undefined);
-    const l = cholesky(this.kBuf, n, this.lBuf);
-    if (!l) {
+    // The Gram matrix (its exponentials) here, its factorisation, solve and inverse in WebAssembly (native/gp/gp.c):
+    // the same operations in the same order as linalg.ts's loops, at about twice their speed.
+    const { work } = gpHeaps();
+    work.reset();
+    const nn = n * n;
+    const kAt = work.alloc(nn);
+    const dkAt = work.alloc(nn);
+    const yAt = work.alloc(n);
+    const aAt = work.alloc(n);
+    const invAt = gradOut ? work.alloc(nn) : 0;
+    const mtAt = gradOut ? work.alloc(nn) : 0;
+    const outAt = work.alloc(2);
+    const k = work.view(kAt, nn);
+    matern52Gram(this.dist, n, ell, this.noise, k, gradOut ? work.view(dkAt, nn) : undefined);
+    work.view(yAt, n).set(this.yn);
+    if (!work.x.gp_lml(kAt, dkAt, yAt, n, gradOut ? 1 : 0, aAt, invAt, mtAt, outAt)) {
       if (gradOut) gradOut[0] = 0;
       return -Infinity;
     }
-    const a = choleskySolve(l, n, this.yn, this.aBuf);
-    let fit = 0;
-    for (let i = 0; i < n; i++) fit += this.yn[i] * a[i];
+    const out = work.view(outAt, 2);
     let logDiag = 0;
-    for (let i = 0; i < n; i++) logDiag += Math.log(l[i * n + i]);
-    const value = -0.5 * fit - logDiag - 0.5 * n * LOG_2PI;
-    if (gradOut) {
-      const inv = choleskyInverse(l, n, this.invBuf, this.workBuf);
-      let g = 0;
-      for (let i = 0; i < n; i++) {
-        for (let j = 0; j < n; j++) g += (a[i] * a[j] - inv[i * n + j]) * this.dkBuf[i * n + j];
-      }
-      gradOut[0] = 0.5 * g;
-    }
+    for (let i = 0; i < n; i++) logDiag += Math.log(k[i * n + i]);
+    const value = -0.5 * out[0] - logDiag - 0.5 * n * LOG_2PI;
+    if (gradOut) gradOut[0] = 0.5 * out[1];
     return value;
   }
 
@@ -357,15 +358,19 @@ export class GaussianProcess {
     this.requireFitted();
     const n = this.n;
     const dim = this.dim;
-    const B = BATCH_BLOCK;
-    if (this.batchK.length < n * B) this.batchK = new Float64Array(n * B);
-    const kk = this.batchK;
     const x = this.x;
-    const l = this.l;
-    const alpha = this.alpha;
     const inv2 = 1 / (this.ell * this.ell);
     const s = this.yStdValue;
     const m0 = this.yMeanValue;
+    const { work } = gpHeaps();
+    const model = this.loadModel(work);
+    const B = blockOf(count);
+    const kkAt = work.alloc(n * B);
+    const meanAt = work.alloc(B);
+    const varAt = work.alloc(B);
+    const kk = work.view(kkAt, n * B);
+    const mv = work.view(meanAt, B);
+    const vv = work.view(varAt, B);
     for (let p0 = 0; p0 < count; p0 += B) {
       const cnt = Math.min(B, count - p0);
       for (let i = 0; i < n; i++) {
@@ -384,31 +389,11 @@ export class GaussianProcess {
           kk[row + q] = (1 + d + (d * d) / 3) * Math.exp(-d);
         }
       }
+      // Mean αᵀk* and the forward substitution L⁻¹K* (whose squares leave the prior variance 1) in WebAssembly.
+      work.x.gp_posterior(kkAt, B, cnt, model.l, n, model.alpha, model.invDiag, meanAt, varAt);
       for (let q = 0; q < cnt; q++) {
-        meanOut[p0 + q] = 0;
-        stdOut[p0 + q] = 1;
-      }
-      // Mean from K*, then forward substitution in place: row i of kk becomes row i of L⁻¹K*,
-      // whose squares are subtracted from the prior variance 1.
-      for (let i = 0; i < n; i++) {
-        const row = i * B;
-        const a = alpha[i];
-        for (let q = 0; q < cnt; q++) meanOut[p0 + q] += a * kk[row + q];
-        for (let k = 0; k < i; k++) {
-          const c = l[i * n + k];
-          const rk = k * B;
-          for (let q = 0; q < cnt; q++) kk[row + q] -= c * kk[rk + q];
-        }
-        const inv = this.invDiag[i];
-        for (let q = 0; q < cnt; q++) {
-          const v = kk[row + q] * inv;
-          kk[row + q] = v;
-          stdOut[p0 + q] -= v * v;
-        }
-      }
-      for (let q = p0; q < p0 + cnt; q++) {
-        stdOut[q] = this.destandardisedStd(stdOut[q]);
-        meanOut[q] = meanOut[q] * s + m0;
+        stdOut[p0 + q] = this.destandardisedStd(vv[q]);
+        meanOut[p0 + q] = mv[q] * s + m0;
       }
     }
   }
@@ -425,47 +410,43 @@ export class GaussianProcess {
     this.requireFitted();
     const n = this.n;
     const dim = this.dim;
-    if (this.sweepD.length < n * count) this.sweepD = new Float64Array(n * count);
-    const dd = this.sweepD;
-    const alpha = this.alpha;
-    const ell = this.ell;
     const s = this.yStdValue;
     const m0 = this.yMeanValue;
     const diag = 1 + this.noise;
-    const table = KERNEL_TABLE;
-    // Work in s = r/ℓ scaled to table steps.
-    const toStep = TABLE_STEPS_PER_UNIT / ell;
-    const last = TABLE_STEPS_PER_UNIT * TABLE_MAX_S;
-    const underflow = TABLE_STEPS_PER_UNIT * UNDERFLOW_S;
-    squaredDistances(points, count, dim, this.xPad, n, dd);
+    // Distances and table bounds in WebAssembly (native/gp/gp.c; the same operations as a plain loop), kept in the
+    // sweep instance for exactAt, exactBatch and subsetStdBound. Training points coordinate-major, padded to even n.
+    const { sweep } = gpHeaps();
+    const np = n + (n & 1);
+    // The table first: it stays in place from one sweep to the next.
+    const sizes = [KERNEL_TABLE.length, count * dim, dim * np, n, 4, count * n, count, count];
+    const offsets: number[] = [];
+    let bytes = 0;
+    for (const c of sizes) {
+      offsets.push(bytes);
+      bytes += 8 * c + (16 - ((8 * c) % 16)) % 16;
+    }
+    this.sweepToken = {};
+    sweep.claim(this.sweepToken, bytes);
+    const [tableAt, ptsAt, xtAt, alphaAt, prmAt, ddAt, muAt, kmaxAt] = offsets.map((o) => sweep.start + o);
+    const table = sweep.view(tableAt, KERNEL_TABLE.length);
+    if (table[1] !== KERNEL_TABLE[1]) table.set(KERNEL_TABLE);
+    sweep.view(ptsAt, count * dim).set(points.subarray(0, count * dim));
+    const xt = sweep.view(xtAt, dim * np);
+    xt.fill(0);
+    for (let i = 0; i < n; i++) for (let m = 0; m < dim; m++) xt[m * np + i] = this.x[i * dim + m];
+    sweep.view(alphaAt, n).set(this.alpha);
+    const maxU = TABLE_STEPS_PER_UNIT * TABLE_MAX_S * TABLE_MAX_S;
+    sweep.view(prmAt, 4).set([TABLE_STEPS_PER_UNIT / (this.ell * this.ell), maxU, TABLE_STEPS_PER_UNIT * UNDERFLOW_S * UNDERFLOW_S, TABLE_ERROR]);
+    sweep.x.gp_sweep(ptsAt, count, dim, xtAt, np, n, alphaAt, tableAt, prmAt, ddAt, muAt, kmaxAt);
+    const mu = sweep.view(muAt, count);
+    const kmax = sweep.view(kmaxAt, count);
     for (let p = 0; p < count; p++) {
-      const ko = p * n;
-      let muHi = 0;
-      let kmaxLo = 0;
-      for (let i = 0; i < n; i++) {
-        const u = Math.sqrt(dd[ko + i]) * toStep;
-        let lo: number;
-        let hi: number;
-        if (u < last) {
-          const j = u | 0;
-          const a = table[j];
-          const k = a + (table[j + 1] - a) * (u - j);
-          lo = k - TABLE_ERROR;
-          hi = k + TABLE_ERROR;
-        } else {
-          lo = 0;
-          // Far enough out the kernel is exactly 0, so the bound is exact (flat GPs then tie exactly, see sweepAcquisition).
-          hi = u < underflow ? table[last] : 0;
-        }
-        const ai = alpha[i];
-        muHi += ai >= 0 ? ai * hi : ai * lo;
-        if (lo > kmaxLo) kmaxLo = lo;
-      }
-      meanUpper[p] = muHi * s + m0;
+      meanUpper[p] = mu[p] * s + m0;
       // The 1e-12 slack keeps the bound above the exact value's rounding error.
-      const ub = 1 - (kmaxLo * kmaxLo) / diag + 1e-12;
+      const ub = 1 - (kmax[p] * kmax[p]) / diag + 1e-12;
       stdUpper[p] = Math.sqrt(ub < 1 ? ub : 1) * s;
     }
+    this.sweepD = sweep.view(ddAt, count * n);
     this.sweepCount = count;
   }
 
@@ -476,7 +457,7 @@ export class GaussianProcess {
   exactAt(p: number, out: Float64Array): void {
     if (!(p >= 0 && p < this.sweepCount)) throw new RangeError(`GaussianProcess.exactAt: no point ${p} in the last sweep`);
     const n = this.n;
-    const dd = this.sweepD;
+    const dd = this.sweepDistances();
     const v = this.vBuf;
     const inv2 = 1 / (this.ell * this.ell);
     const ko = p * n;
@@ -498,7 +479,7 @@ export class GaussianProcess {
     if (!(p >= 0 && p < this.sweepCount)) throw new RangeError(`GaussianProcess.subsetStdBound: no point ${p} in the last sweep`);
     const n = this.n;
     const m = Math.min(SUBSET, n);
-    const dd = this.sweepD;
+    const dd = this.sweepDistances();
     const ko = p * n;
     const idx = this.subIdx;
     const dist = this.subD;
@@ -542,50 +523,57 @@ export class GaussianProcess {
    */
   exactBatch(idx: ArrayLike<number>, count: number, meanOut: Float64Array, stdOut: Float64Array): void {
     const n = this.n;
-    const B = BATCH_BLOCK;
-    if (this.batchK.length < n * B) this.batchK = new Float64Array(n * B);
-    const kk = this.batchK;
-    const dd = this.sweepD;
-    const l = this.l;
-    const alpha = this.alpha;
+    const dd = this.sweepDistances();
     const inv2 = 1 / (this.ell * this.ell);
     for (let q = 0; q < count; q++) {
       if (!(idx[q] >= 0 && idx[q] < this.sweepCount)) throw new RangeError(`GaussianProcess.exactBatch: no point ${idx[q]} in the last sweep`);
     }
+    const { work } = gpHeaps();
+    const model = this.loadModel(work);
+    const B = blockOf(count);
+    const kkAt = work.alloc(n * B);
+    const meanAt = work.alloc(B);
+    const varAt = work.alloc(B);
+    const kk = work.view(kkAt, n * B);
+    const mv = work.view(meanAt, B);
+    const vv = work.view(varAt, B);
     for (let p0 = 0; p0 < count; p0 += B) {
       const cnt = Math.min(B, count - p0);
+      for (let i = 0; i < n; i++) {
+        const row = i * B;
+        for (let q = 0; q < cnt; q++) kk[row + q] = matern52FromScaledSq(dd[idx[p0 + q] * n + i] * inv2);
+      }
+      work.x.gp_posterior(kkAt, B, cnt, model.l, n, model.alpha, model.invDiag, meanAt, varAt);
       for (let q = 0; q < cnt; q++) {
-        meanOut[p0 + q] = 0;
-        stdOut[p0 + q] = 1;
-      }
-      for (let i = 0; i < n; i++) {
-        const row = i * B;
-        const a = alpha[i];
-        for (let q = 0; q < cnt; q++) {
-          const k = matern52FromScaledSq(dd[idx[p0 + q] * n + i] * inv2);
-          kk[row + q] = k;
-          meanOut[p0 + q] += a * k;
-        }
-      }
-      for (let i = 0; i < n; i++) {
-        const row = i * B;
-        for (let k = 0; k < i; k++) {
-          const c = l[i * n + k];
-          const rk = k * B;
-          for (let q = 0; q < cnt; q++) kk[row + q] -= c * kk[rk + q];
-        }
-        const inv = this.invDiag[i];
-        for (let q = 0; q < cnt; q++) {
-          const v = kk[row + q] * inv;
-          kk[row + q] = v;
-          stdOut[p0 + q] -= v * v;
-        }
-      }
-      for (let q = p0; q < p0 + cnt; q++) {
-        meanOut[q] = meanOut[q] * this.yStdValue + this.yMeanValue;
-        stdOut[q] = this.destandardisedStd(stdOut[q]);
+        meanOut[p0 + q] = mv[q] * this.yStdValue + this.yMeanValue;
+        stdOut[p0 + q] = this.destandardisedStd(vv[q]);
       }
     }
+  }
+
+  /**
+   * This fit's L, α and 1/diag(L) in the work instance's persistent part (written once per fit, unless another GP's
+   * calls took the part since), with the layout reset after them.
+   */
+  private loadModel(work: GpHeap): { l: number; alpha: number; invDiag: number } {
+    const n = this.n;
+    const nn = n * n;
+    const at = work.start;
+    const model = { l: at, alpha: at + 8 * nn, invDiag: at + 8 * (nn + n) };
+    if (!work.claim(this.modelToken, 8 * (nn + 2 * n))) {
+      work.view(model.l, nn).set(this.l.subarray(0, nn));
+      work.view(model.alpha, n).set(this.alpha);
+      work.view(model.invDiag, n).set(this.invDiag);
+    }
+    return model;
+  }
+
+  /** The distances of the last `boundBatch` call (in the sweep instance, which another GP's sweep overwrites). */
+  private sweepDistances(): Float64Array {
+    if (!gpHeaps().sweep.ownedBy(this.sweepToken)) {
+      throw new RangeError("GaussianProcess: the last sweep's distances were overwritten by another GP's boundBatch");
+    }
+    return this.sweepD;
   }
 
   /**
@@ -655,6 +643,7 @@ export class GaussianProcess {
     this.alpha = choleskySolve(l, n, this.yn, new Float64Array(n));
     this.invDiag = new Float64Array(n);
     for (let i = 0; i < n; i++) this.invDiag[i] = 1 / l[i * n + i];
+    this.modelToken = {};
     this.sweepCount = 0;
     this.fitted = true;
   }
@@ -677,40 +666,8 @@ export class GaussianProcess {
   }
 }
 
-/**
- * out[p·n + i] = ‖point p − training point i‖², summed over dimensions in order (so equal to a
- * plain loop's result). The point's coordinates are held in locals eight at a time against the
- * zero-padded training rows: a generic inner loop over a handful of dimensions costs about three
- * times as much in V8, and this is the hottest loop of a search.
- */
-function squaredDistances(points: Float64Array, count: number, dim: number, xPad: Float64Array, n: number, out: Float64Array): void {
-  const width = xPad.length / Math.max(n, 1);
-  for (let p = 0; p < count; p++) {
-    const po = p * dim;
-    const ko = p * n;
-    for (let c = 0; c < width; c += 8) {
-      const q0 = c < dim ? points[po + c] : 0;
-      const q1 = c + 1 < dim ? points[po + c + 1] : 0;
-      const q2 = c + 2 < dim ? points[po + c + 2] : 0;
-      const q3 = c + 3 < dim ? points[po + c + 3] : 0;
-      const q4 = c + 4 < dim ? points[po + c + 4] : 0;
-      const q5 = c + 5 < dim ? points[po + c + 5] : 0;
-      const q6 = c + 6 < dim ? points[po + c + 6] : 0;
-      const q7 = c + 7 < dim ? points[po + c + 7] : 0;
-      for (let i = 0; i < n; i++) {
-        const xo = i * width + c;
-        const t0 = q0 - xPad[xo];
-        const t1 = q1 - xPad[xo + 1];
-        const t2 = q2 - xPad[xo + 2];
-        const t3 = q3 - xPad[xo + 3];
-        const t4 = q4 - xPad[xo + 4];
-        const t5 = q5 - xPad[xo + 5];
-        const t6 = q6 - xPad[xo + 6];
-        const t7 = q7 - xPad[xo + 7];
-        // Left to right from the previous chunk's sum, like the plain loop (padding adds exact zeros).
-        const prev = c === 0 ? 0 : out[ko + i];
-        out[ko + i] = prev + t0 * t0 + t1 * t1 + t2 * t2 + t3 * t3 + t4 * t4 + t5 * t5 + t6 * t6 + t7 * t7;
-      }
-    }
-  }
+/** Points per posterior block: up to BATCH_BLOCK, even (two points share a SIMD register). */
+function blockOf(count: number): number {
+  const b = Math.min(BATCH_BLOCK, Math.max(count, 1));
+  return b + (b & 1);
 }
