@@ -148,15 +148,20 @@ EXPORT(gp_posterior) void gp_posterior(f64 *kk, int stride, int cnt, const f64 *
  * bounds on the standardised posterior mean and on the nearest kernel value, from the row while it is in cache.
  *
  * Kernel values come from `table`, k at u = s² = j / steps (s = r/ℓ), by linear interpolation: k is convex in u with
- * k'' ≤ 25/12, so the interpolant is an upper bound and at most err = (25/96)/steps² (+ rounding slack) above k.
- * prm: [steps ÷ ℓ², last table index, underflow index (k is exactly 0 beyond), err]. mu[p] = Σᵢ αᵢ·(upper or lower
+ * k'' ≤ 25/12, so the interpolant is an upper bound (plus `slack` for rounding: the table and the exact evaluation
+ * round differently) and at most err = (25/96)/steps² + slack above k.
+ * prm: [steps ÷ ℓ², last table index, underflow index (k is exactly 0 beyond), err, slack]. mu[p] = Σᵢ αᵢ·(upper or lower
  * bound of kᵢ, by the sign of αᵢ); kmax[p] = the largest lower bound of a kernel value (the std bound uses the nearest
  * training point). These are only bounds: they decide which points get evaluated exactly, never a result.
  */
 EXPORT(gp_sweep) void gp_sweep(const f64 *pts, int count, int dim, const f64 *xt, int np, int n, const f64 *alpha, const f64 *table, const f64 *prm,
                                f64 *dd, f64 *mu, f64 *kmax) {
-  const f64 scale = prm[0], last = prm[1], underflow = prm[2], err = prm[3];
+  const f64 scale = prm[0], last = prm[1], underflow = prm[2], err = prm[3], slack = prm[4];
   const f64 far = table[(int)last];
+  const v128_t vslack = wasm_f64x2_splat(slack);
+  const v128_t vscale = wasm_f64x2_splat(scale), vlast = wasm_f64x2_splat(last), vunder = wasm_f64x2_splat(underflow);
+  const v128_t verr = wasm_f64x2_splat(err), vfar = wasm_f64x2_splat(far), zero = wasm_f64x2_splat(0);
+  const v128_t vclamp = wasm_f64x2_splat(last - 1), half = wasm_f64x2_splat(0.5), magic = wasm_f64x2_splat(6755399441055744.0);
   for (int p = 0; p < count; p++) {
     const f64 *pp = pts + p * dim;
     f64 *out = dd + p * n;
@@ -177,16 +182,39 @@ EXPORT(gp_sweep) void gp_sweep(const f64 *pts, int count, int dim, const f64 *xt
       }
       out[i] = s;
     }
-    f64 hi_sum = 0;
-    f64 klo = 0;
-    for (i = 0; i < n; i++) {
+    /* Two training points at a time. The bracketing table nodes come from round(u − ½) by the 2⁵² trick (j lands in
+     * the low word of u − ½ + 1.5·2⁵²), not a float → int conversion, which costs V8 a dozen instructions per lane;
+     * round-to-nearest of u − ½ gives j ≤ u ≤ j + 1 whichever way it ties, which is all the interpolation needs. Lanes at
+     * or past `last` (clamped for the reads) take the far-field values. */
+    v128_t hs = zero, kl = zero;
+    for (i = 0; i + 2 <= n; i += 2) {
+      const v128_t u = wasm_f64x2_mul(wasm_v128_load(out + i), vscale);
+      const v128_t uc = wasm_f64x2_pmin(u, vclamp);
+      const v128_t jm = wasm_f64x2_add(wasm_f64x2_sub(uc, half), magic);
+      const v128_t jf = wasm_f64x2_sub(jm, magic);
+      const int j0 = wasm_i32x4_extract_lane(jm, 0), j1 = wasm_i32x4_extract_lane(jm, 2);
+      const v128_t a = wasm_f64x2_make(table[j0], table[j1]);
+      const v128_t b = wasm_f64x2_make(table[j0 + 1], table[j1 + 1]);
+      const v128_t k = wasm_f64x2_add(a, wasm_f64x2_mul(wasm_f64x2_sub(b, a), wasm_f64x2_sub(uc, jf)));
+      const v128_t near = wasm_f64x2_lt(u, vlast);
+      const v128_t hi = wasm_v128_bitselect(wasm_f64x2_add(k, vslack), wasm_v128_and(vfar, wasm_f64x2_lt(u, vunder)), near);
+      const v128_t lo = wasm_v128_and(wasm_f64x2_sub(k, verr), near);
+      const v128_t ai = wasm_v128_load(alpha + i);
+      hs = wasm_f64x2_add(hs, wasm_f64x2_mul(ai, wasm_v128_bitselect(hi, lo, wasm_f64x2_ge(ai, zero))));
+      kl = wasm_f64x2_pmax(kl, lo);
+    }
+    f64 hi_sum = wasm_f64x2_extract_lane(hs, 0) + wasm_f64x2_extract_lane(hs, 1);
+    f64 klo = wasm_f64x2_extract_lane(kl, 0);
+    if (wasm_f64x2_extract_lane(kl, 1) > klo) klo = wasm_f64x2_extract_lane(kl, 1);
+    for (; i < n; i++) {
       const f64 u = out[i] * scale;
       f64 lo, hi;
       if (u < last) {
         const int j = (int)u;
         const f64 a = table[j];
-        hi = a + (table[j + 1] - a) * (u - j);
-        lo = hi - err;
+        const f64 k = a + (table[j + 1] - a) * (u - j);
+        hi = k + slack;
+        lo = k - err;
       } else {
         lo = 0;
         hi = u < underflow ? far : 0;

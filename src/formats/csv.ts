@@ -17,13 +17,16 @@ export interface CsvTable {
   readonly lines: readonly number[];
 }
 
-/** Parses CSV text; blank lines are skipped, a record with the wrong field count is an error. */
-export function parseCsv(text: string, file: string): CsvTable {
-  return parseCsvData(text, file);
+/**
+ * Parses CSV text; blank lines are skipped, a record with the wrong field count is an error. `library: true` always uses
+ * csv-parse (tests compare it with the direct split of quote-free text).
+ */
+export function parseCsv(text: string, file: string, options: { library?: boolean } = {}): CsvTable {
+  return parseCsvData(text, file, options.library ?? false);
 }
 
-function parseCsvData(data: string | Uint8Array, file: string): CsvTable {
-  if (typeof data === 'string' ? !data.includes('"') : data.indexOf(0x22) < 0) {
+function parseCsvData(data: string | Uint8Array, file: string, library = false): CsvTable {
+  if (!library && (typeof data === 'string' ? !data.includes('"') : data.indexOf(0x22) < 0)) {
     const plain = parsePlainCsv(typeof data === 'string' ? data : new TextDecoder().decode(data), file);
     if (plain !== undefined) return plain;
   }

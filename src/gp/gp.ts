@@ -50,13 +50,14 @@ const UNDERFLOW_S = 340;
 
 /**
  * k at u = s² = j/TABLE_STEPS_PER_UNIT (s = r/ℓ), u ≤ TABLE_MAX_S², for the sweep bounds. As a function of u, k is
- * convex with k'' = (25/12)e^{−√5s} ≤ 25/12, so linear interpolation overestimates it by at most δ²·(25/12)/8; the
- * extra 1e-12 covers rounding. Beyond TABLE_MAX_S, 0 ≤ k ≤ k(TABLE_MAX_S) ≈ 3e-17. Indexed by the squared distance,
+ * convex with k'' = (25/12)e^{−√5s} ≤ 25/12, so linear interpolation overestimates it, by at most δ²·(25/12)/8;
+ * TABLE_SLACK on either side covers rounding. Beyond TABLE_MAX_S, 0 ≤ k ≤ k(TABLE_MAX_S) ≈ 3e-17. Indexed by the squared distance,
  * the bounds need no square root.
  */
 const TABLE_STEPS_PER_UNIT = 64;
 const TABLE_MAX_S = 20;
-const TABLE_ERROR = (25 / 96) / (TABLE_STEPS_PER_UNIT * TABLE_STEPS_PER_UNIT) + 1e-12;
+const TABLE_SLACK = 1e-12;
+const TABLE_ERROR = (25 / 96) / (TABLE_STEPS_PER_UNIT * TABLE_STEPS_PER_UNIT) + TABLE_SLACK;
 const KERNEL_TABLE = Float64Array.from({ length: TABLE_STEPS_PER_UNIT * TABLE_MAX_S * TABLE_MAX_S + 1 }, (_, j) => {
   const d = SQRT5 * Math.sqrt(j / TABLE_STEPS_PER_UNIT);
   return (1 + d + (d * d) / 3) * Math.exp(-d);
@@ -418,7 +419,7 @@ export class GaussianProcess {
     const { sweep } = gpHeaps();
     const np = n + (n & 1);
     // The table first: it stays in place from one sweep to the next.
-    const sizes = [KERNEL_TABLE.length, count * dim, dim * np, n, 4, count * n, count, count];
+    const sizes = [KERNEL_TABLE.length, count * dim, dim * np, n, 5, count * n, count, count];
     const offsets: number[] = [];
     let bytes = 0;
     for (const c of sizes) {
@@ -436,7 +437,7 @@ export class GaussianProcess {
     for (let i = 0; i < n; i++) for (let m = 0; m < dim; m++) xt[m * np + i] = this.x[i * dim + m];
     sweep.view(alphaAt, n).set(this.alpha);
     const maxU = TABLE_STEPS_PER_UNIT * TABLE_MAX_S * TABLE_MAX_S;
-    sweep.view(prmAt, 4).set([TABLE_STEPS_PER_UNIT / (this.ell * this.ell), maxU, TABLE_STEPS_PER_UNIT * UNDERFLOW_S * UNDERFLOW_S, TABLE_ERROR]);
+    sweep.view(prmAt, 5).set([TABLE_STEPS_PER_UNIT / (this.ell * this.ell), maxU, TABLE_STEPS_PER_UNIT * UNDERFLOW_S * UNDERFLOW_S, TABLE_ERROR, TABLE_SLACK]);
     sweep.x.gp_sweep(ptsAt, count, dim, xtAt, np, n, alphaAt, tableAt, prmAt, ddAt, muAt, kmaxAt);
     const mu = sweep.view(muAt, count);
     const kmax = sweep.view(kmaxAt, count);

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { parseCsv } from '../../src/formats/csv.js';
 import { availableMetrics, loadBenchmark, loadTable, requireMetrics } from '../../src/benchmarks/index.js';
 import { SHARED_DATA } from '../helpers/shared.js';
@@ -218,5 +219,29 @@ test('requireMetrics lists the available metrics when one is absent everywhere',
   assert.throws(
     () => requireMetrics(b, ['sz.grasp', 'jacov']),
     inputErr(/metrics 'sz\.grasp', 'jacov' not available \('sz\.grasp' present but without any value\) in .*; available metrics: zc\.snip$/),
+  );
+});
+
+test('a quote-free file split directly reads exactly as csv-parse reads it: records, line numbers and errors', () => {
+  const cell = fc.stringMatching(/^[a-z0-9 .+\-|~]{0,6}$/);
+  const lineEnd = fc.constantFrom('\n', '\r\n', '\r');
+  const file = fc.tuple(fc.integer({ min: 1, max: 4 }), fc.boolean(), fc.boolean()).chain(([width, bom, ragged]) =>
+    fc
+      .array(fc.tuple(fc.oneof(fc.array(cell, { minLength: width, maxLength: width }), fc.array(cell, { minLength: ragged ? 1 : width, maxLength: ragged ? 5 : width }), fc.constant([])), lineEnd), { minLength: 1, maxLength: 8 })
+      .map((lines) => (bom ? '\uFEFF' : '') + lines.map(([cells, end]) => cells.join(',') + end).join('')),
+  );
+  fc.assert(
+    fc.property(file, fc.boolean(), (text, trailing) => {
+      const t = trailing ? text : text.replace(/(\r\n|\n|\r)$/, '');
+      const read = (library: boolean) => {
+        try {
+          return parseCsv(t, 'f.csv', { library });
+        } catch (e) {
+          return { error: (e as Error).message };
+        }
+      };
+      assert.deepEqual(read(false), read(true), JSON.stringify(t));
+    }),
+    { numRuns: 500 },
   );
 });

@@ -46,7 +46,7 @@ test('the loader lists the kernels of native/kernels/kernels.h, in order', () =>
   assert.deepEqual(list, [...KERNEL_NAMES]);
 });
 
-test('native/kernels.wasm is byte for byte the build of native/kernels/*.c', { skip: haveWasmToolchain() ? false : 'clang-14 and lld-14 are not installed (apt-get install clang-14 lld-14)' }, () => {
+test('native/kernels.wasm and native/gp.wasm are byte for byte the builds of their C sources', { skip: haveWasmToolchain() ? false : 'clang-14 and lld-14 are not installed (apt-get install clang-14 lld-14)' }, () => {
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO, 'scripts', 'build-kernels.ts'), '--check'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr + r.stdout);
 });
