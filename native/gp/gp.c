@@ -8,7 +8,7 @@
  * different last bit can send L-BFGS-B elsewhere. Exponentials and logarithms stay in JavaScript (WebAssembly has
  * none, and another implementation would round differently): callers pass kernel values in, and diagonal entries out.
  *
- * All pointers are byte offsets into the module's own memory, laid out by the caller (src/gp/wasm.ts).
+ * All pointers are byte offsets into the module's own memory, laid out by the caller (src/gp/gp.ts, src/gp/wasm.ts).
  */
 #include <wasm_simd128.h>
 
@@ -52,27 +52,42 @@ static void cholesky_solve(const f64 *l, int n, const f64 *b, f64 *x) {
   }
 }
 
-/* A⁻¹ (full) from L via L⁻¹ (kept transposed in mt) and L⁻ᵀL⁻¹, as linalg.ts choleskyInverse. */
+/*
+ * A⁻¹ (full) from L via L⁻¹ and L⁻ᵀL⁻¹, as linalg.ts choleskyInverse: every entry the same sum in the same order. Two
+ * columns of L⁻¹ share a register, so they are stored interleaved: column j at row k is mt[(j/2)·2n + 2k + j%2].
+ * Column j + 1 is 0 at row j, so its lane starts from 0 − l·0 = +0 there, as the one-column loop starts from 0.
+ */
 static void cholesky_inverse(const f64 *l, int n, f64 *inv, f64 *mt) {
-  for (int q = 0; q < n * n; q++) mt[q] = 0;
-  for (int j = 0; j < n; j++) {
-    f64 *cj = mt + j * n;
-    cj[j] = 1 / l[j * n + j];
-    for (int i = j + 1; i < n; i++) {
+  for (int q = 0; q < 2 * n * ((n + 1) / 2); q++) mt[q] = 0;
+  for (int j = 0; j < n; j += 2) {
+    f64 *c = mt + j * n; /* the pair (j, j + 1): 2n values */
+    const int pair = j + 1 < n;
+    c[2 * j] = 1 / l[j * n + j];
+    if (pair) {
+      c[2 * (j + 1)] = (0 - l[(j + 1) * n + j] * c[2 * j]) / l[(j + 1) * n + j + 1];
+      c[2 * (j + 1) + 1] = 1 / l[(j + 1) * n + j + 1];
+    }
+    for (int i = j + 1 + pair; i < n; i++) {
       const f64 *ri = l + i * n;
-      f64 s = 0;
-      for (int k = j; k < i; k++) s -= ri[k] * cj[k];
-      cj[i] = s / ri[i];
+      v128_t s = wasm_f64x2_splat(0);
+      for (int k = j; k < i; k++) s = wasm_f64x2_sub(s, wasm_f64x2_mul(wasm_f64x2_splat(ri[k]), wasm_v128_load(c + 2 * k)));
+      wasm_v128_store(c + 2 * i, wasm_f64x2_div(s, wasm_f64x2_splat(ri[i])));
     }
   }
   for (int i = 0; i < n; i++) {
-    const f64 *ci = mt + i * n;
-    for (int j = 0; j <= i; j++) {
-      const f64 *cj = mt + j * n;
-      f64 s = 0;
-      for (int k = i; k < n; k++) s += ci[k] * cj[k];
-      inv[i * n + j] = s;
-      inv[j * n + i] = s;
+    const f64 *ci = mt + (i & ~1) * n + (i & 1); /* column i, stride 2 */
+    for (int j = 0; j <= i; j += 2) {
+      const f64 *c = mt + j * n;
+      v128_t s = wasm_f64x2_splat(0);
+      for (int k = i; k < n; k++) s = wasm_f64x2_add(s, wasm_f64x2_mul(wasm_f64x2_splat(ci[2 * k]), wasm_v128_load(c + 2 * k)));
+      const f64 s0 = wasm_f64x2_extract_lane(s, 0);
+      inv[i * n + j] = s0;
+      inv[j * n + i] = s0;
+      if (j + 1 <= i) {
+        const f64 s1 = wasm_f64x2_extract_lane(s, 1);
+        inv[i * n + j + 1] = s1;
+        inv[(j + 1) * n + i] = s1;
+      }
     }
   }
 }
@@ -82,6 +97,7 @@ static void cholesky_inverse(const f64 *l, int n, f64 *inv, f64 *mt) {
  * K (factorised in place into L) and ∂K/∂log ℓ, with a = K⁻¹y. out[0] = yᵀa, out[1] = Σᵢⱼ (aᵢaⱼ − K⁻¹ᵢⱼ)·∂Kᵢⱼ (only with
  * grad ≠ 0); the caller adds the log-determinant from L's diagonal. Returns 0 when K is not positive definite.
  */
+/* mt: n·(n + 1) doubles of workspace (see cholesky_inverse). */
 EXPORT(gp_lml) int gp_lml(f64 *k, const f64 *dk, const f64 *y, int n, int grad, f64 *a, f64 *inv, f64 *mt, f64 *out) {
   if (!cholesky(k, n, k)) return 0;
   cholesky_solve(k, n, y, a);

@@ -276,7 +276,7 @@ export class GaussianProcess {
     const yAt = work.alloc(n);
     const aAt = work.alloc(n);
     const invAt = gradOut ? work.alloc(nn) : 0;
-    const mtAt = gradOut ? work.alloc(nn) : 0;
+    const mtAt = gradOut ? work.alloc(n * (n + 1)) : 0; // L⁻¹ in column pairs: n(n + 1) for odd n
     const outAt = work.alloc(2);
     const k = work.view(kAt, nn);
     matern52Gram(this.dist, n, ell, this.noise, k, gradOut ? work.view(dkAt, nn) : undefined);
