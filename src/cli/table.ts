@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, Argument } from 'commander';
 import { loadBenchmark } from '../benchmarks/index.js';
@@ -7,6 +8,9 @@ import { renderCurvesSvg } from '../plot/curves.js';
 import { parseList, parsePositiveInt, parseSeeds } from './options.js';
 import { progressBar } from './progress.js';
 import { writeAtomic } from '../util/atomic.js';
+import { moduleNextTo, workerThreadRunner } from '../runner/worker-threads.js';
+import type { TableCellJob } from '../pipeline/table-cell.js';
+import type { ExperimentResult } from '../experiments/run.js';
 import { checkOutputDir } from '../util/output-paths.js';
 
 
@@ -38,20 +42,32 @@ export function register(program: Command): void {
     .option('--metrics <m1,m2,...>', 'metric columns for every task (default: the paper\'s set present per task)', parseList)
     .option('--data <dir>', 'benchmark data folder')
     .option('--out <dir>', 'where to write the markdown table, the JSON results and the SVG plots', 'robot-nas-results')
+    .option('--workers <n>', 'worker threads running cells side by side (default: one per core; 1 runs them in this thread); the results do not depend on it', parsePositiveInt)
     .option('--json', 'print all results as one JSON object on the last stdout line')
-    .action(async (id: keyof typeof TABLES, f: { seeds: number[]; budget?: number; metrics?: string[]; data?: string; out: string; json?: boolean }) => {
+    .action(async (id: keyof typeof TABLES, f: { seeds: number[]; budget?: number; metrics?: string[]; data?: string; out: string; workers?: number; json?: boolean }) => {
       const spec = TABLES[id];
       checkOutputDir(f.out, 'out');
       const outDir = resolve(f.out);
       mkdirSync(outDir, { recursive: true });
       const bar = progressBar(spec.tasks.length * spec.rows.length, id);
       const started = Date.now();
-      const t = await runTable(spec, (task) => loadBenchmark({ benchmark: spec.id, task, data: f.data }), {
-        seeds: f.seeds,
-        budget: f.budget,
-        metrics: f.metrics,
-        onCell: (done, _total, label) => bar.update(done, label),
-      });
+      const workers = Math.min(f.workers ?? availableParallelism(), spec.tasks.length * spec.rows.length);
+      const load = (task: string) => loadBenchmark({ benchmark: spec.id, task, data: f.data });
+      // Every task loads here first, so a missing or broken data file is reported before any thread starts.
+      if (workers > 1) for (const task of spec.tasks) load(task);
+      const runner = workers > 1 ? workerThreadRunner<TableCellJob, ExperimentResult>(workers, 'wasm', moduleNextTo(import.meta.url, '../pipeline/table-cell')) : undefined;
+      let t;
+      try {
+        t = await runTable(spec, load, {
+          seeds: f.seeds,
+          budget: f.budget,
+          metrics: f.metrics,
+          onCell: (done, _total, label) => bar.update(done, label),
+          ...(runner ? { runCell: (task: string, experiment) => runner.run({ kind: 'table-cell', benchmark: spec.id, task, data: f.data, experiment }) } : {}),
+        });
+      } finally {
+        await runner?.close();
+      }
       bar.stop();
       const seconds = (Date.now() - started) / 1000;
       const md = [

@@ -1,7 +1,7 @@
 import type { Benchmark } from '../benchmarks/types.js';
 import type { NormaliseKind } from '../search/normalise.js';
 import type { MethodId } from '../search/registry.js';
-import { runExperiment, type ExperimentResult, type RunResult } from './run.js';
+import { runExperiment, type ExperimentOptions, type ExperimentResult, type RunResult } from './run.js';
 
 /** One row of a paper-style table: a method with its settings. */
 export interface TableRow {
@@ -110,34 +110,50 @@ export interface TableResult {
 }
 
 /**
- * Run every row of a table on every task. `load` supplies the benchmark of a task (I/O stays
- * with the caller); `onCell` reports progress.
+ * Run every row of a table on every task. `load` supplies the benchmark of a task (I/O stays with the caller);
+ * `onCell` reports progress. With `runCell`, cells are handed to it instead, all at once (a runner with several
+ * threads runs them side by side; results are the same and keep the table's order) and `load` is not called.
  */
 export async function runTable(
   spec: TableSpec,
   load: (task: string) => Benchmark,
-  opts: { seeds: number[]; budget?: number; metrics?: readonly string[]; onCell?: (done: number, total: number, label: string) => void },
+  opts: {
+    seeds: number[];
+    budget?: number;
+    metrics?: readonly string[];
+    onCell?: (done: number, total: number, label: string) => void;
+    runCell?: (task: string, experiment: ExperimentOptions) => Promise<ExperimentResult>;
+  },
 ): Promise<TableResult> {
   const budget = opts.budget ?? spec.budget;
-  const cells: TableCell[] = [];
-  const tasks: TableResult['tasks'] = [];
   const total = spec.tasks.length * spec.rows.length;
-  for (const task of spec.tasks) {
-    const b = load(task);
-    for (const row of spec.rows) {
-      const result = await runExperiment(b, {
-        method: row.method,
-        budget,
-        seeds: opts.seeds,
-        metrics: opts.metrics,
-        normalise: row.normalise,
-      });
-      cells.push({ task, row, result });
-      opts.onCell?.(cells.length, total, `${task} ${row.label}`);
+  const options = (row: TableRow): ExperimentOptions => ({ method: row.method, budget, seeds: opts.seeds, metrics: opts.metrics, normalise: row.normalise });
+  let done = 0;
+  const finished = (task: string, row: TableRow): void => opts.onCell?.(++done, total, `${task} ${row.label}`);
+  const cells: TableCell[] = [];
+  if (opts.runCell !== undefined) {
+    const runCell = opts.runCell;
+    const pending = spec.tasks.flatMap((task) =>
+      spec.rows.map(async (row): Promise<TableCell> => {
+        const result = await runCell(task, options(row));
+        finished(task, row);
+        return { task, row, result };
+      }),
+    );
+    cells.push(...(await Promise.all(pending)));
+  } else {
+    for (const task of spec.tasks) {
+      const b = load(task);
+      for (const row of spec.rows) {
+        cells.push({ task, row, result: await runExperiment(b, options(row)) });
+        finished(task, row);
+      }
     }
-    const any = cells[cells.length - 1].result;
-    tasks.push({ task, poolSize: any.poolSize, optimum: any.optimum, metrics: any.metrics });
   }
+  const tasks = spec.tasks.map((task) => {
+    const any = cells.find((c) => c.task === task)!.result;
+    return { task, poolSize: any.poolSize, optimum: any.optimum, metrics: any.metrics };
+  });
   return { spec, seeds: opts.seeds, budget, cells, tasks };
 }
 

@@ -15,33 +15,44 @@ import { CancelledError, type RunOptions, type Runner } from './types.js';
  * tsx (tests, scripts), the worker is worker.ts, loaded by a tiny eval script that first registers tsx's loader
  * in the worker: in Node 20 the main thread's `--import tsx` hooks do not reach a worker's module loading.
  */
-function startWorker(backend: BackendName): Worker {
+function startWorker(backend: BackendName, executor: string | undefined): Worker {
+  const workerData = { backend, executor };
   if (import.meta.url.endsWith('.ts')) {
     const url = new URL('./worker.ts', import.meta.url).href;
     const tsx = import.meta.resolve('tsx/esm/api');
     const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url)}); })`;
-    return new Worker(code, { eval: true, workerData: { backend } });
+    return new Worker(code, { eval: true, workerData });
   }
-  return new Worker(new URL('./worker.js', import.meta.url), { workerData: { backend } });
+  return new Worker(new URL('./worker.js', import.meta.url), { workerData });
 }
 
-interface Pending {
+/**
+ * A module that runs another family of jobs in the threads: it exports `executeJob(job, backend, emit, signal)` like
+ * jobs.ts (the default, scoring and training). Given as the URL of its source file next to the caller
+ * (`moduleNextTo(import.meta.url, 'table-cell')`), so that a thread loads only what its jobs need.
+ */
+export function moduleNextTo(callerUrl: string, name: string): string {
+  return new URL(`./${name}${callerUrl.endsWith('.ts') ? '.ts' : '.js'}`, callerUrl).href;
+}
+
+interface Pending<J, R> {
   id: number;
-  job: Job;
+  job: J;
   opts: RunOptions;
-  resolve: (r: JobResult) => void;
+  resolve: (r: R) => void;
   reject: (e: Error) => void;
 }
 
-interface Slot {
+interface Slot<J, R> {
   worker: Worker;
-  current?: Pending;
+  current?: Pending<J, R>;
 }
 
-export function workerThreadRunner(size: number, backend: BackendName = 'wasm'): Runner<Job, JobResult> {
+/** `executor`: the module that runs the jobs (see moduleNextTo); by default jobs.ts's scoring and training. */
+export function workerThreadRunner<J = Job, R = JobResult>(size: number, backend: BackendName = 'wasm', executor?: string): Runner<J, R> {
   if (!(Number.isInteger(size) && size >= 1)) throw new RangeError(`worker count must be a positive integer, got ${size}`);
-  const queue: Pending[] = [];
-  const slots: Slot[] = [];
+  const queue: Pending<J, R>[] = [];
+  const slots: Slot<J, R>[] = [];
   let nextId = 1;
   let failure: Error | undefined;
   let closed = false;
@@ -60,11 +71,11 @@ export function workerThreadRunner(size: number, backend: BackendName = 'wasm'):
   };
 
   /** Starts one more thread (threads start on demand, so an idle runner costs nothing). */
-  const addWorker = (): Slot => {
+  const addWorker = (): Slot<J, R> => {
     const k = slots.length;
-    const worker = startWorker(backend);
-    const slot: Slot = { worker };
-    worker.on('message', (msg: FromWorker) => {
+    const worker = startWorker(backend, executor);
+    const slot: Slot<J, R> = { worker };
+    worker.on('message', (msg: FromWorker<R>) => {
       const p = slot.current;
       if (p === undefined || p.id !== msg.id) return;
       if (msg.type === 'event') {
@@ -101,18 +112,18 @@ export function workerThreadRunner(size: number, backend: BackendName = 'wasm'):
         return;
       }
       slot.current = p;
-      slot.worker.postMessage({ type: 'run', id: p.id, job: p.job } satisfies ToWorker);
+      slot.worker.postMessage({ type: 'run', id: p.id, job: p.job } satisfies ToWorker<J>);
     }
   };
 
   return {
     capacity: size,
     label: `${size} worker thread${size > 1 ? 's' : ''}`,
-    run(job: Job, opts: RunOptions = {}) {
+    run(job: J, opts: RunOptions = {}) {
       if (failure !== undefined) return Promise.reject(failure);
       if (closed) return Promise.reject(new Error('the runner is closed'));
-      return new Promise<JobResult>((resolve, reject) => {
-        const p: Pending = { id: nextId++, job, opts, resolve, reject };
+      return new Promise<R>((resolve, reject) => {
+        const p: Pending<J, R> = { id: nextId++, job, opts, resolve, reject };
         opts.signal?.addEventListener(
           'abort',
           () => {
@@ -122,7 +133,7 @@ export function workerThreadRunner(size: number, backend: BackendName = 'wasm'):
               reject(new CancelledError());
             } else {
               const s = slots.find((x) => x.current === p);
-              s?.worker.postMessage({ type: 'cancel', id: p.id } satisfies ToWorker);
+              s?.worker.postMessage({ type: 'cancel', id: p.id } satisfies ToWorker<J>);
             }
           },
           { once: true },

@@ -5,23 +5,30 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { BackendName } from '../nn/backend.js';
 import { InputError } from '../util/errors.js';
-import { executeJob } from './jobs.js';
 import type { FromWorker, ToWorker } from './protocol.js';
+import type { JobEvent } from './types.js';
 
 const port = parentPort;
 if (port === null) throw new Error('runner/worker.js must run in a worker thread');
-const backend = ((workerData as { backend?: BackendName } | undefined)?.backend ?? 'wasm') as BackendName;
+const data = workerData as { backend?: BackendName; executor?: string } | undefined;
+const backend = (data?.backend ?? 'wasm') as BackendName;
+type Execute = (job: unknown, backend: BackendName, emit: (e: JobEvent) => void, signal?: AbortSignal) => Promise<unknown>;
+// The module that runs this runner's jobs, loaded once (messages wait for it): scoring and training by default.
+const executor: Promise<Execute> = (data?.executor !== undefined ? import(data.executor) : import('./jobs.js')).then(
+  (m: { executeJob: Execute }) => m.executeJob,
+);
 const running = new Map<number, AbortController>();
 
-port.on('message', (msg: ToWorker) => {
+port.on('message', (msg: ToWorker<unknown>) => {
   if (msg.type === 'cancel') {
     running.get(msg.id)?.abort();
     return;
   }
   const ctl = new AbortController();
   running.set(msg.id, ctl);
-  const post = (m: FromWorker): void => port.postMessage(m);
-  executeJob(msg.job, backend, (event) => post({ type: 'event', id: msg.id, event }), ctl.signal)
+  const post = (m: FromWorker<unknown>): void => port.postMessage(m);
+  executor
+    .then((executeJob) => executeJob(msg.job, backend, (event) => post({ type: 'event', id: msg.id, event }), ctl.signal))
     .then(
       (result) => post({ type: 'done', id: msg.id, result }),
       (err: unknown) =>

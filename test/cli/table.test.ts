@@ -29,14 +29,20 @@ test('table nb201 prints every method with ours next to the paper and writes SVG
   assert.ok(existsSync(join(out, 'nb201-results.json')));
 });
 
-test('table tnb101-macro reports validation ranks', () => {
+test('table tnb101-macro reports validation ranks, the same on worker threads as in one thread', () => {
   const out = mkdtempSync(join(tmpdir(), 'robot-nas-table-'));
-  const r = runCli(['table', 'tnb101-macro', '--seeds', '10', '--budget', '30', '--out', out, '--json']);
+  const r = runCli(['table', 'tnb101-macro', '--seeds', '10', '--budget', '30', '--workers', '2', '--out', out, '--json']);
   assert.equal(r.code, 0, r.stderr);
   const j = r.json<{ cells: { task: string; row: string; rank: { mean: number } }[] }>();
   assert.equal(j.cells.length, 7 * 8);
   for (const c of j.cells) assert.ok(c.rank.mean >= 1, `${c.task} ${c.row}`);
   assert.ok(existsSync(join(out, 'tnb101-macro-normal.svg')));
+  const one = mkdtempSync(join(tmpdir(), 'robot-nas-table-'));
+  const r1 = runCli(['table', 'tnb101-macro', '--seeds', '10', '--budget', '30', '--workers', '1', '--out', one]);
+  assert.equal(r1.code, 0, r1.stderr);
+  const cells = (dir: string) => (JSON.parse(readFileSync(join(dir, 'tnb101-macro-results.json'), 'utf8')) as { cells: unknown[] }).cells;
+  assert.deepEqual(cells(out), cells(one));
+  assert.equal(readFileSync(join(out, 'tnb101-macro-table.md'), 'utf8'), readFileSync(join(one, 'tnb101-macro-table.md'), 'utf8'));
 });
 
 test('--table loads official-format files directly (Suite-Zero json, RoBoT pickles via data folder)', () => {
