@@ -166,6 +166,24 @@ export const EXAMPLES: readonly ReadmeExample[] = [
     format: 'code',
     volatile: [SECONDS],
   },
+  // The Speed section: each benchmark's own printout (PyTorch's figures from the same run where there is an anchor).
+  ...(
+    [
+      ['bench', 'bench.ts', []],
+      ['bench-metrics', 'bench-metrics.ts', []],
+      ['bench-train', 'bench-train.ts', []],
+    ] as const
+  ).map(
+    ([id, script, args]): ReadmeExample => ({
+      id,
+      speed: 'long',
+      shown: `npm run ${id.replace('-', ':')}`,
+      argv: ['--import', TSX, `{repo}/scripts/${script}`, ...args],
+      cwd: 'repo',
+      streams: 'stdout',
+      format: 'code',
+    }),
+  ),
   {
     id: 'parallel-table',
     speed: 'long',
