@@ -176,7 +176,9 @@ static void mk_wgrad_any(const float *x, int x_row, int ipx, const float *dy, in
 /*
  * args: x (padded input), dy (dcs floats per cell, dcs a multiple of VW), part, taps (pairs, toff used), ntaps, ci, dcs,
  *       rows (output rows per image), cols, x_img, x_row, x_px, rows_per_task, total_rows (images · rows).
- * Task t sums output rows [t·rows_per_task, …) into part + t · ntaps·ci·dcs, laid out [tap][i][o].
+ * Unit u = task · ntaps + tap sums output rows [task·rows_per_task, …) for that tap into part + task · ntaps·ci·dcs,
+ * laid out [tap][i][o]. Units of one task write disjoint sums, so splitting by tap (more units to share between
+ * threads when there are few row runs) leaves every value as it was.
  */
 void k_conv_wgrad(const int32_t *a, int t0, int t1) {
   const float *x0 = MEMF(a[0]);
@@ -187,7 +189,8 @@ void k_conv_wgrad(const int32_t *a, int t0, int t1) {
   const int x_img = a[9], x_row = a[10], ipx = a[11], rpt = a[12], total = a[13];
   const int nvec = dcs / VW;
   const size_t psize = (size_t)ntaps * ci * dcs;
-  for (int task = t0; task < t1; task++) {
+  for (int u = t0; u < t1; u++) {
+    const int task = u / ntaps, t = u % ntaps;
     float *part = part0 + (size_t)task * psize;
     const int r0 = task * rpt;
     const int r1 = r0 + rpt < total ? r0 + rpt : total;
@@ -198,7 +201,7 @@ void k_conv_wgrad(const int32_t *a, int t0, int t1) {
       const float *xs = x0 + (size_t)img * x_img + (size_t)oy * x_row;
       const float *ds = dy0 + ((size_t)img * rows + oy) * cols * dcs;
       const int first = rs == r0;
-      for (int t = 0; t < ntaps; t++) {
+      {
         const float *xt = xs + taps[2 * t];
         for (int v0 = 0; v0 < nvec; v0 += WG_VMAX) {
           const int V = nvec - v0 < WG_VMAX ? nvec - v0 : WG_VMAX;

@@ -368,7 +368,7 @@ function convRows(c: RowsCall): void {
     'conv_rows',
     [c.input.ptr, c.filter, c.bias, c.out.ptr, tp, c.taps.length / 2, c.K, c.ldw, c.co, c.rows, c.cols, c.inImg, c.inRow, c.inPx, c.inOff, c.outImg, c.outRow, c.outPx, c.outOff, 0],
     c.images * c.rows,
-    { grain: 1 },
+    {},
   );
   release(tp);
 }
@@ -527,7 +527,9 @@ export function conv2dFilterGrad(x: Tensor, dy: Tensor, g: ConvGeom): Tensor {
   const ntaps = kh * kw;
   const psize = ntaps * ci * dcs;
   const part = E().heap.alloc(tasks * psize * 4);
-  E().run('conv_wgrad', [xp.ptr, dyp.ptr, part, tp, ntaps, ci, dcs, ho, wo, hp * wp * ci, sh * wp * ci, sw * ci, rpt, total], tasks, { grain: 1 });
+  // One unit per (task, tap): a 7×7 stage has only two row tasks, so taps give the threads something to share.
+  const units = tasks * ntaps;
+  E().run('conv_wgrad', [xp.ptr, dyp.ptr, part, tp, ntaps, ci, dcs, ho, wo, hp * wp * ci, sh * wp * ci, sw * ci, rpt, total], units, {});
   const out = Tensor.empty([kh, kw, ci, co]);
   E().run('reduce_partials', [part, tasks, out.ptr, ntaps * ci, dcs, co, 0], ntaps * ci, { parallel: tasks * psize >= PARALLEL_MIN });
   release(part, tp);
