@@ -22,6 +22,7 @@ int kernel_count(void);
 
 #define MAX_THREADS 16
 #define SPINS 20000
+#define YIELD_AFTER 1000
 
 typedef struct Pool {
   char *base;
@@ -83,8 +84,13 @@ static void *worker_main(void *arg) {
         pthread_mutex_unlock(&p->mu);
         break;
       }
+      /* Past a short pure spin, yield between polls: V8's GC and compiler helpers need a core now and then, and a
+       * thread spinning on the only free one would make the JavaScript thread wait for them. */
+      if (s > YIELD_AFTER)
+        sched_yield();
 #if defined(__x86_64__)
-      __builtin_ia32_pause();
+      else
+        __builtin_ia32_pause();
 #endif
     }
     seen = g;

@@ -7,7 +7,7 @@
  * ours 2 threads, PyTorch 2 threads) for --rounds rounds, and each side's best round is reported, so both see the
  * same machine. Medians of --steps steps after one warm-up step.
  *
- *   npm run bench:train [-- --steps 8 --rounds 2 --threads 1,2 --engine auto --no-torch --json]
+ *   npm run bench:train [-- --steps 10 --rounds 3 --threads 1,2 --engine auto --no-torch --json]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -23,8 +23,8 @@ import { freshRunning, predict, trainStep } from '../src/train/step.js';
 import { Rng } from '../src/util/rng.js';
 
 const o = new Command()
-  .option('--steps <n>', 'timed steps per configuration', (v) => Number.parseInt(v, 10), 8)
-  .option('--rounds <n>', 'rounds of (ours, PyTorch) per thread count; the best round of each side is reported', (v) => Number.parseInt(v, 10), 2)
+  .option('--steps <n>', 'timed steps per configuration', (v) => Number.parseInt(v, 10), 10)
+  .option('--rounds <n>', 'rounds of (ours, PyTorch) per thread count; the best round of each side is reported', (v) => Number.parseInt(v, 10), 3)
   .option('--threads <list>', 'thread counts', (v) => v.split(',').map((s) => Number.parseInt(s, 10)), [1, 2])
   .addOption(new Option('--engine <kind>', 'kernels: native, wasm or auto').choices(['native', 'wasm', 'auto']).default('auto'))
   .option('--no-torch', 'skip the PyTorch anchor')
