@@ -30,12 +30,18 @@ typedef struct Pool {
   pthread_t tid[MAX_THREADS];
   int started;
   _Atomic int gen;
-  /* generation << 32 | next task: a thread claims tasks by compare-and-swap while the generation is its own */
-  _Atomic uint64_t ticket;
+  /* Per thread k, generation << 32 | next task of its segment [k·tasks/parts, (k+1)·tasks/parts): a thread claims
+   * tasks by compare-and-swap while the generation is its own, first from its own segment, then from the others'.
+   * Thread k thus runs the same part of every kernel whenever the load is even: the images a kernel writes are the
+   * ones the next kernel reads on the same core, still in its cache. */
+  struct {
+    _Atomic uint64_t v;
+    char pad[56];
+  } ticket[MAX_THREADS];
   _Atomic int finished; /* tasks done */
   _Atomic int active;   /* pool threads taking part */
   _Atomic int quit;
-  _Atomic int id, tasks, grain;
+  _Atomic int id, tasks, grain, parts;
   _Atomic uint32_t args;
   pthread_mutex_t mu;
   pthread_cond_t cv;
@@ -50,23 +56,35 @@ typedef struct Worker {
 static Worker workers[MAX_THREADS * 64];
 static _Atomic int worker_slots;
 
-/* Claims and runs tasks of generation g until none are left or a newer job replaced it (fields read after the
- * generation, so they are g's whenever a claim under g succeeds). */
-static void take_tasks(Pool *p, int g) {
-  kernel_memory_base = p->base;
-  const int id = atomic_load(&p->id), tasks = atomic_load(&p->tasks), grain = atomic_load(&p->grain);
-  const uint32_t args = atomic_load(&p->args);
+static inline int seg_begin(int k, int tasks, int parts) { return (int)((int64_t)k * tasks / parts); }
+
+/* Claims and runs tasks of segment j under generation g until it is exhausted or a newer job replaced it. */
+static int drain(Pool *p, int g, int j, int id, uint32_t args, int tasks, int grain, int parts) {
   const uint64_t key = (uint64_t)(uint32_t)g << 32;
+  const int end = seg_begin(j + 1, tasks, parts);
+  _Atomic uint64_t *tk = &p->ticket[j].v;
   for (;;) {
-    uint64_t cur = atomic_load(&p->ticket);
-    if ((cur & ~0xffffffffull) != key) return;
+    uint64_t cur = atomic_load(tk);
+    if ((cur & ~0xffffffffull) != key) return 0;
     const int t = (int)(cur & 0xffffffffu);
-    if (t >= tasks) return;
-    const int e = t + grain < tasks ? t + grain : tasks;
-    if (!atomic_compare_exchange_weak(&p->ticket, &cur, key | (uint32_t)e)) continue;
+    if (t >= end) return 1;
+    const int e = t + grain < end ? t + grain : end;
+    if (!atomic_compare_exchange_weak(tk, &cur, key | (uint32_t)e)) continue;
     dispatch(id, args, t, e);
     atomic_fetch_add(&p->finished, e - t);
   }
+}
+
+/* Runs tasks of generation g as thread k: its own segment, then the others' (fields read after the generation, so
+ * they are g's whenever a claim under g succeeds). */
+static void take_tasks(Pool *p, int g, int k) {
+  kernel_memory_base = p->base;
+  const int id = atomic_load(&p->id), tasks = atomic_load(&p->tasks), grain = atomic_load(&p->grain);
+  const int parts = atomic_load(&p->parts);
+  const uint32_t args = atomic_load(&p->args);
+  if (k >= parts) return;
+  for (int d = 0; d < parts; d++)
+    if (!drain(p, g, (k + d) % parts, id, args, tasks, grain, parts)) return;
 }
 
 static void *worker_main(void *arg) {
@@ -96,7 +114,7 @@ static void *worker_main(void *arg) {
     seen = g;
     if (atomic_load(&p->quit)) return NULL;
     if (w->index >= atomic_load(&p->active)) continue;
-    take_tasks(p, g);
+    take_tasks(p, g, w->index + 1);
   }
 }
 
@@ -186,19 +204,22 @@ static napi_value js_run(napi_env env, napi_callback_info info) {
     return NULL;
   }
   const int g = atomic_load(&p->gen) + 1;
-  /* Close the ticket under the new generation before touching the fields (see take_tasks). */
-  atomic_store(&p->ticket, ((uint64_t)(uint32_t)g << 32) | 0xffffffffu);
+  const int parts = p->threads < tasks ? p->threads : tasks;
+  const uint64_t key = (uint64_t)(uint32_t)g << 32;
+  /* Close every ticket under the new generation before touching the fields (see take_tasks). */
+  for (int k = 0; k < p->threads; k++) atomic_store(&p->ticket[k].v, key | 0xffffffffu);
   atomic_store(&p->id, id);
   atomic_store(&p->args, args);
   atomic_store(&p->tasks, tasks);
   atomic_store(&p->grain, grain < 1 ? 1 : grain);
+  atomic_store(&p->parts, parts);
   atomic_store(&p->finished, 0);
-  atomic_store(&p->ticket, (uint64_t)(uint32_t)g << 32);
+  for (int k = 0; k < parts; k++) atomic_store(&p->ticket[k].v, key | (uint32_t)seg_begin(k, tasks, parts));
   pthread_mutex_lock(&p->mu);
   atomic_store(&p->gen, g);
   if (p->sleepers) pthread_cond_broadcast(&p->cv);
   pthread_mutex_unlock(&p->mu);
-  take_tasks(p, g);
+  take_tasks(p, g, 0);
   /* Only tasks already claimed remain: spin, then yield the core (it may be the one their thread needs). */
   for (int s = 0; atomic_load(&p->finished) < tasks; s++) {
     if (s > 2000)

@@ -140,7 +140,8 @@ test('a training step gives the same bits on every engine and thread count, and 
   const images = Float32Array.from({ length: 6 * 3 * 144 }, () => rng.normal());
   const labels = Int32Array.from({ length: 6 }, () => rng.int(5));
   let first: { loss: number; grads: Map<string, Float32Array> } | undefined;
-  forEachEngine([1, 2], (label) => {
+  // 3 threads: segments of unequal size, and kernels with fewer tasks than threads.
+  forEachEngine([1, 2, 3], (label) => {
     const r = trainStep(net, params, images, labels);
     assert.equal(getEngine().heap.liveBlocks, 0, `${label}: blocks left after the step`);
     if (first === undefined) {
@@ -150,4 +151,24 @@ test('a training step gives the same bits on every engine and thread count, and 
     assert.equal(r.loss, first.loss, label);
     for (const [name, g] of first.grads) assert.deepEqual(r.grads.get(name), g, `${label}: ${name}`);
   });
+});
+
+test('the thread pools run every task exactly once: segments per thread, stealing, more threads than tasks', () => {
+  // ew_add splits into tasks of 16,384 elements from 65,536 on: 4 to 65 tasks here, over 2 to 5 threads. In place
+  // (target += src), so a task run twice shows as well as a task skipped.
+  const rng = new Rng(11);
+  for (const n of [65536, 65537, 100003, 250001, 1 << 20]) {
+    const a = Float32Array.from({ length: n }, () => rng.normal());
+    const b = Float32Array.from({ length: n }, () => rng.normal());
+    const want = new Float32Array(n);
+    for (let i = 0; i < n; i++) want[i] = a[i] + b[i];
+    forEachEngine([2, 3, 5], (label) => {
+      run(() => {
+        const t = Tensor.from(a, [n]);
+        O.addInto(t, Tensor.from(b, [n]));
+        const out = t.view();
+        for (let i = 0; i < n; i++) if (out[i] !== want[i]) assert.fail(`${label}, n = ${n}: element ${i} is ${out[i]}, want ${want[i]}`);
+      });
+    });
+  }
 });

@@ -69,7 +69,8 @@ export const NATIVE_PATH = `${ROOT}build/Release/robot_nas_native.node`;
 
 /** Bytes of the argument block (words) and the thread pool's control block. */
 const ARG_WORDS = 4096;
-const CTL_WORDS = 16;
+/** Fields in the first 16 words, then one ticket per thread, each on its own 64-byte line. */
+const CTL_WORDS = 16 + 16 * 16;
 const WORKER_STACK = 256 * 1024;
 /** Most threads one kernel is split over. */
 const MAX_THREADS = 16;
@@ -229,10 +230,13 @@ export function nativeUnavailableReason(): string | undefined {
 /**
  * Worker threads on the shared memory.
  *
- * Control words: 0 generation (workers sleep on it), 1 kernel id, 2 args, 3 tasks, 4 ticket, 5 tasks finished,
- * 6 grain, 7 workers taking part (worker i takes part iff i < word 7). A thread claims tasks by a compare-and-swap of
- * the ticket (generation << 16 | next task): a worker that wakes late, or read the fields of a newer job, fails the
- * swap and goes back to waiting, so the caller never waits for a sleeping worker, only for tasks that were claimed.
+ * Control words: 0 generation (workers sleep on it), 1 kernel id, 2 args, 3 tasks, 5 tasks finished, 6 grain,
+ * 7 workers taking part (worker i takes part iff i < word 7), 8 task offset, 9 parts; word 16 + 16·k is thread k's
+ * ticket (generation << 16 | next task of its segment [k·tasks/parts, (k+1)·tasks/parts); the caller is thread 0).
+ * A thread claims tasks by a compare-and-swap of a ticket, first from its own segment, then from the others', as the
+ * native pool does: thread k runs the same images of consecutive kernels, whose data are then still in its cache. A
+ * worker that wakes late, or read the fields of a newer job, fails the swap and goes back to waiting, so the caller
+ * never waits for a sleeping worker, only for tasks that were claimed.
  */
 class WasmPool implements Backend {
   private readonly workers: Worker[] = [];
@@ -270,34 +274,40 @@ class WasmPool implements Backend {
       this.dispatch(id, args, 0, tasks);
       return;
     }
-    // The ticket holds 16 bits of task index: larger jobs go in slices.
+    // A ticket holds 16 bits of task index: larger jobs go in slices.
     for (let t0 = 0; t0 < tasks; t0 += 0xfffe) this.job(id, args, Math.min(0xfffe, tasks - t0), t0, grain);
   }
 
   private job(id: number, args: number, tasks: number, offset: number, grain: number): void {
     const c = this.ctl;
     const gen = (Atomics.load(c, 0) + 1) & 0xffff;
-    // Close the ticket under the new generation first: from here no thread can claim a task with an older key, so
+    const key = gen << 16;
+    const parts = Math.min(this.active + 1, tasks);
+    // Close the tickets under the new generation first: from here no thread can claim a task with an older key, so
     // nobody reads the fields below while they change.
-    Atomics.store(c, 4, (gen << 16) | 0xffff);
+    for (let k = 0; k <= this.active; k++) Atomics.store(c, 16 + 16 * k, key | 0xffff);
     c[1] = id;
     c[2] = args;
     c[3] = tasks;
     c[6] = grain;
     c[8] = offset;
+    c[9] = parts;
     Atomics.store(c, 5, 0);
-    Atomics.store(c, 4, gen << 16);
+    for (let k = 0; k < parts; k++) Atomics.store(c, 16 + 16 * k, key | Math.floor((k * tasks) / parts));
     Atomics.store(c, 0, gen);
     Atomics.notify(c, 0);
-    const key = gen << 16;
-    for (;;) {
-      const cur = Atomics.load(c, 4);
-      const t = cur & 0xffff;
-      if ((cur & ~0xffff) !== key || t >= tasks) break;
-      const e = Math.min(tasks, t + grain);
-      if (Atomics.compareExchange(c, 4, cur, key | e) !== cur) continue;
-      this.dispatch(id, args, offset + t, offset + e);
-      Atomics.add(c, 5, e - t);
+    for (let d = 0; d < parts; d++) {
+      const w = 16 + 16 * d;
+      const end = Math.floor(((d + 1) * tasks) / parts);
+      for (;;) {
+        const cur = Atomics.load(c, w);
+        const t = cur & 0xffff;
+        if ((cur & ~0xffff) !== key || t >= end) break;
+        const e = Math.min(end, t + grain);
+        if (Atomics.compareExchange(c, w, cur, key | e) !== cur) continue;
+        this.dispatch(id, args, offset + t, offset + e);
+        Atomics.add(c, 5, e - t);
+      }
     }
     let spins = 0;
     for (let d = Atomics.load(c, 5); d < tasks; d = Atomics.load(c, 5)) {
@@ -306,14 +316,15 @@ class WasmPool implements Backend {
   }
 }
 
-/** The worker's loop (CommonJS, evaluated): wait for a new generation, claim tasks while its ticket is current. */
+/** The worker's loop (CommonJS, evaluated): wait for a new generation, claim tasks while its tickets are current. */
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { module, memory, ctl, stackTop, spins, index } = workerData;
 const inst = new WebAssembly.Instance(module, { env: { memory } });
 inst.exports.__stack_pointer.value = stackTop;
 const dispatch = inst.exports.dispatch;
-const c = new Int32Array(memory.buffer, ctl, 16);
+const c = new Int32Array(memory.buffer, ctl, ${CTL_WORDS});
+const self = index + 1;
 let seen = Atomics.load(c, 0);
 for (;;) {
   let g = Atomics.load(c, 0);
@@ -322,17 +333,24 @@ for (;;) {
   }
   seen = g;
   if (index >= Atomics.load(c, 7)) continue;
-  const id = c[1], args = c[2], tasks = c[3], grain = c[6], offset = c[8];
+  const id = c[1], args = c[2], tasks = c[3], grain = c[6], offset = c[8], parts = c[9];
+  if (self >= parts) continue;
   const key = g << 16;
-  for (;;) {
-    const cur = Atomics.load(c, 4);
-    const t = cur & 0xffff;
-    if ((cur & ~0xffff) !== key || t >= tasks) break;
-    const e = Math.min(tasks, t + grain);
-    if (Atomics.compareExchange(c, 4, cur, key | e) !== cur) continue;
-    dispatch(id, args, offset + t, offset + e);
-    Atomics.add(c, 5, e - t);
-    Atomics.notify(c, 5);
+  drain: for (let d = 0; d < parts; d++) {
+    const j = (self + d) % parts;
+    const w = 16 + 16 * j;
+    const end = Math.floor(((j + 1) * tasks) / parts);
+    for (;;) {
+      const cur = Atomics.load(c, w);
+      const t = cur & 0xffff;
+      if ((cur & ~0xffff) !== key) break drain;
+      if (t >= end) break;
+      const e = Math.min(end, t + grain);
+      if (Atomics.compareExchange(c, w, cur, key | e) !== cur) continue;
+      dispatch(id, args, offset + t, offset + e);
+      Atomics.add(c, 5, e - t);
+      Atomics.notify(c, 5);
+    }
   }
 }
 `;
