@@ -7,7 +7,7 @@ import { checkBudget, type Schedule, type SearchMethod } from '../search/types.j
 import { InputError, SettingError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { mean, std } from '../util/stats.js';
-import { createMethod, defaultNormalise, isMethodId, METHOD_IDS, type MethodId } from '../search/registry.js';
+import { createMethod, defaultNormalise, isMethodId, METHOD_IDS, type MethodId, type RobotPlusVariant } from '../search/registry.js';
 import { buildPool, defaultMetrics, finalRank, type BenchmarkPool, type PoolRule } from './pool.js';
 
 export interface ExperimentOptions {
@@ -23,6 +23,8 @@ export interface ExperimentOptions {
   /** RoBoT's BO random stream (default 'reference'). */
   readonly stream?: 'reference' | 'fast';
   readonly poolRule?: PoolRule;
+  /** RoBoT+ variant (ablations of the robustness study). */
+  readonly plus?: RobotPlusVariant;
   /** Simulated workers: queries run `parallel` at a time, each lasting its recorded cost (default 1). */
   readonly parallel?: number;
   /** Synchronous rounds (default) or asynchronous proposals (see SearchContext.schedule). */
@@ -201,7 +203,7 @@ export async function runExperiment(b: Benchmark, opts: ExperimentOptions): Prom
   } else {
     runs = [];
     for (const seed of opts.seeds) {
-      const method = createMethod(opts.method, { metrics, normalise, acquisition: opts.acquisition ?? 'ucb', stream: opts.stream });
+      const method = createMethod(opts.method, { metrics, normalise, acquisition: opts.acquisition ?? 'ucb', stream: opts.stream, ...(opts.plus ? { plus: opts.plus } : {}) });
       const r = await runOnce(bp, method, opts.budget, seed, parallel, schedule);
       runs.push(r);
       opts.onRun?.(r, runs.length, opts.seeds.length);

@@ -14,12 +14,6 @@ import { minimiseBounded } from '../gp/optimise.js';
 export interface RankFitOptions {
   /** β, the slope of the logistic in score units (normalised metrics in [0, 1]; default 10). */
   readonly beta?: number;
-  /**
-   * Unqueried rows (row-major, the same M columns) presumed worse than the best queried architecture, with their
-   * weight λ on the mean softplus(β·(s_k − s_best)) (default none).
-   */
-  readonly others?: Float64Array;
-  readonly othersWeight?: number;
 }
 
 export const RANK_FIT_BETA = 10;
@@ -62,10 +56,6 @@ export function fitRankWeights(
   const pa = Int32Array.from(first);
   const pb = Int32Array.from(second);
   const c = Float64Array.from(weight, (v) => v / total);
-  const others = options.others;
-  const nOthers = others === undefined ? 0 : others.length / M;
-  const lambda = options.othersWeight ?? 0;
-  const oc = new Float64Array(nOthers);
   const s = new Float64Array(q);
   const coef = new Float64Array(q);
   // O(q·M + P) per evaluation: scores once, then the pairs, then the gradient back through the scores.
@@ -85,22 +75,7 @@ export function fitRankWeights(
       coef[pa[p]] -= g;
       coef[pb[p]] += g;
     }
-    if (others !== undefined && lambda > 0) {
-      const sb = s[order[0]];
-      for (let k = 0; k < nOthers; k++) {
-        let v = 0;
-        for (let m = 0; m < M; m++) v += w[m] * others[k * M + m];
-        const z = beta * (v - sb);
-        f += (lambda / nOthers) * (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z)));
-        const g = (lambda / nOthers) * beta / (1 + Math.exp(-z));
-        oc[k] = g;
-        coef[order[0]] -= g;
-      }
-    }
     grad.fill(0);
-    if (others !== undefined && lambda > 0) {
-      for (let k = 0; k < nOthers; k++) for (let m = 0; m < M; m++) grad[m] += oc[k] * others[k * M + m];
-    }
     for (let a = 0; a < q; a++) {
       if (coef[a] === 0) continue;
       for (let m = 0; m < M; m++) grad[m] += coef[a] * features[a * M + m];

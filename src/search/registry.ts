@@ -33,6 +33,15 @@ export interface MethodSettings {
   readonly acquisition: 'ucb' | 'ei';
   /** RoBoT's BO random stream: 'reference' replays bayes_opt's draws (default), 'fast' is cheaper. */
   readonly stream?: 'reference' | 'fast';
+  /** RoBoT+ with one of its changes taken away (the robustness study's ablations). */
+  readonly plus?: RobotPlusVariant;
+}
+
+/** What a RoBoT+ ablation may switch off (serialisable: it travels in study jobs). */
+export interface RobotPlusVariant {
+  readonly design?: boolean;
+  readonly exploit?: 'refit' | 'best';
+  readonly restarts?: boolean;
 }
 
 /** A fresh search method instance for one run. */
@@ -41,7 +50,7 @@ export function createMethod(id: Exclude<MethodId, 'tf-avg' | 'tf-best'>, s: Met
     case 'robot':
       return createRobot({ metrics: [...s.metrics], normalise: s.normalise, acquisition: s.acquisition, stream: s.stream });
     case 'robot-plus':
-      return createRobotPlus({ metrics: [...s.metrics], normalise: s.normalise, acquisition: s.acquisition });
+      return createRobotPlus({ metrics: [...s.metrics], normalise: s.normalise, acquisition: s.acquisition, ...s.plus });
     case 'rs':
       return randomSearch;
     case 'rea':

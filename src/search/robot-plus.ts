@@ -1,8 +1,8 @@
 /**
  * RoBoT+ — RoBoT that learns from every query. The paper's idea stays: Bayesian optimisation over the weights
  * w ∈ [-1, 1]^M of a linear combination of normalised training-free metrics, each evaluation querying the pool's
- * top architecture under w, then exploitation of the learned combination. Three changes, each from a traced
- * failure of the paper's algorithm (see the README, "How RoBoT is implemented"):
+ * top architecture under w, then exploitation of the learned combination. Four changes, each from a traced
+ * failure of the paper's algorithm (README, "How RoBoT is implemented"):
  *
  * 1. **Initial design.** BO starts from the equal-weight combination and from each metric alone (M + 1 weight
  *    vectors, de-duplicated by their top architecture) instead of one random w, so the best single metric's
@@ -10,8 +10,11 @@
  * 2. **Exploitation refits w.** Before each exploitation query, w is fitted to every queried architecture (a
  *    top-weighted pairwise ranking loss, src/search/rank-fit.ts), not kept at the w whose top-1 happened to be
  *    best; a poor result moves w away instead of being followed for the rest of the budget.
- * 3. **Metrics spanning many decades in log** ('log-minmax', the default normalisation): min-max of raw synflow
- *    (10⁷–10⁵⁰) keeps only its largest few values apart.
+ * 3. **Restarts.** After PATIENCE exploitation queries in a row without a new best, one query goes back to BO:
+ *    the w of highest UCB whose top architecture has not been queried yet (a paper BO step may land on a known
+ *    top and teach nothing).
+ * 4. **Metrics spanning many decades in log** ('log-minmax', the default normalisation): min-max of raw synflow
+ *    (10⁷–10⁵⁰) keeps only its few largest values apart.
  *
  * With budget T: design + BO make T evaluations of w in all (as the paper's T BO steps; an evaluation whose top is
  * already queried is answered at once), then exploitation fills up to T distinct queries. Batches of `parallel`
@@ -19,12 +22,23 @@
  */
 import type { AcquisitionKind } from '../gp/acquisition.js';
 import { BayesOpt } from '../gp/bayesopt.js';
+import { GaussianProcess } from '../gp/gp.js';
 import { InputError } from '../util/errors.js';
+import type { Rng } from '../util/rng.js';
 import type { NormaliseKind } from './normalise.js';
 import { keepBusy } from './random.js';
 import { fitRankWeights } from './rank-fit.js';
 import { normalisedColumns, scoreInto } from './robot.js';
 import type { SearchMethod } from './types.js';
+
+/** Bumped whenever RoBoT+'s numerics change: the robustness study's cached runs are keyed by it. */
+export const ROBOT_PLUS_VERSION = 1;
+
+/** Exploitation queries in a row without a new best before a restart. */
+export const PATIENCE = 3;
+
+/** Uniform weight vectors a restart ranks by UCB. */
+const RESTART_SAMPLES = 2000;
 
 export interface RobotPlusOptions {
   /** Metric columns of the pool to combine (the order of w). */
@@ -39,12 +53,8 @@ export interface RobotPlusOptions {
   readonly design?: boolean;
   /** Exploitation's w: 'refit' to every queried architecture before each query (default) or 'best', the paper's. */
   readonly exploit?: 'refit' | 'best';
-  /** Stop BO after this many evaluations in a row whose top architecture was already known (default: never). */
-  readonly stall?: number;
-  readonly lambda?: number;
-  readonly refitRank?: boolean;
-  readonly patience?: number;
-  readonly sample?: number;
+  /** Go back to BO after PATIENCE exploitation queries without a new best (default true). */
+  readonly restarts?: boolean;
 }
 
 export function createRobotPlus(options: RobotPlusOptions): SearchMethod {
@@ -54,7 +64,6 @@ export function createRobotPlus(options: RobotPlusOptions): SearchMethod {
   const kind = options.normalise ?? 'log-minmax';
   const acquisition = options.acquisition ?? 'ucb';
   const exploit = options.exploit ?? 'refit';
-  const stall = options.stall ?? Infinity;
   const M = metrics.length;
 
   return {
@@ -76,6 +85,7 @@ export function createRobotPlus(options: RobotPlusOptions): SearchMethod {
       };
 
       const bo = new BayesOpt({ dim: M, acquisition, kappa: options.kappa, xi: options.xi, stream: 'fast' }, ctx.rng);
+      const observed: { w: Float64Array; y: number }[] = [];
       let bestW: Float64Array | undefined;
       let bestY = -Infinity;
       const observe = (w: Float64Array, y: number): void => {
@@ -84,7 +94,7 @@ export function createRobotPlus(options: RobotPlusOptions): SearchMethod {
           bestY = y;
           bestW = w;
         }
-        bo.observe(w, y);
+        if (bo.observe(w, y)) observed.push({ w, y });
       };
       const design: Float64Array[] = [];
       if (options.design ?? true) {
@@ -94,7 +104,6 @@ export function createRobotPlus(options: RobotPlusOptions): SearchMethod {
 
       // Phase 1: design, then BO — T evaluations of w in all, `parallel` at a time, as RoBoT's phase 1.
       let t = 0;
-      let known = 0;
       const waiting = new Map<number, Float64Array[]>();
       const pendingWs = (): Float64Array[] => [...waiting.values()].flat();
       const isPending = (w: Float64Array): boolean => pendingWs().some((p) => p.every((v, k) => v === w[k]));
@@ -102,20 +111,15 @@ export function createRobotPlus(options: RobotPlusOptions): SearchMethod {
         ctx,
         start + budget,
         () => {
-          while (t < budget && known < stall) {
+          while (t < budget) {
             const w = t < design.length ? design[t] : bo.suggest(pendingWs());
             t++;
-            if (bo.lookup(w) !== undefined || isPending(w)) {
-              known++;
-              continue;
-            }
+            if (bo.lookup(w) !== undefined || isPending(w)) continue;
             const top = topOf(w);
             if (ledger.has(top)) {
-              known++;
               observe(w, ledger.peek(top)!);
               continue;
             }
-            known = 0;
             const list = waiting.get(top) ?? [];
             list.push(w);
             waiting.set(top, list);
@@ -133,25 +137,9 @@ export function createRobotPlus(options: RobotPlusOptions): SearchMethod {
       const boBest = bestW;
 
       // Phase 2: exploitation — the top unqueried architecture under w, w refitted to all queries before each.
-      const fitCols = options.refitRank ? [...cols, ...normalisedColumns(pool, metrics, 'rank')] : cols;
-      const FM = fitCols.length;
-      const widen = (v: Float64Array): Float64Array => { const o = new Float64Array(FM); o.set(v); return o; };
-      let w = widen(boBest);
-      const boStart = widen(boBest);
-      const sampleIdx: number[] = [];
-      {
-        const k = Math.min(n, options.sample ?? n);
-        const step = n / k;
-        for (let j = 0; j < k; j++) sampleIdx.push(Math.floor(j * step));
-      }
-      const others = (l: typeof ledger, round: ReadonlySet<number>): Float64Array => {
-        const rows = sampleIdx.filter((i) => !l.isTaken(i) && !round.has(i));
-        const out = new Float64Array(rows.length * FM);
-        rows.forEach((i, a) => { for (let m = 0; m < FM; m++) out[a * FM + m] = fitCols[m][i]; });
-        return out;
-      };
+      let w = boBest;
       let fittedOn = -1;
-      const patience = options.patience ?? Infinity;
+      const patience = options.restarts ?? true ? PATIENCE : Infinity;
       let lastBest = ledger.count > 0 ? ledger.peek(ledger.best())! : -Infinity;
       let since = 0;
       let restarts = 0;
@@ -161,28 +149,22 @@ export function createRobotPlus(options: RobotPlusOptions): SearchMethod {
         (round) => {
           if (since >= patience) {
             since = 0;
-            for (let k = 0; k < 4 * M + 10; k++) {
-              const x = bo.suggest(pendingWs());
-              if (bo.lookup(x) !== undefined || isPending(x)) continue;
+            const x = restartPoint(observed, options.kappa ?? 2.576, ctx.rng, (v) => {
+              const top = topOf(v);
+              return !ledger.isTaken(top) && !round.has(top);
+            });
+            if (x !== undefined) {
               const top = topOf(x);
-              if (ledger.has(top)) {
-                observe(x, ledger.peek(top)!);
-                continue;
-              }
-              if (ledger.isTaken(top) || round.has(top)) continue;
               waiting.set(top, [x]);
               restarts++;
               return top;
             }
           }
           if (exploit === 'refit' && ledger.count !== fittedOn) {
-            w = refit(fitCols, ledger.history, [w, boStart], options.lambda ?? 0, others(ledger, round));
+            w = refit(cols, ledger.history, [w, boBest]);
             fittedOn = ledger.count;
           }
-          scoreInto(fitCols, w, scores);
-          let bi = -1;
-          for (let i = 0; i < n; i++) if (!(ledger.isTaken(i) || round.has(i)) && (bi < 0 || scores[i] >= scores[bi])) bi = i;
-          return bi;
+          return topOf(w, (i) => ledger.isTaken(i) || round.has(i));
         },
         (index, y) => {
           for (const x of waiting.get(index) ?? []) observe(x, y);
@@ -193,6 +175,8 @@ export function createRobotPlus(options: RobotPlusOptions): SearchMethod {
           } else since++;
         },
       );
+      // The learned combination reported is the one fitted to every query, the last included.
+      if (exploit === 'refit' && ledger.count > t0 + start && ledger.count !== fittedOn) w = refit(cols, ledger.history, [w, boBest]);
       const weights: Record<string, number> = {};
       metrics.forEach((name, m) => (weights[name] = w[m]));
       const boWeights: Record<string, number> = {};
@@ -203,7 +187,7 @@ export function createRobotPlus(options: RobotPlusOptions): SearchMethod {
 }
 
 /** w fitted to every queried architecture (rows of the normalised columns), from the current and BO's best w. */
-function refit(cols: readonly Float64Array[], history: readonly { index: number; value: number }[], starts: Float64Array[], lambda: number, others: Float64Array): Float64Array {
+function refit(cols: readonly Float64Array[], history: readonly { index: number; value: number }[], starts: Float64Array[]): Float64Array {
   const M = cols.length;
   const q = history.length;
   const features = new Float64Array(q * M);
@@ -212,5 +196,32 @@ function refit(cols: readonly Float64Array[], history: readonly { index: number;
     y[a] = h.value;
     for (let m = 0; m < M; m++) features[a * M + m] = cols[m][h.index];
   });
-  return fitRankWeights(features, y, starts, lambda > 0 ? { others, othersWeight: lambda } : {});
+  return fitRankWeights(features, y, starts);
+}
+
+/**
+ * The w of highest UCB, among RESTART_SAMPLES uniform points of the box, whose top architecture is new (`isNew`),
+ * under a GP fitted to every observation of w so far; undefined when no sampled w has a new top. A BO step that
+ * cannot land on an architecture already queried.
+ */
+function restartPoint(observed: readonly { w: Float64Array; y: number }[], kappa: number, rng: Rng, isNew: (w: Float64Array) => boolean): Float64Array | undefined {
+  if (observed.length === 0) return undefined;
+  const M = observed[0].w.length;
+  const gp = new GaussianProcess(M, { noise: 1e-6, restarts: 2, normalizeY: true });
+  const xs = new Float64Array(observed.length * M);
+  observed.forEach((o, i) => xs.set(o.w, i * M));
+  gp.fit(xs, observed.map((o) => o.y), rng);
+  const S = RESTART_SAMPLES;
+  const pts = new Float64Array(S * M);
+  for (let k = 0; k < pts.length; k++) pts[k] = rng.uniform(-1, 1);
+  const mean = new Float64Array(S);
+  const std = new Float64Array(S);
+  gp.predictBatch(pts, S, mean, std);
+  const ucb = Float64Array.from(mean, (m, k) => m + kappa * std[k]);
+  const order = Array.from({ length: S }, (_, k) => k).sort((a, b) => ucb[b] - ucb[a] || a - b);
+  for (const k of order) {
+    const w = pts.slice(k * M, (k + 1) * M);
+    if (isNew(w)) return w;
+  }
+  return undefined;
 }
