@@ -6,10 +6,10 @@
  *   node --import tsx scripts/bench-proxies.ts [--archs 6] [--seed 1] [--batch 64] [--backend wasm] [--no-single] [--json]
  */
 import { Command, Option } from 'commander';
-import { opTimes } from '../src/nn/autodiff.js';
+import { opTimes } from '../src/engine/autodiff.js';
 import { BACKEND_NAMES, initBackend, type BackendName } from '../src/nn/backend.js';
-import { buildNb201 } from '../src/nn/nb201.js';
-import { initParams } from '../src/nn/params.js';
+import { buildNb201 } from '../src/networks/nb201.js';
+import { initParams } from '../src/networks/params.js';
 import { countMacs } from '../src/proxies/cost.js';
 import { computeProxies, PAPER_METRICS, type Batch, type MetricName } from '../src/proxies/index.js';
 import { NB201_OPS, nb201FromOps } from '../src/spaces/nb201.js';

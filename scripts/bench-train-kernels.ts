@@ -7,9 +7,9 @@
  *   npm run bench:kernels [-- --reps 9 --batch 64 --engine wasm --threads 2]
  */
 import { Command, Option } from 'commander';
-import { initEngine } from '../src/nn/engine/kernels.js';
-import * as O from '../src/nn/engine/ops.js';
-import { disposeArena, inArena, Tensor } from '../src/nn/engine/tensor.js';
+import { initEngine } from '../src/engine/kernels.js';
+import * as O from '../src/engine/ops.js';
+import { disposeArena, inArena, Tensor } from '../src/engine/tensor.js';
 import { Rng } from '../src/util/rng.js';
 
 const program = new Command()

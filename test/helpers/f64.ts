@@ -1,9 +1,13 @@
 /**
- * Test helper: an independent float64 reference of the network-level operations, written with naive loops
- * and a closure tape (no tfjs), for small networks. Weights are read in PyTorch layout (OIHW / [out, in]).
+ * Test helper: an independent float64 reference of the network-level operations (NB201's and DARTS'), written with
+ * naive loops and a closure tape, for small networks. Weights are read in PyTorch layout (OIHW / [out, in]). The
+ * engine's metrics, training and SynFlow are checked against it.
  */
-import type { BatchNormLayer, Conv2dLayer, Exec, LinearLayer, Network, ReluSite } from '../../src/nn/layers.js';
-import type { ParamValues } from '../../src/nn/params.js';
+import type { BatchNormLayer, Conv2dLayer, Exec, LinearLayer, Network, ReluSite, WeightLayer } from '../../src/networks/layers.js';
+import type { ParamValues } from '../../src/networks/params.js';
+import { corrcoef, slogdet, symmetricEigenvalues } from '../../src/proxies/linalg.js';
+import { fisherFromChannelGrads } from '../../src/proxies/metrics.js';
+import type { Batch } from '../../src/proxies/types.js';
 
 export interface T64 {
   data: Float64Array;
@@ -14,6 +18,10 @@ export interface T64 {
 export interface F64Options {
   /** SynFlow semantics: BatchNorm only where keepInSynflow. */
   synflow?: boolean;
+  /** Called with every conv/linear output (Fisher reads their gradients after the backward). */
+  onWeightOutput?: (layer: WeightLayer, out: T64) => void;
+  /** Called with every ReLU input (NASWOT). */
+  onReluInput?: (x: T64) => void;
 }
 
 const size = (s: number[]): number => s.reduce((a, b) => a * b, 1);
@@ -42,6 +50,7 @@ export class F64Exec implements Exec<T64> {
   }
 
   conv(l: Conv2dLayer, x: T64): T64 {
+    if ((l.groups ?? 1) !== 1) return this.depthwise(l, x);
     const [n, h, w, ci] = x.shape;
     const { kernel: k, stride: s, pad: p, outChannels: co } = l;
     const ho = Math.floor((h + 2 * p - k) / s) + 1;
@@ -102,6 +111,7 @@ export class F64Exec implements Exec<T64> {
         this.acc(x, gx);
       },
     });
+    this.opts.onWeightOutput?.(l, out);
     return out;
   }
 
@@ -137,6 +147,7 @@ export class F64Exec implements Exec<T64> {
         this.acc(x, gx);
       },
     });
+    this.opts.onWeightOutput?.(l, out);
     return out;
   }
 
@@ -180,6 +191,7 @@ export class F64Exec implements Exec<T64> {
   }
 
   relu(_s: ReluSite, x: T64): T64 {
+    this.opts.onReluInput?.(x);
     const out: T64 = { data: Float64Array.from(x.data, (v) => (v > 0 ? v : 0)), shape: x.shape };
     this.tape.push({ out, back: (g) => this.acc(x, Float64Array.from(g, (gv, i) => (x.data[i] > 0 ? gv : 0))) });
     return out;
@@ -247,6 +259,126 @@ export class F64Exec implements Exec<T64> {
     return out;
   }
 
+  /** Depthwise (dilated) conv, weight [C, 1, k, k]. */
+  private depthwise(l: Conv2dLayer, x: T64): T64 {
+    const [n, h, w, c] = x.shape;
+    const { kernel: k, stride: s, pad: p } = l;
+    const d = l.dilation ?? 1;
+    const ho = Math.floor((h + 2 * p - (k - 1) * d - 1) / s) + 1;
+    const wo = Math.floor((w + 2 * p - (k - 1) * d - 1) / s) + 1;
+    const W = this.params.get(l.weight)!; // [C, 1, k, k]
+    const out: T64 = { data: new Float64Array(n * ho * wo * c), shape: [n, ho, wo, c] };
+    const taps: [number, number, number, number][] = []; // (out index base, in index base, a, e)
+    for (let b = 0; b < n; b++)
+      for (let oy = 0; oy < ho; oy++)
+        for (let ox = 0; ox < wo; ox++)
+          for (let a = 0; a < k; a++)
+            for (let e = 0; e < k; e++) {
+              const yy = oy * s - p + a * d;
+              const xx = ox * s - p + e * d;
+              if (yy < 0 || yy >= h || xx < 0 || xx >= w) continue;
+              taps.push([((b * ho + oy) * wo + ox) * c, ((b * h + yy) * w + xx) * c, a, e]);
+            }
+    for (const [o, i, a, e] of taps) for (let ch = 0; ch < c; ch++) out.data[o + ch] += x.data[i + ch] * W[(ch * k + a) * k + e];
+    this.tape.push({
+      out,
+      back: (g) => {
+        const gx = new Float64Array(x.data.length);
+        const gw = new Float64Array(W.length);
+        for (const [o, i, a, e] of taps)
+          for (let ch = 0; ch < c; ch++) {
+            gx[i + ch] += g[o + ch] * W[(ch * k + a) * k + e];
+            gw[(ch * k + a) * k + e] += g[o + ch] * x.data[i + ch];
+          }
+        const old = this.paramGrads.get(l.weight);
+        if (old) for (let j = 0; j < gw.length; j++) old[j] += gw[j];
+        else this.paramGrads.set(l.weight, gw);
+        this.acc(x, gx);
+      },
+    });
+    this.opts.onWeightOutput?.(l, out);
+    return out;
+  }
+
+  maxPool(x: T64, k: number, s: number, p: number): T64 {
+    const [n, h, w, c] = x.shape;
+    const ho = Math.floor((h + 2 * p - k) / s) + 1;
+    const wo = Math.floor((w + 2 * p - k) / s) + 1;
+    const out: T64 = { data: new Float64Array(n * ho * wo * c), shape: [n, ho, wo, c] };
+    const arg = new Int32Array(out.data.length);
+    for (let b = 0; b < n; b++)
+      for (let oy = 0; oy < ho; oy++)
+        for (let ox = 0; ox < wo; ox++)
+          for (let ch = 0; ch < c; ch++) {
+            let best = -Infinity;
+            let at = -1;
+            for (let yy = Math.max(0, oy * s - p); yy < Math.min(h, oy * s - p + k); yy++)
+              for (let xx = Math.max(0, ox * s - p); xx < Math.min(w, ox * s - p + k); xx++) {
+                const i = ((b * h + yy) * w + xx) * c + ch;
+                if (x.data[i] > best) {
+                  best = x.data[i];
+                  at = i;
+                }
+              }
+            const o = ((b * ho + oy) * wo + ox) * c + ch;
+            out.data[o] = best;
+            arg[o] = at;
+          }
+    this.tape.push({
+      out,
+      back: (g) => {
+        const gx = new Float64Array(x.data.length);
+        for (let o = 0; o < g.length; o++) gx[arg[o]] += g[o];
+        this.acc(x, gx);
+      },
+    });
+    return out;
+  }
+
+  concat(xs: T64[]): T64 {
+    const [n, h, w] = xs[0].shape;
+    const cs = xs.map((x) => x.shape[3]);
+    const total = cs.reduce((a, b) => a + b, 0);
+    const p = n * h * w;
+    const out: T64 = { data: new Float64Array(p * total), shape: [n, h, w, total] };
+    let off = 0;
+    xs.forEach((x, j) => {
+      for (let q = 0; q < p; q++) for (let ch = 0; ch < cs[j]; ch++) out.data[q * total + off + ch] = x.data[q * cs[j] + ch];
+      off += cs[j];
+    });
+    this.tape.push({
+      out,
+      back: (g) => {
+        let o2 = 0;
+        xs.forEach((x, j) => {
+          const gx = new Float64Array(x.data.length);
+          for (let q = 0; q < p; q++) for (let ch = 0; ch < cs[j]; ch++) gx[q * cs[j] + ch] = g[q * total + o2 + ch];
+          o2 += cs[j];
+          this.acc(x, gx);
+        });
+      },
+    });
+    return out;
+  }
+
+  crop(x: T64, top: number, left: number): T64 {
+    const [n, h, w, c] = x.shape;
+    const h2 = h - top;
+    const w2 = w - left;
+    const out: T64 = { data: new Float64Array(n * h2 * w2 * c), shape: [n, h2, w2, c] };
+    const src = (b: number, i: number, j: number) => ((b * h + i + top) * w + j + left) * c;
+    for (let b = 0; b < n; b++) for (let i = 0; i < h2; i++) for (let j = 0; j < w2; j++) for (let ch = 0; ch < c; ch++) out.data[((b * h2 + i) * w2 + j) * c + ch] = x.data[src(b, i, j) + ch];
+    this.tape.push({
+      out,
+      back: (g) => {
+        const gx = new Float64Array(x.data.length);
+        for (let b = 0; b < n; b++) for (let i = 0; i < h2; i++) for (let j = 0; j < w2; j++) for (let ch = 0; ch < c; ch++) gx[src(b, i, j) + ch] = g[((b * h2 + i) * w2 + j) * c + ch];
+        this.acc(x, gx);
+      },
+    });
+    return out;
+  }
+
   backward(out: T64, seed: Float64Array): void {
     this.acc(out, seed);
     for (let i = this.tape.length - 1; i >= 0; i--) {
@@ -306,9 +438,91 @@ export function synflow64(net: Network, values: ParamValues): number {
   return s;
 }
 
+/**
+ * GraSP = −Wᵀ(H·g) in float64, H·g by central differences of gradients: (∇L(W + εg) − ∇L(W − εg)) / 2ε along the
+ * conv/linear weights only. Weights stay float64 and the step is tiny so that no ReLU changes sign in between.
+ */
+export function graspByDifferences64(net: Network, params: ParamValues, batch: Batch): number {
+  const base = lossGrads64(net, params, batch.x, batch.targets).grads;
+  const eps = 1e-7;
+  const shifted = (sign: number): Map<string, Float64Array> => {
+    const p = new Map<string, Float64Array>([...params].map(([k, v]) => [k, Float64Array.from(v)]));
+    for (const l of net.weightLayers) {
+      const w = params.get(l.weight)!;
+      const g = base.get(l.weight);
+      if (g) p.set(l.weight, Float64Array.from(w, (wi, i) => wi + sign * eps * g[i]));
+    }
+    return lossGrads64(net, p as unknown as ParamValues, batch.x, batch.targets).grads;
+  };
+  const gp = shifted(1);
+  const gm = shifted(-1);
+  let grasp = 0;
+  for (const l of net.weightLayers) {
+    const w = params.get(l.weight)!;
+    const a = gp.get(l.weight);
+    const b = gm.get(l.weight);
+    if (a && b) for (let i = 0; i < w.length; i++) grasp -= (w[i] * (a[i] - b[i])) / (2 * eps);
+  }
+  return grasp;
+}
+
+/**
+ * grad_norm, snip, fisher, jacob_cov and naswot in float64 (GraSP has its own finite-difference check), the
+ * metrics' final reductions being the project's (tested on their own against closed forms).
+ */
+export function batchMetrics64(net: Network, values: ParamValues, batch: Batch): Record<'grad_norm' | 'snip' | 'fisher' | 'jacob_cov' | 'naswot', number> {
+  const [n, c, h, w] = batch.shape;
+  const outputs = new Map<string, T64>();
+  const kernel = new Float64Array(n * n);
+  const e = new F64Exec(values, {
+    onWeightOutput: (l, out) => outputs.set(l.name, out),
+    onReluInput: (x) => {
+      const f = x.data.length / n;
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < n; j++) {
+          let agree = 0;
+          for (let q = 0; q < f; q++) if (x.data[i * f + q] > 0 === x.data[j * f + q] > 0) agree++;
+          kernel[i * n + j] += agree;
+        }
+    },
+  });
+  const z = net.forward(e, inputF64(batch.x, n, c, h, w));
+  e.backward(z, crossEntropy64(z, batch.targets).grad);
+  let gradNorm = 0;
+  let snip = 0;
+  for (const l of net.weightLayers) {
+    const g = e.paramGrads.get(l.weight);
+    const wv = e.params.get(l.weight)!;
+    if (!g) continue;
+    gradNorm += Math.sqrt(g.reduce((s, v) => s + v * v, 0));
+    g.forEach((v, i) => (snip += Math.abs(v * wv[i])));
+  }
+  const channelGrads = net.weightLayers.map((l) => {
+    const out = outputs.get(l.name)!;
+    const g = e.grads.get(out) ?? new Float64Array(out.data.length);
+    const ch = out.shape[out.shape.length - 1];
+    const per = out.data.length / (n * ch);
+    const v = new Float64Array(n * ch);
+    for (let i = 0; i < out.data.length; i++) v[Math.floor(i / (per * ch)) * ch + (i % ch)] += out.data[i] * g[i];
+    return v;
+  });
+  // jacob_cov: ∂(Σ logits)/∂x per image, from a second float64 pass.
+  const ej = new F64Exec(values);
+  const x = inputF64(batch.x, n, c, h, w);
+  const zj = net.forward(ej, x);
+  ej.backward(zj, new Float64Array(zj.data.length).fill(1));
+  const jac = ej.grads.get(x);
+  let jacobCov = NaN;
+  if (jac) {
+    const corr = corrcoef(jac, n, jac.length / n);
+    if (!corr.some(Number.isNaN)) jacobCov = -symmetricEigenvalues(corr, n).reduce((s, l) => s + Math.log(l + 1e-5) + 1 / (l + 1e-5), 0);
+  }
+  return { grad_norm: gradNorm, snip, fisher: fisherFromChannelGrads(net, channelGrads, n), jacob_cov: jacobCov, naswot: slogdet(kernel, n).logAbsDet };
+}
+
 export { size };
 
-/** HWIO (tfjs) → OIHW (PyTorch); a depthwise [k,k,1,C] is the HWIO of [C,1,k,k] too. Used to compare tfjs gradients with the float64 reference. */
+/** HWIO (the engine's layout) → OIHW (PyTorch); a depthwise [k,k,1,C] is the HWIO of [C,1,k,k] too. Used to compare the engine's gradients with the float64 reference. */
 export function toOihw(v: Float32Array, shape: number[]): Float32Array {
   if (shape.length !== 4) return v;
   const [o, i, kh, kw] = shape;

@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../util/rng.js';
 import type { Network, ParamSpec } from './layers.js';
 
@@ -68,21 +67,17 @@ export function diffParamSpecs(expected: readonly ParamSpec[], actual: readonly 
 }
 
 /**
- * tfjs tensors of the parameters in the layouts the executors use: conv weights HWIO (tfjs conv2d), everything
- * else as stored. `map` may transform values first (SynFlow's |θ|).
+ * The parameters in the layouts the executors use — conv weights HWIO [kh, kw, in, out] (a depthwise [C, 1, k, k]
+ * becomes [k, k, 1, C], the same memory as [k, k, C]), everything else as stored — as host arrays the engine copies
+ * in. `map` may transform values first (SynFlow's |θ|).
  */
-export function toTensors(net: Network, values: ParamValues, map?: (v: Float32Array) => Float32Array): Map<string, tf.Tensor> {
-  const out = new Map<string, tf.Tensor>();
+export function execParams(net: Network, values: ParamValues, map?: (v: Float32Array) => Float32Array): Map<string, Float32Array> {
+  const out = new Map<string, Float32Array>();
   for (const p of net.params) {
     const raw = values.get(p.name);
     if (raw === undefined) throw new Error(`missing parameter ${p.name}`);
     const v = map ? map(raw) : raw;
-    if (p.shape.length === 4) {
-      const [o, i, kh, kw] = p.shape;
-      out.set(p.name, tf.tensor4d(oihwToHwio(v, o, i, kh, kw), [kh, kw, i, o]));
-    } else {
-      out.set(p.name, tf.tensor(v, p.shape));
-    }
+    out.set(p.name, p.shape.length === 4 ? oihwToHwio(v, p.shape[0], p.shape[1], p.shape[2], p.shape[3]) : v);
   }
   return out;
 }
@@ -99,7 +94,7 @@ export function oihwToHwio(v: Float32Array, o: number, i: number, kh: number, kw
   return out;
 }
 
-/** HWIO (tfjs conv filter) → OIHW (PyTorch): the inverse of oihwToHwio (gradients back to parameter layout). */
+/** HWIO (the engine's conv filters) → OIHW (PyTorch): the inverse of oihwToHwio (gradients back to parameter layout). */
 export function hwioToOihw(v: Float32Array, o: number, i: number, kh: number, kw: number): Float32Array {
   const out = new Float32Array(v.length);
   for (let a = 0; a < o; a++) {

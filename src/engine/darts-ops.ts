@@ -1,11 +1,30 @@
-import { dwFilterGradHost, dwGeom, dwInputGradHost, gatherArg, maxPoolGeom, maxPoolHost, scatterArg, type DwGeom } from '../dartsops.js';
 import { Tensor } from './tensor.js';
 
 /**
  * The operations only DARTS networks use, on engine tensors: depthwise (dilated) convolution and its gradients, max
  * pooling with PyTorch's tie rule, channel concatenation and slicing, FactorizedReduce's shifted crop. JavaScript loops
- * over the tensors' memory (nn/dartsops.ts holds the shared host loops); the NAS-Bench-201 path never uses them.
+ * over the tensors' memory (channels innermost); the NAS-Bench-201 path never uses them. Depthwise filters are
+ * [k, k, C] (the HWIO memory of PyTorch's [C, 1, k, k]).
  */
+
+interface DwGeom {
+  n: number;
+  h: number;
+  w: number;
+  c: number;
+  k: number;
+  stride: number;
+  pad: number;
+  dilation: number;
+  ho: number;
+  wo: number;
+}
+
+function dwGeom(xShape: readonly number[], k: number, stride: number, pad: number, dilation: number): DwGeom {
+  const [n, h, w, c] = xShape;
+  const eff = (k - 1) * dilation + 1;
+  return { n, h, w, c, k, stride, pad, dilation, ho: Math.floor((h + 2 * pad - eff) / stride) + 1, wo: Math.floor((w + 2 * pad - eff) / stride) + 1 };
+}
 
 export interface DwGeomIn {
   k: number;
@@ -40,6 +59,118 @@ function dwForwardHost(x: Float32Array, f: Float32Array, g: DwGeom, y: Float32Ar
       }
     }
   }
+}
+
+/** Host loop: ∂/∂x of the depthwise conv (gx fully written). */
+function dwInputGradHost(dy: Float32Array, f: Float32Array, g: DwGeom, gx: Float32Array): void {
+  const { n, h, w, c, k, stride, pad, dilation, ho, wo } = g;
+  gx.fill(0);
+  for (let b = 0; b < n; b++) {
+    for (let y = 0; y < ho; y++) {
+      for (let x = 0; x < wo; x++) {
+        const o = ((b * ho + y) * wo + x) * c;
+        for (let a = 0; a < k; a++) {
+          const iy = y * stride - pad + a * dilation;
+          if (iy < 0 || iy >= h) continue;
+          for (let e = 0; e < k; e++) {
+            const ix = x * stride - pad + e * dilation;
+            if (ix < 0 || ix >= w) continue;
+            const i = ((b * h + iy) * w + ix) * c;
+            const fo = (a * k + e) * c;
+            for (let q = 0; q < c; q++) gx[i + q] += f[fo + q] * dy[o + q];
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Host loop: ∂/∂filter of the depthwise conv, accumulated in float64, written as [k,k,C]. */
+function dwFilterGradHost(x: Float32Array, dy: Float32Array, g: DwGeom, gf: Float32Array): void {
+  const { n, h, w, c, k, stride, pad, dilation, ho, wo } = g;
+  const acc = new Float64Array(k * k * c);
+  for (let b = 0; b < n; b++) {
+    for (let y = 0; y < ho; y++) {
+      for (let xx = 0; xx < wo; xx++) {
+        const o = ((b * ho + y) * wo + xx) * c;
+        for (let a = 0; a < k; a++) {
+          const iy = y * stride - pad + a * dilation;
+          if (iy < 0 || iy >= h) continue;
+          for (let e = 0; e < k; e++) {
+            const ix = xx * stride - pad + e * dilation;
+            if (ix < 0 || ix >= w) continue;
+            const i = ((b * h + iy) * w + ix) * c;
+            const fo = (a * k + e) * c;
+            for (let q = 0; q < c; q++) acc[fo + q] += x[i + q] * dy[o + q];
+          }
+        }
+      }
+    }
+  }
+  for (let i = 0; i < acc.length; i++) gf[i] = acc[i];
+}
+
+interface PoolGeom {
+  n: number;
+  h: number;
+  w: number;
+  c: number;
+  k: number;
+  stride: number;
+  pad: number;
+  ho: number;
+  wo: number;
+}
+
+function maxPoolGeom(shape: readonly number[], k: number, stride: number, pad: number): PoolGeom {
+  const [n, h, w, c] = shape;
+  return { n, h, w, c, k, stride, pad, ho: Math.floor((h + 2 * pad - k) / stride) + 1, wo: Math.floor((w + 2 * pad - k) / stride) + 1 };
+}
+
+/**
+ * Max pool writing, per output element, the flat input index of its maximum: the first one in row-major
+ * window order (PyTorch's `val > maxval` scan), padding never selected.
+ */
+function maxPoolHost(x: Float32Array, g: PoolGeom, y: Float32Array, arg: Int32Array): void {
+  const { n, h, w, c, k, stride, pad, ho, wo } = g;
+  for (let b = 0; b < n; b++) {
+    for (let i = 0; i < ho; i++) {
+      const y0 = Math.max(0, i * stride - pad);
+      const y1 = Math.min(h, i * stride - pad + k);
+      for (let j = 0; j < wo; j++) {
+        const x0 = Math.max(0, j * stride - pad);
+        const x1 = Math.min(w, j * stride - pad + k);
+        const o = ((b * ho + i) * wo + j) * c;
+        for (let q = 0; q < c; q++) {
+          let best = -Infinity;
+          let at = -1;
+          for (let yy = y0; yy < y1; yy++) {
+            for (let xx = x0; xx < x1; xx++) {
+              const s = ((b * h + yy) * w + xx) * c + q;
+              const v = x[s];
+              // NaN propagates as in PyTorch.
+              if (v > best || (v !== v && best === best) || at < 0) {
+                best = v;
+                at = s;
+              }
+            }
+          }
+          y[o + q] = best;
+          arg[o + q] = at;
+        }
+      }
+    }
+  }
+}
+
+/** out = scatter-add of gy into the argmax positions (the adjoint of the gather y = x[arg]). */
+function scatterArg(gy: Float32Array, arg: Int32Array, out: Float32Array): void {
+  out.fill(0);
+  for (let i = 0; i < gy.length; i++) out[arg[i]] += gy[i];
+}
+
+function gatherArg(x: Float32Array, arg: Int32Array, out: Float32Array): void {
+  for (let i = 0; i < arg.length; i++) out[i] = x[arg[i]];
 }
 
 export function depthwiseForward(x: Tensor, filter: Tensor, gi: DwGeomIn): Tensor {

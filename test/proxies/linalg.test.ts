@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { choleskyLogDet, corrcoef, slogdet, symmetricEigenvalues } from '../../src/nn/linalg.js';
+import { choleskyLogDet, corrcoef, slogdet, symmetricEigenvalues } from '../../src/proxies/linalg.js';
 import { Rng } from '../../src/util/rng.js';
 
 function close(a: number, b: number, tol: number, what = ''): void {

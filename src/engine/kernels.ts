@@ -3,15 +3,16 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, Worker } from 'node:worker_threads';
-import { InputError } from '../../util/errors.js';
+import { InputError } from '../util/errors.js';
 import { Heap } from './memory.js';
 
 /**
- * The one loader of the engine's kernels (native/kernels/*.c): the native addon built by node-gyp when it is there
- * (build/Release/robot_nas_native.node, compiled for this machine), else the committed WebAssembly build
- * (native/kernels.wasm). Both run the same C source on the same shared memory, and both split a kernel's tasks over
- * a pool of threads: the addon with its own pthreads, the WebAssembly engine with worker threads that each
- * instantiate the module on the shared memory and pick tasks with Atomics.
+ * The one loader of the engine's kernels (native/kernels/*.c), in one of two kernel backends: `native`, the addon
+ * built by node-gyp when it is there (build/Release/robot_nas_native.node, compiled for this machine), else `wasm`,
+ * the committed WebAssembly build (native/kernels.wasm). Both run the same C source on the same shared memory and give
+ * the same bits, and both split a kernel's tasks over a pool of threads: the addon with its own pthreads, the
+ * WebAssembly backend with worker threads that each instantiate the module on the shared memory and pick tasks with
+ * Atomics.
  *
  * Kernel ids are positions in KERNEL_NAMES, which must list native/kernels/kernels.h's KERNEL_LIST in order (a test
  * compares them).
@@ -46,24 +47,25 @@ export const KERNEL_NAMES = [
 export type KernelName = (typeof KERNEL_NAMES)[number];
 const KID = new Map<string, number>(KERNEL_NAMES.map((n, i) => [n, i]));
 
-export type EngineKind = 'native' | 'wasm';
+/** How the kernels run: the native addon, or the WebAssembly build. */
+export type KernelBackend = 'native' | 'wasm';
 
 export interface EngineOptions {
-  /** 'native' (the addon; an error if it is not built), 'wasm', or 'auto' (native when built, else wasm). */
-  kind?: EngineKind | 'auto';
+  /** Kernel backend: 'native' (the addon; an error if it is not built), 'wasm', or 'auto' (native when built, else wasm). */
+  backend?: KernelBackend | 'auto';
   /** Threads one kernel is split over (≥ 1). */
   threads?: number;
 }
 
 export interface EngineInfo {
-  kind: EngineKind;
+  backend: KernelBackend;
   threads: number;
   /** Vector width of the kernels in floats (4: WebAssembly SIMD; 16: native). */
   vectorWidth: number;
 }
 
-/** Package root: this file is src/nn/engine/kernels.ts or dist/nn/engine/kernels.js, three levels down either way. */
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+/** Package root: this file is src/engine/kernels.ts or dist/engine/kernels.js, two levels down either way. */
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const WASM_PATH = `${ROOT}native/kernels.wasm`;
 export const NATIVE_PATH = `${ROOT}build/Release/robot_nas_native.node`;
 
@@ -102,7 +104,7 @@ export class Engine {
     const requested = opts.threads ?? defaultThreads();
     if (!Number.isInteger(requested) || requested < 1) throw new InputError(`engine threads must be an integer >= 1, got ${requested}`);
     const threads = Math.min(requested, MAX_THREADS);
-    const want = opts.kind ?? envKind();
+    const want = opts.backend ?? envBackend();
     if (want !== 'wasm') {
       const addon = loadNative(want === 'native');
       if (addon !== null) return Engine.native(addon, threads);
@@ -119,7 +121,7 @@ export class Engine {
       run: (id, args, tasks, grain, parallel) => addon.run(id, args, tasks, grain, parallel ? 1 : 0),
       setThreads: (n) => addon.setThreads(n),
     };
-    return new Engine(heap, ctl, backend, { kind: 'native', threads, vectorWidth: addon.vectorWidth() });
+    return new Engine(heap, ctl, backend, { backend: 'native', threads, vectorWidth: addon.vectorWidth() });
   }
 
   private static wasm(threads: number): Engine {
@@ -137,7 +139,7 @@ export class Engine {
     const stacks = heap.allocStatic((MAX_THREADS - 1) * WORKER_STACK);
     const pool = new WasmPool(module, heap, ctlPtr, stacks, dispatch);
     pool.setThreads(threads);
-    return new Engine(heap, argPtr, pool, { kind: 'wasm', threads, vectorWidth: 4 });
+    return new Engine(heap, argPtr, pool, { backend: 'wasm', threads, vectorWidth: 4 });
   }
 
   /** Changes the number of threads kernels are split over. */
@@ -187,11 +189,13 @@ function defaultThreads(): number {
   return isMainThread ? Math.max(1, Math.min(availableParallelism(), 8)) : 1;
 }
 
-function envKind(): EngineKind | 'auto' {
-  const v = process.env.ROBOT_NAS_ENGINE;
+/** The kernel backend the environment asks for: ROBOT_NAS_KERNELS, or its former name ROBOT_NAS_ENGINE. */
+function envBackend(): KernelBackend | 'auto' {
+  const name = process.env.ROBOT_NAS_KERNELS ? 'ROBOT_NAS_KERNELS' : 'ROBOT_NAS_ENGINE';
+  const v = process.env[name];
   if (v === undefined || v === '' || v === 'auto') return 'auto';
   if (v === 'native' || v === 'wasm') return v;
-  throw new InputError(`ROBOT_NAS_ENGINE must be native, wasm or auto, got '${v}'`);
+  throw new InputError(`${name} must be native, wasm or auto, got '${v}'`);
 }
 
 interface NativeAddon {
@@ -218,13 +222,19 @@ function loadNative(required: boolean): NativeAddon | null {
       nativeError = `${NATIVE_PATH} could not be loaded: ${(err as Error).message}`;
     }
   }
-  if (required) throw new InputError(`native engine: ${nativeError}`);
+  if (required) throw new InputError(`native kernels: ${nativeError}`);
   return null;
 }
 
-/** Why the native engine is not in use (undefined when it was never tried or loaded fine). */
-export function nativeUnavailableReason(): string | undefined {
-  return nativeError;
+/**
+ * Why the WebAssembly kernels stand in for the native ones in this process: the addon is missing or failed to load
+ * while the backend is chosen automatically. Undefined when the native kernels load, or when wasm was asked for.
+ * Checks without creating the engine (loading the addon starts no threads).
+ */
+export function kernelFallbackReason(): string | undefined {
+  if (engine !== undefined) return engine.info.backend === 'wasm' ? nativeError : undefined;
+  if (envBackend() !== 'auto') return undefined;
+  return loadNative(false) === null ? nativeError : undefined;
 }
 
 /**
@@ -363,13 +373,13 @@ export function getEngine(): Engine {
   return engine;
 }
 
-/** Creates (or reconfigures) the engine. Changing its kind after tensors exist is not supported. */
+/** Creates (or reconfigures) the engine. Changing its kernel backend after tensors exist is not supported. */
 export function initEngine(opts: EngineOptions = {}): EngineInfo {
   if (engine === undefined) {
     engine = Engine.create(opts);
   } else {
-    if (opts.kind !== undefined && opts.kind !== 'auto' && opts.kind !== engine.info.kind) {
-      if (engine.heap.liveBlocks > 0) throw new Error('initEngine: cannot switch engines while tensors are alive');
+    if (opts.backend !== undefined && opts.backend !== 'auto' && opts.backend !== engine.info.backend) {
+      if (engine.heap.liveBlocks > 0) throw new Error('initEngine: cannot switch kernel backends while tensors are alive');
       engine = Engine.create(opts);
     } else if (opts.threads !== undefined && opts.threads !== engine.info.threads) {
       engine.setThreads(opts.threads);

@@ -1,16 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs-core';
-import { getEngine } from '../../src/nn/engine/kernels.js';
-import * as O from '../../src/nn/engine/ops.js';
-import { disposeArena, inArena, Tensor } from '../../src/nn/engine/tensor.js';
+import { getEngine } from '../../src/engine/kernels.js';
+import * as C from '../../src/engine/conv.js';
+import { disposeArena, inArena, Tensor } from '../../src/engine/tensor.js';
 import { Rng } from '../../src/util/rng.js';
-import { forEachEngine } from '../helpers/engines.js';
+import { forEachBackend } from '../helpers/engines.js';
 
 /**
- * The engine's convolutions (nn/engine/ops.ts over native/kernels/conv.c) — forward, input gradient by stride phases,
- * filter gradient by per-task partial sums — against plain float64 loops over tfjs's own conv geometry, on random
- * inputs, for every engine kind on this machine with 1 and 2 threads. Shapes cover strides 1/2/3 and unequal ones,
+ * The engine's convolutions (engine/conv.ts over native/kernels/conv.c) — forward, input gradient by stride phases,
+ * filter gradient by per-task partial sums — against plain float64 loops (TensorFlow's geometry for 'same'), on random
+ * inputs, for every kernel backend on this machine with 1 and 2 threads. Shapes cover strides 1/2/3 and unequal ones,
  * explicit/'same'/'valid' padding, sizes the stride does not divide, batch 1, channel counts that are and are not
  * multiples of the vector width, rectangular and 5×5 filters, and sizes with many filter-gradient tasks.
  */
@@ -64,14 +63,26 @@ function relErr(a: ArrayLike<number>, ref: ArrayLike<number>): number {
   return d / s;
 }
 
-function geometry(c: Case): { g: O.ConvGeom; ho: number; wo: number } {
-  const info = tf.backend_util.computeConv2DInfo([c.n, c.h, c.w, c.ci], [c.kh, c.kw, c.ci, c.co], c.s, 1, c.pad);
-  const p = info.padInfo;
-  return { g: { kh: c.kh, kw: c.kw, sh: info.strideHeight, sw: info.strideWidth, pt: p.top, pb: p.bottom, pl: p.left, pr: p.right }, ho: info.outHeight, wo: info.outWidth };
+/** Output size and padding (before, after) along one axis, with TensorFlow's meaning of 'same' and 'valid'. */
+function axis(size: number, k: number, s: number, pad: Case['pad']): { out: number; before: number; after: number } {
+  if (pad === 'valid') return { out: Math.ceil((size - k + 1) / s), before: 0, after: 0 };
+  if (pad === 'same') {
+    const out = Math.ceil(size / s);
+    const total = Math.max((out - 1) * s + k - size, 0);
+    return { out, before: Math.floor(total / 2), after: total - Math.floor(total / 2) };
+  }
+  return { out: Math.floor((size + 2 * pad - k) / s) + 1, before: pad, after: pad };
+}
+
+function geometry(c: Case): { g: C.ConvGeom; ho: number; wo: number } {
+  const [sh, sw] = typeof c.s === 'number' ? [c.s, c.s] : c.s;
+  const y = axis(c.h, c.kh, sh, c.pad);
+  const x = axis(c.w, c.kw, sw, c.pad);
+  return { g: { kh: c.kh, kw: c.kw, sh, sw, pt: y.before, pb: y.after, pl: x.before, pr: x.after }, ho: y.out, wo: x.out };
 }
 
 /** Calls f(n, y, x, a, b, iy, ix) for every output cell and tap that reads an input pixel. */
-function eachTap(c: Case, g: O.ConvGeom, ho: number, wo: number, f: (d0: number, x0: number, tap: number) => void): void {
+function eachTap(c: Case, g: C.ConvGeom, ho: number, wo: number, f: (d0: number, x0: number, tap: number) => void): void {
   for (let n = 0; n < c.n; n++)
     for (let y = 0; y < ho; y++)
       for (let xx = 0; xx < wo; xx++)
@@ -88,7 +99,7 @@ function eachTap(c: Case, g: O.ConvGeom, ho: number, wo: number, f: (d0: number,
 
 interface Data {
   c: Case;
-  g: O.ConvGeom;
+  g: C.ConvGeom;
   ho: number;
   wo: number;
   x: Float32Array;
@@ -135,9 +146,9 @@ function engineRun<T>(fn: () => T): T {
   }
 }
 
-test('engine convolutions (forward, input gradient, filter gradient) match float64 loops, on every engine and thread count', () => {
+test('engine convolutions (forward, input gradient, filter gradient) match float64 loops, on every kernel backend and thread count', () => {
   const first = new Map<string, Float32Array[]>();
-  forEachEngine([1, 2], (label) => {
+  forEachBackend([1, 2], (label) => {
     const kind = label.split(',')[0];
     for (const d of data) {
       const { c } = d;
@@ -145,9 +156,9 @@ test('engine convolutions (forward, input gradient, filter gradient) match float
         const x = Tensor.from(d.x, [c.n, c.h, c.w, c.ci]);
         const w = Tensor.from(d.w, [c.kh, c.kw, c.ci, c.co]);
         const dy = Tensor.from(d.dy, [c.n, d.ho, d.wo, c.co]);
-        const y = O.conv2d(x, w, d.g);
-        const dx = O.conv2dInputGrad(x.shape, dy, w, d.g);
-        const dw = O.conv2dFilterGrad(x, dy, d.g);
+        const y = C.conv2d(x, w, d.g);
+        const dx = C.conv2dInputGrad(x.shape, dy, w, d.g);
+        const dw = C.conv2dFilterGrad(x, dy, d.g);
         assert.deepEqual(y.shape, [c.n, d.ho, d.wo, c.co]);
         assert.deepEqual(dx.shape, [c.n, c.h, c.w, c.ci]);
         assert.deepEqual(dw.shape, [c.kh, c.kw, c.ci, c.co]);
@@ -167,11 +178,11 @@ test('engine convolutions (forward, input gradient, filter gradient) match float
 });
 
 test('conv with bias adds it per output channel', () => {
-  forEachEngine([1], (label) => {
+  forEachBackend([1], (label) => {
     const d = data[13]; // Co = 3: the bias is padded for the kernels
     const { c } = d;
     const bias = Float32Array.from({ length: c.co }, (_, i) => i + 0.5);
-    const got = engineRun(() => O.conv2d(Tensor.from(d.x, [c.n, c.h, c.w, c.ci]), Tensor.from(d.w, [c.kh, c.kw, c.ci, c.co]), d.g, Tensor.from(bias, [c.co])).dataSync());
+    const got = engineRun(() => C.conv2d(Tensor.from(d.x, [c.n, c.h, c.w, c.ci]), Tensor.from(d.w, [c.kh, c.kw, c.ci, c.co]), d.g, Tensor.from(bias, [c.co])).dataSync());
     const want = d.y64.map((v, i) => v + bias[i % c.co]);
     assert.ok(relErr(got, want) < TOL, `${label}: ${relErr(got, want)}`);
   });

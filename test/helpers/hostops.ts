@@ -1,39 +1,11 @@
 /**
- * Elementwise and per-channel kernels on NHWC float32 arrays (channels innermost), used by the manual
- * autodiff engine between convolutions. Reductions accumulate in float64.
+ * Test reference: plain loops on NHWC float32 arrays (channels innermost) for the engine's BatchNorm and pooling
+ * kernels, which test/engine checks against them. Reductions accumulate in float64.
  *
  * BatchNorm (training mode, per channel over the M = N·H·W positions): x̂ = (x − μ)·r with
  * r = (σ² + eps)^(−1/2), σ² the biased variance. Its Jacobian is J = r·(I − 11ᵀ/M − x̂x̂ᵀ/M) (symmetric), so the
  * forward tangent and the backward pass are the same map: J·v = r·(v − mean(v) − x̂·mean(x̂v)).
  */
-
-export function reluForward(x: Float32Array, y: Float32Array): void {
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i];
-    y[i] = v > 0 ? v : 0;
-  }
-}
-
-/** out = g where ref > 0, else 0 (ReLU's derivative; ref may be the ReLU input or output). */
-export function maskPositive(ref: Float32Array, g: Float32Array, out: Float32Array): void {
-  for (let i = 0; i < ref.length; i++) out[i] = ref[i] > 0 ? g[i] : 0;
-}
-
-export function add(a: Float32Array, b: Float32Array, out: Float32Array): void {
-  for (let i = 0; i < a.length; i++) out[i] = a[i] + b[i];
-}
-
-export function copy(a: Float32Array, out: Float32Array): void {
-  out.set(a);
-}
-
-/** out = a − b (for conv biases: b broadcast over the channel axis when shorter). */
-export function subtractChannel(a: Float32Array, b: Float32Array, out: Float32Array): void {
-  const c = b.length;
-  for (let i = 0; i < a.length; i += c) {
-    for (let k = 0; k < c; k++) out[i + k] = a[i + k] - b[k];
-  }
-}
 
 export interface BnStats {
   mean: Float32Array;
@@ -378,25 +350,3 @@ export function globalAvgForward(x: Float32Array, n: number, c: number, y: Float
   }
 }
 
-export function globalAvgBackward(gy: Float32Array, n: number, c: number, gx: Float32Array): void {
-  const p = gx.length / (n * c);
-  for (let b = 0; b < n; b++) {
-    for (let q = 0; q < p; q++) {
-      const s = (b * p + q) * c;
-      for (let k = 0; k < c; k++) gx[s + k] = gy[b * c + k] / p;
-    }
-  }
-}
-
-/** Σ_positions a⊙g per sample and channel: [N, C] (Fisher's per-channel quantity). */
-export function channelDot(a: Float32Array, g: Float32Array, n: number, c: number): Float64Array {
-  const p = a.length / (n * c);
-  const out = new Float64Array(n * c);
-  for (let b = 0; b < n; b++) {
-    for (let q = 0; q < p; q++) {
-      const s = (b * p + q) * c;
-      for (let k = 0; k < c; k++) out[b * c + k] += a[s + k] * g[s + k];
-    }
-  }
-  return out;
-}

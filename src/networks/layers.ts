@@ -1,8 +1,9 @@
 /**
- * A small, engine-independent description of a network: parameter specs in PyTorch's state order, the
- * conv/linear layers the metrics sum over, BatchNorm and ReLU sites, and a forward written once against an
- * `Exec` — the executor decides what a conv, a BatchNorm or an addition means (training-mode tfjs ops with
- * hooks, or SynFlow's abs-valued, log-rescaled variant), so every metric reuses one network definition.
+ * A small description of a network, independent of what computes it: parameter specs in PyTorch's state order, the
+ * conv/linear layers the metrics sum over, BatchNorm and ReLU sites, and a forward written once against an `Exec` —
+ * the executor decides what a conv, a BatchNorm or an addition means (the engine's differentiable executor, AdExec,
+ * SynFlow's log-rescaled variant on top of it, the export tracer, the tests' float64 reference), so every metric,
+ * training and export reuse one network definition.
  */
 
 /** How a parameter is initialised by PyTorch's defaults. */
@@ -125,9 +126,13 @@ export function weightsPerChannel(layer: WeightLayer): number {
   return layer.kind === 'conv' ? (layer.inChannels / (layer.groups ?? 1)) * layer.kernel * layer.kernel : layer.inFeatures;
 }
 
-/** PyTorch layout shape of a layer's weight. */
-export function weightShape(layer: WeightLayer): number[] {
-  return layer.kind === 'conv'
-    ? [layer.outChannels, layer.inChannels / (layer.groups ?? 1), layer.kernel, layer.kernel]
-    : [layer.outFeatures, layer.inFeatures];
+/** Whether a conv layer is depthwise (the only grouped conv supported); throws for other groupings. */
+export function isDepthwise(layer: Conv2dLayer): boolean {
+  const g = layer.groups ?? 1;
+  if (g === 1) {
+    if ((layer.dilation ?? 1) !== 1) throw new Error(`conv ${layer.name}: dilation is only supported for depthwise convs`);
+    return false;
+  }
+  if (g !== layer.inChannels || g !== layer.outChannels) throw new Error(`conv ${layer.name}: only depthwise grouped convs are supported`);
+  return true;
 }

@@ -3,22 +3,23 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as H from '../../src/nn/hostops.js';
-import { getEngine, KERNEL_NAMES } from '../../src/nn/engine/kernels.js';
-import * as O from '../../src/nn/engine/ops.js';
-import { disposeArena, inArena, Tensor } from '../../src/nn/engine/tensor.js';
-import { buildNb201 } from '../../src/nn/nb201.js';
-import { initParams } from '../../src/nn/params.js';
+import { getEngine, KERNEL_NAMES } from '../../src/engine/kernels.js';
+import * as BN from '../../src/engine/batchnorm.js';
+import * as O from '../../src/engine/ops.js';
+import { disposeArena, inArena, Tensor } from '../../src/engine/tensor.js';
+import { buildNb201 } from '../../src/networks/nb201.js';
+import { initParams } from '../../src/networks/params.js';
 import { trainStep } from '../../src/train/step.js';
 import { Rng } from '../../src/util/rng.js';
-import { forEachEngine } from '../helpers/engines.js';
+import { forEachBackend } from '../helpers/engines.js';
+import * as H from '../helpers/hostops.js';
 import { REPO } from '../helpers/shared.js';
 import { haveWasmToolchain } from '../../scripts/build-kernels.js';
 
 /**
  * The engine around the kernels: the loader's kernel list matches native/kernels/kernels.h, the committed
  * native/kernels.wasm is what its source builds to, the per-channel and pooling passes match plain loops, a training
- * step gives the same bits on every engine kind and thread count, and passes free every block they allocate.
+ * step gives the same bits on every kernel backend and thread count, and passes free every block they allocate.
  */
 
 function run<T>(fn: () => T): T {
@@ -72,12 +73,12 @@ test('BatchNorm forward, backward, tangent and dual backward match the float64 h
   const dv = new Float32Array(len);
   const dt = new Float32Array(len);
   H.bnBackwardDual(xhat, xhatT, st.r, rho, g, gt, dv, dt, gamma);
-  forEachEngine([1, 2], (label) => {
+  forEachBackend([1, 2], (label) => {
     const got = run(() => {
-      const bn = O.bnForward(Tensor.from(x, shape), c, 1e-5, gamma, beta);
-      const back = O.bnBackward(bn.xhat, bn.r, Tensor.from(g, shape), c, gamma);
-      const tan = O.bnTangent(bn.xhat, bn.r, Tensor.from(xt, shape), c);
-      const dual = O.bnBackwardDual(bn.xhat, tan.xhatT, bn.r, tan.rho, Tensor.from(g, shape), Tensor.from(gt, shape), c, gamma);
+      const bn = BN.bnForward(Tensor.from(x, shape), c, 1e-5, gamma, beta);
+      const back = BN.bnBackward(bn.xhat, bn.r, Tensor.from(g, shape), c, gamma);
+      const tan = BN.bnTangent(bn.xhat, bn.r, Tensor.from(xt, shape), c);
+      const dual = BN.bnBackwardDual(bn.xhat, tan.xhatT, bn.r, tan.rho, Tensor.from(g, shape), Tensor.from(gt, shape), c, gamma);
       return [bn.xhat, bn.y, back, tan.xhatT, dual.gx, dual.gxt].map((t) => t.dataSync());
     });
     const want = [xhat, y, gx, xhatT, dv, dt];
@@ -85,13 +86,13 @@ test('BatchNorm forward, backward, tangent and dual backward match the float64 h
   });
 });
 
-test('pooling, elementwise and classifier passes match plain loops', () => {
+test('pooling, elementwise (incl. scale, max |x|) and classifier passes match plain loops', () => {
   const rng = new Rng(2);
   const shape = [3, 7, 6, 8];
   const len = shape.reduce((a, b) => a * b, 1);
   const x = Float32Array.from({ length: len }, () => rng.normal());
   const b = Float32Array.from({ length: len }, () => rng.normal());
-  forEachEngine([1], (label) => {
+  forEachBackend([1], (label) => {
     run(() => {
       const X = Tensor.from(x, shape);
       const B = Tensor.from(b, shape);
@@ -115,6 +116,10 @@ test('pooling, elementwise and classifier passes match plain loops', () => {
       assert.deepEqual([...O.relu(X).view()], [...x].map((v) => (v > 0 ? v : 0)));
       assert.deepEqual([...O.mask(X, B).view()], [...x].map((v, i) => (v > 0 ? b[i] : 0)));
       assert.ok(Math.abs(O.dot(X, B) - x.reduce((s, v, i) => s + v * b[i], 0)) < 1e-9);
+      assert.deepEqual([...O.scale(X, 0.375).view()], [...x].map((v) => Math.fround(v * 0.375)));
+      assert.equal(O.maxAbs(X), Math.max(...[...x].map(Math.abs)));
+      const withNaN = Tensor.from([1, Number.NaN, -3], [3]);
+      assert.ok(Number.isNaN(O.maxAbs(withNaN)), 'a NaN anywhere makes the maximum NaN');
       const gap = O.globalAvgPool(X).view();
       const wantGap = new Float32Array(shape[0] * shape[3]);
       H.globalAvgForward(x, shape[0], shape[3], wantGap);
@@ -133,7 +138,7 @@ test('pooling, elementwise and classifier passes match plain loops', () => {
   });
 });
 
-test('a training step gives the same bits on every engine and thread count, and frees every block', () => {
+test('a training step gives the same bits on every kernel backend and thread count, and frees every block', () => {
   const net = buildNb201({ arch: '|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|none~2|', channels: 4, cellsPerStage: 1, numClasses: 5, inputShape: [3, 12, 12] });
   const rng = new Rng(3);
   const params = initParams(net, rng);
@@ -141,7 +146,7 @@ test('a training step gives the same bits on every engine and thread count, and 
   const labels = Int32Array.from({ length: 6 }, () => rng.int(5));
   let first: { loss: number; grads: Map<string, Float32Array> } | undefined;
   // 3 threads: segments of unequal size, and kernels with fewer tasks than threads.
-  forEachEngine([1, 2, 3], (label) => {
+  forEachBackend([1, 2, 3], (label) => {
     const r = trainStep(net, params, images, labels);
     assert.equal(getEngine().heap.liveBlocks, 0, `${label}: blocks left after the step`);
     if (first === undefined) {
@@ -162,7 +167,7 @@ test('the thread pools run every task exactly once: segments per thread, stealin
     const b = Float32Array.from({ length: n }, () => rng.normal());
     const want = new Float32Array(n);
     for (let i = 0; i < n; i++) want[i] = a[i] + b[i];
-    forEachEngine([2, 3, 5], (label) => {
+    forEachBackend([2, 3, 5], (label) => {
       run(() => {
         const t = Tensor.from(a, [n]);
         O.addInto(t, Tensor.from(b, [n]));
