@@ -104,7 +104,7 @@ try {
 }
 
 const info = initEngine();
-process.stdout.write(`six paper metrics, NB201 C=16 N=5, batch 64 CIFAR-10, ${archs.length} random architectures; engine ${info.kind}; PyTorch: ${noTorch ?? 'torch_metric_bench.py, same run'}\n`);
+process.stdout.write(`six paper metrics, NB201 C=16 N=5, batch 64 CIFAR-10, ${archs.length} random architectures; ${info.backend} kernels; PyTorch: ${noTorch ?? 'torch_metric_bench.py, same run'}\n`);
 process.stdout.write(`seconds per architecture (mean over the architectures, best of ${o.rounds} alternating rounds); ratio = PyTorch s / ours (> 1: ours faster)\n\n`);
 const head = ['threads', 'ours s', ...(noTorch === null ? ['torch s', 'ratio'] : []), 'ours speed-up'];
 process.stdout.write(head.map((h) => h.padStart(14)).join('') + '\n');

@@ -1,27 +1,27 @@
 /**
- * Milliseconds per call and GFLOP/s of the engine's convolutions (native/kernels/conv.c through nn/engine/ops.ts)
+ * Milliseconds per call and GFLOP/s of the engine's convolutions (native/kernels/conv.c through engine/conv.ts)
  * at the shapes of NAS-Bench-201 trainings (MNIST/CIFAR-size inputs, C = 8/16/32/64, 3×3 and 1×1 convs, stride-2
  * reduction convs): forward, input gradient, filter gradient. Every time is the fastest of --reps calls after a
  * warm-up (robust to other load on the machine).
  *
- *   npm run bench:kernels [-- --reps 9 --batch 64 --engine wasm --threads 2]
+ *   npm run bench:kernels [-- --reps 9 --batch 64 --kernels wasm --threads 2]
  */
 import { Command, Option } from 'commander';
 import { initEngine } from '../src/engine/kernels.js';
-import * as O from '../src/engine/ops.js';
+import * as C from '../src/engine/conv.js';
 import { disposeArena, inArena, Tensor } from '../src/engine/tensor.js';
 import { Rng } from '../src/util/rng.js';
 
 const program = new Command()
   .option('--reps <n>', 'timed calls per case (fastest reported)', (v) => Number.parseInt(v, 10), 9)
   .option('--batch <n>', 'batch size', (v) => Number.parseInt(v, 10), 64)
-  .addOption(new Option('--engine <kind>', 'kernels: native, wasm or auto').choices(['native', 'wasm', 'auto']).default('auto'))
+  .addOption(new Option('--kernels <backend>', 'kernel backend: native, wasm or auto').choices(['native', 'wasm', 'auto']).default('auto'))
   .option('--threads <n>', 'threads per kernel', (v) => Number.parseInt(v, 10))
   .parse();
-const o = program.opts<{ reps: number; batch: number; engine: 'native' | 'wasm' | 'auto'; threads?: number }>();
+const o = program.opts<{ reps: number; batch: number; kernels: 'native' | 'wasm' | 'auto'; threads?: number }>();
 
-const info = initEngine({ kind: o.engine, threads: o.threads });
-process.stdout.write(`engine ${info.kind} (vector width ${info.vectorWidth}), ${info.threads} thread(s), batch ${o.batch}, fastest of ${o.reps} calls\n`);
+const info = initEngine({ backend: o.kernels, threads: o.threads });
+process.stdout.write(`${info.backend} kernels (vector width ${info.vectorWidth}), ${info.threads} thread(s), batch ${o.batch}, fastest of ${o.reps} calls\n`);
 
 const CASES = [
   { h: 28, w: 28, ci: 8, co: 8, k: 3, s: 1, p: 1 },
@@ -53,17 +53,17 @@ for (const c of CASES) {
   const arena: Tensor[] = [];
   inArena(arena, () => {
     const n = o.batch;
-    const g = O.squareGeom(c.k, c.s, c.p);
-    const ho = O.convOutSize(c.h, c.k, c.s, c.p);
-    const wo = O.convOutSize(c.w, c.k, c.s, c.p);
+    const g = C.squareGeom(c.k, c.s, c.p);
+    const ho = C.convOutSize(c.h, c.k, c.s, c.p);
+    const wo = C.convOutSize(c.w, c.k, c.s, c.p);
     const rand = (len: number): Float32Array => Float32Array.from({ length: len }, () => rng.uniform(-1, 1));
     const x = Tensor.from(rand(n * c.h * c.w * c.ci), [n, c.h, c.w, c.ci]);
     const w = Tensor.from(rand(c.k * c.k * c.ci * c.co), [c.k, c.k, c.ci, c.co]);
     const dy = Tensor.from(rand(n * ho * wo * c.co), [n, ho, wo, c.co]);
     const times = [
-      best(() => O.conv2d(x, w, g).dispose()),
-      best(() => O.conv2dInputGrad(x.shape, dy, w, g).dispose()),
-      best(() => O.conv2dFilterGrad(x, dy, g).dispose()),
+      best(() => C.conv2d(x, w, g).dispose()),
+      best(() => C.conv2dInputGrad(x.shape, dy, w, g).dispose()),
+      best(() => C.conv2dFilterGrad(x, dy, g).dispose()),
     ];
     const gflop = (2 * n * ho * wo * c.co * c.ci * c.k * c.k) / 1e9;
     times.forEach((t, i) => (totals[i] += t));

@@ -7,7 +7,7 @@
  * ours 2 threads, PyTorch 2 threads) for --rounds rounds, and each side's best round is reported, so both see the
  * same machine. Medians of --steps steps after one warm-up step.
  *
- *   npm run bench:train [-- --steps 10 --rounds 3 --threads 1,2 --engine auto --no-torch --json]
+ *   npm run bench:train [-- --steps 10 --rounds 3 --threads 1,2 --kernels auto --no-torch --json]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -25,11 +25,11 @@ const o = new Command()
   .option('--steps <n>', 'timed steps per configuration', (v) => Number.parseInt(v, 10), 10)
   .option('--rounds <n>', 'rounds of (ours, PyTorch) per thread count; the best round of each side is reported', (v) => Number.parseInt(v, 10), 3)
   .option('--threads <list>', 'thread counts', (v) => v.split(',').map((s) => Number.parseInt(s, 10)), [1, 2])
-  .addOption(new Option('--engine <kind>', 'kernels: native, wasm or auto').choices(['native', 'wasm', 'auto']).default('auto'))
+  .addOption(new Option('--kernels <backend>', 'kernel backend: native, wasm or auto').choices(['native', 'wasm', 'auto']).default('auto'))
   .option('--no-torch', 'skip the PyTorch anchor')
   .option('--json', 'print a JSON summary as the last line')
   .parse()
-  .opts<{ steps: number; rounds: number; threads: number[]; engine: 'native' | 'wasm' | 'auto'; torch: boolean; json?: boolean }>();
+  .opts<{ steps: number; rounds: number; threads: number[]; kernels: 'native' | 'wasm' | 'auto'; torch: boolean; json?: boolean }>();
 
 const ARCHS = {
   'all 3x3 conv': '|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|',
@@ -100,7 +100,7 @@ function torch(threads: number): Row[] {
   return (JSON.parse(lines[lines.length - 1]) as Row[]).map((x) => ({ config: x.config, arch: x.arch, stepMs: x.stepMs, evalImagesPerSecond: x.evalImagesPerSecond }));
 }
 
-await initBackend('wasm', { kind: o.engine });
+initEngine({ backend: o.kernels });
 const noTorch = torchAvailable();
 const best = new Map<string, Row[]>(); // side/threads → rows (best step per row over rounds)
 const keep = (key: string, rows: Row[]): void => {
@@ -119,7 +119,7 @@ for (let round = 0; round < o.rounds; round++) {
 }
 
 const info = initEngine();
-process.stdout.write(`engine ${info.kind} (vector width ${info.vectorWidth}); PyTorch: ${noTorch ?? 'torch_train_bench.py, same run'}\n`);
+process.stdout.write(`${info.backend} kernels (vector width ${info.vectorWidth}); PyTorch: ${noTorch ?? 'torch_train_bench.py, same run'}\n`);
 process.stdout.write(`ms per SGD step (median of ${o.steps}, best of ${o.rounds} alternating rounds); ratio = PyTorch ms / ours (> 1: ours faster)\n`);
 const head = o.threads.flatMap((t) => [`ours ${t}t`, ...(noTorch === null ? [`torch ${t}t`, 'ratio'] : [])]);
 const speedup = o.threads.length > 1 ? [`ours ${o.threads[0]}t/${o.threads[o.threads.length - 1]}t`] : [];

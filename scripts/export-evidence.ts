@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu'; // the backend tfjs-layers runs on here (any would do)
 import * as tfl from '@tensorflow/tfjs-layers';
 import { exportModel, type ExportFormat } from '../src/export/bundle.js';
 import { loadModel, saveModel } from '../src/model/store.js';

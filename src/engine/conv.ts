@@ -29,7 +29,7 @@ export function convOutSize(size: number, k: number, stride: number, padBefore: 
 }
 
 /** x zero-padded by `top/left` (and bottom/right to hp × wp), optionally ReLU'd, with cout ≥ C floats per pixel. */
-export function padCopy(x: Tensor, top: number, left: number, hp: number, wp: number, relu = false, cout?: number): Tensor {
+function padCopy(x: Tensor, top: number, left: number, hp: number, wp: number, relu = false, cout?: number): Tensor {
   const [n, h, w, c] = x.shape;
   const co = cout ?? c;
   const o = Tensor.empty([n, hp, wp, co]);

@@ -49,7 +49,7 @@ export class Tensor {
     return new Float32Array(getEngine().heap.memory.buffer, this.ptr, this.size);
   }
 
-  /** A copy of the values (tfjs's name, so code written for tfjs tensors reads engine ones too). */
+  /** A copy of the values. */
   dataSync(): Float32Array {
     return Float32Array.from(this.view());
   }

@@ -1,5 +1,5 @@
 /**
- * The engine network (nn/build) of a model description — space, architecture, size, classes, input shape — with
+ * The network (networks/build) of a model description — space, architecture, size, classes, input shape — with
  * the architecture in its canonical spelling and bad sizes as InputErrors. Shared by saving, loading and the
  * size measures.
  */

@@ -5,6 +5,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu'; // the backend tfjs-layers runs on here (any would do)
 import * as tfl from '@tensorflow/tfjs-layers';
 import { loadModel } from '../../src/model/store.js';
 import { predict } from '../../src/train/step.js';

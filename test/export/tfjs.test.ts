@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu'; // the backend tfjs-layers runs on here (any would do)
 import * as tfl from '@tensorflow/tfjs-layers';
 import { exportTfjs, samePoolPlan, TFJS_WEIGHTS_FILE } from '../../src/export/tfjs.js';
 import { predict } from '../../src/train/step.js';

@@ -21,7 +21,7 @@ test('metric fixtures are present', () => {
 });
 
 for (const name of dirs) {
-  test(`fixture ${name}: every metric within tolerance of the PyTorch reference (wasm)`, async () => {
+  test(`fixture ${name}: every metric within tolerance of the PyTorch reference`, async () => {
     const fx = loadFixture(join(FIXTURES, name));
     const r = computeProxies(fx.network, fx.params, fx.batch, [...REFERENCE_METRICS]);
     const failures: string[] = [];
