@@ -50,9 +50,9 @@ test('autodiff: loss gradients of every conv/linear weight match a float64 refer
 test('dual mode: GraSP from gᵀ(H·W) matches −Wᵀ(H·g) by float64 finite differences of gradients', () => {
   const { net, params, batch } = setup(2);
   const r = mainPass(net, params, batch, { grads: true, fisher: false, hvp: true, jacobian: false, naswot: false });
-  const graspManual = -r.gHw!;
+  const graspEngine = -r.gHw!;
   const grasp64 = graspByDifferences64(net, params, batch);
-  assert.ok(Math.abs(graspManual - grasp64) < 2e-3 * Math.abs(grasp64), `manual ${graspManual} vs float64 FD ${grasp64}`);
+  assert.ok(Math.abs(graspEngine - grasp64) < 2e-3 * Math.abs(grasp64), `engine ${graspEngine} vs float64 FD ${grasp64}`);
 });
 
 test('every batch metric agrees with its float64 reference on a small network', () => {
