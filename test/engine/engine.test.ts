@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { getEngine, KERNEL_NAMES } from '../../src/engine/kernels.js';
+import { getEngine, KERNEL_NAMES, NATIVE_PATH } from '../../src/engine/kernels.js';
 import * as BN from '../../src/engine/batchnorm.js';
 import * as O from '../../src/engine/ops.js';
 import { disposeArena, inArena, Tensor } from '../../src/engine/tensor.js';
@@ -175,5 +175,17 @@ test('the thread pools run every task exactly once: segments per thread, stealin
         for (let i = 0; i < n; i++) if (out[i] !== want[i]) assert.fail(`${label}, n = ${n}: element ${i} is ${out[i]}, want ${want[i]}`);
       });
     });
+  }
+});
+
+test('a process that starts the native thread pool and exits at once ends: no deadlock at shutdown', { skip: existsSync(NATIVE_PATH) ? false : 'the native addon is not built' }, () => {
+  // 16 threads on a small machine: some start only after the process began to exit (the pool's finalizer must still
+  // be able to join them). The built module (npm test builds first) starts fast enough to exit inside that window.
+  const kernels = join(REPO, 'dist', 'engine', 'kernels.js');
+  const code = `const k = await import(${JSON.stringify(kernels)}); k.initEngine({ backend: 'native', threads: 16 });`;
+  for (let i = 0; i < 5; i++) {
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.signal, null, `run ${i + 1}: the process did not end (killed after 30 s)`);
+    assert.equal(r.status, 0, r.stderr);
   }
 });
