@@ -22,7 +22,7 @@ export { MNIST_MEAN, MNIST_STD, MNIST_TRAIN_FRACTION, loadMnist } from './mnist.
 export { decodeImage, loadImageFolder } from './folder.js';
 export { batchOf, splitDataset, subset, type DatasetSplit, type SplitOptions } from './split.js';
 
-export const DATASET_NAMES = ['cifar10', 'cifar100', 'cifar10-1k', 'imagenet16', 'imagenet16-120', 'mnist', 'folder'] as const;
+export const DATASET_NAMES = ['cifar10', 'cifar100', 'cifar10-1k', 'imagenet16', 'imagenet16-120', 'mnist', 'folder', 'csv', 'idx', 'npz'] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
 /**
@@ -52,6 +52,10 @@ export function loadDataset(name: DatasetName, opts: LoadOptions = {}): ImageDat
       return loadMnist(opts);
     case 'folder':
       return loadImageFolder(opts);
+    case 'csv':
+    case 'idx':
+    case 'npz':
+      throw new InputError(`${name}: this format is read through the image cache (prepareData, or openPart in src/data/images.ts), not loadDataset`);
     default:
       throw new InputError(`unknown dataset '${String(name)}'; expected one of ${DATASET_NAMES.join(', ')}`);
   }

@@ -51,7 +51,7 @@ export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}, servi
   const startMs = performance.now();
   const log = (m: string): void => hooks.log?.(m);
   const plan = planSearch(o);
-  const data = loadData(plan, log);
+  const data = await loadData(plan, log, hooks.onDataProgress);
   const train = trainSettings(o, data.info);
   const settings = searchSettings(o, train);
   const settingsFile = join(plan.out, 'settings.json');
@@ -65,7 +65,7 @@ export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}, servi
     const latency = new LatencyCache(tableDir(plan), plan, data.info);
     const limited = applyLimits(plan, data.info, choosePool(plan), latency, hooks);
     if (o.budget !== 'all' && limited.removed > 0) checkBudget(limited.archs.length, o.budget, `the pool (${limited.archs.length} of ${limited.before} architectures within the limits)`);
-    const scored = await scorePool(plan, limited.archs, runner, hooks, limited.before);
+    const scored = await scorePool(plan, limited.archs, runner, hooks, limited.before, data.info);
     writeAtomic(settingsFile, JSON.stringify(settings, null, 2) + '\n');
     writeAtomic(join(plan.out, 'metrics.csv'), scored.csv);
     const queries = await runQueries(plan, scored, data, train, runner as Runner<TrainingJob, TrainingOutcome>, store, hooks);
