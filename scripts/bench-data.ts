@@ -119,7 +119,13 @@ function must(r: Timed, what: string): Timed {
   return r;
 }
 
-const node = (code: string): string[] => [process.execPath, '--input-type=module', '-e', code];
+/** A child node process running `code` (an ES module, from a file: worker threads inherit no --eval flags). */
+let scripts = 0;
+function node(code: string): string[] {
+  const file = join(work, `child-${process.pid}-${scripts++}.mjs`);
+  writeFileSync(file, code);
+  return [process.execPath, file];
+}
 const dist = (p: string): string => JSON.stringify(join(repo, 'dist', p));
 
 /** First decode of a dataset part into a fresh cache, in a fresh process: seconds of the build (from its meta). */

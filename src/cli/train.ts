@@ -163,11 +163,11 @@ export async function trainArchitecture(f: TrainFlags): Promise<TrainRun> {
   await initBackend('wasm');
   const net = buildNetwork(f.space, arch, { channels: f.channels, cells: f.cells, classes: info.classes }, info.shape);
   const settings = { ...DARTS_TRAINING, lr: f.lr, epochs: f.epochs, batchSize: f.batchSize, augment: augmentFor(f.dataset, info.mean, info.std, info.shape[1]) };
+  for (const n of info.notes ?? []) process.stderr.write(`data: ${n}\n`);
   process.stderr.write(
     `training ${arch} (${countParams(net).toLocaleString('en-US')} parameters) on ${info.dataset}: ${info.trainCount} train / ${info.validCount} validation` +
       `${data.test ? ` / ${data.test.count} test` : ''} images, ${f.epochs} epochs\n`,
   );
-  for (const n of info.notes ?? []) process.stderr.write(`data: ${n}\n`);
   const r = await trainNetwork(net, data, settings, trainingSeed(f.seed, arch), {
     onStep: (step, steps, loss) => {
       bar ??= progressBar(steps, 'training');
