@@ -169,14 +169,17 @@ print(time.time() - t)`;
   return Number(r.stdout.trim());
 }
 
-/** Process start to the first training step of a search (images and metric table cached, no query cache). */
+/**
+ * Process start to the first training step of a search (images and metric table cached, no query cache). A pool of
+ * 20 (the pool's size only changes how many cached metric rows are read).
+ */
 function firstTraining(args: Record<string, unknown>, cwd: string): { seconds: number; shape: number[] } {
   const code = `import { initBackend } from ${dist('nn/backend.js')};
 import { runSearch, SEARCH_METRICS } from ${dist('pipeline/search.js')};
 import { SEARCH_DEFAULTS } from ${dist('cli/search.js')};
 await initBackend('wasm');
 let shape;
-await runSearch({ ...SEARCH_DEFAULTS, method: 'robot', metrics: [...SEARCH_METRICS], out: 'out', cache: 'query-cache.jsonl', parallel: ${cores}, schedule: 'sync', ...${JSON.stringify(args)} }, {
+await runSearch({ ...SEARCH_DEFAULTS, pool: 20, budget: 2, method: 'robot', metrics: [...SEARCH_METRICS], out: 'out', cache: 'query-cache.jsonl', parallel: ${cores}, schedule: 'sync', ...${JSON.stringify(args)} }, {
   log: (m) => { const s = /data: \\S+ (\\d+)×(\\d+)×(\\d+)/.exec(m); if (s) shape = [s[1], s[2], s[3]].map(Number); },
   onTrainEvent: (_a, e) => { if (e.type === 'progress') { console.log(JSON.stringify({ seconds: process.uptime(), shape })); process.exit(0); } },
 });`;

@@ -41,6 +41,11 @@ export interface ImageOptions {
   threads?: number;
   maxPixels?: number;
   onProgress?(phase: string, done: number, total: number): void;
+  /**
+   * Cache folders already opened for these parts (by the process that started this job): opened directly, without
+   * listing the dataset again. A hint: a folder that is missing or incomplete is ignored.
+   */
+  folders?: Partial<Record<Part, string>>;
 }
 
 export interface OpenedPart {
@@ -186,6 +191,11 @@ function checkPrep(o: ImageOptions): void {
  */
 export async function openPart(o: ImageOptions, part: Part, train?: CacheMeta): Promise<OpenedPart> {
   checkPrep(o);
+  const hinted = o.folders?.[part];
+  if (hinted !== undefined) {
+    const c = CacheFile.open(hinted);
+    if (c) return { store: c, meta: c.meta, cached: true, folder: hinted };
+  }
   const prep: Prep = train
     ? { channels: train.shape[0] as 1 | 3, height: train.shape[1], width: train.shape[2] }
     : { ...(o.channels !== undefined ? { channels: o.channels } : {}), ...(o.size !== undefined ? { height: o.size, width: o.size } : {}) };

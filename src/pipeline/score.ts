@@ -38,7 +38,15 @@ export function tableDir(p: SearchPlan): string {
   return p.cache === null ? p.out : dirname(p.cache);
 }
 
-export async function scorePool(p: SearchPlan, archs: readonly string[], runner: Runner<ProxyJob, unknown>, hooks: SearchHooks, before = archs.length, info?: DataInfo): Promise<ScoredPool> {
+export async function scorePool(
+  p: SearchPlan,
+  archs: readonly string[],
+  runner: Runner<ProxyJob, unknown>,
+  hooks: SearchHooks,
+  before = archs.length,
+  info?: DataInfo,
+  folders?: Partial<Record<'train' | 'val' | 'test' | 'all', string>>,
+): Promise<ScoredPool> {
   const { o, space } = p;
   const log = (m: string): void => hooks.log?.(m);
   const split: Split | undefined = (await hasTrainPart(o.dataset, o.dir)) ? 'train' : undefined;
@@ -69,6 +77,7 @@ export async function scorePool(p: SearchPlan, archs: readonly string[], runner:
     ...(o.imageSize !== undefined ? { imageSize: o.imageSize } : {}),
     ...(o.imageChannels !== undefined ? { imageChannels: o.imageChannels } : {}),
     imageCache: p.imageCache,
+    ...(folders !== undefined ? { imageFolders: folders } : {}),
     metrics: o.metrics,
     channels: o.channels,
     cells: o.cells,

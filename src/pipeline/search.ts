@@ -65,7 +65,7 @@ export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}, servi
     const latency = new LatencyCache(tableDir(plan), plan, data.info);
     const limited = applyLimits(plan, data.info, choosePool(plan), latency, hooks);
     if (o.budget !== 'all' && limited.removed > 0) checkBudget(limited.archs.length, o.budget, `the pool (${limited.archs.length} of ${limited.before} architectures within the limits)`);
-    const scored = await scorePool(plan, limited.archs, runner, hooks, limited.before, data.info);
+    const scored = await scorePool(plan, limited.archs, runner, hooks, limited.before, data.info, data.folders);
     writeAtomic(settingsFile, JSON.stringify(settings, null, 2) + '\n');
     writeAtomic(join(plan.out, 'metrics.csv'), scored.csv);
     const queries = await runQueries(plan, scored, data, train, runner as Runner<TrainingJob, TrainingOutcome>, store, hooks);

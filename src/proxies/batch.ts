@@ -121,6 +121,8 @@ export interface BatchOptions {
   imageSize?: number;
   imageChannels?: 1 | 3;
   imageCache?: string;
+  /** The parts' image cache folders, when known (jobs open them without listing the dataset). */
+  imageFolders?: Partial<Record<'train' | 'val' | 'test' | 'all', string>>;
   metrics: string[];
   channels: number;
   cells: number;
@@ -198,6 +200,7 @@ export async function runProxyBatch(o: BatchOptions): Promise<BatchSummary> {
     ...(o.imageSize !== undefined ? { imageSize: o.imageSize } : {}),
     ...(o.imageChannels !== undefined ? { imageChannels: o.imageChannels } : {}),
     ...(o.imageCache !== undefined ? { cache: o.imageCache } : {}),
+    ...(o.imageFolders !== undefined ? { folders: o.imageFolders } : {}),
   };
   // loaded here too, to fail fast on a bad dataset and to learn its class count and size
   const ds = await jobDataset(data);

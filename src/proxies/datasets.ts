@@ -15,6 +15,8 @@ export interface JobData {
   imageChannels?: 1 | 3;
   /** Folder of the image caches (absent: decode into memory). */
   cache?: string;
+  /** The parts' cache folders, when the submitting process knows them (opened without listing the dataset). */
+  folders?: Partial<Record<'train' | 'val' | 'test' | 'all', string>>;
 }
 
 /**
@@ -31,9 +33,11 @@ export async function loadJobDataset(spec: JobData): Promise<ImageSet> {
     ...(spec.imageSize !== undefined ? { size: spec.imageSize } : {}),
     ...(spec.imageChannels !== undefined ? { channels: spec.imageChannels } : {}),
     ...(spec.cache !== undefined ? { cacheDir: spec.cache } : {}),
+    ...(spec.folders !== undefined ? { folders: spec.folders } : {}),
     threads: 1,
   };
-  const part = spec.split ?? (await datasetParts(io)).train;
+  const known = spec.folders ? (Object.keys(spec.folders) as ('train' | 'all')[]).find((k) => k === 'train' || k === 'all') : undefined;
+  const part = spec.split ?? known ?? (await datasetParts(io)).train;
   let p = await openPart(io, part);
   let norm = p.meta.norm;
   if (part === 'test') {

@@ -38,6 +38,8 @@ export interface DataOptions {
   /** Decoding threads (default: the number of cores). */
   threads?: number;
   onProgress?(phase: string, done: number, total: number): void;
+  /** Cache folders of the parts, when known (see ImageOptions.folders). */
+  folders?: Partial<Record<'train' | 'val' | 'test' | 'all', string>>;
 }
 
 export interface DataInfo {
@@ -69,6 +71,8 @@ export interface PreparedData extends TrainData {
   valid: ImageSet;
   test?: ImageSet;
   info: DataInfo;
+  /** The image cache folders of the parts read (for jobs on other threads: they open them without listing). */
+  folders: Partial<Record<'train' | 'val' | 'test' | 'all', string>>;
 }
 
 /** Datasets shipped only as one set of images: everything is split into train/validation, no test part. */
@@ -107,6 +111,7 @@ function imageOptions(o: DataOptions): ImageOptions {
     ...(o.cacheDir !== undefined ? { cacheDir: o.cacheDir } : {}),
     ...(o.threads !== undefined ? { threads: o.threads } : {}),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+    ...(o.folders ? { folders: o.folders } : {}),
   };
 }
 
@@ -128,6 +133,8 @@ export async function prepareData(o: DataOptions): Promise<PreparedData> {
   }
   const norm = meta.norm ?? partStats(meta);
   const notes = [...meta.notes];
+  const folders: PreparedData['folders'] = {};
+  if (trainPart.folder !== null) folders[parts.train] = trainPart.folder;
   const all = new StoredSet(name, trainPart.store, Int32Array.from({ length: meta.count }, (_, i) => i), meta.classes, norm.mean, norm.std, meta.sources, meta.classNames);
   const subRng = new Rng(o.seed);
   let trainAll: ImageSet;
@@ -136,6 +143,7 @@ export async function prepareData(o: DataOptions): Promise<PreparedData> {
   if (parts.val) {
     const v = await openPart(io, 'val', meta);
     notes.push(...v.meta.notes);
+    if (v.folder !== null) folders.val = v.folder;
     trainAll = all;
     validAll = new StoredSet(name, v.store, Int32Array.from({ length: v.meta.count }, (_, i) => i), meta.classes, norm.mean, norm.std, v.meta.sources, meta.classNames);
     validFrom = `${v.meta.what} (${v.meta.sources.join(', ')})`;
@@ -152,6 +160,7 @@ export async function prepareData(o: DataOptions): Promise<PreparedData> {
     // Normalised with the training images' statistics; the limit is class-balanced (round-robin).
     const t = await openPart(io, 'test', meta);
     notes.push(...t.meta.notes);
+    if (t.folder !== null) folders.test = t.folder;
     const rows = balancedPick(t.store.labels, meta.classes, o.testLimit);
     test = new StoredSet(name, t.store, Int32Array.from(rows), meta.classes, norm.mean, norm.std, t.meta.sources, meta.classNames);
   }
@@ -172,5 +181,5 @@ export async function prepareData(o: DataOptions): Promise<PreparedData> {
     ...(validFrom !== undefined ? { validFrom } : {}),
     ...(notes.length > 0 ? { notes } : {}),
   };
-  return { train, valid, ...(test ? { test } : {}), info };
+  return { train, valid, ...(test ? { test } : {}), info, folders };
 }

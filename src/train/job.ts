@@ -35,6 +35,8 @@ export interface DataRef {
   imageChannels?: 1 | 3;
   /** Folder of the image caches (absent: decode into memory). A location, not part of the job's identity. */
   cache?: string | null;
+  /** The parts' cache folders, opened without listing the dataset again where they exist. A location too. */
+  folders?: Partial<Record<'train' | 'val' | 'test' | 'all', string>>;
 }
 
 export interface TrainingJob {
@@ -93,13 +95,13 @@ export function dataRefOf(
     fingerprint: i.fingerprint,
     ...(image.imageSize !== undefined ? { imageSize: image.imageSize } : {}),
     ...(image.imageChannels !== undefined ? { imageChannels: image.imageChannels } : {}),
-    ...(image.cache !== undefined ? { cache: image.cache } : {}),
+    ...(image.cache !== undefined ? { cache: image.cache, folders: data.folders } : {}),
   };
 }
 
 /** The job's key: its hash without the data's location, plus the training code version. */
 export function trainingJobKey(job: TrainingJob): string {
-  const { dir: _location, cache: _cache, ...data } = job.data;
+  const { dir: _location, cache: _cache, folders: _folders, ...data } = job.data;
   return queryKey({ ...job, data, code: TRAINING_CODE_VERSION });
 }
 
@@ -122,6 +124,7 @@ export async function jobData(ref: DataRef): Promise<PreparedData> {
       ...(ref.imageSize !== undefined ? { imageSize: ref.imageSize } : {}),
       ...(ref.imageChannels !== undefined ? { imageChannels: ref.imageChannels } : {}),
       ...(ref.cache !== undefined && ref.cache !== null ? { cacheDir: ref.cache } : {}),
+      ...(ref.folders !== undefined ? { folders: ref.folders } : {}),
       // a job's thread decodes on its own (the search decoded before starting jobs, so this is a cache read)
       threads: 1,
     });
