@@ -47,6 +47,7 @@ async function fromDataset(m: LoadedModel, f: Flags): Promise<Inputs> {
   const [c, h, w] = card.input.shape;
   const cacheDir = 'robot-nas-results';
   let ds: ImageSet;
+  let fileNames: string[] | undefined;
   if (f.split === 'valid') {
     if (!t || t.dataset !== name) {
       throw new InputError(`--split valid rebuilds the validation split the model was trained with; it was trained on ${t ? `'${t.dataset}'` : 'unrecorded data'}, not '${name}' (use --split test or train)`);
@@ -77,12 +78,15 @@ async function fromDataset(m: LoadedModel, f: Flags): Promise<Inputs> {
     const rows = balancedPick(p.store.labels, card.classes.count, f.limit);
     ds = new StoredSet(name, p.store, Int32Array.from(rows), card.classes.count, card.preprocessing.mean, card.preprocessing.std, p.meta.sources, p.meta.classNames);
   }
+  // images that came from files are named by their path
+  const files = ds instanceof StoredSet ? ds.store.meta.files : undefined;
+  if (files && ds instanceof StoredSet) fileNames = Array.from(ds.rows, (r) => files[r]!);
   if (ds.channels !== c || ds.height !== h || ds.width !== w) {
     throw new InputError(`${name} images are ${ds.channels}×${ds.height}×${ds.width}; the model expects ${c}×${h}×${w}`);
   }
   if (ds.classes > card.classes.count) throw new InputError(`${name} has ${ds.classes} classes; the model outputs ${card.classes.count}`);
   return {
-    names: Array.from({ length: ds.count }, (_, i) => `${name}:${f.split}:${i}`),
+    names: fileNames ?? Array.from({ length: ds.count }, (_, i) => `${name}:${f.split}:${i}`),
     images: allImages(ds),
     count: ds.count,
     labels: ds.labels,

@@ -40,6 +40,8 @@ export interface CacheMeta {
   notes: string[];
   /** Files (or folders) the images came from. */
   sources: string[];
+  /** For image-file datasets: each row's file (so predictions name files). */
+  files?: string[];
   /** Seconds the decoding took. */
   seconds: number;
 }

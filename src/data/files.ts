@@ -320,6 +320,7 @@ export async function buildFromFiles(list: LabelledFiles, prep: Prep, ctx: Build
       norm: null,
       notes,
       sources: list.sources,
+      files: list.files,
       seconds: (performance.now() - t0) / 1000,
     };
     return writer.finish(meta, list.labels);
