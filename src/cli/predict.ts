@@ -75,6 +75,11 @@ async function fromDataset(m: LoadedModel, f: Flags): Promise<Inputs> {
     // the model's input shape and classes: the part is converted to them and its classes matched by name
     const like = { shape: [c, h, w] as [number, number, number], classNames: card.classes.names ?? Array.from({ length: card.classes.count }, (_, k) => String(k)) };
     const p = await openPart(io, part, like as unknown as CacheMeta);
+    if (p.meta.classes > card.classes.count) throw new InputError(`${name} has ${p.meta.classes} classes; the model outputs ${card.classes.count}`);
+    const foreign = card.classes.names && p.meta.classNames ? p.meta.classNames.filter((n) => !card.classes.names!.includes(n)) : [];
+    if (foreign.length > 0) {
+      throw new InputError(`${name}${dir ? ` (${dir})` : ''}: class${foreign.length > 1 ? 'es' : ''} ${foreign.map((n) => `'${n}'`).join(', ')} not among the model's classes (${card.classes.names!.join(', ')})`);
+    }
     const rows = balancedPick(p.store.labels, card.classes.count, f.limit);
     ds = new StoredSet(name, p.store, Int32Array.from(rows), card.classes.count, card.preprocessing.mean, card.preprocessing.std, p.meta.sources, p.meta.classNames);
   }
