@@ -160,7 +160,6 @@ function toPixels(raw: Uint8Array, width: number, height: number, k: number, six
   const colour = k >= 3;
   const channels: 1 | 3 = grey || !colour ? 1 : 3;
   const out = new Uint8Array(n * channels);
-  const bytes = sixteen ? 2 : 1;
   if (!sixteen && k === channels) {
     out.set(raw.subarray(0, out.length));
     return { width, height, channels, data: out };
@@ -181,7 +180,6 @@ function toPixels(raw: Uint8Array, width: number, height: number, k: number, six
       out[3 * p + 2] = at(base + 2);
     }
   }
-  void bytes;
   return { width, height, channels, data: out };
 }
 

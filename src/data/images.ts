@@ -21,7 +21,7 @@ import { candidateDirs } from './common.js';
 import { DEFAULT_MAX_PIXELS } from './decode.js';
 import { buildFromFiles, csvFiles, csvParts, folderFiles, folderParts, type BuildContext, type Part, type Prep } from './files.js';
 import { IMAGENET16_MEAN, IMAGENET16_STD, loadImageNet16 } from './imagenet16.js';
-import { MNIST_MEAN, MNIST_STD, mnistPart } from './mnist.js';
+import { mnistPart } from './mnist.js';
 import { Histogram, putRow } from './pixels.js';
 import type { ImageDataset } from './types.js';
 
@@ -160,6 +160,7 @@ function releaseBuild(o: ImageOptions, part: Part, prep: Prep, ctx: BuildContext
     hist.addRow(row, 0, h * w);
     writer.write(i, row);
   }
+  // grey from a colour release: its channels' average statistics (an approximation of the luma's)
   if (channels === 1) norm = { mean: [norm.mean.reduce((a, b) => a + b, 0) / 3], std: [norm.std.reduce((a, b) => a + b, 0) / 3] };
   const meta: CacheMeta = {
     format: 'robot-nas-images',
@@ -264,4 +265,3 @@ export async function openPart(o: ImageOptions, part: Part, train?: CacheMeta): 
   return { store, meta: store.meta, cached: false, folder };
 }
 
-export { MNIST_MEAN, MNIST_STD };

@@ -129,6 +129,5 @@ export async function mnistPart(split: 'train' | 'test', prep: Prep, ctx: BuildC
     sources: [join(dirname(require.resolve('mnist')), 'digits')],
     seconds: (performance.now() - t0) / 1000,
   };
-  void ctx.onProgress;
   return writer.finish(meta, labels);
 }
