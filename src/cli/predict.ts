@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { DATASET_NAMES } from '../data/index.js';
-import type { CacheMeta } from '../data/cache.js';
+import { CacheFile, type CacheMeta } from '../data/cache.js';
 import { datasetParts, openPart } from '../data/images.js';
 import { allImages, StoredSet, type ImageSet } from '../data/imageset.js';
 import { balancedPick } from '../data/common.js';
@@ -84,7 +84,7 @@ async function fromDataset(m: LoadedModel, f: Flags): Promise<Inputs> {
     ds = new StoredSet(name, p.store, Int32Array.from(rows), card.classes.count, card.preprocessing.mean, card.preprocessing.std, p.meta.sources, p.meta.classNames);
   }
   // images that came from files are named by their path
-  const files = ds instanceof StoredSet ? ds.store.meta.files : undefined;
+  const files = ds instanceof StoredSet ? (ds.store.meta.files ?? (ds.store instanceof CacheFile ? ds.store.files() : undefined)) : undefined;
   if (files && ds instanceof StoredSet) fileNames = Array.from(ds.rows, (r) => files[r]!);
   if (ds.channels !== c || ds.height !== h || ds.width !== w) {
     throw new InputError(`${name} images are ${ds.channels}×${ds.height}×${ds.width}; the model expects ${c}×${h}×${w}`);

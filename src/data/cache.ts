@@ -40,7 +40,7 @@ export interface CacheMeta {
   notes: string[];
   /** Files (or folders) the images came from. */
   sources: string[];
-  /** For image-file datasets: each row's file (so predictions name files). */
+  /** For image-file datasets: each row's file (so predictions name files); kept in files.json, read on demand. */
   files?: string[];
   /** Seconds the decoding took. */
   seconds: number;
@@ -92,6 +92,15 @@ export class CacheFile implements PixelStore {
       const labels = new Int32Array(meta.count);
       for (let i = 0; i < meta.count; i++) labels[i] = lb.readInt32LE(4 * i);
       return new CacheFile(folder, meta, labels);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Each row's file, for image-file datasets (undefined for others). */
+  files(): string[] | undefined {
+    try {
+      return JSON.parse(readFileSync(join(this.folder, 'files.json'), 'utf8')) as string[];
     } catch {
       return undefined;
     }
@@ -189,7 +198,9 @@ export function folderWriter(folder: string, count: number, per: number): RowWri
       const lb = Buffer.alloc(labels.length * 4);
       for (let i = 0; i < labels.length; i++) lb.writeInt32LE(labels[i]!, 4 * i);
       writeFileSync(join(tmp, 'labels.i32'), lb);
-      writeFileSync(join(tmp, 'meta.json'), JSON.stringify(meta) + '\n');
+      const { files, ...rest } = meta;
+      if (files) writeFileSync(join(tmp, 'files.json'), JSON.stringify(files) + '\n');
+      writeFileSync(join(tmp, 'meta.json'), JSON.stringify(rest) + '\n');
       try {
         renameSync(tmp, folder);
       } catch {

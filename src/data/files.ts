@@ -12,6 +12,7 @@
  * says so); the channels are `channels`, else 1 when every file is grey and 3 otherwise. Headers and pixels are
  * read on worker threads for large lists, each thread writing its rows straight into the cache file.
  */
+import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -30,8 +31,8 @@ export interface LabelledFiles {
   files: string[];
   labels: Int32Array;
   classNames: string[];
-  /** Relative path, size and modification time of every file: what the cache is keyed by. */
-  identity: { root: string; files: [string, number, number][] };
+  /** SHA-256 over every file's relative path, size and modification time: what the cache is keyed by. */
+  identity: { root: string; files: string };
   sources: string[];
   /** Things worth saying (e.g. classes a test split lacks). */
   notes: string[];
@@ -117,7 +118,8 @@ export function folderFiles(dir: string, root: string, what: string, classNames?
   const labelOf = matchClasses(names, classNames, dir, notes);
   const files: string[] = [];
   const labels: number[] = [];
-  const ident: [string, number, number][] = [];
+  // hashed as listed: 60,000 (path, size, time) tuples kept as values would only feed the garbage collector
+  const ident = createHash('sha256');
   names.forEach((name, k) => {
     const cdir = join(dir, name);
     const images = visibleEntries(cdir).filter((f) => IMAGE_FILE.test(f));
@@ -135,12 +137,20 @@ export function folderFiles(dir: string, root: string, what: string, classNames?
       if (st.isDirectory()) continue;
       files.push(p);
       labels.push(labelOf[k]!);
-      ident.push([join(rel, f), st.size, Math.round(st.mtimeMs)]);
+      ident.update(`${rel}/${f}\0${st.size}\0${Math.round(st.mtimeMs)}\n`);
       n++;
     }
     if (n === 0) throw inputError(cdir, undefined, `empty class folder: no .png, .jpg or .jpeg files (class '${name}')`);
   });
-  return { what, files, labels: Int32Array.from(labels), classNames: classNames ? [...classNames] : names, identity: { root: relative(root, dir) || '.', files: ident }, sources: [dir], notes };
+  return {
+    what,
+    files,
+    labels: Int32Array.from(labels),
+    classNames: classNames ? [...classNames] : names,
+    identity: { root: relative(root, dir) || '.', files: ident.digest('hex') },
+    sources: [dir],
+    notes,
+  };
 }
 
 const SPLITS: Record<string, Part> = { train: 'train', val: 'val', valid: 'val', validation: 'val', test: 'test' };
@@ -198,18 +208,19 @@ export function csvFiles(csv: string, part: Part, classNames?: readonly string[]
   const labelOf = matchClasses(names, classNames, `${csv} (${part} rows)`, notes);
   const root = dirname(resolve(csv));
   const files: string[] = [];
-  const ident: [string, number, number][] = [];
+  const ident = createHash('sha256');
   for (const r of rows) {
     const p = isAbsolute(r.path) ? r.path : join(root, r.path);
     try {
-      ident.push(statFile(p, root));
+      const [rel, size, time] = statFile(p, root);
+      ident.update(`${rel}\0${size}\0${time}\0${r.label}\n`);
     } catch (e) {
       throw inputError(csv, r.line, `${r.path}: ${(e as Error).message.replace(`${p}: `, '')}`);
     }
     files.push(p);
   }
   const labels = Int32Array.from(rows, (r) => labelOf[names.indexOf(r.label)]!);
-  return { what: `csv ${part}`, files, labels, classNames: classNames ? [...classNames] : names, identity: { root: part, files: ident }, sources: [csv], notes };
+  return { what: `csv ${part}`, files, labels, classNames: classNames ? [...classNames] : names, identity: { root: part, files: ident.digest('hex') }, sources: [csv], notes };
 }
 
 export interface BuildContext {
