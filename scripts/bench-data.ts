@@ -15,7 +15,7 @@
  * `QUICK=1` skips the default search (minutes) and the 1M dataset.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -298,7 +298,6 @@ if (!quick) {
   rmSync(d1, { recursive: true, force: true });
   mkdirSync(d1, { recursive: true });
   const big = search(['--dataset', 'idx', '--data', syn, '--pool', '20', '--budget', '4'], d1);
-  const built = readdirSync(d1).filter((x) => x.startsWith('images-'));
   out(`synthetic 1,000,000 × 28×28 idx dataset, search --pool 20 --budget 4 (default limits: 4,000 train / 1,000 validation images)`);
-  out(`  search              peak RSS ${Math.round(big.maxRssMb)} MB (target < 2,000 MB: ${verdict(big.maxRssMb < 2000)}), wall ${f1(big.seconds)} s including converting the ${n.toLocaleString('en-US')} images into the cache (${built.length} cache folder); input ${big.json.data.shape.join('×')}`);
+  out(`  search              peak RSS ${Math.round(big.maxRssMb)} MB (target < 2,000 MB: ${verdict(big.maxRssMb < 2000)}), wall ${f1(big.seconds)} s including converting the ${n.toLocaleString('en-US')} images into the cache; input ${big.json.data.shape.join('×')}`);
 }
