@@ -8,7 +8,10 @@ export { CancelledError, type JobEvent, type RunOptions, type Runner } from './t
 export { inProcessRunner } from './in-process.js';
 export { workerThreadRunner } from './worker-threads.js';
 
-/** `workers` worker threads, or (0) this thread: the local runners behind `--parallel` / `--workers`. */
-export function localRunner(workers: number): Runner<Job, JobResult> {
-  return workers === 0 ? inProcessRunner() : workerThreadRunner(workers);
+/**
+ * `workers` worker threads, or (0) this thread: the local runners behind `--parallel` / `--workers`. `prestart`
+ * starts the threads at once (see workerThreadRunner).
+ */
+export function localRunner(workers: number, prestart = false): Runner<Job, JobResult> {
+  return workers === 0 ? inProcessRunner() : workerThreadRunner(workers, undefined, prestart);
 }
