@@ -13,7 +13,8 @@ import { execParams, type ParamValues } from '../networks/params.js';
  * largest |value| near 1, and e is kept as an integer. Multiplying by a power of two is exact, and so are the
  * alignments of sums and concatenations (powers of two again), the conv/linear biases divided by 2^e and BatchNorm's
  * ε divided by 4^e (BN(x·2^e; ε) = BN(x; ε·4^−e), whose output is unscaled): where the plain float32 pass does not
- * overflow, this one gives its bits (a test checks it), and ∂R/∂θ = 2^(e_out)·∂R̂/∂θ.
+ * overflow, this one gives its bits (a test checks it; only values some 2^120 below their layer's largest, which
+ * would underflow here, could differ), and ∂R/∂θ = 2^(e_out)·∂R̂/∂θ.
  */
 
 /** A value standing for n·2^e. */
