@@ -23,6 +23,9 @@ import { allImages } from '../src/data/imageset.js';
 import { predict } from '../src/train/step.js';
 import { DARTS_TRAINING, trainNetwork } from '../src/train/trainer.js';
 
+// PROD: no console hint from tfjs about installing tfjs-node.
+tf.env().set('PROD', true);
+
 const PYTHON = '/usr/bin/python3';
 const hasTorch = spawnSync(PYTHON, ['-c', 'import torch']).status === 0;
 const dir = mkdtempSync(join(tmpdir(), 'robot-nas-export-evidence-'));

@@ -13,6 +13,9 @@ import { runCli } from '../helpers/cli.js';
 import { tempDirs } from '../helpers/tmp.js';
 import { ALL_OPS_CELL, ALL_OPS_GENOTYPE, maxAbsDiff } from '../export/helpers.js';
 
+// PROD: no console hint from tfjs about installing tfjs-node.
+tf.env().set('PROD', true);
+
 const tmp = tempDirs('robot-nas-export-');
 const TINY = ['--dataset', 'mnist', '--epochs', '1', '--train-limit', '64', '--valid-limit', '32', '--test-limit', '32', '--batch-size', '32'];
 const PYTHON = '/usr/bin/python3';

@@ -11,6 +11,9 @@ import { predict } from '../../src/train/step.js';
 import { tempDirs } from '../helpers/tmp.js';
 import { EXPORT_CASES, maxAbsDiff, randomModel, realImages } from './helpers.js';
 
+// PROD: no console hint from tfjs about installing tfjs-node.
+tf.env().set('PROD', true);
+
 const tmp = tempDirs('robot-nas-tfjs-');
 
 /** Loads model.json + shards from a folder, as tf.loadLayersModel('file://…') does with tfjs-node. */
