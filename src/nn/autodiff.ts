@@ -1,9 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import * as DX from './engine/darts.js';
+import * as A from './engine/activation.js';
+import * as DW from './engine/depthwise.js';
+import * as L from './engine/layout.js';
+import * as MP from './engine/maxpool.js';
 import * as O from './engine/ops.js';
 import { disposeArena, inArena, Tensor } from './engine/tensor.js';
 import { isDepthwise } from './dartsops.js';
-import type { BatchNormLayer, Conv2dLayer, Exec, LinearLayer, ReluSite } from './layers.js';
+import type { ActivationSite, BatchNormLayer, Conv2dLayer, Exec, LinearLayer, ReluSite } from './layers.js';
 
 /**
  * Manual reverse-mode differentiation over the network-level operations of `Exec` (conv, BatchNorm, ReLU, pooling,
@@ -160,7 +163,7 @@ export class AdExec implements Exec<ADNode> {
   ) {
     // Every public operation runs inside the arena, so the tensors it makes are freed with the executor.
     const self = this as unknown as Record<string, (...a: unknown[]) => unknown>;
-    for (const k of ['input', 'conv', 'linear', 'batchNorm', 'relu', 'avgPool', 'add', 'zerosLike', 'globalAvgPool', 'maxPool', 'concat', 'crop', 'backward']) {
+    for (const k of ['input', 'conv', 'linear', 'batchNorm', 'relu', 'avgPool', 'add', 'zerosLike', 'globalAvgPool', 'maxPool', 'concat', 'crop', 'activation', 'channelScale', 'backward']) {
       const f = self[k].bind(this);
       const inner = opTimes.enabled && k !== 'backward' && k !== 'input' ? (...a: unknown[]) => timed(`${k}.op`, () => f(...a)) : f;
       self[k] = (...a: unknown[]) => inArena(this.arena, () => inner(...a));
@@ -256,8 +259,8 @@ export class AdExec implements Exec<ADNode> {
     if (layer.bias) throw new Error(`AdExec: depthwise conv ${layer.name} with bias is not supported`);
     const k = layer.kernel;
     const w = this.param(layer.weight, [k, k, layer.inChannels]);
-    const geom: DX.DwGeomIn = { k, stride: layer.stride, pad: layer.pad, dilation: layer.dilation ?? 1 };
-    const fwd = (v: Tensor, f: Tensor): Tensor => timed('dwconv.forward', () => DX.depthwiseForward(v, f, geom));
+    const geom: DW.DepthwiseGeom = { k, stride: layer.stride, pad: layer.pad, dilation: layer.dilation ?? 1, exact: layer.depthwiseSum === 'double' };
+    const fwd = (v: Tensor, f: Tensor): Tensor => timed('dwconv.forward', () => DW.depthwiseConv(v, f, geom));
     const y = fwd(x.v, w);
     let t: Tensor | null = null;
     const saved: Tensor[] = [y];
@@ -277,7 +280,7 @@ export class AdExec implements Exec<ADNode> {
       backward: (g, mode, ctx) => {
         if (mode.fisher) ctx.fisher.set(layer.name, O.sampleChannelDot(y, g.v, y.shape[0], layer.outChannels));
         if (mode.paramGrads) {
-          const gw = timed('dwconv.filterGrad', () => DX.depthwiseFilterGrad(x.v, g.v, geom));
+          const gw = timed('dwconv.filterGrad', () => DW.depthwiseFilterGrad(x.v, g.v, geom));
           if (mode.dual) {
             const dot = (a: Tensor, b: Tensor): number => dotThrough((v) => fwd(v, gw), a, b);
             if (x.t) ctx.addGrasp(dot(x.t, g.v));
@@ -286,7 +289,7 @@ export class AdExec implements Exec<ADNode> {
           ctx.addParamGrad(layer.weight, gw);
         }
         if (x.needsGrad && (mode.inputGrad || x !== this.inputNode)) {
-          const back = (gy: Tensor): Tensor => timed('dwconv.inputGrad', () => DX.depthwiseInputGrad(x.v.shape, gy, w, geom));
+          const back = (gy: Tensor): Tensor => timed('dwconv.inputGrad', () => DW.depthwiseInputGrad(x.v.shape, gy, w, geom));
           const gx = back(g.v);
           let gxt: Tensor | null = null;
           if (mode.dual) gxt = g.t ? ofSum(g.v, g.t, back) : gx;
@@ -298,18 +301,19 @@ export class AdExec implements Exec<ADNode> {
   }
 
   maxPool(x: ADNode, kernel: number, stride: number, pad: number): ADNode {
-    const { y, arg } = DX.maxPoolWithArg(x.v, kernel, stride, pad);
+    const { y, arg } = MP.maxPoolWithArg(x.v, kernel, stride, pad);
     // The argmax is locally constant, so the tangent is the gathered input tangent.
-    const t = this.opts.dual && x.t ? DX.gather(x.t, arg, y.shape) : null;
+    const t = this.opts.dual && x.t ? MP.gatherArg(x.t, arg) : null;
     const out: ADNode = { v: y, t, needsGrad: x.needsGrad };
     this.tape.push({
       kind: 'maxPool',
       output: out,
-      saved: t ? [y, t] : [y],
+      saved: t ? [y, arg, t] : [y, arg],
       backward: (g, mode, ctx) => {
         if (!x.needsGrad) return;
-        const gx = DX.scatter(g.v, arg, x.v.shape);
-        const gxt = mode.dual && g.t ? DX.scatter(g.t, arg, x.v.shape) : null;
+        const back = (gy: Tensor): Tensor => MP.maxPoolBackward(gy, arg, x.v.shape, kernel, stride, pad);
+        const gx = back(g.v);
+        const gxt = mode.dual && g.t ? back(g.t) : null;
         ctx.accumulate(x, { v: gx, t: gxt });
       },
     });
@@ -319,13 +323,13 @@ export class AdExec implements Exec<ADNode> {
   concat(xs: ADNode[]): ADNode {
     if (xs.length === 1) return xs[0];
     const chans = xs.map((x) => x.v.shape[3]);
-    const y = DX.concatChannels(
+    const y = L.concatChannels(
       xs.map((x) => x.v),
       chans,
     );
     let t: Tensor | null = null;
     if (this.opts.dual && xs.some((x) => x.t)) {
-      t = DX.concatChannels(
+      t = L.concatChannels(
         xs.map((x) => x.t),
         chans,
         xs[0].v.shape.slice(0, 3),
@@ -340,8 +344,8 @@ export class AdExec implements Exec<ADNode> {
         let off = 0;
         xs.forEach((x, i) => {
           if (x.needsGrad) {
-            const gv = DX.sliceChannels(g.v, off, chans[i]);
-            const gt = mode.dual && g.t ? DX.sliceChannels(g.t, off, chans[i]) : null;
+            const gv = L.sliceChannels(g.v, off, chans[i]);
+            const gt = mode.dual && g.t ? L.sliceChannels(g.t, off, chans[i]) : null;
             ctx.accumulate(x, { v: gv, t: gt });
           }
           off += chans[i];
@@ -352,8 +356,8 @@ export class AdExec implements Exec<ADNode> {
   }
 
   crop(x: ADNode, top: number, left: number): ADNode {
-    const y = DX.cropTopLeft(x.v, top, left);
-    const t = this.opts.dual && x.t ? DX.cropTopLeft(x.t, top, left) : null;
+    const y = L.cropTopLeft(x.v, top, left);
+    const t = this.opts.dual && x.t ? L.cropTopLeft(x.t, top, left) : null;
     const out: ADNode = { v: y, t, needsGrad: x.needsGrad };
     this.tape.push({
       kind: 'crop',
@@ -361,7 +365,76 @@ export class AdExec implements Exec<ADNode> {
       saved: t ? [y, t] : [y],
       backward: (g, mode, ctx) => {
         if (!x.needsGrad) return;
-        ctx.accumulate(x, { v: DX.uncropTopLeft(g.v, top, left), t: mode.dual && g.t ? DX.uncropTopLeft(g.t, top, left) : null });
+        ctx.accumulate(x, { v: L.uncropTopLeft(g.v, top, left), t: mode.dual && g.t ? L.uncropTopLeft(g.t, top, left) : null });
+      },
+    });
+    return out;
+  }
+
+  /** A pointwise activation other than ReLU: ẏ = f'(x)·ẋ; x̄ = f'(x)·ȳ, x̄̇ = f'(x)·ȳ̇ + f''(x)·ẋ·ȳ. */
+  activation(site: ActivationSite, x: ADNode): ADNode {
+    const kind = site.kind;
+    const xv = x.v;
+    const y = A.activation(kind, xv);
+    const t = this.opts.dual && x.t ? A.activationGrad(kind, xv, x.t) : null;
+    const out: ADNode = { v: y, t, needsGrad: x.needsGrad };
+    this.tape.push({
+      kind: 'activation',
+      output: out,
+      saved: t ? [y, t] : [y],
+      backward: (g, mode, ctx) => {
+        if (!x.needsGrad) return;
+        const gx = A.activationGrad(kind, xv, g.v);
+        let gxt: Tensor | null = null;
+        if (mode.dual && x.t) gxt = A.activationGradDual(kind, xv, g.t, x.t, g.v);
+        else if (mode.dual && g.t) gxt = A.activationGrad(kind, xv, g.t);
+        ctx.accumulate(x, { v: gx, t: gxt });
+      },
+    });
+    return out;
+  }
+
+  /**
+   * Squeeze-and-excitation's y = x·s, s one value per image and channel: ẏ = ẋ·s + x·ṡ; x̄ = ȳ·s, s̄ = Σ_positions ȳ·x;
+   * x̄̇ = ȳ̇·s + ȳ·ṡ, s̄̇ = Σ_positions (ȳ̇·x + ȳ·ẋ).
+   */
+  channelScale(x: ADNode, s: ADNode): ADNode {
+    const xv = x.v;
+    const sv = s.v;
+    const y = A.channelScale(xv, sv);
+    let t: Tensor | null = null;
+    if (this.opts.dual && (x.t || s.t)) {
+      if (x.t && s.t) t = A.channelScale(x.t, sv, xv, s.t);
+      else t = x.t ? A.channelScale(x.t, sv) : A.channelScale(xv, s.t!);
+    }
+    const out: ADNode = { v: y, t, needsGrad: x.needsGrad || s.needsGrad };
+    this.tape.push({
+      kind: 'channelScale',
+      output: out,
+      saved: t ? [y, t] : [y],
+      backward: (g, mode, ctx) => {
+        const dual = mode.dual && (g.t !== null || x.t !== null || s.t !== null);
+        if (x.needsGrad) {
+          const gx = A.channelScale(g.v, sv);
+          let gxt: Tensor | null = null;
+          if (dual) {
+            if (g.t && s.t) gxt = A.channelScale(g.t, sv, g.v, s.t);
+            else if (g.t) gxt = A.channelScale(g.t, sv);
+            else if (s.t) gxt = A.channelScale(g.v, s.t);
+          }
+          ctx.accumulate(x, { v: gx, t: gxt });
+        }
+        if (s.needsGrad) {
+          const gs = A.channelScaleGrad([[xv, g.v]], sv.shape);
+          let gst: Tensor | null = null;
+          if (dual) {
+            const pairs: [Tensor, Tensor][] = [];
+            if (g.t) pairs.push([xv, g.t]);
+            if (x.t) pairs.push([x.t, g.v]);
+            if (pairs.length) gst = A.channelScaleGrad(pairs, sv.shape);
+          }
+          ctx.accumulate(s, { v: gs, t: gst });
+        }
       },
     });
     return out;
