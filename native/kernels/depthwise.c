@@ -10,8 +10,9 @@
  *              computes, so these kernels give the bits of the loops they replace (DARTS' networks, whose numbers
  *              must not move);
  *   exact = 0  acc = acc + f·x in float (product rounded, then the sum): ~3× faster, for new networks.
- * Both sum the taps of an output in one fixed order starting from 0. The filter gradient always sums in double in
- * the order of the output pixels (as the JavaScript loop did) and rounds once at the end.
+ * Both sum the taps of an output in one fixed order starting from 0. The filter gradient likewise: exactly as the
+ * JavaScript loop (every output pixel in order, in double, rounded once: k_dw_wgrad), or in float over fixed runs of
+ * rows whose partial sums the caller adds in double (k_dw_wgrad_f32).
  *
  * Out-of-range taps are skipped, never read as padding zeros, so no padded copy of the input is made.
  */
@@ -292,27 +293,61 @@ void k_dw_bwd_input(const int32_t *a, int t0, int t1) {
 }
 
 /*
- * One row of the filter gradient for the lanes [q0, q0 + L) (pointers already at q0): ar[e] (double, ar + e·c) +=
- * x[ix(ox, e)]·dy[ox] for ox ascending. The k running sums stay in registers over the row.
+ * One row of the filter gradient for one vector of lanes (pointers already at its first lane): r[e] += x[ix(ox, e)]·dy[ox]
+ * for ox ascending, the k running sums (ar + e·c, doubles or floats) in registers over the row. K is a compile-time
+ * constant for k = 3, 5, 7 (the loops unroll; the sums stay in registers); columns whose taps are all in range skip the
+ * bounds checks. Columns are visited in order either way, so every sum sees its terms in the same order.
  */
-#define DEFINE_WG(SUF, FT, DT)                                                                                        \
-  static void wg_##SUF(const float *xr, const float *dyr, double *ar, int w, int c, int wo, int k, int s, int p, int d) { \
-    DT r[8];                                                                                                          \
-    for (int te = 0; te < k; te++) r[te] = *(DT *)(ar + (ptrdiff_t)te * c);                                           \
+#define DEFINE_WG(SUF, FT, AT, ACC, CONV)                                                                               \
+  INLINE void wgk_##SUF(const float *xr, const float *dyr, AT *ar, int w, int c, int wo, const int K, int s, int p,   \
+                        int d, int xa, int xb) {                                                                      \
+    ACC r[8];                                                                                                         \
+    for (int te = 0; te < K; te++) r[te] = *(ACC *)(ar + (ptrdiff_t)te * c);                                          \
     for (int ox = 0; ox < wo; ox++) {                                                                                 \
-      const DT g = to_d##SUF(*(const FT *)(dyr + (ptrdiff_t)ox * c));                                                \
+      const ACC g = CONV(*(const FT *)(dyr + (ptrdiff_t)ox * c));                                                     \
       const int ix0 = ox * s - p;                                                                                     \
-      for (int te = 0; te < k; te++) {                                                                                \
-        const int ix = ix0 + te * d;                                                                                  \
-        if (ix < 0 || ix >= w) continue;                                                                              \
-        r[te] += to_d##SUF(*(const FT *)(xr + (ptrdiff_t)ix * c)) * g;                                               \
+      if (ox >= xa && ox < xb) {                                                                                      \
+        for (int te = 0; te < K; te++) r[te] += CONV(*(const FT *)(xr + (ptrdiff_t)(ix0 + te * d) * c)) * g;          \
+      } else {                                                                                                        \
+        for (int te = 0; te < K; te++) {                                                                              \
+          const int ix = ix0 + te * d;                                                                                \
+          if (ix < 0 || ix >= w) continue;                                                                            \
+          r[te] += CONV(*(const FT *)(xr + (ptrdiff_t)ix * c)) * g;                                                   \
+        }                                                                                                             \
       }                                                                                                               \
     }                                                                                                                 \
-    for (int te = 0; te < k; te++) *(DT *)(ar + (ptrdiff_t)te * c) = r[te];                                           \
+    for (int te = 0; te < K; te++) *(ACC *)(ar + (ptrdiff_t)te * c) = r[te];                                          \
+  }                                                                                                                   \
+  static void wg_##SUF(const float *xr, const float *dyr, AT *ar, int w, int c, int wo, int k, int s, int p, int d,    \
+                       int xa, int xb) {                                                                              \
+    switch (k) {                                                                                                      \
+      case 3: wgk_##SUF(xr, dyr, ar, w, c, wo, 3, s, p, d, xa, xb); return;                                           \
+      case 5: wgk_##SUF(xr, dyr, ar, w, c, wo, 5, s, p, d, xa, xb); return;                                           \
+      case 7: wgk_##SUF(xr, dyr, ar, w, c, wo, 7, s, p, d, xa, xb); return;                                           \
+      default: wgk_##SUF(xr, dyr, ar, w, c, wo, k, s, p, d, xa, xb); return;                                          \
+    }                                                                                                                 \
   }
 
-DEFINE_WG(4, vf4, vd4)
-DEFINE_WG(1, vf1, vd1)
+#define SAME(v) (v)
+DEFINE_WG(d4, vf4, double, vd4, to_d4) /* double sums, 4 lanes */
+DEFINE_WG(d1, vf1, double, vd1, to_d1)
+DEFINE_WG(fw, vf, float, vf, SAME) /* float sums, whole vectors */
+#if VW > 4
+DEFINE_WG(f4, vf4, float, vf4, SAME)
+#endif
+DEFINE_WG(f1, vf1, float, vf1, SAME)
+
+/* Output columns whose taps are all inside the image: [xa, xb). */
+static void interior(int w, int wo, int k, int s, int p, int d, int *xa, int *xb) {
+  int a = (p + s - 1) / s;
+  const int num = w - 1 + p - (k - 1) * d;
+  int b = num < 0 ? 0 : num / s + 1;
+  if (a > wo) a = wo;
+  if (b > wo) b = wo;
+  if (b < a) b = a;
+  *xa = a;
+  *xb = b;
+}
 
 /*
  * args: x, dy, gf, acc (scratch: k·k·c doubles), n, h, w, c, ho, wo, k, s, p, d. gf[a][e] = Σ x·dy over the output
@@ -328,6 +363,8 @@ void k_dw_wgrad(const int32_t *a, int t0, int t1) {
   const int n = a[4], h = a[5], w = a[6], c = a[7], ho = a[8], wo = a[9], k = a[10], s = a[11], p = a[12], d = a[13];
   const int full = c / 4;
   const int qlo = t0 <= full ? 4 * t0 : 4 * full + (t0 - full), qhi = t1 <= full ? 4 * t1 : 4 * full + (t1 - full);
+  int xa, xb;
+  interior(w, wo, k, s, p, d, &xa, &xb);
   for (int t = 0; t < k * k; t++)
     for (int q = qlo; q < qhi; q++) acc[(ptrdiff_t)t * c + q] = 0;
   for (int img = 0; img < n; img++)
@@ -339,15 +376,50 @@ void k_dw_wgrad(const int32_t *a, int t0, int t1) {
         const float *xr = x + (((ptrdiff_t)img * h + iy) * w) * c;
         double *ar = acc + (ptrdiff_t)ta * k * c;
         for (int g = t0; g < t1; g++) {
-          if (g < full) {
-            wg_4(xr + 4 * g, dyr + 4 * g, ar + 4 * g, w, c, wo, k, s, p, d);
-          } else {
-            const int q = 4 * full + (g - full);
-            wg_1(xr + q, dyr + q, ar + q, w, c, wo, k, s, p, d);
-          }
+          const int q = g < full ? 4 * g : 4 * full + (g - full);
+          if (g < full)
+            wg_d4(xr + q, dyr + q, ar + q, w, c, wo, k, s, p, d, xa, xb);
+          else
+            wg_d1(xr + q, dyr + q, ar + q, w, c, wo, k, s, p, d, xa, xb);
         }
       }
     }
   for (int t = 0; t < k * k; t++)
     for (int q = qlo; q < qhi; q++) gf[(ptrdiff_t)t * c + q] = (float)acc[(ptrdiff_t)t * c + q];
+}
+
+/*
+ * The float filter gradient: args x, dy, part, n, h, w, c, ho, wo, k, s, p, d, rows_per_task. Task t sums, in float and
+ * in pixel order, the output rows [t·rows_per_task, …) (image · ho + oy) into part + t·k·k·c, laid out [a][e][c]; the
+ * caller adds the partials in double in task order (reduce_partials). The rows per task are fixed by the geometry, so
+ * the result does not depend on the threads.
+ */
+void k_dw_wgrad_f32(const int32_t *a, int t0, int t1) {
+  const float *x = MEMF(a[0]);
+  const float *dy = MEMF(a[1]);
+  float *part0 = MEMF(a[2]);
+  const int n = a[3], h = a[4], w = a[5], c = a[6], ho = a[7], wo = a[8], k = a[9], s = a[10], p = a[11], d = a[12], rpt = a[13];
+  int xa, xb;
+  interior(w, wo, k, s, p, d, &xa, &xb);
+  for (int t = t0; t < t1; t++) {
+    float *part = part0 + (ptrdiff_t)t * k * k * c;
+    for (ptrdiff_t i = 0; i < (ptrdiff_t)k * k * c; i++) part[i] = 0;
+    const int r1 = (t + 1) * rpt < n * ho ? (t + 1) * rpt : n * ho;
+    for (int row = t * rpt; row < r1; row++) {
+      const int img = row / ho, oy = row % ho;
+      const float *dyr = dy + (ptrdiff_t)row * wo * c;
+      for (int ta = 0; ta < k; ta++) {
+        const int iy = oy * s - p + ta * d;
+        if (iy < 0 || iy >= h) continue;
+        const float *xr = x + (((ptrdiff_t)img * h + iy) * w) * c;
+        float *ar = part + (ptrdiff_t)ta * k * c;
+        int q = 0;
+        for (; q + VW <= c; q += VW) wg_fw(xr + q, dyr + q, ar + q, w, c, wo, k, s, p, d, xa, xb);
+#if VW > 4
+        for (; q + 4 <= c; q += 4) wg_f4(xr + q, dyr + q, ar + q, w, c, wo, k, s, p, d, xa, xb);
+#endif
+        for (; q < c; q++) wg_f1(xr + q, dyr + q, ar + q, w, c, wo, k, s, p, d, xa, xb);
+      }
+    }
+  }
 }

@@ -79,6 +79,7 @@ typedef void (*kernel_fn)(const int32_t *args, int t0, int t1);
   X(dw_fwd)            \
   X(dw_bwd_input)      \
   X(dw_wgrad)          \
+  X(dw_wgrad_f32)      \
   X(maxpool_fwd)       \
   X(maxpool_bwd)       \
   X(gather_idx)        \

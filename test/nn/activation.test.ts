@@ -31,6 +31,13 @@ const PIECEWISE: Partial<Record<A.Activation, (x: number) => number>> = {
   hardsigmoid: (x) => f(relu6f(f(x + 3)) / 6),
 };
 
+/** PyTorch's float backward formulas of the piecewise activations (g = ∂L/∂y). */
+const TORCH_GRAD: Partial<Record<A.Activation, (x: number, g: number) => number>> = {
+  relu6: (x, g) => (x > 0 && x < 6 ? g : 0),
+  hardswish: (x, g) => (x < -3 ? 0 : x <= 3 ? f(g * f(f(x / 3) + 0.5)) : g),
+  hardsigmoid: (x, g) => (x > -3 && x < 3 ? f(g / 6) : 0),
+};
+
 /** Distance in units in the last place of float32 (0 when equal). */
 function ulps(a: number, b: number): number {
   if (Object.is(a, b) || (a !== a && b !== b)) return 0;
@@ -70,7 +77,7 @@ test('activation values: piecewise ones equal PyTorch float formulas, sigmoid/Si
   });
 });
 
-test('activation derivatives: f′·a and f′·a + f″·b·c match float64 closed forms, PyTorch values at the kinks', () => {
+test('activation derivatives: f′·a and f′·a + f″·b·c equal PyTorch float formulas (piecewise) or float64 closed forms (sigmoid, SiLU)', () => {
   const rng = new Rng(2);
   const x = inputs(rng).filter((v) => Number.isFinite(v));
   const a = Float32Array.from(x, () => rng.normal());
@@ -84,7 +91,17 @@ test('activation derivatives: f′·a and f′·a + f″·b·c match float64 clo
         const [T, B, C] = [a, b, c].map((v) => Tensor.from(v, [v.length]));
         return [A.activationGrad(kind, X, T), A.activationGradDual(kind, X, T, B, C), A.activationGradDual(kind, X, null, B, C)].map((t) => t.dataSync());
       });
+      const torch = TORCH_GRAD[kind];
       for (let i = 0; i < x.length; i++) {
+        if (torch) {
+          // PyTorch's float backward formulas, bit for bit (hard-swish's f″ term: (b·c)/3 on (−3, 3)).
+          const v = torch(x[i], a[i]);
+          const t2 = kind === 'hardswish' && x[i] > -3 && x[i] < 3 ? f(f(b[i] * c[i]) / 3) : 0;
+          assert.ok(Object.is(g1[i], v) || (g1[i] === 0 && v === 0), `${label} ${kind}′(${x[i]})·a = ${g1[i]}, PyTorch ${v}`);
+          assert.ok(Object.is(g2[i], f(v + t2)) || (g2[i] === 0 && f(v + t2) === 0), `${label} ${kind} dual at ${x[i]}: ${g2[i]}, want ${f(v + t2)}`);
+          assert.ok(Object.is(g3[i], t2) || (g3[i] === 0 && t2 === 0), `${label} ${kind} dual without ȳ̇ at ${x[i]}: ${g3[i]}, want ${t2}`);
+          continue;
+        }
         const w1 = d1(x[i]) * a[i];
         const w2 = w1 + d2(x[i]) * b[i] * c[i];
         const w3 = d2(x[i]) * b[i] * c[i];

@@ -7,9 +7,9 @@ import { Tensor } from './tensor.js';
  * [k, k, 1, C], i.e. of PyTorch's [C, 1, k, k] weight converted by `oihwToHwio`). Padding is symmetric, as PyTorch's
  * Conv2d(padding=p); `samePad` gives PyTorch's padding='same' for odd k.
  *
- * `exact` selects the arithmetic of forward and input gradient (see depthwise.c): true reproduces the JavaScript loops
- * DARTS' networks ran on bit for bit (every tap rounded through double); false is plain float arithmetic, faster.
- * The filter gradient always sums in double in output-pixel order. Results never depend on the engine kind or threads.
+ * `exact` selects the arithmetic (see depthwise.c): true reproduces the JavaScript loops DARTS' networks ran on bit for
+ * bit (every tap rounded through double; the filter gradient summed in double in output-pixel order); false is plain
+ * float arithmetic, several times faster. Results never depend on the engine kind or the threads.
  */
 
 const E = (): Engine => getEngine();
@@ -80,15 +80,34 @@ function wgradGroups(c: number): number {
   return Math.floor(c / 4) + (c % 4);
 }
 
-/** ∂L/∂filter, [k, k, C]. */
+/** Output rows per task of the float filter gradient: about 1,024 pixels (fixed by the geometry, never by the threads). */
+function rowsPerTask(wo: number): number {
+  return Math.max(1, Math.round(1024 / wo));
+}
+
+/**
+ * ∂L/∂filter, [k, k, C]. Exact: every output pixel in order, summed in double (the JavaScript loop's sums). Float:
+ * float sums over fixed runs of rows, the runs' partial sums added in double in order.
+ */
 export function depthwiseFilterGrad(x: Tensor, dy: Tensor, g: DepthwiseGeom): Tensor {
   const s = check(x.shape, g);
   const gf = Tensor.empty([g.k, g.k, s.c]);
-  const acc = E().heap.alloc(g.k * g.k * s.c * 8);
-  const groups = wgradGroups(s.c);
-  // One run of groups per thread: each run sweeps the tensors once (the split never changes a value).
-  const grain = Math.max(1, Math.ceil(groups / E().info.threads));
-  E().run('dw_wgrad', [x.ptr, dy.ptr, gf.ptr, acc, s.n, s.h, s.w, s.c, s.ho, s.wo, g.k, g.stride, g.pad, g.dilation], groups, { grain });
-  E().heap.release(acc);
+  const e = E();
+  if (g.exact) {
+    const acc = e.heap.alloc(g.k * g.k * s.c * 8);
+    const groups = wgradGroups(s.c);
+    // One run of groups per thread: each run sweeps the tensors once (the split never changes a value).
+    const grain = Math.max(1, Math.ceil(groups / e.info.threads));
+    e.run('dw_wgrad', [x.ptr, dy.ptr, gf.ptr, acc, s.n, s.h, s.w, s.c, s.ho, s.wo, g.k, g.stride, g.pad, g.dilation], groups, { grain });
+    e.heap.release(acc);
+    return gf;
+  }
+  const rpt = rowsPerTask(s.wo);
+  const tasks = Math.ceil((s.n * s.ho) / rpt);
+  const taps = g.k * g.k;
+  const part = e.heap.alloc(tasks * taps * s.c * 4);
+  e.run('dw_wgrad_f32', [x.ptr, dy.ptr, part, s.n, s.h, s.w, s.c, s.ho, s.wo, g.k, g.stride, g.pad, g.dilation, rpt], tasks, { grain: 1 });
+  e.run('reduce_partials', [part, tasks, gf.ptr, taps, s.c, s.c, 0], taps, { parallel: tasks * taps * s.c >= 1 << 16 });
+  e.heap.release(part);
   return gf;
 }

@@ -45,6 +45,7 @@ export const KERNEL_NAMES = [
   'dw_fwd',
   'dw_bwd_input',
   'dw_wgrad',
+  'dw_wgrad_f32',
   'maxpool_fwd',
   'maxpool_bwd',
   'gather_idx',
