@@ -6,6 +6,7 @@ import { samePad } from '../../src/nn/engine/depthwise.js';
 import { getEngine } from '../../src/nn/engine/kernels.js';
 import { execOp, type ActivationKind, type Exec, type Network } from '../../src/nn/layers.js';
 import { initParams, type ParamValues } from '../../src/nn/params.js';
+import { countMacs } from '../../src/proxies/cost.js';
 import { mainPass } from '../../src/proxies/engine.js';
 import type { Batch } from '../../src/proxies/types.js';
 import { trainStep } from '../../src/train/step.js';
@@ -164,4 +165,25 @@ test('mobile network, dual mode: GraSP from gᵀ(H·W) matches −Wᵀ(H·g) by 
     assert.equal(r.channelGrads!.length, net.weightLayers.length);
     assert.ok(r.jacobian!.every(Number.isFinite));
   });
+});
+
+test('mobile network: FLOPs (multiply-accumulates) of every conv, depthwise conv and linear, by the closed form', () => {
+  const net = buildMobile([3, 12, 12], 5);
+  let hw = 12 * 12;
+  let macs = hw * 8 * 3 * 9; // stem
+  let cin = 8;
+  for (const s of BLOCKS) {
+    const ce = cin * s.expand;
+    if (s.expand !== 1) macs += hw * cin * ce;
+    hw = Math.ceil(Math.sqrt(hw) / s.stride) ** 2;
+    macs += hw * ce * s.k * s.k; // depthwise: k² per output
+    if (s.se) {
+      const r = Math.max(2, Math.floor(ce / 4));
+      macs += 2 * ce * r;
+    }
+    macs += hw * ce * s.cout;
+    cin = s.cout;
+  }
+  macs += cin * 5;
+  assert.equal(countMacs(net), macs);
 });
