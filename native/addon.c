@@ -1,5 +1,5 @@
 /*
- * The native engine: the kernels of native/kernels compiled for this machine, behind Node-API, with a pool of
+ * The native kernel backend: the kernels of native/kernels compiled for this machine, behind Node-API, with a pool of
  * pthreads that split each kernel's tasks. One pool per JavaScript thread (Node-API instance data), because every
  * JavaScript thread has its own engine memory; the base address of that memory is thread-local in the kernels.
  *

@@ -11,19 +11,18 @@
  * thread, ours 2 threads, PyTorch 2 threads) for --rounds rounds, and each side's best round is reported, so both see
  * the same machine. Medians of --steps steps after one warm-up step.
  *
- *   npm run bench:train [-- --steps 10 --rounds 3 --threads 1,2 --engine auto --sections nb201,mbconv,darts --no-torch --json]
+ *   npm run bench:train [-- --steps 10 --rounds 3 --threads 1,2 --kernels auto --sections nb201,mbconv,darts --no-torch --json]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
-import { initEngine } from '../src/nn/engine/kernels.js';
-import { initBackend } from '../src/nn/backend.js';
-import { buildDarts } from '../src/nn/darts.js';
-import type { Network } from '../src/nn/layers.js';
-import { buildNb201 } from '../src/nn/nb201.js';
-import { initParams } from '../src/nn/params.js';
+import { initEngine } from '../src/engine/kernels.js';
+import { buildDarts } from '../src/networks/darts.js';
+import type { Network } from '../src/networks/layers.js';
+import { buildNb201 } from '../src/networks/nb201.js';
+import { initParams } from '../src/networks/params.js';
 import { countMacs } from '../src/proxies/cost.js';
 import { DARTS_V2, formatGenotype, parseGenotype } from '../src/spaces/darts.js';
 import { clipGradNorm, Sgd } from '../src/train/optim.js';
@@ -38,12 +37,12 @@ const o = new Command()
   .option('--steps <n>', 'timed steps per configuration', (v) => Number.parseInt(v, 10), 10)
   .option('--rounds <n>', 'rounds of (ours, PyTorch) per thread count; the best round of each side is reported', (v) => Number.parseInt(v, 10), 3)
   .option('--threads <list>', 'thread counts', (v) => v.split(',').map((s) => Number.parseInt(s, 10)), [1, 2])
-  .addOption(new Option('--engine <kind>', 'kernels: native, wasm or auto').choices(['native', 'wasm', 'auto']).default('auto'))
+  .addOption(new Option('--kernels <backend>', 'kernel backend: native, wasm or auto').choices(['native', 'wasm', 'auto']).default('auto'))
   .option('--sections <list>', `which networks: ${SECTIONS.join(', ')}`, (v) => v.split(','), [...SECTIONS])
   .option('--no-torch', 'skip the PyTorch anchor')
   .option('--json', 'print a JSON summary as the last line')
   .parse()
-  .opts<{ steps: number; rounds: number; threads: number[]; engine: 'native' | 'wasm' | 'auto'; sections: string[]; torch: boolean; json?: boolean }>();
+  .opts<{ steps: number; rounds: number; threads: number[]; kernels: 'native' | 'wasm' | 'auto'; sections: string[]; torch: boolean; json?: boolean }>();
 for (const sct of o.sections) {
   if (!(SECTIONS as readonly string[]).includes(sct)) {
     process.stderr.write(`bench:train: --sections: unknown section '${sct}' (expected some of ${SECTIONS.join(', ')})\n`);
@@ -191,7 +190,7 @@ function torch(threads: number): Row[] {
   return [...(want('nb201') ? torchScript(TORCH_SCRIPT, threads) : []), ...(want('mbconv') ? torchScript(TORCH_MB_SCRIPT, threads) : [])];
 }
 
-await initBackend('wasm', { kind: o.engine });
+initEngine({ backend: o.kernels });
 const noTorch = torchAvailable();
 const best = new Map<string, Row[]>(); // side/threads → rows (best step per row over rounds)
 const keep = (key: string, rows: Row[]): void => {
@@ -212,7 +211,7 @@ for (let round = 0; round < o.rounds; round++) {
 const info = initEngine();
 const find = (key: string, c: { config: string; arch: string }): Row | undefined => best.get(key)?.find((r) => r.config === c.config && r.arch === c.arch);
 const hasTorch = (c: Case): boolean => noTorch === null && c.section !== 'darts';
-process.stdout.write(`engine ${info.kind} (vector width ${info.vectorWidth}); PyTorch: ${noTorch ?? 'torch_train_bench.py and torch_mbconv_bench.py, same run'}\n`);
+process.stdout.write(`${info.backend} kernels (vector width ${info.vectorWidth}); PyTorch: ${noTorch ?? 'torch_train_bench.py and torch_mbconv_bench.py, same run'}\n`);
 process.stdout.write(`ms per SGD step (median of ${o.steps}, best of ${o.rounds} alternating rounds); ratio = PyTorch ms / ours (> 1: ours faster)\n`);
 const summary: Record<string, unknown>[] = [];
 for (const config of [...new Set(CASES.map((c) => c.config))]) {

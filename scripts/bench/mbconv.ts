@@ -8,9 +8,9 @@
  *   head 1×1 conv → BN → act → global average pool → linear.
  * Not a search space (the mobile space is built on these kernels elsewhere): fixed networks to time and test.
  */
-import { NetworkBuilder } from '../../src/nn/builder.js';
-import { samePad } from '../../src/nn/engine/depthwise.js';
-import { execOp, type ActivationKind, type Exec, type Network } from '../../src/nn/layers.js';
+import { NetworkBuilder } from '../../src/networks/builder.js';
+import { samePad } from '../../src/engine/depthwise.js';
+import { execOp, type ActivationKind, type Exec, type Network } from '../../src/networks/layers.js';
 
 export interface MbBlock {
   /** Expansion ratio t (1: no expand conv). */
