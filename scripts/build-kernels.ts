@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const KERNEL_DIR = join(ROOT, 'native', 'kernels');
-export const KERNEL_SOURCES = ['conv.c', 'channels.c', 'elementwise.c', 'pool.c', 'dispatch.c'];
+export const KERNEL_SOURCES = ['conv.c', 'channels.c', 'elementwise.c', 'pool.c', 'depthwise.c', 'maxpool.c', 'copy.c', 'activation.c', 'dispatch.c'];
 export const WASM_OUT = join(ROOT, 'native', 'kernels.wasm');
 export const CLANG = 'clang-14';
 

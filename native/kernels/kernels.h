@@ -75,7 +75,18 @@ typedef void (*kernel_fn)(const int32_t *args, int t0, int t1);
   X(linear_bwd_input)  \
   X(linear_bwd_weight) \
   X(dot_f64)           \
-  X(sample_chan_dot)
+  X(sample_chan_dot)   \
+  X(dw_fwd)            \
+  X(dw_bwd_input)      \
+  X(dw_wgrad)          \
+  X(dw_wgrad_f32)      \
+  X(maxpool_fwd)       \
+  X(maxpool_bwd)       \
+  X(gather_idx)        \
+  X(chan_copy)         \
+  X(crop)              \
+  X(ew_act)            \
+  X(nc_scale)
 
 #define DECLARE(name) void k_##name(const int32_t *args, int t0, int t1);
 KERNEL_LIST(DECLARE)

@@ -1,7 +1,8 @@
 import type { BatchNormLayer, ReluSite } from '../networks/layers.js';
 import type { ADNode, BnRunningStats, Recorder } from './autodiff-types.js';
 import * as BN from './batchnorm.js';
-import * as DX from './darts-ops.js';
+import * as L from './layout.js';
+import * as MP from './maxpool.js';
 import * as O from './ops.js';
 import { Tensor } from './tensor.js';
 
@@ -138,8 +139,8 @@ export function recordCrop(rec: Recorder, x: ADNode, top: number, left: number):
     rec,
     'crop',
     x,
-    (v) => DX.cropTopLeft(v, top, left),
-    (g) => DX.uncropTopLeft(g, top, left),
+    (v) => L.cropTopLeft(v, top, left),
+    (g) => L.uncropTopLeft(g, top, left),
   );
 }
 
@@ -164,18 +165,19 @@ export function recordAdd(rec: Recorder, xs: ADNode[]): ADNode {
 }
 
 export function recordMaxPool(rec: Recorder, x: ADNode, kernel: number, stride: number, pad: number): ADNode {
-  const { y, arg } = DX.maxPoolWithArg(x.v, kernel, stride, pad);
+  const { y, arg } = MP.maxPoolWithArg(x.v, kernel, stride, pad);
   // The argmax is locally constant, so the tangent is the gathered input tangent.
-  const t = rec.opts.dual && x.t ? DX.gather(x.t, arg, y.shape) : null;
+  const t = rec.opts.dual && x.t ? MP.gatherArg(x.t, arg) : null;
   const out: ADNode = { v: y, t, needsGrad: x.needsGrad };
   rec.record({
     kind: 'maxPool',
     output: out,
-    saved: t ? [y, t] : [y],
+    saved: t ? [y, arg, t] : [y, arg],
     backward: (g, mode, ctx) => {
       if (!x.needsGrad) return;
-      const gx = DX.scatter(g.v, arg, x.v.shape);
-      const gxt = mode.dual && g.t ? DX.scatter(g.t, arg, x.v.shape) : null;
+      const back = (gy: Tensor): Tensor => MP.maxPoolBackward(gy, arg, x.v.shape, kernel, stride, pad);
+      const gx = back(g.v);
+      const gxt = mode.dual && g.t ? back(g.t) : null;
       ctx.accumulate(x, { v: gx, t: gxt });
     },
   });
@@ -185,13 +187,13 @@ export function recordMaxPool(rec: Recorder, x: ADNode, kernel: number, stride: 
 export function recordConcat(rec: Recorder, xs: ADNode[]): ADNode {
   if (xs.length === 1) return xs[0];
   const chans = xs.map((x) => x.v.shape[3]);
-  const y = DX.concatChannels(
+  const y = L.concatChannels(
     xs.map((x) => x.v),
     chans,
   );
   let t: Tensor | null = null;
   if (rec.opts.dual && xs.some((x) => x.t)) {
-    t = DX.concatChannels(
+    t = L.concatChannels(
       xs.map((x) => x.t),
       chans,
       xs[0].v.shape.slice(0, 3),
@@ -206,8 +208,8 @@ export function recordConcat(rec: Recorder, xs: ADNode[]): ADNode {
       let off = 0;
       xs.forEach((x, i) => {
         if (x.needsGrad) {
-          const gv = DX.sliceChannels(g.v, off, chans[i]);
-          const gt = mode.dual && g.t ? DX.sliceChannels(g.t, off, chans[i]) : null;
+          const gv = L.sliceChannels(g.v, off, chans[i]);
+          const gt = mode.dual && g.t ? L.sliceChannels(g.t, off, chans[i]) : null;
           ctx.accumulate(x, { v: gv, t: gt });
         }
         off += chans[i];

@@ -1,7 +1,7 @@
 import { isDepthwise, type Conv2dLayer, type LinearLayer } from '../networks/layers.js';
 import { timed, type ADNode, type Recorder } from './autodiff-types.js';
 import * as C from './conv.js';
-import * as DX from './darts-ops.js';
+import * as DW from './depthwise.js';
 import * as O from './ops.js';
 import type { Tensor } from './tensor.js';
 
@@ -83,8 +83,8 @@ function recordDepthwise(rec: Recorder, layer: Conv2dLayer, x: ADNode): ADNode {
   if (layer.bias) throw new Error(`AdExec: depthwise conv ${layer.name} with bias is not supported`);
   const k = layer.kernel;
   const w = rec.param(layer.weight, [k, k, layer.inChannels]);
-  const geom: DX.DwGeomIn = { k, stride: layer.stride, pad: layer.pad, dilation: layer.dilation ?? 1 };
-  const fwd = (v: Tensor, f: Tensor): Tensor => timed('dwconv.forward', () => DX.depthwiseForward(v, f, geom));
+  const geom: DW.DepthwiseGeom = { k, stride: layer.stride, pad: layer.pad, dilation: layer.dilation ?? 1, exact: layer.depthwiseSum === 'double' };
+  const fwd = (v: Tensor, f: Tensor): Tensor => timed('dwconv.forward', () => DW.depthwiseConv(v, f, geom));
   const y = fwd(x.v, w);
   let t: Tensor | null = null;
   const saved: Tensor[] = [y];
@@ -104,7 +104,7 @@ function recordDepthwise(rec: Recorder, layer: Conv2dLayer, x: ADNode): ADNode {
     backward: (g, mode, ctx) => {
       if (mode.fisher) ctx.fisher.set(layer.name, O.sampleChannelDot(y, g.v, y.shape[0], layer.outChannels));
       if (mode.paramGrads) {
-        const gw = timed('dwconv.filterGrad', () => DX.depthwiseFilterGrad(x.v, g.v, geom));
+        const gw = timed('dwconv.filterGrad', () => DW.depthwiseFilterGrad(x.v, g.v, geom));
         if (mode.dual) {
           const dot = (a: Tensor, b: Tensor): number => dotThrough((v) => fwd(v, gw), a, b);
           if (x.t) ctx.addGrasp(dot(x.t, g.v));
@@ -113,7 +113,7 @@ function recordDepthwise(rec: Recorder, layer: Conv2dLayer, x: ADNode): ADNode {
         ctx.addParamGrad(layer.weight, gw);
       }
       if (x.needsGrad && (mode.inputGrad || x !== rec.inputNode)) {
-        const back = (gy: Tensor): Tensor => timed('dwconv.inputGrad', () => DX.depthwiseInputGrad(x.v.shape, gy, w, geom));
+        const back = (gy: Tensor): Tensor => timed('dwconv.inputGrad', () => DW.depthwiseInputGrad(x.v.shape, gy, w, geom));
         const gx = back(g.v);
         let gxt: Tensor | null = null;
         if (mode.dual) gxt = g.t ? ofSum(g.v, g.t, back) : gx;

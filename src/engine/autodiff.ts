@@ -1,4 +1,5 @@
-import type { BatchNormLayer, Conv2dLayer, Exec, LinearLayer, ReluSite } from '../networks/layers.js';
+import type { ActivationSite, BatchNormLayer, Conv2dLayer, Exec, LinearLayer, ReluSite } from '../networks/layers.js';
+import { recordActivation, recordChannelScale } from './autodiff-mobile.js';
 import * as A from './autodiff-ops.js';
 import { opTimes, timed, type ADNode, type AdExecOptions, type BackwardContext, type BackwardMode, type BackwardResult, type Entry, type Grad, type GradIn, type ParamSource, type Recorder } from './autodiff-types.js';
 import { recordConv, recordLinear } from './autodiff-weights.js';
@@ -9,12 +10,13 @@ export { opTimes, type ADNode, type AdExecOptions, type BackwardMode, type Backw
 
 /**
  * AdExec: reverse-mode differentiation over the network-level operations of `Exec` (conv, BatchNorm, ReLU, pooling,
- * sums, linear, and DARTS' depthwise conv, max pooling, concatenation and crop), with optional forward-mode tangents
+ * sums, linear, DARTS' depthwise conv, max pooling, concatenation and crop, mobile networks' activations and channel
+ * scale), with optional forward-mode tangents
  * ("dual" numbers) for Hessian-vector products. It is the one gradient path of the project: every metric, training
  * and inference run on it. Tensors live in the engine's shared memory and every operation is a kernel of
- * native/kernels run over the engine's threads (ops.ts, conv.ts, batchnorm.ts; darts-ops.ts for DARTS' loops); only
+ * native/kernels run over the engine's threads (ops.ts, conv.ts, batchnorm.ts, depthwise.ts, maxpool.ts, layout.ts, activation.ts); only
  * what the backward pass needs is kept. The operations record themselves in autodiff-weights.ts (conv, linear) and
- * autodiff-ops.ts (the rest); this file holds the executor and the backward driver.
+ * autodiff-ops.ts and autodiff-mobile.ts (the rest); this file holds the executor and the backward driver.
  *
  * Dual mode: the conv/linear weights carry the tangent Ẇ = W (every other parameter none). Running the backward
  * pass on (value, tangent) pairs then yields ∂L/∂W and its directional derivative H·W (Pearlmutter's R-op);
@@ -48,7 +50,7 @@ export class AdExec implements Exec<ADNode>, Recorder {
   ) {
     // Every public operation runs inside the arena, so the tensors it makes are freed with the executor.
     const self = this as unknown as Record<string, (...a: unknown[]) => unknown>;
-    const ops = ['input', 'conv', 'linear', 'batchNorm', 'relu', 'avgPool', 'add', 'zerosLike', 'globalAvgPool', 'maxPool', 'concat', 'crop', 'scale', 'backward'];
+    const ops = ['input', 'conv', 'linear', 'batchNorm', 'relu', 'avgPool', 'add', 'zerosLike', 'globalAvgPool', 'maxPool', 'concat', 'crop', 'activation', 'channelScale', 'scale', 'backward'];
     for (const k of ops) {
       const f = self[k].bind(this);
       const inner = opTimes.enabled && k !== 'backward' && k !== 'input' ? (...a: unknown[]) => timed(`${k}.op`, () => f(...a)) : f;
@@ -123,6 +125,14 @@ export class AdExec implements Exec<ADNode>, Recorder {
 
   globalAvgPool(x: ADNode): ADNode {
     return A.recordGlobalAvgPool(this, x);
+  }
+
+  activation(site: ActivationSite, x: ADNode): ADNode {
+    return recordActivation(this, site, x);
+  }
+
+  channelScale(x: ADNode, s: ADNode): ADNode {
+    return recordChannelScale(this, x, s);
   }
 
   maxPool(x: ADNode, kernel: number, stride: number, pad: number): ADNode {

@@ -43,6 +43,17 @@ export const KERNEL_NAMES = [
   'linear_bwd_weight',
   'dot_f64',
   'sample_chan_dot',
+  'dw_fwd',
+  'dw_bwd_input',
+  'dw_wgrad',
+  'dw_wgrad_f32',
+  'maxpool_fwd',
+  'maxpool_bwd',
+  'gather_idx',
+  'chan_copy',
+  'crop',
+  'ew_act',
+  'nc_scale',
 ] as const;
 export type KernelName = (typeof KERNEL_NAMES)[number];
 const KID = new Map<string, number>(KERNEL_NAMES.map((n, i) => [n, i]));

@@ -22,8 +22,11 @@ export class NetworkBuilder {
     return layer;
   }
 
-  /** Depthwise conv (groups = channels, no bias), optionally dilated: PyTorch weight [C, 1, k, k], fan-in k². */
-  depthwiseConv(name: string, channels: number, kernel: number, stride: number, pad: number, dilation: number): Conv2dLayer {
+  /**
+   * Depthwise conv (groups = channels, no bias), optionally dilated: PyTorch weight [C, 1, k, k], fan-in k². `sum`: see
+   * Conv2dLayer.depthwiseSum.
+   */
+  depthwiseConv(name: string, channels: number, kernel: number, stride: number, pad: number, dilation: number, sum: 'double' | 'float' = 'float'): Conv2dLayer {
     const layer: Conv2dLayer = {
       kind: 'conv',
       name,
@@ -35,6 +38,7 @@ export class NetworkBuilder {
       weight: `${name}.weight`,
       groups: channels,
       dilation,
+      depthwiseSum: sum,
     };
     this.params.push({ name: layer.weight, shape: [channels, 1, kernel, kernel], init: { kind: 'kaiming_uniform', fanIn: kernel * kernel } });
     this.weightLayers.push(layer);

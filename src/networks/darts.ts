@@ -79,7 +79,8 @@ function addConvOp(b: NetworkBuilder, p: string, c: number, k: number, stride: n
     const o = 4 * s;
     stages.push({
       relu: b.relu(`${p}.op.${o}`),
-      dw: b.depthwiseConv(`${p}.op.${o + 1}`, c, k, s === 0 ? stride : 1, pad, dilation),
+      // 'double': the arithmetic DARTS' numbers were recorded with (see Conv2dLayer.depthwiseSum).
+      dw: b.depthwiseConv(`${p}.op.${o + 1}`, c, k, s === 0 ? stride : 1, pad, dilation, 'double'),
       pw: b.conv(`${p}.op.${o + 2}`, c, c, 1, 1, 0, false),
       bn: b.batchNorm(`${p}.op.${o + 3}`, c, true, true),
     });

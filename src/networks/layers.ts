@@ -35,6 +35,12 @@ export interface Conv2dLayer {
   groups?: number;
   /** Kernel dilation (depthwise convs only). Default 1. */
   dilation?: number;
+  /**
+   * Depthwise convs only: how a tap is added into an output. 'double': through double and back to float at every tap,
+   * the arithmetic DARTS' networks have always used (their numbers stay bit for bit); 'float': float multiply and add,
+   * about 4× faster. Default 'float'.
+   */
+  depthwiseSum?: 'double' | 'float';
 }
 
 export interface LinearLayer {
@@ -65,6 +71,15 @@ export interface ReluSite {
   name: string;
 }
 
+/** Pointwise activations other than ReLU (mobile networks; squeeze-and-excitation gates). */
+export type ActivationKind = 'relu6' | 'hardswish' | 'hardsigmoid' | 'sigmoid' | 'silu';
+
+/** An activation module other than ReLU (PyTorch ReLU6, Hardswish, Hardsigmoid, Sigmoid, SiLU). */
+export interface ActivationSite {
+  name: string;
+  kind: ActivationKind;
+}
+
 /**
  * Executor of the elementary operations; `T` is whatever the executor carries (a tensor, or a tensor with
  * a log-scale). Activations are NHWC.
@@ -90,12 +105,20 @@ export interface Exec<T> {
   concat?(xs: T[]): T;
   /** x[:, top:, left:, :] (FactorizedReduce's shifted branch). */
   crop?(x: T, top: number, left: number): T;
+  // Ops of mobile networks (inverted residual blocks, squeeze-and-excitation).
+  /** A pointwise activation other than ReLU, any shape. */
+  activation?(site: ActivationSite, x: T): T;
+  /** x [N, H, W, C] times s (one value per image and channel: [N, C] or [N, 1, 1, C]), broadcast over positions. */
+  channelScale?(x: T, s: T): T;
 }
 
+/** Ops that only some executors implement, and the networks that need them. */
+const OPTIONAL_OPS = { maxPool: 'DARTS networks', concat: 'DARTS networks', crop: 'DARTS networks', activation: 'mobile networks', channelScale: 'mobile networks' };
+
 /** An optional Exec method, or a clear error naming the executor that lacks it. */
-export function execOp<T, K extends 'maxPool' | 'concat' | 'crop'>(exec: Exec<T>, name: K): NonNullable<Exec<T>[K]> {
+export function execOp<T, K extends keyof typeof OPTIONAL_OPS>(exec: Exec<T>, name: K): NonNullable<Exec<T>[K]> {
   const f = exec[name];
-  if (typeof f !== 'function') throw new Error(`${exec.constructor.name} does not implement ${name} (needed by DARTS networks)`);
+  if (typeof f !== 'function') throw new Error(`${exec.constructor.name} does not implement ${name} (needed by ${OPTIONAL_OPS[name]})`);
   return f.bind(exec) as NonNullable<Exec<T>[K]>;
 }
 

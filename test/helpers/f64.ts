@@ -3,7 +3,7 @@
  * naive loops and a closure tape, for small networks. Weights are read in PyTorch layout (OIHW / [out, in]). The
  * engine's metrics, training and SynFlow are checked against it.
  */
-import type { BatchNormLayer, Conv2dLayer, Exec, LinearLayer, Network, ReluSite, WeightLayer } from '../../src/networks/layers.js';
+import type { ActivationKind, ActivationSite, BatchNormLayer, Conv2dLayer, Exec, LinearLayer, Network, ReluSite, WeightLayer } from '../../src/networks/layers.js';
 import type { ParamValues } from '../../src/networks/params.js';
 import { corrcoef, slogdet, symmetricEigenvalues } from '../../src/proxies/linalg.js';
 import { fisherFromChannelGrads } from '../../src/proxies/metrics.js';
@@ -379,6 +379,31 @@ export class F64Exec implements Exec<T64> {
     return out;
   }
 
+  activation(site: ActivationSite, x: T64): T64 {
+    const { f, d1 } = act64(site.kind);
+    const out: T64 = { data: x.data.map(f), shape: x.shape };
+    this.tape.push({ out, back: (g) => this.acc(x, Float64Array.from(g, (gv, i) => gv * d1(x.data[i]))) });
+    return out;
+  }
+
+  channelScale(x: T64, s: T64): T64 {
+    const n = x.shape[0];
+    const c = x.shape[x.shape.length - 1];
+    const per = x.data.length / (n * c);
+    const si = (i: number): number => Math.floor(i / (per * c)) * c + (i % c);
+    const out: T64 = { data: x.data.map((v, i) => v * s.data[si(i)]), shape: x.shape };
+    this.tape.push({
+      out,
+      back: (g) => {
+        this.acc(x, Float64Array.from(g, (gv, i) => gv * s.data[si(i)]));
+        const gs = new Float64Array(s.data.length);
+        g.forEach((gv, i) => (gs[si(i)] += gv * x.data[i]));
+        this.acc(s, gs);
+      },
+    });
+    return out;
+  }
+
   backward(out: T64, seed: Float64Array): void {
     this.acc(out, seed);
     for (let i = this.tape.length - 1; i >= 0; i--) {
@@ -529,4 +554,26 @@ export function toOihw(v: Float32Array, shape: number[]): Float32Array {
   const out = new Float32Array(v.length);
   for (let a = 0; a < o; a++) for (let b = 0; b < i; b++) for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) out[((a * i + b) * kh + y) * kw + x] = v[((y * kw + x) * i + b) * o + a];
   return out;
+}
+
+/** An activation and its first two derivatives in float64 (PyTorch's conventions at the kinks). */
+export function act64(kind: ActivationKind): { f: (x: number) => number; d1: (x: number) => number; d2: (x: number) => number } {
+  const sig = (x: number): number => 1 / (1 + Math.exp(-x));
+  const relu6 = (x: number): number => Math.min(Math.max(x, 0), 6);
+  switch (kind) {
+    case 'relu6':
+      return { f: relu6, d1: (x) => (x > 0 && x < 6 ? 1 : 0), d2: () => 0 };
+    case 'hardswish':
+      return { f: (x) => (x * relu6(x + 3)) / 6, d1: (x) => (x < -3 ? 0 : x <= 3 ? x / 3 + 0.5 : 1), d2: (x) => (x > -3 && x < 3 ? 1 / 3 : 0) };
+    case 'hardsigmoid':
+      return { f: (x) => relu6(x + 3) / 6, d1: (x) => (x > -3 && x < 3 ? 1 / 6 : 0), d2: () => 0 };
+    case 'sigmoid':
+      return { f: sig, d1: (x) => sig(x) * (1 - sig(x)), d2: (x) => sig(x) * (1 - sig(x)) * (1 - 2 * sig(x)) };
+    case 'silu':
+      return {
+        f: (x) => x * sig(x),
+        d1: (x) => sig(x) * (1 + x * (1 - sig(x))),
+        d2: (x) => sig(x) * (1 - sig(x)) * (2 + x * (1 - 2 * sig(x))),
+      };
+  }
 }
