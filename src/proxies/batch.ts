@@ -1,6 +1,6 @@
 /**
- * Batch scoring: many architectures of a space, each a `ProxyJob` (job.ts) run in-process or on worker
- * threads (pool.ts), one CSV row appended per finished architecture (results.ts), resumable.
+ * Batch scoring: many architectures of a space, each a `ProxyJob` (job.ts) run on a `Runner` (in this thread,
+ * on worker threads or on the queue: src/runner), one CSV row appended per finished architecture (results.ts), resumable.
  *
  * Next to the CSV a small `<out>.meta.json` records what the numbers depend on besides the metrics (space,
  * dataset, split, C, N, batch, classes, seed); resuming with different settings is an InputError instead of
@@ -117,6 +117,12 @@ export interface BatchOptions {
   /** Dataset folder (passed to the dataset loader). */
   dir?: string;
   split?: Split;
+  /** Working image size and channels, and the image cache folder (absent: the images' own; memory). */
+  imageSize?: number;
+  imageChannels?: 1 | 3;
+  imageCache?: string;
+  /** The parts' image cache folders, when known (jobs open them without listing the dataset). */
+  imageFolders?: Partial<Record<'train' | 'val' | 'test' | 'all', string>>;
   metrics: string[];
   channels: number;
   cells: number;
@@ -187,7 +193,15 @@ export async function runProxyBatch(o: BatchOptions): Promise<BatchSummary> {
   const space = getSpace(o.space);
   const metrics = [...new Set(o.metrics)];
   const archs = selectArchs(space, o.archs, o.seed);
-  const data = { dataset: o.dataset, ...(o.dir !== undefined ? { dir: o.dir } : {}), ...(o.split !== undefined ? { split: o.split } : {}) };
+  const data = {
+    dataset: o.dataset,
+    ...(o.dir !== undefined ? { dir: o.dir } : {}),
+    ...(o.split !== undefined ? { split: o.split } : {}),
+    ...(o.imageSize !== undefined ? { imageSize: o.imageSize } : {}),
+    ...(o.imageChannels !== undefined ? { imageChannels: o.imageChannels } : {}),
+    ...(o.imageCache !== undefined ? { cache: o.imageCache } : {}),
+    ...(o.imageFolders !== undefined ? { folders: o.imageFolders } : {}),
+  };
   // loaded here too, to fail fast on a bad dataset and to learn its class count and size
   const ds = await jobDataset(data);
   batchIndices(ds.count, o.batch, o.seed);

@@ -9,21 +9,22 @@
  * - batch: the first `batch` indices of a Fisher–Yates shuffle of 0..count-1 driven by
  *   `Rng(deriveSeed(seed, 'batch'))` — the same images for every architecture of a run, and a batch of k is a
  *   prefix of a batch of k+1;
- * - weights: PyTorch-default init (nn/params.ts `initParams`) from `Rng(deriveSeed(seed, 'weights:' + arch))`
+ * - weights: PyTorch-default init (networks/params.ts `initParams`) from `Rng(deriveSeed(seed, 'weights:' + arch))`
  *   with `arch` the canonical string, so an architecture's weights do not depend on which other architectures
  *   run, in which order, or on which worker.
  * Non-finite values travel as the strings 'nan', 'inf', '-inf' (JSON has no such numbers; the CSV readers
  * accept these spellings).
  */
-import { initBackend, type BackendName } from '../nn/backend.js';
-import { buildNetwork } from '../nn/build.js';
-import { initParams } from '../nn/params.js';
-import type { ImageDataset } from '../data/types.js';
+import { buildNetwork } from '../networks/build.js';
+import { initParams } from '../networks/params.js';
+import type { ImageSet } from '../data/imageset.js';
 import { getSpace } from '../spaces/index.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { seedStreams } from '../util/seeds.js';
 import { loadJobDataset, type JobData } from './datasets.js';
+import { asImageSet } from '../data/imageset.js';
+import type { ImageDataset } from '../data/types.js';
 import { computeProxies } from './index.js';
 import { isMetricName, METRIC_NAMES, type Batch, type MetricName } from './types.js';
 
@@ -60,7 +61,7 @@ export interface ProxyJobResult {
   values: Record<string, JobValue>;
   /** ln(synflow), present when synflow was requested (finite where synflow overflows). */
   ln_synflow?: JobValue;
-  /** Wall seconds of the scoring itself (network build, init, metrics); excludes backend and data loading. */
+  /** Wall seconds of the scoring itself (network build, init, metrics); excludes data loading. */
   seconds: number;
 }
 
@@ -92,12 +93,9 @@ export function batchIndices(count: number, batch: number, seed: number): number
 }
 
 /** The scoring batch of a run: images NCHW and labels copied from the dataset. */
-export function jobBatch(ds: ImageDataset, batch: number, seed: number): Batch {
+export function jobBatch(ds: ImageSet, batch: number, seed: number): Batch {
   const idx = batchIndices(ds.count, batch, seed);
-  const per = ds.channels * ds.height * ds.width;
-  const x = new Float32Array(batch * per);
-  idx.forEach((src, k) => x.set(ds.images.subarray(src * per, (src + 1) * per), k * per));
-  return { shape: [batch, ds.channels, ds.height, ds.width], x, targets: Int32Array.from(idx, (i) => ds.labels[i]) };
+  return { shape: [batch, ds.channels, ds.height, ds.width], x: ds.batch(idx), targets: Int32Array.from(idx, (i) => ds.labels[i]!) };
 }
 
 export function toJobValue(v: number): JobValue {
@@ -135,14 +133,14 @@ export function checkJob(job: ProxyJob): MetricName[] {
 
 /** Key of a data spec, for the per-process dataset cache. */
 function dataKey(d: JobData): string {
-  return JSON.stringify([d.dataset, d.dir ?? null, d.split ?? null]);
+  return JSON.stringify([d.dataset, d.dir ?? null, d.split ?? null, d.imageSize ?? null, d.imageChannels ?? null]);
 }
 
-const datasets = new Map<string, Promise<ImageDataset>>();
+const datasets = new Map<string, Promise<ImageSet>>();
 const batches = new Map<string, Batch>();
 
 /** Loads a job's dataset once per process (each worker thread has its own cache). */
-export function jobDataset(d: JobData): Promise<ImageDataset> {
+export function jobDataset(d: JobData): Promise<ImageSet> {
   const key = dataKey(d);
   let p = datasets.get(key);
   if (p === undefined) {
@@ -154,11 +152,9 @@ export function jobDataset(d: JobData): Promise<ImageDataset> {
   return p;
 }
 
-/**
- * Scores one architecture with an already loaded dataset; the tfjs backend must be initialised. Synchronous
- * and deterministic except for `seconds`.
- */
-export function scoreWithDataset(job: ProxyJob, ds: ImageDataset): ProxyJobResult {
+/** Scores one architecture with an already loaded dataset. Synchronous and deterministic except for `seconds`. */
+export function scoreWithDataset(job: ProxyJob, ds: ImageSet | ImageDataset): ProxyJobResult {
+  const set = asImageSet(ds);
   const metrics = checkJob(job);
   const space = getSpace(job.space);
   let arch: string;
@@ -173,7 +169,7 @@ export function scoreWithDataset(job: ProxyJob, ds: ImageDataset): ProxyJobResul
   const bkey = `${dataKey(job.data)}|${batch}|${job.seed}`;
   let b = batches.get(bkey);
   if (b === undefined) {
-    b = jobBatch(ds, batch, job.seed);
+    b = jobBatch(set, batch, job.seed);
     batches.set(bkey, b);
   }
   const net = buildNetwork(job.space, arch, job.config, [ds.channels, ds.height, ds.width]);
@@ -187,13 +183,9 @@ export function scoreWithDataset(job: ProxyJob, ds: ImageDataset): ProxyJobResul
   return out;
 }
 
-/**
- * Runs one job in this thread: initialises the backend (once per process), loads the dataset (once per
- * process), scores the architecture.
- */
-export async function runProxyJob(job: ProxyJob, backend: BackendName = 'wasm'): Promise<ProxyJobResult> {
+/** Runs one job in this thread: loads the dataset (once per process), scores the architecture. */
+export async function runProxyJob(job: ProxyJob): Promise<ProxyJobResult> {
   checkJob(job);
   const ds = await jobDataset(job.data);
-  await initBackend(backend);
   return scoreWithDataset(job, ds);
 }

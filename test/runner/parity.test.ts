@@ -4,7 +4,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { initBackend } from '../../src/nn/backend.js';
 import type { ProxyJob } from '../../src/proxies/job.js';
 import { CancelledError, inProcessRunner, workerThreadRunner, type JobEvent } from '../../src/runner/index.js';
 import { prepareData } from '../../src/train/data.js';
@@ -12,7 +11,7 @@ import { dataRefOf, type TrainingJob, type TrainingOutcome } from '../../src/tra
 import { DARTS_TRAINING } from '../../src/train/trainer.js';
 
 const ARCHS = ['|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|none~1|nor_conv_3x3~2|', '|nor_conv_1x1~0|+|nor_conv_3x3~0|skip_connect~1|+|none~0|nor_conv_1x1~1|avg_pool_3x3~2|'];
-const data = prepareData({ dataset: 'mnist', trainLimit: 48, validLimit: 24, seed: 2 });
+const data = await prepareData({ dataset: 'mnist', trainLimit: 48, validLimit: 24, seed: 2 });
 const trainJob = (arch: string): TrainingJob => ({
   kind: 'train',
   space: 'nb201',
@@ -35,7 +34,6 @@ const scoreJob = (arch: string): ProxyJob => ({
 const timeless = (r: unknown): unknown => JSON.parse(JSON.stringify(r, (k, v: unknown) => (k === 'seconds' ? undefined : v)));
 
 test('in-process and worker-thread runners give identical results for the same jobs', async () => {
-  await initBackend('wasm');
   const jobs = [...ARCHS.map(trainJob), ...ARCHS.map(scoreJob)];
   const here = inProcessRunner();
   const events: JobEvent[] = [];
