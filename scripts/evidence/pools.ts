@@ -48,6 +48,8 @@ export interface PoolSpec {
   /** For a folder dataset: makes (or finds) the folder under the results root and returns it. */
   readonly folder?: (root: string, log: (m: string) => void) => string;
   readonly validFraction: number;
+  /** Training images (default: the search's default). */
+  readonly trainLimit?: number;
   /** Undefined: every held-out image validates (`--valid-limit all`). */
   readonly validLimit?: number;
   readonly epochs: number;
@@ -109,7 +111,7 @@ export function searchOptionsOf(spec: PoolSpec, dir: string | undefined, rest: P
     lr: d.lr,
     scoreBatch: d.scoreBatch,
     validFraction: spec.validFraction,
-    trainLimit: d.trainLimit,
+    trainLimit: spec.trainLimit ?? d.trainLimit,
     ...(spec.validLimit !== undefined ? { validLimit: spec.validLimit } : {}),
     seed: d.seed,
     ...rest,
@@ -124,6 +126,7 @@ export function searchFlags(spec: PoolSpec, dir: string | undefined): string[] {
     ...(dir !== undefined ? ['--data', dir] : []),
     ...(spec.pool !== d.pool ? ['--pool', String(spec.pool)] : []),
     ...(spec.validFraction !== d.validFraction ? ['--valid-fraction', String(spec.validFraction)] : []),
+    ...((spec.trainLimit ?? d.trainLimit) !== d.trainLimit ? ['--train-limit', String(spec.trainLimit)] : []),
     ...(spec.validLimit !== d.validLimit ? ['--valid-limit', spec.validLimit === undefined ? 'all' : String(spec.validLimit)] : []),
     ...(spec.epochs !== d.epochs ? ['--epochs', String(spec.epochs)] : []),
   ];
@@ -140,9 +143,11 @@ export interface NoiseArch {
 }
 
 export interface PoolInfo {
-  spec: { id: string; title: string; note: string; dataset: string; validFraction: number; validLimit: number | null; epochs: number; pool: number };
+  spec: { id: string; title: string; note: string; dataset: string; validFraction: number; trainLimit?: number; validLimit: number | null; epochs: number; pool: number };
   /** The folder, relative to the working folder when inside it. */
   dir: string;
+  /** The image folder of a folder dataset (absolute), else null. */
+  dataDir: string | null;
   key: string;
   data: DataInfo;
   /** Trained architectures (the whole sampled pool) and the search's candidates with its default metrics. */
@@ -304,8 +309,9 @@ export async function ensurePool(spec: PoolSpec, root: string, o: PoolOptions = 
     const costs = archs.map((a) => truth.get(a)!.cost);
     const shown = (p: string): string => (resolve(p).startsWith(process.cwd() + '/') ? relative(process.cwd(), p) : p);
     const info: PoolInfo = {
-      spec: { id: spec.id, title: spec.title, note: spec.note, dataset: spec.dataset, validFraction: spec.validFraction, validLimit: spec.validLimit ?? null, epochs: spec.epochs, pool: spec.pool },
+      spec: { id: spec.id, title: spec.title, note: spec.note, dataset: spec.dataset, validFraction: spec.validFraction, ...(spec.trainLimit !== undefined ? { trainLimit: spec.trainLimit } : {}), validLimit: spec.validLimit ?? null, epochs: spec.epochs, pool: spec.pool },
       dir: shown(dir),
+      dataDir: dataDir ?? null,
       key,
       data: data.info,
       trained: archs.length,
