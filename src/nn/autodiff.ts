@@ -97,6 +97,16 @@ export interface AdExecOptions {
   fastBatchNorm?: boolean;
   /** Inference: normalise with these running statistics instead of the batch's (no backward through BN then). */
   bnRunning?: ReadonlyMap<string, BnRunningStats>;
+  /**
+   * Training-free metrics: a BatchNorm channel that is exactly constant over the batch outputs what PyTorch's CPU
+   * kernel outputs, fma(x, α, β) with α = f32(invstd·γ), β = f32(bias − mean·α) — a rounding residue of about
+   * 1e-7, not our exact 0. NAS-Bench-201 cells whose output does not depend on their input (every path through
+   * `none`) feed such channels forward, and the next BatchNorm amplifies the residue 316-fold (1/√eps), so in
+   * PyTorch — where every published metric value comes from — such networks carry a nonzero signal and fisher
+   * sees large values on them (up to 1e4). Exact zeros made our fisher rank them last instead (issue 20).
+   * Other channels are unchanged. Off for training (its numbers are fixed by the training code version).
+   */
+  torchBnRounding?: boolean;
 }
 
 export interface BnBatchStats {
@@ -143,6 +153,27 @@ function dotThrough(f: (x: Tensor) => Tensor, x: Tensor, y: Tensor): number {
   const r = O.dot(c, y);
   c.dispose();
   return r;
+}
+
+/**
+ * PyTorch's forward value on channels whose batch variance is exactly 0 (see AdExecOptions.torchBnRounding): the
+ * constant x = mean maps to f32(x·α + β) with one rounding (PyTorch's vectorised fma), α = f32(f32(invstd)·γ),
+ * β = f32(bias − f32(mean)·α). Returns y itself when no channel is constant.
+ */
+function torchConstantChannels(y: Tensor, c: number, eps: number, mean: Float32Array, variance: Float64Array, gamma?: Float32Array, beta?: Float32Array): Tensor {
+  let any = false;
+  const s = new Float32Array(c).fill(1);
+  const t = new Float32Array(c);
+  for (let k = 0; k < c; k++) {
+    if (variance[k] !== 0) continue;
+    any = true;
+    const invstd = Math.fround(1 / Math.sqrt(variance[k] + eps));
+    const alpha = Math.fround(invstd * (gamma ? gamma[k] : 1));
+    const b = Math.fround((beta ? beta[k] : 0) - mean[k] * alpha);
+    s[k] = 0;
+    t[k] = Math.fround(mean[k] * alpha + b); // products of two float32 are exact in float64: one rounding, as fma
+  }
+  return any ? O.affine(y, c, s, t) : y; // y·1 + 0 is y bit for bit on the other channels
 }
 
 /** Parameters as the caller has them: tfjs tensors (HWIO conv weights), engine tensors or host arrays in that layout. */
@@ -415,7 +446,10 @@ export class AdExec implements Exec<ADNode> {
     const beta = layer.bias ? this.hostParam(layer.bias) : undefined;
     const running = this.opts.bnRunning;
     if (running) return this.batchNormInference(layer, x, running, gamma, beta);
-    const { xhat, y, r, mean, variance } = O.bnForward(x.v, c, layer.eps, gamma, beta);
+    const fw = O.bnForward(x.v, c, layer.eps, gamma, beta);
+    const { xhat, r, mean, variance } = fw;
+    const y = this.opts.torchBnRounding ? torchConstantChannels(fw.y, c, layer.eps, mean, variance, gamma, beta) : fw.y;
+    if (y !== fw.y && fw.y !== xhat) fw.y.dispose();
     this.opts.bnBatchStats?.set(layer.name, { mean, variance, count: x.v.size / c });
     let xhatT: Tensor | null = null;
     let rho: Float64Array | null = null;

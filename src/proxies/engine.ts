@@ -53,6 +53,7 @@ export function mainPass(net: Network, values: ParamValues, batch: Batch, needs:
     const exec = new AdExec(params, {
       dual: needs.hvp,
       keepOutputs: needs.fisher,
+      torchBnRounding: true,
       onReluInput: naswotK ? (_s, x, nn) => addBinaryCodeKernel(x, nn, naswotK) : undefined,
     });
     const x = tf.tensor4d(nchwToNhwc(batch.x, n, c, h, w), [n, h, w, c]);
