@@ -89,7 +89,17 @@ export interface Exec<T> {
   concat?(xs: T[]): T;
   /** x[:, top:, left:, :] (FactorizedReduce's shifted branch). */
   crop?(x: T, top: number, left: number): T;
+  /**
+   * Marks x as the output of a module of the network's official PyTorch definition that is not itself one of the
+   * operations above (a Sequential or wrapper returning its last op's output, an Identity, a cell): `feature` for
+   * the stem and each cell or reduction block (AZ-NAS's cell features), `wrap` for the others. MeCo hooks every
+   * module, so a tensor several nested modules return counts once per module. Executors that do not care omit it.
+   */
+  module?(name: string, role: ModuleRole, x: T): void;
 }
+
+/** See Exec.module. */
+export type ModuleRole = 'feature' | 'wrap';
 
 /** An optional Exec method, or a clear error naming the executor that lacks it. */
 export function execOp<T, K extends 'maxPool' | 'concat' | 'crop'>(exec: Exec<T>, name: K): NonNullable<Exec<T>[K]> {

@@ -24,6 +24,10 @@ export interface ProxyResult {
 export interface ComputeOptions {
   /** Differentiation engine (see ProxyContext.engine); default `manual`. */
   engine?: 'manual' | 'tape';
+  /** ProxyContext.seed; default 0. */
+  seed?: number;
+  /** ProxyContext.extraBatches (zico needs one); default none. */
+  extraBatches?: readonly Batch[];
 }
 
 export function computeProxies(
@@ -46,6 +50,8 @@ export function computeProxies(
     batch,
     requested: new Set(names),
     engine: options.engine ?? 'manual',
+    seed: options.seed ?? 0,
+    extraBatches: options.extraBatches ?? [],
     shared<T>(key: string, compute: () => T): T {
       if (!cache.has(key)) {
         const t0 = performance.now();

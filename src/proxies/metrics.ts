@@ -3,6 +3,10 @@ import { countMacs, countParams } from './cost.js';
 import { mainPass, type MainPassResult } from './engine.js';
 import { fisherFromChannelGrads, inputPass, lossPass, synflowPass, type SynflowPassResult } from './passes.js';
 import type { MetricName, Proxy, ProxyContext } from './types.js';
+import { azNas, type AzScores } from './aznas.js';
+import { meco } from './meco.js';
+import { swap } from './swap.js';
+import { zico } from './zico.js';
 
 /** Loss-derived quantities, whichever engine produced them. */
 interface LossResults {
@@ -151,7 +155,7 @@ export const naswot: Proxy = {
 
 export const params: Proxy = {
   name: 'params',
-  description: 'number of parameters',
+  description: 'number of trainable parameters (every conv, linear and BatchNorm weight and bias)',
   compute: (ctx) => countParams(ctx.network),
 };
 
@@ -159,6 +163,49 @@ export const flops: Proxy = {
   name: 'flops',
   description: 'multiply-accumulates of conv and linear layers for one input image',
   compute: (ctx) => countMacs(ctx.network),
+};
+
+function azResult(ctx: ProxyContext): AzScores {
+  return ctx.shared('aznas', () => azNas(ctx.network, ctx.batch.shape[0], ctx.seed));
+}
+
+export const zicoProxy: Proxy = {
+  name: 'zico',
+  description: 'Σ_layers log Σ mean_b|∂L/∂W| / std_b(∂L/∂W) over two batches (ZiCo)',
+  compute(ctx) {
+    if (ctx.extraBatches.length === 0) throw new Error('zico: needs a second batch (ProxyContext.extraBatches)');
+    return zico(ctx.network, ctx.params, [ctx.batch, ...ctx.extraBatches]);
+  },
+};
+
+export const mecoProxy: Proxy = {
+  name: 'meco',
+  description: 'Σ_modules λ_min of the channel correlation matrix of one image\'s feature maps (MeCo)',
+  compute: (ctx) => meco(ctx.network, ctx.params, ctx.batch),
+};
+
+export const swapProxy: Proxy = {
+  name: 'swap',
+  description: 'distinct ReLU activation patterns over 16 images, mean over 32 N(0,1) weight draws (SWAP)',
+  compute: (ctx) => swap(ctx.network, ctx.batch, ctx.seed),
+};
+
+export const azExpressivity: Proxy = {
+  name: 'az_expressivity',
+  description: 'Σ_cells entropy of the channel-covariance spectrum of each cell\'s output, noise input (AZ-NAS)',
+  compute: (ctx) => azResult(ctx).expressivity,
+};
+
+export const azProgressivity: Proxy = {
+  name: 'az_progressivity',
+  description: 'min over consecutive cells of the gain in that entropy (AZ-NAS)',
+  compute: (ctx) => azResult(ctx).progressivity,
+};
+
+export const azTrainability: Proxy = {
+  name: 'az_trainability',
+  description: 'mean over cells of −σ − 1/σ + 2, σ the top singular value of a cell\'s Jacobian sketch (AZ-NAS)',
+  compute: (ctx) => azResult(ctx).trainability,
 };
 
 export const PROXIES: Record<MetricName, Proxy> = {
@@ -171,4 +218,10 @@ export const PROXIES: Record<MetricName, Proxy> = {
   naswot,
   params,
   flops,
+  zico: zicoProxy,
+  meco: mecoProxy,
+  swap: swapProxy,
+  az_expressivity: azExpressivity,
+  az_progressivity: azProgressivity,
+  az_trainability: azTrainability,
 };

@@ -1,9 +1,60 @@
 import type { Network } from '../nn/layers.js';
 import type { ParamValues } from '../nn/params.js';
 
-/** The seven reference metrics plus the two cost measures. */
-export const METRIC_NAMES = ['grad_norm', 'snip', 'grasp', 'fisher', 'synflow', 'jacob_cov', 'naswot', 'params', 'flops'] as const;
+/** The seven reference metrics, the two cost measures, and the later metrics of issue 20 (ZiCo, MeCo, SWAP, AZ-NAS). */
+export const METRIC_NAMES = [
+  'grad_norm',
+  'snip',
+  'grasp',
+  'fisher',
+  'synflow',
+  'jacob_cov',
+  'naswot',
+  'params',
+  'flops',
+  'zico',
+  'meco',
+  'swap',
+  'az_expressivity',
+  'az_progressivity',
+  'az_trainability',
+] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
+
+/**
+ * What a metric reads: `none` — no data at all (the architecture and, for synflow and AZ-NAS, an input of ones or
+ * of noise); `images` — training images but no labels; `labels` — images and their labels.
+ */
+export type MetricData = 'none' | 'images' | 'labels';
+
+export const METRIC_DATA: Record<MetricName, MetricData> = {
+  grad_norm: 'labels',
+  snip: 'labels',
+  grasp: 'labels',
+  fisher: 'labels',
+  synflow: 'none',
+  jacob_cov: 'images',
+  naswot: 'images',
+  params: 'none',
+  flops: 'none',
+  zico: 'labels',
+  meco: 'images',
+  swap: 'images',
+  az_expressivity: 'none',
+  az_progressivity: 'none',
+  az_trainability: 'none',
+};
+
+/** One line per metric for --help: name and what it needs. */
+export function metricDataLabel(m: MetricName): string {
+  return { none: 'no data', images: 'images, no labels', labels: 'images and labels' }[METRIC_DATA[m]];
+}
+
+/**
+ * Version of the metric code: part of every stored metric row's key, bumped with every change that moves a value
+ * (2: fisher and the other batch metrics read PyTorch's rounding on constant BatchNorm channels; new metrics).
+ */
+export const METRICS_CODE_VERSION = 2;
 
 /** The metrics with reference values in the fixtures. */
 export const REFERENCE_METRICS = ['grad_norm', 'snip', 'grasp', 'fisher', 'synflow', 'jacob_cov', 'naswot'] as const;
@@ -34,6 +85,10 @@ export interface ProxyContext {
    * gradients (nested tf.grads for GraSP) — slow and memory-hungry, kept as an independent cross-check.
    */
   readonly engine: 'manual' | 'tape';
+  /** Seed of the draws a metric makes itself (SWAP's and AZ-NAS's weights, AZ-NAS's noise and Rademacher vectors). */
+  readonly seed: number;
+  /** Further batches of the same size, disjoint from `batch` (ZiCo's second batch). */
+  readonly extraBatches: readonly Batch[];
   /** Memoised shared computation (loss gradients, input Jacobian, SynFlow pass). */
   shared<T>(key: string, compute: () => T): T;
 }

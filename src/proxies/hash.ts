@@ -1,0 +1,35 @@
+/**
+ * A counter-based random stream: the value at position i of stream (seed, tag) is a pure function of the three
+ * integers, so a PyTorch anchor (anchors/metrics_anchor.py, numpy uint32 arithmetic) draws the very same numbers
+ * without sharing state or files. Used for AZ-NAS's Rademacher vectors and for the fixture weights.
+ *
+ * mix32 is Chris Wellons' "lowbias32" integer hash; the stream value is mix32(i ^ mix32(tag ^ mix32(seed))).
+ */
+export function mix32(x: number): number {
+  x >>>= 0;
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x7feb352d);
+  x ^= x >>> 15;
+  x = Math.imul(x, 0x846ca68b);
+  x ^= x >>> 16;
+  return x >>> 0;
+}
+
+/** The key of stream (seed, tag): hash(i) = mix32(i ^ key). */
+export function streamKey(seed: number, tag: number): number {
+  return mix32((tag ^ mix32(seed)) >>> 0);
+}
+
+export function hashAt(key: number, i: number): number {
+  return mix32((i ^ key) >>> 0);
+}
+
+/** U[0, 1) at position i: hash / 2^32 (exact in float64). */
+export function uniformAt(key: number, i: number): number {
+  return hashAt(key, i) / 4294967296;
+}
+
+/** ±1 at position i: +1 when the hash's lowest bit is set. */
+export function rademacherAt(key: number, i: number): number {
+  return (hashAt(key, i) & 1) === 1 ? 1 : -1;
+}
