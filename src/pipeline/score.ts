@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Split } from '../data/types.js';
 import { runProxyBatch, selectArchs, type BatchSummary } from '../proxies/batch.js';
 import { toJobValue, type ProxyJob } from '../proxies/job.js';
+import { METRICS_CODE_VERSION } from '../proxies/types.js';
 import { formatRow, readResults } from '../proxies/results.js';
 import type { Runner } from '../runner/types.js';
 import { checkBudget, makePool, type Pool } from '../search/types.js';
@@ -53,6 +54,8 @@ export async function scorePool(p: SearchPlan, archs: readonly string[], runner:
     batch: o.scoreBatch,
     seed: o.seed,
     metrics: o.metrics,
+    // rows of older metric code (other numbers) are never reused
+    metricsCode: METRICS_CODE_VERSION,
   }).slice(0, 16);
   const metricsFile = join(tableDir(p), `metrics-${scoringKey}.csv`);
   const scoring = await runProxyBatch({

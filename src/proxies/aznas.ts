@@ -1,13 +1,13 @@
 import type { ADNode } from '../nn/autodiff.js';
 import * as O from '../nn/engine/ops.js';
 import { Tensor } from '../nn/engine/tensor.js';
-import { weightsPerChannel, type Network } from '../nn/layers.js';
+import type { Network } from '../nn/layers.js';
 import { symmetricEigenvalues } from '../nn/linalg.js';
 import type { ParamValues } from '../nn/params.js';
-import { Rng } from '../util/rng.js';
 import { deriveSeed } from '../util/seeds.js';
 import { engineParams, withForward } from './forward.js';
-import { rademacherAt, streamKey } from './hash.js';
+import { normalsAt, rademacherAt, streamKey } from './hash.js';
+import { gaussianInit } from './swap.js';
 
 /**
  * AZ-NAS (Lee & Ham, CVPR 2024; cvlab-yonsei/AZ-NAS `NB201/ZeroShotProxy/compute_az_nas_score.py`): three scores
@@ -26,8 +26,8 @@ import { rademacherAt, streamKey } from './hash.js';
  * with biases 0 and BatchNorm γ = 1, β = 0; the input is Gaussian noise N(0, 1) (AZ-NAS scores without data or
  * labels), as many images as the scoring batch (the official 64); training mode. Non-finite scores are −∞, as the
  * official code reports NaN. The official AZ-NAS ranking is Σ log(rank/n) over the three scores and the FLOPs; RoBoT
- * combines them itself. The noise and weights come from `Rng(deriveSeed(seed, …))`, the Rademacher vectors from
- * hash.ts (position = the NCHW index), so an anchor can reproduce them.
+ * combines them itself. The noise, the weights and the Rademacher vectors are counter-based draws (hash.ts; the
+ * Rademacher position is the NCHW index), so an anchor can reproduce them.
  */
 export interface AzScores {
   expressivity: number;
@@ -39,29 +39,14 @@ export interface AzScores {
   cellScores: number[];
 }
 
-/** kaiming_normal_(mode=fan_in, nonlinearity=relu) weights, zero biases, BatchNorm γ 1 and β 0. */
-export function kaimingNormalInit(net: Network, rng: Rng): ParamValues {
-  const out: ParamValues = new Map();
-  const fanIn = new Map(net.weightLayers.map((l) => [l.weight, weightsPerChannel(l)]));
-  for (const p of net.params) {
-    const a = new Float32Array(p.shape.reduce((s, d) => s * d, 1));
-    const f = fanIn.get(p.name);
-    if (f !== undefined) {
-      const std = Math.sqrt(2 / f);
-      for (let i = 0; i < a.length; i++) a[i] = rng.normal() * std;
-    } else if (p.init.kind === 'const') {
-      a.fill(p.init.value);
-    }
-    out.set(p.name, a);
-  }
-  return out;
+/** kaiming_normal_(mode=fan_in, nonlinearity=relu) weights N(0, 2/fan_in), zero biases, BatchNorm γ 1 and β 0. */
+export function kaimingNormalInit(net: Network, seed: number): ParamValues {
+  return gaussianInit(net, seed, (fanIn) => Math.sqrt(2 / fanIn));
 }
 
-/** N(0, 1) images, NCHW. */
-export function gaussianImages(n: number, shape: readonly [number, number, number], rng: Rng): Float32Array {
-  const x = new Float32Array(n * shape[0] * shape[1] * shape[2]);
-  for (let i = 0; i < x.length; i++) x[i] = rng.normal();
-  return x;
+/** N(0, 1) images, NCHW (torch.randn), from the counter-based normals of `seed`. */
+export function gaussianImages(n: number, shape: readonly [number, number, number], seed: number): Float32Array {
+  return normalsAt(streamKey(seed, 0), n * shape[0] * shape[1] * shape[2]);
 }
 
 /** The three scores with the weights and input given (NCHW, n images); `rademacherSeed` keys G_out. */
@@ -115,8 +100,8 @@ export function azScores(net: Network, params: ParamValues, x: Float32Array, n: 
 
 /** The official protocol: Kaiming-normal weights and N(0, 1) noise from the seed, then `azScores`. */
 export function azNas(net: Network, n: number, seed: number): AzScores {
-  const params = kaimingNormalInit(net, new Rng(deriveSeed(seed, 'az:weights')));
-  const x = gaussianImages(n, net.inputShape, new Rng(deriveSeed(seed, 'az:input')));
+  const params = kaimingNormalInit(net, deriveSeed(seed, 'az:weights'));
+  const x = gaussianImages(n, net.inputShape, deriveSeed(seed, 'az:input'));
   return azScores(net, params, x, n, deriveSeed(seed, 'az:rademacher'));
 }
 

@@ -33,3 +33,19 @@ export function uniformAt(key: number, i: number): number {
 export function rademacherAt(key: number, i: number): number {
   return (hashAt(key, i) & 1) === 1 ? 1 : -1;
 }
+
+/**
+ * `count` standard normal draws of stream `key` (Box–Muller on pairs of positions: u₁ = (hash(2i) + ½)/2³²,
+ * u₂ = hash(2i+1)/2³², z₂ᵢ = √(−2 ln u₁)·cos 2πu₂, z₂ᵢ₊₁ = …·sin 2πu₂), scaled by `std`, as float32.
+ */
+export function normalsAt(key: number, count: number, std = 1): Float32Array {
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i += 2) {
+    const u1 = (hashAt(key, i) + 0.5) / 4294967296;
+    const u2 = hashAt(key, i + 1) / 4294967296;
+    const r = Math.sqrt(-2 * Math.log(u1)) * std;
+    out[i] = r * Math.cos(2 * Math.PI * u2);
+    if (i + 1 < count) out[i + 1] = r * Math.sin(2 * Math.PI * u2);
+  }
+  return out;
+}

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { runProxyJob, type ProxyJob } from '../../src/proxies/job.js';
 import { readResults } from '../../src/proxies/results.js';
+import { METRICS_CODE_VERSION } from '../../src/proxies/types.js';
 import { nb201Space } from '../../src/spaces/nb201.js';
 
 // Small networks keep each CLI run at a few seconds: C=4, N=1, 8 images.
@@ -106,6 +107,7 @@ test('the job function is deterministic for a seed, and agrees with the worker-t
     config: { channels: 4, cells: 1, batch: 8, classes: 10, metrics: ['grad_norm', 'snip', 'grasp', 'fisher', 'synflow', 'jacob_cov', 'naswot'] },
     data: { dataset: 'cifar10-1k' },
     seed: 3,
+    version: METRICS_CODE_VERSION,
   };
   const a = await runProxyJob(job);
   const b = await runProxyJob(JSON.parse(JSON.stringify(job)) as ProxyJob);
@@ -130,6 +132,7 @@ test('a cell cut off by none scores without error: jacob_cov is nan, as in the r
     config: { channels: 4, cells: 1, batch: 8, classes: 10, metrics: ['jacob_cov', 'grad_norm'] },
     data: { dataset: 'cifar10-1k' },
     seed: 3,
+    version: METRICS_CODE_VERSION,
   });
   assert.deepEqual(r.values, { jacob_cov: 'nan', grad_norm: 0 });
 });
