@@ -2,7 +2,7 @@ import { corrcoef, slogdet, symmetricEigenvalues } from '../nn/linalg.js';
 import { countMacs, countParams } from './cost.js';
 import { mainPass, type MainPassResult } from './engine.js';
 import { fisherFromChannelGrads, inputPass, lossPass, synflowPass, type SynflowPassResult } from './passes.js';
-import type { MetricName, Proxy, ProxyContext } from './types.js';
+import type { Batch, MetricName, Proxy, ProxyContext } from './types.js';
 import { azNas, type AzScores } from './aznas.js';
 import { meco } from './meco.js';
 import { swap } from './swap.js';
@@ -165,6 +165,15 @@ export const flops: Proxy = {
   compute: (ctx) => countMacs(ctx.network),
 };
 
+function halves(b: Batch): Batch[] {
+  const [n, c, h, w] = b.shape;
+  if (n < 2) throw new RangeError('zico: needs two batches, or a batch of at least two images to split');
+  const k = Math.floor(n / 2);
+  const per = c * h * w;
+  const part = (from: number, to: number): Batch => ({ shape: [to - from, c, h, w], x: b.x.subarray(from * per, to * per), targets: b.targets.subarray(from, to) });
+  return [part(0, k), part(k, 2 * k)];
+}
+
 function azResult(ctx: ProxyContext): AzScores {
   return ctx.shared('aznas', () => azNas(ctx.network, ctx.batch.shape[0], ctx.seed));
 }
@@ -173,8 +182,10 @@ export const zicoProxy: Proxy = {
   name: 'zico',
   description: 'Σ_layers log Σ mean_b|∂L/∂W| / std_b(∂L/∂W) over two batches (ZiCo)',
   compute(ctx) {
-    if (ctx.extraBatches.length === 0) throw new Error('zico: needs a second batch (ProxyContext.extraBatches)');
-    return zico(ctx.network, ctx.params, [ctx.batch, ...ctx.extraBatches]);
+    // Without a second batch (a fixture's single batch), the two halves of the one given, as zero-cost-nas's port of
+    // ZiCo splits its batch (split_data=2); scoring jobs always hand in two full batches.
+    const batches = ctx.extraBatches.length > 0 ? [ctx.batch, ...ctx.extraBatches] : halves(ctx.batch);
+    return zico(ctx.network, ctx.params, batches);
   },
 };
 

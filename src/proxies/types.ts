@@ -45,9 +45,15 @@ export const METRIC_DATA: Record<MetricName, MetricData> = {
   az_trainability: 'none',
 };
 
-/** One line per metric for --help: name and what it needs. */
-export function metricDataLabel(m: MetricName): string {
-  return { none: 'no data', images: 'images, no labels', labels: 'images and labels' }[METRIC_DATA[m]];
+const DATA_LABEL: Record<MetricData, string> = { labels: 'need images and labels', images: 'need images, no labels', none: 'need no data' };
+
+/** The metrics grouped by what they read, for --help: `grad_norm, … (need images and labels); …`. */
+export function metricsByData(names: readonly MetricName[] = METRIC_NAMES): string {
+  return (['labels', 'images', 'none'] as const)
+    .map((d) => [names.filter((m) => METRIC_DATA[m] === d), d] as const)
+    .filter(([ms]) => ms.length > 0)
+    .map(([ms, d]) => `${ms.join(', ')} (${DATA_LABEL[d]})`)
+    .join('; ');
 }
 
 /**
