@@ -46,7 +46,6 @@ const BATCH = 64;
 const metrics = [...METRIC_NAMES];
 mkdirSync(o.out, { recursive: true });
 const csv = join(o.out, `nb201-c${C}n${N}-b${BATCH}-s${o.seed}.csv`);
-const command = `npm run study:metrics -- --archs ${o.archs} --seed ${o.seed}`;
 
 if (!o.reportOnly) {
   let last = 0;
@@ -188,7 +187,6 @@ const f3 = (v: number | undefined): string => (v === undefined || !Number.isFini
 const secs = col('seconds');
 const meanSec = secs.reduce((s, v) => s + v, 0) / Math.max(1, secs.length);
 const lines: string[] = [];
-lines.push(`$ ${command}`);
 lines.push(
   `NAS-Bench-201: ${archs.length} architectures (seeded sample, seed ${o.seed}), C=${C} N=${N}, batch ${BATCH} of the shared CIFAR-10 images; ` +
     `truth: CIFAR-10 test accuracy (test_acc); ${meanSec.toFixed(1)} s per architecture per worker for all ${metrics.length} metrics`,

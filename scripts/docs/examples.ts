@@ -184,6 +184,16 @@ export const EXAMPLES: readonly ReadmeExample[] = [
       format: 'code',
     }),
   ),
+  // The metric study (issue 20): the report of the scored rows; `npm run study:metrics` computes them first (hours).
+  {
+    id: 'study-metrics',
+    speed: 'long',
+    shown: 'npm run study:metrics',
+    argv: ['--import', TSX, '{repo}/scripts/study-metrics.ts', '--report-only'],
+    cwd: 'repo',
+    streams: 'stdout',
+    format: 'code',
+  },
   {
     id: 'parallel-table',
     speed: 'long',
