@@ -58,7 +58,7 @@ test('batch mode writes one CSV row per architecture, on worker threads', () => 
     assert.ok(rec.seconds >= 0);
   }
   const meta = JSON.parse(readFileSync(`${out}.meta.json`, 'utf8')) as Record<string, unknown>;
-  assert.deepEqual(meta, { space: 'nb201', dataset: 'cifar10-1k', split: null, channels: 4, cells: 1, batch: 8, classes: 10, seed: 3 });
+  assert.deepEqual(meta, { space: 'nb201', dataset: 'cifar10-1k', split: null, channels: 4, cells: 1, batch: 8, classes: 10, seed: 3, metricsCode: METRICS_CODE_VERSION });
 });
 
 test('a rerun resumes: nothing recomputed, the file is unchanged', () => {
@@ -90,6 +90,17 @@ test('resuming with other metrics or settings is a usage error', () => {
   assert.match(r.stderr, /other settings: batch 8 \(now 16\)/);
 });
 
+test('rows of older metric code are not resumed: a results file without the code version is version 1', () => {
+  const old = join(dir, 'old.csv');
+  writeFileSync(old, readFileSync(out, 'utf8'));
+  const meta = JSON.parse(readFileSync(`${out}.meta.json`, 'utf8')) as Record<string, unknown>;
+  delete meta.metricsCode;
+  writeFileSync(`${old}.meta.json`, JSON.stringify(meta));
+  const r = proxies(['--archs', archFile, '--workers', '1', '--out', old]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, new RegExp(`other settings: metricsCode 1 \\(now ${METRICS_CODE_VERSION}\\)`));
+});
+
 test('--archs FILE with a bad line: exit 2 naming the file and line', () => {
   const bad = join(dir, 'bad.txt');
   writeFileSync(bad, `${ARCHS[0]}\n\n|nor_conv_3x3~0|+|oops~0|none~1|+|none~0|none~1|none~2|\n`);
@@ -116,6 +127,10 @@ test('the job function is deterministic for a seed, and agrees with the worker-t
   assert.equal(a.ln_synflow, b.ln_synflow);
   // JSON round trip of the result (what a remote runner would send back)
   assert.deepEqual(JSON.parse(JSON.stringify(a)), a);
+  // a job made by other metric code (or by code before versions: no field) is refused, never answered with these numerics
+  await assert.rejects(runProxyJob({ ...job, version: METRICS_CODE_VERSION - 1 }), /made for metric code version/);
+  const { version: _v, ...unversioned } = job;
+  await assert.rejects(runProxyJob(unversioned), /made for metric code version 1/);
   const other = await runProxyJob({ ...job, seed: 4 });
   assert.notEqual(other.values.grad_norm, a.values.grad_norm);
   // the CSV rows were computed on worker threads: same numbers, exactly
