@@ -1,6 +1,6 @@
 import type { Network } from '../nn/layers.js';
 import type { ParamValues } from '../nn/params.js';
-import { hashAt, streamKey } from './hash.js';
+import { fnv1a, hashAt, streamKey } from './hash.js';
 
 /**
  * Weights that the PyTorch anchor (anchors/metrics_anchor.py `fixture_weights`) builds bit for bit without reading
@@ -23,14 +23,4 @@ export function fixtureWeights(net: Network, seed: number): ParamValues {
     out.set(p.name, a);
   }
   return out;
-}
-
-/** 32-bit FNV-1a of a string's UTF-8 bytes. */
-export function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (const b of Buffer.from(s, 'utf8')) {
-    h ^= b;
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
 }

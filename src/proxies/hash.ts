@@ -1,7 +1,8 @@
 /**
  * A counter-based random stream: the value at position i of stream (seed, tag) is a pure function of the three
  * integers, so a PyTorch anchor (anchors/metrics_anchor.py, numpy uint32 arithmetic) draws the very same numbers
- * without sharing state or files. Used for AZ-NAS's Rademacher vectors and for the fixture weights.
+ * without sharing state or files. Used for the draws SWAP and AZ-NAS make themselves (Gaussian weights and noise,
+ * Rademacher vectors) and for the fixture weights; much faster than a stateful generator for 10⁶ draws.
  *
  * mix32 is Chris Wellons' "lowbias32" integer hash; the stream value is mix32(i ^ mix32(tag ^ mix32(seed))).
  */
@@ -48,4 +49,14 @@ export function normalsAt(key: number, count: number, std = 1): Float32Array {
     if (i + 1 < count) out[i + 1] = r * Math.sin(2 * Math.PI * u2);
   }
   return out;
+}
+
+/** 32-bit FNV-1a of a string's UTF-8 bytes. */
+export function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (const b of Buffer.from(s, 'utf8')) {
+    h ^= b;
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
 }

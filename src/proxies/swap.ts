@@ -2,9 +2,8 @@ import type { ADNode } from '../nn/autodiff.js';
 import { weightsPerChannel, type Network } from '../nn/layers.js';
 import type { ParamValues } from '../nn/params.js';
 import { deriveSeed } from '../util/seeds.js';
-import { fnv1a } from './fixture-weights.js';
 import { engineParams, withForward } from './forward.js';
-import { normalsAt, streamKey } from './hash.js';
+import { fnv1a, normalsAt, streamKey } from './hash.js';
 import type { Batch } from './types.js';
 
 /**
