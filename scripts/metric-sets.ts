@@ -32,7 +32,7 @@ const o = new Command()
   .option('--tnb-seeds <n>', 'seeds per set on TransNAS-Bench-101 (T = 100 runs are slower)', int, 20)
   .option('--study <csv>', 'the metric study CSV', 'robot-nas-results/study-metrics/nb201-c16n5-b64-s0.csv')
   .option('--pool-dir <dir>', 'a search --budget all output folder (every pool architecture trained)', 'robot-nas-results/metric-sets/mnist-pool100')
-  .option('--only <parts>', 'comma list of parts: sz, study, pool', 'sz,study,pool')
+  .option('--only <parts>', 'comma list of parts: sz, study, pool, cost', 'sz,study,pool,cost')
   .option('--out <file>', 'markdown report', 'robot-nas-results/metric-sets/report.md')
   .parse()
   .opts<{ seeds: number; tnbSeeds: number; study: string; poolDir: string; only: string; out: string }>();
@@ -166,10 +166,56 @@ if (parts.has('pool') && existsSync(join(o.poolDir, 'queries.jsonl'))) {
   }
 }
 
+// ------------------------------------------------------------------ cost of scoring one candidate with each set
+
+/**
+ * Seconds to score one NB201 C16 N5 architecture (batch 64 of the shared CIFAR-10 images, as `search` scores at that
+ * size) with each set, relative to the six: the sets run alternately on the same architectures, best of two rounds,
+ * so machine load moves both sides alike.
+ */
+const costs = new Map<string, number>();
+if (parts.has('cost')) {
+  const { initBackend } = await import('../src/nn/backend.js');
+  const { buildNb201 } = await import('../src/nn/nb201.js');
+  const { initParams } = await import('../src/nn/params.js');
+  const { computeProxies } = await import('../src/proxies/index.js');
+  const { anchorBatch } = await import('../src/proxies/anchor-fixtures.js');
+  const { resolveDataDir } = await import('../src/benchmarks/datadir.js');
+  const { Rng } = await import('../src/util/rng.js');
+  await initBackend('wasm');
+  const cifar = join(resolveDataDir(), 'cifar10');
+  const images = new Uint8Array(readFileSync(join(cifar, 'images_1000x32x32x3_uint8.bin')));
+  const labels = new Uint8Array(readFileSync(join(cifar, 'labels_1000_uint8.bin')));
+  const b1 = anchorBatch(images, labels, Array.from({ length: 64 }, (_, i) => i * 15), 10);
+  const b2 = anchorBatch(images, labels, Array.from({ length: 64 }, (_, i) => i * 15 + 7), 10);
+  const archs = ['|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|', '|nor_conv_1x1~0|+|skip_connect~0|nor_conv_3x3~1|+|avg_pool_3x3~0|nor_conv_1x1~1|nor_conv_3x3~2|', '|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_3x3~0|none~1|nor_conv_1x1~2|'];
+  const nets = archs.map((arch, k) => {
+    const net = buildNb201({ arch, channels: 16, cellsPerStage: 5, numClasses: 10 });
+    return { net, params: initParams(net, new Rng(k)) };
+  });
+  const best = new Map<string, number>();
+  for (let round = 0; round < 2; round++) {
+    for (const set of OURS) {
+      const t0 = performance.now();
+      for (const { net, params } of nets) computeProxies(net, params, b1, set.metrics, { extraBatches: [b2], seed: 1 });
+      const sec = (performance.now() - t0) / 1000 / nets.length;
+      best.set(set.name, Math.min(best.get(set.name) ?? Infinity, sec));
+      process.stderr.write(`cost round ${round + 1}: ${set.name} ${sec.toFixed(2)} s/arch\n`);
+    }
+  }
+  for (const [k, v] of best) costs.set(k, v / best.get('six')!);
+}
+
 // ------------------------------------------------------------------ report
 
 const se = (v: number[]): number => std(v) / Math.sqrt(v.length);
-const out: string[] = ['| pool (n, T) | metric set | final (mean ± SE) | Δ vs six (paired, ± SE) | rank (mean) | found the optimum |', '|---|---|---|---|---|---|'];
+const out: string[] = [];
+if (costs.size > 0) {
+  out.push('| metric set | scoring cost vs the six |', '|---|---|');
+  for (const [k, v] of costs) out.push(`| ${k} | ${v.toFixed(2)}× |`);
+  out.push('');
+}
+out.push('| pool (n, T) | metric set | final (mean ± SE) | Δ vs six (paired, ± SE) | rank (mean) | found the optimum |', '|---|---|---|---|---|---|');
 for (const r of rows) {
   const six = rows.find((x) => x.pool === r.pool && x.set === 'six');
   const d = six ? r.final.map((v, i) => v - six.final[i]) : undefined;
