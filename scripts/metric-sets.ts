@@ -33,10 +33,11 @@ const o = new Command()
   .option('--study <csv>', 'the metric study CSV', 'robot-nas-results/study-metrics/nb201-c16n5-b64-s0.csv')
   .option('--pool-dir <dir>', 'a search --budget all output folder (every pool architecture trained)', 'robot-nas-results/metric-sets/mnist-pool100')
   .option('--only <parts>', 'comma list of parts: sz, study, pool, cost', 'sz,study,pool,cost')
-  .option('--out <file>', 'markdown report', 'robot-nas-results/metric-sets/report.md')
+  .option('--out <file>', 'markdown report (its runs are kept in FILE.json)', 'robot-nas-results/metric-sets/report.md')
+  .option('--report-only', 'print the report of the runs kept in --out\'s .json, computing nothing')
   .parse()
-  .opts<{ seeds: number; tnbSeeds: number; study: string; poolDir: string; only: string; out: string }>();
-const parts = new Set(o.only.split(','));
+  .opts<{ seeds: number; tnbSeeds: number; study: string; poolDir: string; only: string; out: string; reportOnly?: boolean }>();
+const parts = new Set(o.reportOnly ? [] : o.only.split(','));
 
 type SetDef = { name: string; metrics: string[] };
 interface Row {
@@ -208,6 +209,23 @@ if (parts.has('cost')) {
 
 // ------------------------------------------------------------------ report
 
+const kept = `${o.out}.json`;
+if (o.reportOnly) {
+  if (!existsSync(kept)) throw new Error(`${kept}: no runs kept yet (run without --report-only)`);
+  const j = JSON.parse(readFileSync(kept, 'utf8')) as { rows: Row[]; costs: [string, number][] };
+  rows.push(...j.rows);
+  for (const [k, v] of j.costs) costs.set(k, v);
+} else {
+  // runs of earlier invocations of other parts are kept: a part rerun replaces its own pools' rows
+  if (existsSync(kept)) {
+    const j = JSON.parse(readFileSync(kept, 'utf8')) as { rows: Row[]; costs: [string, number][] };
+    const fresh = new Set(rows.map((r) => r.pool));
+    rows.unshift(...j.rows.filter((r) => !fresh.has(r.pool)));
+    if (costs.size === 0) for (const [k, v] of j.costs) costs.set(k, v);
+  }
+  writeFileSync(kept, JSON.stringify({ rows, costs: [...costs] }) + '\n');
+}
+
 const se = (v: number[]): number => std(v) / Math.sqrt(v.length);
 const out: string[] = [];
 if (costs.size > 0) {
@@ -225,5 +243,5 @@ for (const r of rows) {
   );
 }
 const text = out.join('\n') + '\n';
-writeFileSync(o.out, text);
+if (!o.reportOnly) writeFileSync(o.out, text);
 process.stdout.write(text);
