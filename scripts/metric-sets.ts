@@ -12,7 +12,7 @@
  *   - a real pool (`--pool-dir`: a `search --budget all` output folder whose every architecture was trained, e.g. 100
  *     MNIST cells): validation accuracy as ground truth, the same sets.
  *
- *   node --import tsx scripts/metric-sets.ts [--seeds 50] [--tnb-seeds 20] [--study CSV] [--pool-dir DIR] [--out FILE.md]
+ *   npm run study:sets [-- --seeds 50 --tnb-seeds 20 --study CSV --pool-dir DIR --only sz,study,pool,cost --out FILE.md]
  */
 import { Command } from 'commander';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -194,6 +194,16 @@ export const EXAMPLES: readonly ReadmeExample[] = [
     streams: 'stdout',
     format: 'code',
   },
+  // RoBoT with candidate metric sets on every pool with a ground truth (scripts/metric-sets.ts; the runs are kept).
+  {
+    id: 'study-sets',
+    speed: 'long',
+    shown: 'npm run study:sets',
+    argv: ['--import', TSX, '{repo}/scripts/metric-sets.ts', '--report-only'],
+    cwd: 'repo',
+    streams: 'stdout',
+    format: 'markdown',
+  },
   {
     id: 'parallel-table',
     speed: 'long',
