@@ -47,10 +47,11 @@ export function mainPass(net: Network, values: ParamValues, batch: Batch, needs:
   const naswotK = needs.naswot ? new Float64Array(n * n) : undefined;
   const engine = tf.engine();
   engine.startScope();
+  let exec: AdExec | undefined;
   try {
     const t0 = performance.now();
     const params = toTensors(net, values);
-    const exec = new AdExec(params, {
+    exec = new AdExec(params, {
       dual: needs.hvp,
       keepOutputs: needs.fisher,
       torchBnRounding: true,
@@ -84,6 +85,8 @@ export function mainPass(net: Network, values: ParamValues, batch: Batch, needs:
     }
     return result;
   } finally {
+    // Without a backward pass (naswot alone) nothing else frees the forward's tensors.
+    exec?.dispose();
     engine.endScope();
   }
 }

@@ -181,3 +181,16 @@ test('every metric says what data it reads', () => {
   assert.equal(METRIC_DATA.zico, 'labels');
   assert.equal(METRIC_DATA.swap, 'images');
 });
+
+test('every metric, alone or with all the others, frees every engine block it allocates', async () => {
+  await initBackend('wasm');
+  const { getEngine } = await import('../../src/nn/engine/kernels.js');
+  const net = buildNb201({ arch: '|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|', channels: 4, cellsPerStage: 1, numClasses: 10 });
+  const p = initParams(net, new Rng(0));
+  const [b1, b2] = [randomBatch(8, 1), randomBatch(8, 2)];
+  const before = getEngine().heap.liveBlocks;
+  for (const ms of [...METRIC_NAMES.map((m) => [m]), [...METRIC_NAMES]]) {
+    computeProxies(net, p, b1, ms, { extraBatches: [b2], seed: 1 });
+    assert.equal(getEngine().heap.liveBlocks, before, `${ms.join(',')} left engine blocks alive`);
+  }
+});
