@@ -22,7 +22,7 @@ import { withMetricsTable } from '../src/benchmarks/join.js';
 import { loadBenchmark, loadTable, TASKS } from '../src/benchmarks/load.js';
 import type { Benchmark } from '../src/benchmarks/types.js';
 import { runExperiment } from '../src/experiments/run.js';
-import { readResults } from '../src/proxies/results.js';
+import { csvField, readResults } from '../src/proxies/results.js';
 import { nb201Space } from '../src/spaces/nb201.js';
 import { mean, std } from '../src/util/stats.js';
 
@@ -114,13 +114,17 @@ if (parts.has('sz')) {
 
 const SIX = ['grad_norm', 'snip', 'grasp', 'fisher', 'synflow', 'jacob_cov'];
 const NEW = ['zico', 'meco', 'swap', 'az_expressivity', 'az_progressivity', 'az_trainability'];
+const AZ = ['az_expressivity', 'az_progressivity', 'az_trainability'];
+const SIX_NO_GRASP = SIX.filter((m) => m !== 'grasp');
 const OURS: SetDef[] = [
   { name: 'six', metrics: SIX },
   { name: 'six + naswot, params, flops', metrics: [...SIX, 'naswot', 'params', 'flops'] },
   { name: 'new (zico, meco, swap, az×3)', metrics: NEW },
   { name: 'six + new', metrics: [...SIX, ...NEW] },
   { name: 'all 15', metrics: [...SIX, 'naswot', 'params', 'flops', ...NEW] },
-  { name: 'cheap: six − grasp + zico, meco, az×3', metrics: ['grad_norm', 'snip', 'fisher', 'synflow', 'jacob_cov', 'zico', 'meco', 'az_expressivity', 'az_progressivity', 'az_trainability'] },
+  { name: 'six + meco, az×3', metrics: [...SIX, 'meco', ...AZ] },
+  { name: 'six − grasp + meco, az×3', metrics: [...SIX_NO_GRASP, 'meco', ...AZ] },
+  { name: 'six − grasp + zico, meco, az×3', metrics: [...SIX_NO_GRASP, 'zico', 'meco', ...AZ] },
 ];
 
 if (parts.has('study') && existsSync(o.study)) {
@@ -147,14 +151,14 @@ if (parts.has('pool') && existsSync(join(o.poolDir, 'queries.jsonl'))) {
   const queries = readFileSync(join(o.poolDir, 'queries.jsonl'), 'utf8')
     .split('\n')
     .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as { arch: string; value: number; cost: number });
+    .map((l) => JSON.parse(l) as { arch: string; validAccuracy: number; seconds: number });
   const metricsCsv = join(o.poolDir, 'metrics.csv');
   const { rows: m, header } = readResults(metricsCsv, nb201Space);
   const names = header.filter((h) => h !== 'arch' && h !== 'seconds' && h !== 'ln_synflow');
   const lines = [['arch', 'valid_acc', 'cost', ...names].join(',')];
   for (const q of queries) {
     const r = m.get(q.arch);
-    if (r) lines.push([q.arch, q.value, q.cost, ...names.map((n) => String(r[n]))].join(','));
+    if (r) lines.push([csvField(q.arch), q.validAccuracy, q.seconds, ...names.map((n) => String(r[n]))].join(','));
   }
   const dir = mkdtempSync(join(tmpdir(), 'robot-nas-sets-'));
   try {

@@ -25,7 +25,7 @@ import type { TrainingJob, TrainingOutcome } from '../train/job.js';
 import { writeAtomic } from '../util/atomic.js';
 import { InputError } from '../util/errors.js';
 import { settingsDiff } from './files.js';
-import { loadData, planSearch, searchSettings, trainSettings } from './plan.js';
+import { loadData, planSearch, searchSettings, trainSettings, type SearchPlan } from './plan.js';
 import { runQueries } from './queries.js';
 import { writeResults } from './results.js';
 import { checkBudget } from '../search/types.js';
@@ -49,9 +49,19 @@ export interface SearchServices {
  */
 export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}, services: SearchServices = {}): Promise<SearchResult> {
   const startMs = performance.now();
-  const log = (m: string): void => hooks.log?.(m);
   const plan = planSearch(o);
-  const data = loadData(plan, log);
+  // threads started now load their modules while this thread reads the data
+  const runner = services.runner ?? localRunner(o.parallel, 'wasm', true);
+  try {
+    return await searchWith(plan, runner, o, hooks, services, startMs);
+  } finally {
+    if (services.runner === undefined) await runner.close();
+  }
+}
+
+async function searchWith(plan: SearchPlan, runner: Runner<Job, JobResult>, o: SearchOptions, hooks: SearchHooks, services: SearchServices, startMs: number): Promise<SearchResult> {
+  const log = (m: string): void => hooks.log?.(m);
+  const data = await loadData(plan, log, hooks.onDataProgress);
   const train = trainSettings(o, data.info);
   const settings = searchSettings(o, train);
   const settingsFile = join(plan.out, 'settings.json');
@@ -60,17 +70,12 @@ export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}, servi
     throw new InputError(`${settingsFile}: this folder holds a search with other settings — ${diffs.join('; ')}. Use another --out, or the same settings to resume.`);
   }
   const store = services.store ?? (plan.cache === null ? new MemoryStore() : JsonlStore.open(plan.cache));
-  const runner = services.runner ?? localRunner(o.parallel);
-  try {
-    const latency = new LatencyCache(tableDir(plan), plan, data.info);
-    const limited = applyLimits(plan, data.info, choosePool(plan), latency, hooks);
-    if (o.budget !== 'all' && limited.removed > 0) checkBudget(limited.archs.length, o.budget, `the pool (${limited.archs.length} of ${limited.before} architectures within the limits)`);
-    const scored = await scorePool(plan, limited.archs, runner, hooks, limited.before);
-    writeAtomic(settingsFile, JSON.stringify(settings, null, 2) + '\n');
-    writeAtomic(join(plan.out, 'metrics.csv'), scored.csv);
-    const queries = await runQueries(plan, scored, data, train, runner as Runner<TrainingJob, TrainingOutcome>, store, hooks);
-    return await writeResults(plan, scored, limited, latency, data, settings, queries, startMs);
-  } finally {
-    if (services.runner === undefined) await runner.close();
-  }
+  const latency = new LatencyCache(tableDir(plan), plan, data.info);
+  const limited = applyLimits(plan, data.info, choosePool(plan), latency, hooks);
+  if (o.budget !== 'all' && limited.removed > 0) checkBudget(limited.archs.length, o.budget, `the pool (${limited.archs.length} of ${limited.before} architectures within the limits)`);
+  const scored = await scorePool(plan, limited.archs, runner, hooks, limited.before, data.info, data.folders);
+  writeAtomic(settingsFile, JSON.stringify(settings, null, 2) + '\n');
+  writeAtomic(join(plan.out, 'metrics.csv'), scored.csv);
+  const queries = await runQueries(plan, scored, data, train, runner as Runner<TrainingJob, TrainingOutcome>, store, hooks);
+  return await writeResults(plan, scored, limited, latency, data, settings, queries, startMs);
 }

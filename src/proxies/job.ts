@@ -22,12 +22,14 @@
 import { initBackend, type BackendName } from '../nn/backend.js';
 import { buildNetwork } from '../nn/build.js';
 import { initParams } from '../nn/params.js';
-import type { ImageDataset } from '../data/types.js';
+import type { ImageSet } from '../data/imageset.js';
 import { getSpace } from '../spaces/index.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { seedStreams } from '../util/seeds.js';
 import { loadJobDataset, type JobData } from './datasets.js';
+import { asImageSet } from '../data/imageset.js';
+import type { ImageDataset } from '../data/types.js';
 import { computeProxies } from './index.js';
 import { isMetricName, METRIC_NAMES, METRICS_CODE_VERSION, type Batch, type MetricName } from './types.js';
 
@@ -98,12 +100,9 @@ export function batchIndices(count: number, batch: number, seed: number): number
 }
 
 /** The scoring batch of a run: images NCHW and labels copied from the dataset; `skip` batches of the shuffle first. */
-export function jobBatch(ds: ImageDataset, batch: number, seed: number, skip = 0): Batch {
+export function jobBatch(ds: ImageSet, batch: number, seed: number, skip = 0): Batch {
   const idx = batchIndices(ds.count, batch * (skip + 1), seed).slice(batch * skip);
-  const per = ds.channels * ds.height * ds.width;
-  const x = new Float32Array(batch * per);
-  idx.forEach((src, k) => x.set(ds.images.subarray(src * per, (src + 1) * per), k * per));
-  return { shape: [batch, ds.channels, ds.height, ds.width], x, targets: Int32Array.from(idx, (i) => ds.labels[i]) };
+  return { shape: [batch, ds.channels, ds.height, ds.width], x: ds.batch(idx), targets: Int32Array.from(idx, (i) => ds.labels[i]!) };
 }
 
 export function toJobValue(v: number): JobValue {
@@ -145,14 +144,14 @@ export function checkJob(job: ProxyJob): MetricName[] {
 
 /** Key of a data spec, for the per-process dataset cache. */
 function dataKey(d: JobData): string {
-  return JSON.stringify([d.dataset, d.dir ?? null, d.split ?? null]);
+  return JSON.stringify([d.dataset, d.dir ?? null, d.split ?? null, d.imageSize ?? null, d.imageChannels ?? null]);
 }
 
-const datasets = new Map<string, Promise<ImageDataset>>();
+const datasets = new Map<string, Promise<ImageSet>>();
 const batches = new Map<string, Batch>();
 
 /** Loads a job's dataset once per process (each worker thread has its own cache). */
-export function jobDataset(d: JobData): Promise<ImageDataset> {
+export function jobDataset(d: JobData): Promise<ImageSet> {
   const key = dataKey(d);
   let p = datasets.get(key);
   if (p === undefined) {
@@ -168,7 +167,8 @@ export function jobDataset(d: JobData): Promise<ImageDataset> {
  * Scores one architecture with an already loaded dataset; the tfjs backend must be initialised. Synchronous
  * and deterministic except for `seconds`.
  */
-export function scoreWithDataset(job: ProxyJob, ds: ImageDataset): ProxyJobResult {
+export function scoreWithDataset(job: ProxyJob, ds: ImageSet | ImageDataset): ProxyJobResult {
+  const set = asImageSet(ds);
   const metrics = checkJob(job);
   const space = getSpace(job.space);
   let arch: string;
@@ -184,7 +184,7 @@ export function scoreWithDataset(job: ProxyJob, ds: ImageDataset): ProxyJobResul
     const bkey = `${dataKey(job.data)}|${batch}|${job.seed}|${skip}`;
     let b = batches.get(bkey);
     if (b === undefined) {
-      b = jobBatch(ds, batch, job.seed, skip);
+      b = jobBatch(set, batch, job.seed, skip);
       batches.set(bkey, b);
     }
     return b;
