@@ -180,14 +180,12 @@ if (parts.has('pool') && existsSync(join(o.poolDir, 'queries.jsonl'))) {
  */
 const costs = new Map<string, number>();
 if (parts.has('cost')) {
-  const { initBackend } = await import('../src/nn/backend.js');
-  const { buildNb201 } = await import('../src/nn/nb201.js');
-  const { initParams } = await import('../src/nn/params.js');
+  const { buildNb201 } = await import('../src/networks/nb201.js');
+  const { initParams } = await import('../src/networks/params.js');
   const { computeProxies } = await import('../src/proxies/index.js');
   const { anchorBatch } = await import('../src/proxies/anchor-fixtures.js');
   const { resolveDataDir } = await import('../src/benchmarks/datadir.js');
   const { Rng } = await import('../src/util/rng.js');
-  await initBackend('wasm');
   const cifar = join(resolveDataDir(), 'cifar10');
   const images = new Uint8Array(readFileSync(join(cifar, 'images_1000x32x32x3_uint8.bin')));
   const labels = new Uint8Array(readFileSync(join(cifar, 'labels_1000_uint8.bin')));

@@ -51,7 +51,7 @@ export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}, servi
   const startMs = performance.now();
   const plan = planSearch(o);
   // threads started now load their modules while this thread reads the data
-  const runner = services.runner ?? localRunner(o.parallel, 'wasm', true);
+  const runner = services.runner ?? localRunner(o.parallel, true);
   try {
     return await searchWith(plan, runner, o, hooks, services, startMs);
   } finally {

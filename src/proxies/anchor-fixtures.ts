@@ -1,6 +1,6 @@
-import { buildNb201 } from '../nn/nb201.js';
-import type { Network } from '../nn/layers.js';
-import type { ParamValues } from '../nn/params.js';
+import { buildNb201 } from '../networks/nb201.js';
+import type { Network } from '../networks/layers.js';
+import type { ParamValues } from '../networks/params.js';
 import { fixtureWeights } from './fixture-weights.js';
 import type { Batch } from './types.js';
 

@@ -1,9 +1,10 @@
-import type { ADNode } from '../nn/autodiff.js';
-import * as O from '../nn/engine/ops.js';
-import { Tensor } from '../nn/engine/tensor.js';
-import type { Network } from '../nn/layers.js';
-import { symmetricEigenvalues } from '../nn/linalg.js';
-import type { ParamValues } from '../nn/params.js';
+import type { ADNode } from '../engine/autodiff.js';
+import * as C from '../engine/conv.js';
+import * as O from '../engine/ops.js';
+import { Tensor } from '../engine/tensor.js';
+import type { Network } from '../networks/layers.js';
+import { symmetricEigenvalues } from './linalg.js';
+import type { ParamValues } from '../networks/params.js';
 import { deriveSeed } from '../util/seeds.js';
 import { engineParams, withForward } from './forward.js';
 import { normalsAt, rademacherAt, streamKey } from './hash.js';
@@ -112,7 +113,7 @@ export function entropy(f: Tensor): number {
   const mean = Float64Array.from(O.channelSum(f, c), (s) => s / rows);
   const centred = O.subtractChannel(f, mean);
   // XᵀX over all positions is the filter gradient of a 1×1 convolution of X with itself.
-  const g = O.conv2dFilterGrad(centred, centred, O.squareGeom(1, 1, 0));
+  const g = C.conv2dFilterGrad(centred, centred, C.squareGeom(1, 1, 0));
   const cov = Float64Array.from(g.view(), (v) => v / rows);
   centred.dispose();
   g.dispose();
@@ -178,7 +179,7 @@ function trainabilityTerm(gIn: Float32Array, inShape: readonly number[], gOut: T
   } else {
     rowsIn = Tensor.from(gIn, [n, ho, wo, ci]);
   }
-  const g = O.conv2dFilterGrad(rowsIn, gOut, O.squareGeom(1, 1, 0)); // [1,1,cin,co]: Σ_rows gIn ⊗ gOut
+  const g = C.conv2dFilterGrad(rowsIn, gOut, C.squareGeom(1, 1, 0)); // [1,1,cin,co]: Σ_rows gIn ⊗ gOut
   const rows = n * ho * wo;
   const m = Float64Array.from(g.view(), (v) => v / rows);
   rowsIn.dispose();

@@ -1,5 +1,5 @@
-import type { Network } from '../nn/layers.js';
-import type { ParamValues } from '../nn/params.js';
+import type { Network } from '../networks/layers.js';
+import type { ParamValues } from '../networks/params.js';
 import { fnv1a, hashAt, streamKey } from './hash.js';
 
 /**

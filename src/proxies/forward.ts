@@ -1,7 +1,7 @@
-import { AdExec, type ADNode, type AdExecOptions } from '../nn/autodiff.js';
-import { disposeArena, inArena, Tensor } from '../nn/engine/tensor.js';
-import type { Exec, Network } from '../nn/layers.js';
-import { nchwToNhwc, oihwToHwio, type ParamValues } from '../nn/params.js';
+import { AdExec, type ADNode, type AdExecOptions } from '../engine/autodiff.js';
+import { disposeArena, inArena, Tensor } from '../engine/tensor.js';
+import type { Exec, Network } from '../networks/layers.js';
+import { execParams, nchwToNhwc, type ParamValues } from '../networks/params.js';
 import { ObservedExec, type Observer } from './observe.js';
 
 /**
@@ -12,13 +12,7 @@ import { ObservedExec, type Observer } from './observe.js';
 
 /** Parameters in the layouts AdExec reads (conv HWIO; the rest as stored). */
 export function engineParams(net: Network, params: ParamValues): Map<string, Float32Array> {
-  const out = new Map<string, Float32Array>();
-  for (const p of net.params) {
-    const v = params.get(p.name);
-    if (v === undefined) throw new Error(`missing parameter ${p.name}`);
-    out.set(p.name, p.shape.length === 4 ? oihwToHwio(v, p.shape[0], p.shape[1], p.shape[2], p.shape[3]) : v);
-  }
-  return out;
+  return execParams(net, params);
 }
 
 export interface ForwardRun {
@@ -42,7 +36,7 @@ export function withForward<R>(
   const [c, h, w] = net.inputShape;
   if (x.length !== n * c * h * w) throw new RangeError(`forward: ${x.length} input values for ${n} images of ${c}×${h}×${w}`);
   const arena: Tensor[] = [];
-  const exec = new AdExec(params, { dual: false, keepOutputs: false, torchBnRounding: true, onReluInput: options.onReluInput });
+  const exec = new AdExec(params, { dual: false, torchBnRounding: true, onReluInput: options.onReluInput });
   try {
     return inArena(arena, () => {
       const input = exec.input(Tensor.from(nchwToNhwc(x, n, c, h, w), [n, h, w, c]), options.inputGrad ?? false);

@@ -1,7 +1,7 @@
-import type { ADNode } from '../nn/autodiff.js';
-import type { Network } from '../nn/layers.js';
-import { corrcoef, symmetricEigenvalues } from '../nn/linalg.js';
-import type { ParamValues } from '../nn/params.js';
+import type { ADNode } from '../engine/autodiff.js';
+import type { Network } from '../networks/layers.js';
+import { corrcoef, symmetricEigenvalues } from './linalg.js';
+import type { ParamValues } from '../networks/params.js';
 import { engineParams, withForward } from './forward.js';
 import type { Batch } from './types.js';
 

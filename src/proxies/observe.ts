@@ -1,4 +1,4 @@
-import type { BatchNormLayer, Conv2dLayer, Exec, LinearLayer, ModuleRole, ReluSite } from '../nn/layers.js';
+import type { BatchNormLayer, Conv2dLayer, Exec, LinearLayer, ModuleRole, ReluSite } from '../networks/layers.js';
 
 /** The operations whose outputs are outputs of a PyTorch module of their own (Conv2d, BatchNorm2d, ReLU, pools, Linear). */
 export type ModuleOp = 'conv' | 'linear' | 'batchNorm' | 'relu' | 'avgPool' | 'maxPool' | 'globalAvgPool';

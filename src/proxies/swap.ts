@@ -1,6 +1,6 @@
-import type { ADNode } from '../nn/autodiff.js';
-import { weightsPerChannel, type Network } from '../nn/layers.js';
-import type { ParamValues } from '../nn/params.js';
+import type { ADNode } from '../engine/autodiff.js';
+import { weightsPerChannel, type Network } from '../networks/layers.js';
+import type { ParamValues } from '../networks/params.js';
 import { deriveSeed } from '../util/seeds.js';
 import { engineParams, withForward } from './forward.js';
 import { fnv1a, normalsAt, streamKey } from './hash.js';

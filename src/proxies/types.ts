@@ -1,5 +1,5 @@
-import type { Network } from '../nn/layers.js';
-import type { ParamValues } from '../nn/params.js';
+import type { Network } from '../networks/layers.js';
+import type { ParamValues } from '../networks/params.js';
 
 /** The seven reference metrics, the two cost measures, and the later metrics of issue 20 (ZiCo, MeCo, SWAP, AZ-NAS). */
 export const METRIC_NAMES = [
@@ -86,16 +86,11 @@ export interface ProxyContext {
   readonly batch: Batch;
   /** Every metric requested in this run, so shared passes compute what all of them need at once. */
   readonly requested: ReadonlySet<MetricName>;
-  /**
-   * `manual` (default): the project's autodiff (nn/autodiff.ts), one shared batch pass. `tape`: tfjs's own
-   * gradients (nested tf.grads for GraSP) — slow and memory-hungry, kept as an independent cross-check.
-   */
-  readonly engine: 'manual' | 'tape';
   /** Seed of the draws a metric makes itself (SWAP's and AZ-NAS's weights, AZ-NAS's noise and Rademacher vectors). */
   readonly seed: number;
   /** Further batches of the same size, disjoint from `batch` (ZiCo's second batch). */
   readonly extraBatches: readonly Batch[];
-  /** Memoised shared computation (loss gradients, input Jacobian, SynFlow pass). */
+  /** Memoised shared computation (the batch pass, SynFlow's pass). */
   shared<T>(key: string, compute: () => T): T;
 }
 

@@ -1,7 +1,7 @@
-import { Tensor } from '../nn/engine/tensor.js';
-import type { Network } from '../nn/layers.js';
-import { crossEntropySeed } from '../nn/loss.js';
-import type { ParamValues } from '../nn/params.js';
+import { Tensor } from '../engine/tensor.js';
+import type { Network } from '../networks/layers.js';
+import { crossEntropySeed } from '../networks/loss.js';
+import type { ParamValues } from '../networks/params.js';
 import { engineParams, withForward } from './forward.js';
 import type { Batch } from './types.js';
 

@@ -3,11 +3,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO, SHARED_DATA } from '../helpers/shared.js';
-import { initBackend } from '../../src/nn/backend.js';
-import { weightsPerChannel } from '../../src/nn/layers.js';
+import { weightsPerChannel } from '../../src/networks/layers.js';
 import { anchorBatch, anchorNetwork, type AnchorNetworkSpec } from '../../src/proxies/anchor-fixtures.js';
 import { azScores } from '../../src/proxies/aznas.js';
-import { mainPass } from '../../src/proxies/engine.js';
+import { mainPass } from '../../src/proxies/main-pass.js';
 import { computeProxies } from '../../src/proxies/index.js';
 import { swapCount } from '../../src/proxies/swap.js';
 import { spearman } from '../../src/util/stats.js';
@@ -50,7 +49,6 @@ const fisherTotals: { ours: number; ref: number }[] = [];
 
 for (const fx of fixtures.networks) {
   test(`anchor fixture ${fx.name}: every metric matches PyTorch`, async () => {
-    await initBackend('wasm');
     const { network, params } = anchorNetwork(fx);
     const [b1, b2] = fx.batches.map((b) => anchorBatch(images, labels, b, fx.classes));
     const r = computeProxies(network, params, b1, [...BATCH_METRICS], { extraBatches: [b2] });
@@ -86,7 +84,6 @@ for (const fx of fixtures.networks) {
 test('fisher per layer matches PyTorch on every fixture network, and ranks them alike', async () => {
   // Issue 20: the engine's exact zeros on constant BatchNorm channels made fisher rank cells cut off by `none`
   // last, where PyTorch's rounding residue makes them large. Per layer, every conv/linear output.
-  await initBackend('wasm');
   const failures: string[] = [];
   for (const fx of fixtures.networks) {
     const { network, params } = anchorNetwork(fx);

@@ -5,13 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { initBackend } from '../../src/nn/backend.js';
-import { Tensor } from '../../src/nn/engine/tensor.js';
-import { initEngine } from '../../src/nn/engine/kernels.js';
-import { buildNb201 } from '../../src/nn/nb201.js';
-import { buildDarts } from '../../src/nn/darts.js';
-import { initParams } from '../../src/nn/params.js';
-import { weightsPerChannel } from '../../src/nn/layers.js';
+import { Tensor } from '../../src/engine/tensor.js';
+import { initEngine } from '../../src/engine/kernels.js';
+import { buildNb201 } from '../../src/networks/nb201.js';
+import { buildDarts } from '../../src/networks/darts.js';
+import { initParams } from '../../src/networks/params.js';
+import { weightsPerChannel } from '../../src/networks/layers.js';
 import { azNas, entropy, kaimingNormalInit } from '../../src/proxies/aznas.js';
 import { fixtureWeights } from '../../src/proxies/fixture-weights.js';
 import { fnv1a, mix32, normalsAt, streamKey } from '../../src/proxies/hash.js';
@@ -78,7 +77,6 @@ test('meco: λ_min of a channel correlation matrix (closed forms)', () => {
 });
 
 test('AZ-NAS entropy: channels with identity covariance give log C, two copied pairs log 2', async () => {
-  await initBackend('wasm');
   initEngine();
   // 4 channels over 16 positions: ±1 Walsh patterns, mean 0, pairwise orthogonal → covariance = I.
   const walsh = (k: number, p: number): number => ((popcount(k & p) & 1) === 0 ? 1 : -1);
@@ -129,7 +127,6 @@ test('SWAP and AZ-NAS initialisations: N(0, 1) and N(0, 2/fan_in) weights, zero 
 });
 
 test('SWAP count: at most 2^samples, at least 1, and independent of the order of the samples (property)', async () => {
-  await initBackend('wasm');
   const net = buildNb201({ arch: '|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|none~1|nor_conv_3x3~2|', channels: 4, cellsPerStage: 1, numClasses: 10 });
   const params = fixtureWeights(net, 9);
   const base = randomBatch(6, 11);
@@ -147,7 +144,6 @@ test('SWAP count: at most 2^samples, at least 1, and independent of the order of
 });
 
 test('every metric runs on a DARTS network and on NB201 with a non-CIFAR input (finite or the official −∞)', async () => {
-  await initBackend('wasm');
   const darts = buildDarts({
     genotype: "Genotype(normal=[('sep_conv_3x3', 0), ('skip_connect', 1), ('dil_conv_3x3', 0), ('max_pool_3x3', 2), ('avg_pool_3x3', 1), ('sep_conv_5x5', 3), ('dil_conv_5x5', 2), ('skip_connect', 0)], normal_concat=[2, 3, 4, 5], reduce=[('max_pool_3x3', 0), ('skip_connect', 1), ('sep_conv_3x3', 2), ('avg_pool_3x3', 0), ('dil_conv_3x3', 1), ('skip_connect', 2), ('sep_conv_5x5', 0), ('max_pool_3x3', 3)], reduce_concat=[2, 3, 4, 5])",
     channels: 4,
@@ -164,7 +160,6 @@ test('every metric runs on a DARTS network and on NB201 with a non-CIFAR input (
 });
 
 test('meco and the AZ-NAS protocol are deterministic given their inputs and seed, and the seed matters', async () => {
-  await initBackend('wasm');
   const net = buildNb201({ arch: '|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|avg_pool_3x3~0|nor_conv_3x3~1|none~2|', channels: 4, cellsPerStage: 1, numClasses: 10 });
   const b = randomBatch(8, 5);
   const p = fixtureWeights(net, 1);
@@ -183,8 +178,7 @@ test('every metric says what data it reads', () => {
 });
 
 test('every metric, alone or with all the others, frees every engine block it allocates', async () => {
-  await initBackend('wasm');
-  const { getEngine } = await import('../../src/nn/engine/kernels.js');
+  const { getEngine } = await import('../../src/engine/kernels.js');
   const net = buildNb201({ arch: '|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|', channels: 4, cellsPerStage: 1, numClasses: 10 });
   const p = initParams(net, new Rng(0));
   const [b1, b2] = [randomBatch(8, 1), randomBatch(8, 2)];
