@@ -58,9 +58,10 @@ export function metricsByData(names: readonly MetricName[] = METRIC_NAMES): stri
 
 /**
  * Version of the metric code: part of every stored metric row's key, bumped with every change that moves a value
- * (2: fisher and the other batch metrics read PyTorch's rounding on constant BatchNorm channels; new metrics).
+ * (2: fisher and the other batch metrics read PyTorch's rounding on constant BatchNorm channels; new metrics.
+ * 3: synflow on the one engine — values move by about 1e-7 relative from version 2).
  */
-export const METRICS_CODE_VERSION = 2;
+export const METRICS_CODE_VERSION = 3;
 
 /** The metrics with reference values in the fixtures. */
 export const REFERENCE_METRICS = ['grad_norm', 'snip', 'grasp', 'fisher', 'synflow', 'jacob_cov', 'naswot'] as const;

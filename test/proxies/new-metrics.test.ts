@@ -15,7 +15,7 @@ import { azNas, entropy, kaimingNormalInit } from '../../src/proxies/aznas.js';
 import { fixtureWeights } from '../../src/proxies/fixture-weights.js';
 import { fnv1a, mix32, normalsAt, streamKey } from '../../src/proxies/hash.js';
 import { meco, minCorrEigenvalue } from '../../src/proxies/meco.js';
-import { gaussianInit, swapCount } from '../../src/proxies/swap.js';
+import { gaussianInit, positiveBit, swapCount } from '../../src/proxies/swap.js';
 import { zicoFromGrads } from '../../src/proxies/zico.js';
 import { computeProxies, METRIC_DATA, METRIC_NAMES, type Batch } from '../../src/proxies/index.js';
 import { Rng } from '../../src/util/rng.js';
@@ -187,4 +187,16 @@ test('every metric, alone or with all the others, frees every engine block it al
     computeProxies(net, p, b1, ms, { extraBatches: [b2], seed: 1 });
     assert.equal(getEngine().heap.liveBlocks, before, `${ms.join(',')} left engine blocks alive`);
   }
+});
+
+test('positiveBit reads x > 0 from a float32\'s bits, for every bit pattern (±0, subnormals, ±∞, NaNs of both signs)', () => {
+  const f = new Float32Array(1);
+  const u = new Uint32Array(f.buffer);
+  const edges = [0, 1, 0x007fffff, 0x00800000, 0x7f7fffff, 0x7f800000, 0x7f800001, 0x7fc00000, 0x7fffffff, 0x80000000, 0x80000001, 0xff800000, 0xff800001, 0xffc00000, 0xffffffff];
+  const check = (bits: number): void => {
+    u[0] = bits;
+    assert.equal(positiveBit(u[0]), f[0] > 0 ? 1 : 0, `bits 0x${bits.toString(16)}`);
+  };
+  edges.forEach(check);
+  fc.assert(fc.property(fc.integer({ min: 0, max: 0xffffffff }), (bits) => check(bits)), { numRuns: 20000 });
 });
