@@ -3,11 +3,11 @@
  * of NAS-Bench-201 architectures (C = 16, N = 5, batch 64 of the shared CIFAR-10 images, as `robot-nas proxies`
  * scores them), and each metric's Spearman ρ and Kendall τ with NAS-Bench-201's CIFAR-10 test accuracy next to the
  * figure its paper publishes; then the same rank agreement for the published NAS-Bench-Suite-Zero metric columns of
- * the TransNAS-Bench-101 tables (micro and macro, every task), and for real-image pools when the evidence code
- * provides them (see `realPools`). Scoring is resumable (one CSV row per architecture); `--report-only` reports on
+ * the TransNAS-Bench-101 tables (micro and macro, every task), and for the real-image pools of the search evidence
+ * (see `realPools`). Scoring is resumable (one CSV row per architecture); `--report-only` reports on
  * the rows there are.
  *
- *   npm run study:metrics [-- --archs 1000 --workers 2 --seed 0 --out robot-nas-results/study-metrics --report-only]
+ *   npm run study:metrics [-- --archs 1000 --workers 2 --seed 0 --out robot-nas-results/study-metrics --pools robot-nas-results/evidence --report-only]
  *
  * Writes <out>/study.md (the README's generated block, `npm run docs -- --only study-metrics`) and <out>/study.json.
  * Long: about 3 s of CPU per architecture on this machine's cores with every metric (SWAP's 32 re-initialised
@@ -15,10 +15,11 @@
  * run it as `nohup npm run study:metrics > study.log 2>&1 &`.
  */
 import { Command } from 'commander';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
-import { loadBenchmark, TASKS } from '../src/benchmarks/load.js';
+import { basename, join } from 'node:path';
+import { loadBenchmark, loadTable, TASKS } from '../src/benchmarks/load.js';
+import { metricAgreement } from '../src/experiments/agreement.js';
 import type { Benchmark } from '../src/benchmarks/types.js';
 import { parseArchSpec, runProxyBatch } from '../src/proxies/batch.js';
 import { readResults } from '../src/proxies/results.js';
@@ -36,9 +37,10 @@ const o = new Command()
   .option('--out <dir>', 'output folder', 'robot-nas-results/study-metrics')
   .option('--data <dir>', 'benchmark data folder (default: $ROBOT_NAS_DATA, then ../shared/data)')
   .option('--images <dir>', 'folder of the shared CIFAR-10 images (default: the loader default)')
+  .option('--pools <dir>', 'folder of the real-image evidence pools (npm run evidence:search)', join('robot-nas-results', 'evidence'))
   .option('--report-only', 'do not compute; report on the rows already in the CSV')
   .parse()
-  .opts<{ archs: number; workers: number; seed: number; out: string; data?: string; images?: string; reportOnly?: boolean }>();
+  .opts<{ archs: number; workers: number; seed: number; out: string; pools: string; data?: string; images?: string; reportOnly?: boolean }>();
 
 const C = 16;
 const N = 5;
@@ -272,18 +274,45 @@ if (tnb.length > 0) {
 // ------------------------------------------------------------------ real-image pools
 
 /**
- * Hook for the real-image pools of the search evidence (branch ev-pools: src/experiments/agreement.ts computes ρ/τ
- * of every metric column of a pool table against its validation accuracy). Until that code is on main there are no
- * pools to report here; when it is, this function returns their tables.
+ * The real-image pools of the search evidence (scripts/evidence/pools.ts, `npm run evidence:search -- --build-only`):
+ * every `<pools>/<id>-<key>/` with a `pool-p<P>.json` and its benchmark table `table-p<P>.csv` (validation accuracy
+ * of each architecture trained as `search` trains it, and every metric the pool was scored with). The metric code
+ * version of the table is that of its all-metrics scoring file (absent: 1, the code before issue 20).
  */
-function realPools(): { title: string; rows: { metric: string; a: Agreement }[] }[] {
-  return [];
+function realPools(): { title: string; n: number; code: number; rows: { metric: string; a: Agreement }[] }[] {
+  if (!existsSync(o.pools)) return [];
+  const out: { title: string; n: number; code: number; rows: { metric: string; a: Agreement }[] }[] = [];
+  for (const sub of readdirSync(o.pools).sort()) {
+    const dir = join(o.pools, sub);
+    const info = existsSync(dir) && statSync(dir).isDirectory() ? readdirSync(dir).find((f) => /^pool-p\d+\.json$/.test(f)) : undefined;
+    if (info === undefined) continue;
+    const pool = JSON.parse(readFileSync(join(dir, info), 'utf8')) as { spec: { title: string }; metricsFiles?: Record<string, string> };
+    const table = join(dir, info.replace(/^pool-(p\d+)\.json$/, 'table-$1.csv'));
+    if (!existsSync(table)) continue;
+    const b = loadTable(table, { benchmark: 'nb201' });
+    const allFile = Object.entries(pool.metricsFiles ?? {}).sort((x, y) => y[0].split(',').length - x[0].split(',').length)[0]?.[1];
+    const meta = allFile !== undefined ? join(dir, basename(allFile) + '.meta.json') : undefined;
+    const code = meta !== undefined && existsSync(meta) ? ((JSON.parse(readFileSync(meta, 'utf8')) as { metricsCode?: number }).metricsCode ?? 1) : 1;
+    const cols = new Map([...b.metrics].map(([m, v]) => [m, Float64Array.from(v, rankable)]));
+    const rows = metricAgreement(b.final, cols).map((r) => ({ metric: r.metric, a: { n: r.n, rho: r.spearman, tau: r.kendall } }));
+    out.push({ title: `${pool.spec.title} (${sub})`, n: b.archs.length, code, rows });
+  }
+  return out;
 }
 const pools = realPools();
 lines.push('');
-if (pools.length === 0) lines.push('Real-image pools: none available yet (they come with the search evidence of branch ev-pools).');
-for (const p of pools) {
-  lines.push(`${p.title}: ` + p.rows.map((r) => `${r.metric} ρ ${f3(r.a.rho)} τ ${f3(r.a.tau)}`).join(', '));
+if (pools.length === 0) lines.push(`Real-image pools: none in ${o.pools} (build them with \`npm run evidence:search -- --build-only\`).`);
+else {
+  const names = [...new Set(pools.flatMap((p) => p.rows.map((r) => r.metric)))];
+  lines.push(`Real-image pools of the search evidence (${o.pools}): Spearman ρ / Kendall τ of each metric with the validation accuracy of every pool architecture trained as \`search\` trains it`);
+  lines.push(['metric'.padEnd(17), ...pools.map((_, i) => `pool ${i + 1} ρ`.padStart(10) + `τ`.padStart(7))].join(' '));
+  for (const m of names) {
+    lines.push([m.padEnd(17), ...pools.map((p) => {
+      const r = p.rows.find((x) => x.metric === m);
+      return f3(r?.a.rho).padStart(10) + f3(r?.a.tau).padStart(7);
+    })].join(' '));
+  }
+  pools.forEach((p, i) => lines.push(`pool ${i + 1}: ${p.title}, ${p.n} architectures, metric code version ${p.code}`));
 }
 
 const text = lines.join('\n') + '\n';
