@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import { parseArchSpec, runProxyBatch } from '../proxies/batch.js';
 import { localRunner } from '../runner/index.js';
 import { loadFixture } from '../proxies/fixture.js';
-import { computeProxies, REFERENCE_METRICS, type MetricName } from '../proxies/index.js';
+import { computeProxies, metricsByData, REFERENCE_METRICS, type MetricName } from '../proxies/index.js';
 import { InputError } from '../util/errors.js';
 import { checkOutputFile } from '../util/output-paths.js';
 import { parseCount, parseMetrics, parsePositiveInt, parseSeed } from './options.js';
@@ -53,7 +53,7 @@ export function register(program: Command): void {
     )
     .option('--fixture <dir>', 'fixture folder (fixture mode)')
     .option('--json', 'fixture mode: print the metric values as one JSON object on the last stdout line')
-    .option('--metrics <m1,m2,...>', `metrics to compute (default: the seven reference metrics; also: params, flops)`, parseMetrics)
+    .option('--metrics <m1,m2,...>', `metrics to compute: ${metricsByData()} (default: the seven reference metrics)`, parseMetrics)
     .option('--space <id>', 'batch mode: search space (nb201, or darts: RoBoT\'s DARTS NetworkCIFAR, genotypes sampled as RoBoT samples its pool)')
     .option('--dataset <name>', 'batch mode: image dataset (e.g. cifar10-1k)')
     .option('--data <dir>', 'batch mode: dataset folder (default: the loader\'s default location)')

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
+import { metricsByData } from '../proxies/types.js';
 import { startEngine } from './engine.js';
 import { runSearch, SEARCH_METRICS, type SearchOptions, type SearchResult } from '../pipeline/search.js';
 import { checkModelDestination } from '../model/store.js';
@@ -212,7 +213,7 @@ export function register(program: Command): void {
     .option('--pool <n|all>', 'candidate pool: a seeded sample of n architectures, or all (nb201)', parseLimit, d.pool)
     .option('--budget <T|all>', 'distinct architectures to train (all: the whole pool)', parseLimit, d.budget)
     .option('--method <m>', "robot-plus (RoBoT+, the robust variant), robot (the paper's RoBoT), rs, rea, reinforce, or metric:<name> (one metric, top-T)", DEFAULT_METHOD)
-    .option('--metrics <m1,m2,...>', `training-free metrics (default ${SEARCH_METRICS.join(',')})`, parseMetrics)
+    .option('--metrics <m1,m2,...>', `training-free metrics to score and combine: ${metricsByData()} (default ${SEARCH_METRICS.join(',')})`, parseMetrics)
     .option('--epochs <E>', 'training epochs per query', parsePositiveInt, d.epochs)
     .option('--channels <C>', 'network width: nb201 C of the first stage; darts initial channels', parsePositiveInt, d.channels)
     .option('--cells <N>', 'nb201: cells per stage; darts: number of cells', parsePositiveInt, d.cells)

@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Split } from '../data/types.js';
 import { runProxyBatch, selectArchs, type BatchSummary } from '../proxies/batch.js';
 import { toJobValue, type ProxyJob } from '../proxies/job.js';
+import { METRICS_CODE_VERSION } from '../proxies/types.js';
 import { formatRow, readResults } from '../proxies/results.js';
 import type { Runner } from '../runner/types.js';
 import { checkBudget, makePool, type Pool } from '../search/types.js';
@@ -61,6 +62,8 @@ export async function scorePool(
     batch: o.scoreBatch,
     seed: o.seed,
     metrics: o.metrics,
+    // rows of older metric code (other numbers) are never reused
+    metricsCode: METRICS_CODE_VERSION,
     // The working image shape and preprocessing: folders were always 3×32×32 and now keep their own size, so their
     // tables must not be reused; mnist's input never changed and is left out, so its tables keep their names.
     ...(o.dataset !== 'mnist' && info ? { input: info.shape.join('x') } : {}),

@@ -18,6 +18,7 @@ import { Rng } from '../util/rng.js';
 import { batchIndices, jobDataset, JOB_SPACES, seededSample, type ProxyJob, type ProxyJobResult } from './job.js';
 import type { Runner } from '../runner/types.js';
 import { openResults } from './results.js';
+import { METRICS_CODE_VERSION } from './types.js';
 
 /** `all`, a sample size, a file of architectures (one per line), or a list of canonical architectures the caller already chose. */
 export type ArchSpec = { kind: 'all' } | { kind: 'sample'; n: number } | { kind: 'file'; file: string } | { kind: 'list'; archs: readonly string[] };
@@ -160,6 +161,8 @@ interface RunMeta {
   batch: number;
   classes: number;
   seed: number;
+  /** METRICS_CODE_VERSION the rows were computed with (files without it: version 1). */
+  metricsCode: number;
 }
 
 /** Checks the settings against those recorded next to an existing results file. */
@@ -172,6 +175,7 @@ function checkMeta(out: string, meta: RunMeta): void {
     } catch (e) {
       throw inputError(file, undefined, `unreadable run settings (${(e as Error).message}); delete it to start over`);
     }
+    old.metricsCode ??= 1;
     const diffs = (Object.keys(meta) as (keyof RunMeta)[])
       .filter((k) => old[k] !== undefined && old[k] !== meta[k])
       .map((k) => `${k} ${String(old[k])} (now ${String(meta[k])})`);
@@ -205,6 +209,9 @@ export async function runProxyBatch(o: BatchOptions): Promise<BatchSummary> {
   // loaded here too, to fail fast on a bad dataset and to learn its class count and size
   const ds = await jobDataset(data);
   batchIndices(ds.count, o.batch, o.seed);
+  if (metrics.includes('zico') && 2 * o.batch > ds.count) {
+    throw new InputError(`zico compares gradients on two batches of ${o.batch} images, but ${o.dataset} has only ${ds.count}: use a smaller batch or leave out zico`);
+  }
   const meta: RunMeta = {
     space: o.space,
     dataset: o.dataset,
@@ -214,6 +221,7 @@ export async function runProxyBatch(o: BatchOptions): Promise<BatchSummary> {
     batch: o.batch,
     classes: ds.classes,
     seed: o.seed,
+    metricsCode: METRICS_CODE_VERSION,
   };
   checkMeta(o.out, meta);
   const results = openResults(o.out, metrics, space); // creates the folder
@@ -234,6 +242,7 @@ export async function runProxyBatch(o: BatchOptions): Promise<BatchSummary> {
           config: { channels: o.channels, cells: o.cells, batch: o.batch, classes: ds.classes, metrics },
           data,
           seed: o.seed,
+          version: METRICS_CODE_VERSION,
         };
         return o.runner.run(job).then(
           (res) => {

@@ -11,7 +11,11 @@
  *   prefix of a batch of k+1;
  * - weights: PyTorch-default init (networks/params.ts `initParams`) from `Rng(deriveSeed(seed, 'weights:' + arch))`
  *   with `arch` the canonical string, so an architecture's weights do not depend on which other architectures
- *   run, in which order, or on which worker.
+ *   run, in which order, or on which worker;
+ * - zico's second batch: the next `batch` indices of the same shuffle (so the two batches are disjoint);
+ * - the draws a metric makes itself (SWAP's and AZ-NAS's weights and noise): seed `deriveSeed(seed, 'draws:' + arch)`.
+ * `version` is the metric code version (types.ts METRICS_CODE_VERSION) the job was made for: a job of another
+ * version is refused rather than answered with other numerics.
  * Non-finite values travel as the strings 'nan', 'inf', '-inf' (JSON has no such numbers; the CSV readers
  * accept these spellings).
  */
@@ -26,7 +30,7 @@ import { loadJobDataset, type JobData } from './datasets.js';
 import { asImageSet } from '../data/imageset.js';
 import type { ImageDataset } from '../data/types.js';
 import { computeProxies } from './index.js';
-import { isMetricName, METRIC_NAMES, type Batch, type MetricName } from './types.js';
+import { isMetricName, METRIC_NAMES, METRICS_CODE_VERSION, type Batch, type MetricName } from './types.js';
 
 export type { JobData } from './datasets.js';
 
@@ -50,6 +54,8 @@ export interface ProxyJob {
   data: JobData;
   /** The run seed; batch and weight seeds derive from it (see the module comment). */
   seed: number;
+  /** METRICS_CODE_VERSION of the code that made the job (absent: version 1, before issue 20). */
+  version?: number;
 }
 
 export type JobValue = number | 'nan' | 'inf' | '-inf';
@@ -92,9 +98,9 @@ export function batchIndices(count: number, batch: number, seed: number): number
   );
 }
 
-/** The scoring batch of a run: images NCHW and labels copied from the dataset. */
-export function jobBatch(ds: ImageSet, batch: number, seed: number): Batch {
-  const idx = batchIndices(ds.count, batch, seed);
+/** The scoring batch of a run: images NCHW and labels copied from the dataset; `skip` batches of the shuffle first. */
+export function jobBatch(ds: ImageSet, batch: number, seed: number, skip = 0): Batch {
+  const idx = batchIndices(ds.count, batch * (skip + 1), seed).slice(batch * skip);
   return { shape: [batch, ds.channels, ds.height, ds.width], x: ds.batch(idx), targets: Int32Array.from(idx, (i) => ds.labels[i]!) };
 }
 
@@ -128,6 +134,10 @@ export function checkJob(job: ProxyJob): MetricName[] {
     if (!isMetricName(m)) throw new InputError(`unknown metric '${m}'; expected some of ${METRIC_NAMES.join(', ')}`);
   }
   if (!Number.isInteger(job.seed)) throw new InputError(`job seed must be an integer, got ${String(job.seed)}`);
+  const version = job.version ?? 1;
+  if (version !== METRICS_CODE_VERSION) {
+    throw new InputError(`the job was made for metric code version ${version}; this code computes version ${METRICS_CODE_VERSION} (different numbers): rescore with this version`);
+  }
   return [...new Set(c.metrics)] as MetricName[];
 }
 
@@ -166,15 +176,21 @@ export function scoreWithDataset(job: ProxyJob, ds: ImageSet | ImageDataset): Pr
   const { batch, classes } = job.config;
   if (classes < ds.classes) throw new InputError(`job config.classes is ${classes}, but ${ds.name} has ${ds.classes} classes`);
   const t0 = performance.now();
-  const bkey = `${dataKey(job.data)}|${batch}|${job.seed}`;
-  let b = batches.get(bkey);
-  if (b === undefined) {
-    b = jobBatch(set, batch, job.seed);
-    batches.set(bkey, b);
-  }
+  const batchOf = (skip: number): Batch => {
+    const bkey = `${dataKey(job.data)}|${batch}|${job.seed}|${skip}`;
+    let b = batches.get(bkey);
+    if (b === undefined) {
+      b = jobBatch(set, batch, job.seed, skip);
+      batches.set(bkey, b);
+    }
+    return b;
+  };
+  const b = batchOf(0);
+  // ZiCo compares gradients over two batches: the scoring batch and the next one of the same shuffle.
+  const extraBatches = metrics.includes('zico') ? [batchOf(1)] : [];
   const net = buildNetwork(job.space, arch, job.config, [ds.channels, ds.height, ds.width]);
   const params = initParams(net, new Rng(seedStreams.scoringWeights(job.seed, arch)));
-  const r = computeProxies(net, params, b, metrics);
+  const r = computeProxies(net, params, b, metrics, { seed: seedStreams.scoringDraws(job.seed, arch), extraBatches });
   const values: Record<string, JobValue> = {};
   for (const m of metrics) values[m] = toJobValue(r.values[m] ?? NaN);
   const out: ProxyJobResult = { arch, values, seconds: 0 };

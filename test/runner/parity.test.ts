@@ -4,6 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { METRICS_CODE_VERSION } from '../../src/proxies/types.js';
 import type { ProxyJob } from '../../src/proxies/job.js';
 import { CancelledError, inProcessRunner, workerThreadRunner, type JobEvent } from '../../src/runner/index.js';
 import { prepareData } from '../../src/train/data.js';
@@ -28,6 +29,7 @@ const scoreJob = (arch: string): ProxyJob => ({
   config: { channels: 4, cells: 1, batch: 8, classes: 10, metrics: ['grad_norm', 'snip', 'synflow', 'naswot'] },
   data: { dataset: 'mnist', split: 'train' },
   seed: 2,
+  version: METRICS_CODE_VERSION,
 });
 
 /** A result without its wall-clock seconds (the only field that depends on where and when it ran). */
