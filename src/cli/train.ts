@@ -10,6 +10,7 @@ import { checkTrainSettings, DARTS_TRAINING, trainNetwork } from '../train/train
 import { writeAtomic } from '../util/atomic.js';
 import { InputError } from '../util/errors.js';
 import { checkOutputFile } from '../util/output-paths.js';
+import { checkReplaceableFile, jsonWithKeys } from '../util/owned-folder.js';
 import { resolve } from 'node:path';
 import { checkModelDestination, saveModel } from '../model/store.js';
 import { TRAINING_CODE_VERSION } from '../train/version.js';
@@ -85,7 +86,10 @@ export function checkTrainRequest(f: TrainFlags): string {
     throw new InputError(`--arch: not a ${f.space} architecture: ${(e as Error).message}`);
   }
   // Everything that can fail without data fails before the data is read and long before the training ends.
-  if (f.out !== undefined) checkOutputFile(f.out, 'out');
+  if (f.out !== undefined) {
+    checkOutputFile(f.out, 'out');
+    checkReplaceableFile(f.out, 'out', 'a training report', (t) => jsonWithKeys(t, ['space', 'arch', 'dataset', 'params', 'validAccuracy', 'settings']));
+  }
   if (f.save !== undefined) checkModelDestination(f.save, 'save');
   checkTrainSettings({ ...DARTS_TRAINING, lr: f.lr, epochs: f.epochs, batchSize: f.batchSize, augment: null });
   return arch;

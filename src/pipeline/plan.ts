@@ -11,7 +11,10 @@ import { augmentFor } from '../train/augment.js';
 import { prepareData, type DataInfo, type PreparedData } from '../train/data.js';
 import { checkTrainSettings, DARTS_TRAINING, type TrainSettings } from '../train/trainer.js';
 import { SettingError } from '../util/errors.js';
-import { checkOutputDir, checkOutputFile } from '../util/output-paths.js';
+import { checkOutputFile } from '../util/output-paths.js';
+import { checkReplaceable } from '../util/owned-folder.js';
+import { notAStore } from '../store/jsonl.js';
+import { searchFolder } from './files.js';
 import { checkLimits, hasLimits } from './limits.js';
 import type { SearchOptions } from './types.js';
 
@@ -45,8 +48,12 @@ export function planSearch(o: SearchOptions): SearchPlan {
   // The recipe without the data-derived augmentation: lr, epochs, batch size are checked before any data is read.
   checkTrainSettings({ ...DARTS_TRAINING, lr: o.lr, epochs: o.epochs, batchSize: o.batchSize, augment: null });
   checkLimits(o.limits);
-  checkOutputDir(o.out, 'out');
-  if (o.cache !== null) checkOutputFile(o.cache, 'cache');
+  checkReplaceable(o.out, 'out', searchFolder(o.cache, o.out));
+  if (o.cache !== null) {
+    checkOutputFile(o.cache, 'cache');
+    const foreign = notAStore(o.cache);
+    if (foreign !== undefined) throw new SettingError('cache', `${o.cache} ${foreign}; give another file`);
+  }
   return { o, method, space, out: resolve(o.out), cache: o.cache === null ? null : resolve(o.cache) };
 }
 
