@@ -1,6 +1,10 @@
 import { Command, Option } from 'commander';
 import { DATASET_NAMES, loadDataset, subset, type DatasetName, type ImageDataset } from '../data/index.js';
 import { balancedPick } from '../data/common.js';
+import { absentClasses, IMAGE_FILE } from '../data/folder.js';
+import { readdirSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative } from 'node:path';
+import { shellQuote } from '../util/shell.js';
 import { className } from '../model/card.js';
 import { preprocessFiles } from '../model/preprocess.js';
 import { loadModel, type LoadedModel } from '../model/store.js';
@@ -45,6 +49,8 @@ function fromDataset(m: LoadedModel, f: Flags): Inputs {
   // Every dataset but MNIST is RGB; checked first, since the card's mean/std are given per channel.
   const channels = name === 'mnist' ? 1 : 3;
   if (channels !== c) throw new InputError(`--dataset ${name} has ${channels}-channel images; the model expects ${c}-channel (${card.preprocessing.colour}) input`);
+  // Folder classes are matched to the model's classes by name, never by position (data/folder.ts).
+  const byName = { classNames: card.classes.names ?? Array.from({ length: card.classes.count }, (_, i) => String(i)), classNamesFrom: `the model ${f.model}` };
   let ds: ImageDataset;
   if (f.split === 'valid') {
     if (!t || t.dataset !== name) {
@@ -57,6 +63,7 @@ function fromDataset(m: LoadedModel, f: Flags): Inputs {
       ...(t.trainLimit !== null ? { trainLimit: t.trainLimit } : {}),
       ...(t.validLimit !== null ? { validLimit: t.validLimit } : {}),
       seed: t.splitSeed,
+      ...byName,
     }).valid;
     if (f.limit !== undefined && f.limit < ds.count) ds = subset(ds, balancedPick(ds.labels, ds.classes, f.limit));
   } else {
@@ -72,19 +79,62 @@ function fromDataset(m: LoadedModel, f: Flags): Inputs {
       ...(h === w ? { size: h } : {}),
       mean: card.preprocessing.mean,
       std: card.preprocessing.std,
+      ...byName,
     });
   }
   if (ds.channels !== c || ds.height !== h || ds.width !== w) {
     throw new InputError(`${name} images are ${ds.channels}×${ds.height}×${ds.width}; the model expects ${c}×${h}×${w}`);
   }
-  if (ds.classes > card.classes.count) throw new InputError(`${name} has ${ds.classes} classes; the model outputs ${card.classes.count}`);
+  if (ds.classes > card.classes.count) throw new InputError(`${name}${dir ? ` (${dir})` : ''} has ${ds.classes} classes; the model ${f.model} outputs ${card.classes.count}`);
+  if (name === 'folder') {
+    const missing = absentClasses(ds);
+    if (missing.length > 0) process.stderr.write(`note: ${dir ?? 'the folder'} has no images of class${missing.length > 1 ? 'es' : ''} ${missing.map(shellQuote).join(', ')} (the model knows them; nothing to score there)\n`);
+  }
   return {
-    names: Array.from({ length: ds.count }, (_, i) => `${name}:${f.split}:${i}`),
+    // a folder's images are named by their files, other datasets' by their position in the split
+    names: name === 'folder' && ds.sources.length === ds.count ? ds.sources.map(shownPath) : Array.from({ length: ds.count }, (_, i) => `${name}:${f.split}:${i}`),
     images: ds.images,
     count: ds.count,
     labels: ds.labels,
     what: `${ds.count} ${name} ${f.split} images`,
   };
+}
+
+/** A path as a user would type it: relative to the working folder when inside it. */
+function shownPath(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
+}
+
+/** The files to predict: each argument a PNG/JPEG file, or a folder whose image files (sorted, not recursive) are all predicted. */
+function imageFiles(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const a of args) {
+    let dir = false;
+    try {
+      dir = statSync(a).isDirectory();
+    } catch {
+      // not there: decodeImage names the file
+    }
+    if (!dir) {
+      out.push(a);
+      continue;
+    }
+    const found = readdirSync(a)
+      .filter((n) => !n.startsWith('.') && IMAGE_FILE.test(n))
+      .sort()
+      .map((n) => join(a, n))
+      .filter((p) => {
+        try {
+          return statSync(p).isFile();
+        } catch {
+          return true; // a broken link: decodeImage names it
+        }
+      });
+    if (found.length === 0) throw new InputError(`${a}: a folder with no .png, .jpg or .jpeg files to predict`);
+    out.push(...found);
+  }
+  return out;
 }
 
 /** Softmax of one row, in float64. */
@@ -100,7 +150,7 @@ export function register(program: Command): void {
   program
     .command('predict')
     .description('predict the class of images with a saved model (robot-nas train … --save DIR)')
-    .argument('[images...]', 'PNG or JPEG files')
+    .argument('[images...]', 'PNG or JPEG files, or folders of them')
     .requiredOption('--model <dir>', 'model folder written by train --save')
     .option('--dataset <name>', `predict a dataset split instead of files: ${DATASET_NAMES.join(', ')}`)
     .option('--data <dir>', 'dataset folder (default: the one the model was trained from, for the same dataset)')
@@ -115,15 +165,16 @@ export function register(program: Command): void {
       if (f.dataset === undefined && (f.limit !== undefined || f.data !== undefined)) throw new InputError('--limit and --data go with --dataset');
       const m = loadModel(f.model);
       const { card, net } = m;
+      const images = f.dataset === undefined ? imageFiles(files) : [];
       const inputs: Inputs =
         f.dataset !== undefined
           ? fromDataset(m, f)
           : {
-              names: files,
-              images: preprocessFiles(files, card.input.shape[0], card.preprocessing),
-              count: files.length,
+              names: images,
+              images: preprocessFiles(images, card.input.shape[0], card.preprocessing),
+              count: images.length,
               labels: null,
-              what: `${files.length} image file(s)`,
+              what: `${images.length} image file(s)`,
             };
       await initBackend('wasm');
       const k = card.classes.count;
@@ -136,7 +187,9 @@ export function register(program: Command): void {
       const rows: number[][] = [];
       const predictions: { class: number; name: string; probability: number }[] = [];
       let correct = 0;
-      const width = Math.min(48, Math.max(...inputs.names.map((s) => s.length)));
+      // names and classes are quoted as a shell would (a space must not split a column)
+      const shown = inputs.names.map(shellQuote);
+      const width = Math.min(48, Math.max(...shown.map((s) => s.length)));
       const lines: string[] = [];
       for (let i = 0; i < inputs.count; i++) {
         const row = logits.subarray(i * k, (i + 1) * k);
@@ -149,8 +202,8 @@ export function register(program: Command): void {
         const label = inputs.labels?.[i];
         if (label !== undefined && label === best) correct++;
         lines.push(
-          `${inputs.names[i].padEnd(width)}  ${className(card, best).padEnd(10)} p ${p.toFixed(4)}` +
-            (label !== undefined ? `  label ${className(card, label)}${label === best ? '' : '  ✗'}` : ''),
+          `${shown[i]!.padEnd(width)}  ${shellQuote(className(card, best)).padEnd(10)} p ${p.toFixed(4)}` +
+            (label !== undefined ? `  label ${shellQuote(className(card, label))}${label === best ? '' : '  ✗'}` : ''),
         );
       }
       const accuracy = inputs.labels ? (100 * correct) / inputs.count : undefined;

@@ -6,7 +6,9 @@ import { buildNetwork } from '../nn/build.js';
 import { getSpace } from '../spaces/index.js';
 import { augmentFor } from '../train/augment.js';
 import { prepareData } from '../train/data.js';
-import { checkTrainSettings, DARTS_TRAINING, trainNetwork } from '../train/trainer.js';
+import { absentClasses } from '../data/index.js';
+import { shellCommand, shellQuote } from '../util/shell.js';
+import { atChance, checkTrainSettings, DARTS_TRAINING, trainNetwork } from '../train/trainer.js';
 import { writeAtomic } from '../util/atomic.js';
 import { InputError } from '../util/errors.js';
 import { checkOutputFile } from '../util/output-paths.js';
@@ -117,6 +119,10 @@ export async function trainArchitecture(f: TrainFlags): Promise<TrainRun> {
     seed: f.seed,
   });
   const { info } = data;
+  const missing = data.test ? absentClasses(data.test) : [];
+  if (missing.length > 0) {
+    process.stderr.write(`note: the test images have no ${missing.length === 1 ? 'folder for class' : 'folders for classes'} ${missing.map((n) => shellQuote(n)).join(', ')}; the test accuracy covers the other ${info.classes - missing.length} classes\n`);
+  }
   await initBackend('wasm');
   const net = buildNetwork(f.space, arch, { channels: f.channels, cells: f.cells, classes: info.classes }, info.shape);
   const settings = { ...DARTS_TRAINING, lr: f.lr, epochs: f.epochs, batchSize: f.batchSize, augment: augmentFor(f.dataset, info.mean, info.std, info.shape[1]) };
@@ -137,8 +143,12 @@ export async function trainArchitecture(f: TrainFlags): Promise<TrainRun> {
     },
   });
   bar?.stop();
-  // Weights from a training whose loss became non-finite are not kept; other divergences are saved and recorded.
-  const saved = f.save !== undefined && r.divergence !== 'non-finite loss';
+  // The trainer flags a first epoch at chance (what a one-epoch query can tell); a longer training that left chance
+  // afterwards did train. A training that blew up (non-finite or exploding loss) saves nothing: exit 2 after the
+  // report. One still at chance is kept, marked in its card and said: small datasets often cannot show more.
+  const last = r.epochs.at(-1);
+  const divergence = r.divergence === 'chance accuracy' && last !== undefined && !atChance(last.trainAccuracy, info.classes, info.trainCount) ? undefined : r.divergence;
+  const saved = f.save !== undefined && divergence !== 'non-finite loss' && divergence !== 'loss above bound';
   const report = {
     space: f.space,
     arch,
@@ -147,8 +157,8 @@ export async function trainArchitecture(f: TrainFlags): Promise<TrainRun> {
     trainAccuracy: Number.isFinite(r.trainAccuracy) ? r.trainAccuracy : null,
     validAccuracy: r.validAccuracy,
     testAccuracy: r.testAccuracy ?? null,
-    diverged: r.diverged,
-    divergence: r.divergence ?? null,
+    diverged: divergence !== undefined,
+    divergence: divergence ?? null,
     seconds: r.seconds,
     epochs: r.epochs,
     data: info,
@@ -194,7 +204,7 @@ export async function trainArchitecture(f: TrainFlags): Promise<TrainRun> {
         trainingSeed: trainingSeed(f.seed, arch),
         trainingCodeVersion: TRAINING_CODE_VERSION,
         seconds: r.seconds,
-        divergence: r.divergence ?? null,
+        divergence: divergence ?? null,
       },
       accuracies: {
         train: Number.isFinite(r.trainAccuracy) ? r.trainAccuracy : null,
@@ -211,9 +221,12 @@ export async function trainArchitecture(f: TrainFlags): Promise<TrainRun> {
       `validation accuracy  ${fmt(r.validAccuracy)} % (${info.validCount} images)`,
       `test accuracy        ${data.test ? `${fmt(r.testAccuracy)} % (${data.test.count} images)` : `n/a (${info.dataset} has no separate test images)`}`,
       `time                 ${r.seconds.toFixed(1)} s`,
-      ...(r.diverged ? [`diverged             yes — ${r.divergence ?? 'diverged'}${r.divergence === 'non-finite loss' ? '; training stopped there' : ''}`] : []),
-      ...(saved ? [`saved model          ${f.save} (predict: npx robot-nas predict --model ${f.save} IMAGE.png; export: npx robot-nas export --model ${f.save} --format onnx --out DIR)`] : []),
+      ...(divergence !== undefined ? [`diverged             yes — ${divergence}${divergence === 'non-finite loss' ? '; training stopped there' : divergence === 'chance accuracy' ? ` after the last epoch${saved ? ' (the model is saved and marked so in its card)' : ''}` : ''}`] : []),
+      ...(saved ? [`saved model          ${f.save} (predict: ${shellCommand(['npx', 'robot-nas', 'predict', '--model', f.save!])} IMAGE.png; export: ${shellCommand(['npx', 'robot-nas', 'export', '--model', f.save!, '--format', 'onnx', '--out'])} DIR)`] : []),
   ].join('\n');
-  const notSaved = f.save !== undefined && !saved ? new InputError(`training diverged (non-finite loss); no model saved to ${f.save} (try a lower --lr)`) : undefined;
+  const notSaved =
+    f.save !== undefined && !saved
+      ? new InputError(`training diverged (${divergence}); no model saved to ${f.save} (try a lower --lr)`)
+      : undefined;
   return { report, summary, ...(notSaved ? { notSaved } : {}) };
 }

@@ -23,6 +23,10 @@ export interface LoadOptions {
   /** Per-channel mean/std (0..1 pixel units) to normalise with instead of the dataset's usual ones. */
   mean?: readonly number[];
   std?: readonly number[];
+  /** Folder datasets: the classes to label by name (labels = positions here); a folder not among them is an error. */
+  classNames?: readonly string[];
+  /** Where `classNames` come from, for that error: 'the model (DIR)', 'the training images'. */
+  classNamesFrom?: string;
 }
 
 export const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'] as const;

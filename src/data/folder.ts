@@ -5,10 +5,12 @@
  * area averaging when shrinking, bilinear when enlarging) and normalised with the dataset's own
  * per-channel mean/std (computed over the loaded images) unless `mean`/`std` are given.
  * With `split`, images come from `DIR/<split>/<class>/…` (for 'test', `DIR/val/` if there is no
- * `DIR/test/`). Hidden entries (names starting with '.') and other files are ignored. `limit`
- * picks class-balanced (round-robin) and decodes only the picked files.
+ * `DIR/test/`). Hidden entries (names starting with '.') and other files are ignored; a symbolic link whose target
+ * is missing or loops is an error. `limit` picks class-balanced (round-robin) and decodes only the picked files.
+ * With `classNames` (a model's classes, or the training split's when loading the test split) folders are matched by
+ * name: a class without a folder is allowed (`absentClasses` says which), a folder of another name is an error.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
@@ -16,7 +18,7 @@ import { InputError, inputError } from '../util/errors.js';
 import { PixelSink, balancedPick, checkOptions, finishDataset, hwc, isDir, pickNorm, type LoadOptions } from './common.js';
 import type { ImageDataset } from './types.js';
 
-const IMAGE_FILE = /\.(png|jpe?g)$/i;
+export const IMAGE_FILE = /\.(png|jpe?g)$/i;
 
 interface RgbaImage {
   width: number;
@@ -63,6 +65,48 @@ function visibleEntries(dir: string): string[] {
   }
 }
 
+/**
+ * What an entry is, following symbolic links; a link whose target is missing or that loops is an InputError naming
+ * it, so that a class (or an image) never vanishes silently.
+ */
+function entryKind(path: string): 'dir' | 'file' | 'other' {
+  try {
+    const st = statSync(path);
+    return st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? String(e);
+    let link = false;
+    try {
+      link = lstatSync(path).isSymbolicLink();
+    } catch {
+      /* vanished meanwhile: reported below as unreadable */
+    }
+    throw inputError(
+      path,
+      undefined,
+      link
+        ? `a symbolic link ${code === 'ELOOP' ? 'that loops (ELOOP)' : `to a missing target (${readlinkOr(path)}, ${code})`}; fix or remove it`
+        : `cannot read (${code})`,
+    );
+  }
+}
+
+function readlinkOr(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return '?';
+  }
+}
+
+/** The classes (by name) of a dataset with no image in `ds` — e.g. a class the test folder lacks. */
+export function absentClasses(ds: ImageDataset): string[] {
+  const seen = new Uint8Array(ds.classes);
+  for (const l of ds.labels) seen[l] = 1;
+  const names = ds.classNames ?? Array.from({ length: ds.classes }, (_, i) => String(i));
+  return names.filter((_, i) => seen[i] === 0);
+}
+
 /** The folder holding the class folders for `split`. */
 function splitDir(root: string, split: LoadOptions['split']): string {
   if (split === undefined) return root;
@@ -81,19 +125,36 @@ export function loadImageFolder(opts: LoadOptions = {}): ImageDataset {
   if (!isDir(opts.data)) throw inputError(opts.data, undefined, 'not a directory (expected one subfolder of images per class)');
   const dir = splitDir(opts.data, opts.split);
 
-  const classNames = visibleEntries(dir).filter((n) => isDir(join(dir, n)));
-  if (classNames.length === 0) throw inputError(dir, undefined, 'no class folders; expected DIR/<class>/*.png|jpg|jpeg');
+  const found = visibleEntries(dir).filter((n) => entryKind(join(dir, n)) === 'dir');
+  if (found.length === 0) throw inputError(dir, undefined, 'no class folders; expected DIR/<class>/*.png|jpg|jpeg');
+  // Labels are positions in the class list: with `classNames` (the model's, or the training split's) a folder is
+  // labelled by its name, never by its position among the folders present — a class may be absent here, not new.
+  const classNames = opts.classNames !== undefined ? [...opts.classNames] : found;
+  if (opts.classNames !== undefined) {
+    const known = new Set(classNames);
+    const unknown = found.filter((n) => !known.has(n));
+    if (unknown.length > 0) {
+      const listed = classNames.length <= 12 ? classNames.map((n) => `'${n}'`).join(', ') : `${classNames.slice(0, 12).map((n) => `'${n}'`).join(', ')}, …`;
+      throw inputError(
+        join(dir, unknown[0]!),
+        undefined,
+        `unknown class '${unknown[0]}'${unknown.length > 1 ? ` (and ${unknown.length - 1} more: ${unknown.slice(1, 4).map((n) => `'${n}'`).join(', ')})` : ''}: ` +
+          `not one of the ${classNames.length} classes of ${opts.classNamesFrom ?? 'the training images'} (${listed})`,
+      );
+    }
+  }
   const files: string[] = [];
   const fileLabels: number[] = [];
-  classNames.forEach((name, label) => {
+  for (const name of found) {
+    const label = classNames.indexOf(name);
     const cdir = join(dir, name);
-    const images = visibleEntries(cdir).filter((f) => IMAGE_FILE.test(f) && !isDir(join(cdir, f)));
+    const images = visibleEntries(cdir).filter((f) => IMAGE_FILE.test(f) && entryKind(join(cdir, f)) !== 'dir');
     if (images.length === 0) throw inputError(cdir, undefined, `empty class folder: no .png, .jpg or .jpeg files (class '${name}')`);
     for (const f of images) {
       files.push(join(cdir, f));
       fileLabels.push(label);
     }
-  });
+  }
 
   const pick = balancedPick(fileLabels, classNames.length, limit);
   const side = size ?? 32;

@@ -19,7 +19,7 @@ export { CIFAR100_FORMAT, CIFAR10_FORMAT, loadCifarBinary } from './cifar.js';
 export { CIFAR10_1K_FILES, loadCifar10Subset } from './cifar10-1k.js';
 export { IMAGENET16_MEAN, IMAGENET16_STD, IMAGENET16_TEST_FILES, IMAGENET16_TRAIN_FILES, loadImageNet16 } from './imagenet16.js';
 export { MNIST_MEAN, MNIST_STD, MNIST_TRAIN_FRACTION, loadMnist } from './mnist.js';
-export { decodeImage, loadImageFolder } from './folder.js';
+export { absentClasses, decodeImage, loadImageFolder } from './folder.js';
 export { batchOf, splitDataset, subset, type DatasetSplit, type SplitOptions } from './split.js';
 
 export const DATASET_NAMES = ['cifar10', 'cifar100', 'cifar10-1k', 'imagenet16', 'imagenet16-120', 'mnist', 'folder'] as const;

@@ -26,6 +26,9 @@ export interface DataOptions {
   testLimit?: number;
   /** Seed of the split and of the subsets. */
   seed: number;
+  /** Folder datasets: label the training images by these class names (a model's), see data/folder.ts. */
+  classNames?: readonly string[];
+  classNamesFrom?: string;
 }
 
 export interface DataInfo {
@@ -92,7 +95,8 @@ export function prepareData(o: DataOptions): PreparedData {
   const trainSplit = trainSplitOf(name, o.dir);
   const hasTest = trainSplit !== undefined;
   const base = { ...(o.dir !== undefined ? { data: o.dir } : {}) };
-  const all = loadDataset(name, trainSplit === undefined ? base : { ...base, split: trainSplit });
+  const named = o.classNames !== undefined ? { classNames: o.classNames, ...(o.classNamesFrom !== undefined ? { classNamesFrom: o.classNamesFrom } : {}) } : {};
+  const all = loadDataset(name, { ...base, ...named, ...(trainSplit === undefined ? {} : { split: trainSplit }) });
   if (all.count < 4) throw new InputError(`${o.dataset}: ${all.count} image(s); at least 4 are needed to train and validate`);
   if (all.classes < 2) {
     throw new InputError(`${o.dataset}${o.dir !== undefined ? ` (${o.dir})` : ''}: the images have ${all.classes} class; a classifier needs at least 2 (one folder of images per class)`);
@@ -106,7 +110,9 @@ export function prepareData(o: DataOptions): PreparedData {
   if (o.withTest && hasTest) {
     // The loaders' limit is class-balanced where files are sorted by class (MNIST).
     // Normalised with the training images' statistics (folder datasets compute their own otherwise).
-    test = loadDataset(name, { ...base, split: 'test', mean: all.mean, std: all.std, ...(o.testLimit !== undefined ? { limit: o.testLimit } : {}) });
+    // Test folders are matched to the training classes by name (a class may be missing there, not added).
+    const classes = all.classNames !== undefined ? { classNames: all.classNames, classNamesFrom: `the training images (${o.dir !== undefined ? join(o.dir, 'train') : 'train'})` } : {};
+    test = loadDataset(name, { ...base, ...classes, split: 'test', mean: all.mean, std: all.std, ...(o.testLimit !== undefined ? { limit: o.testLimit } : {}) });
   }
   const info: DataInfo = {
     dataset: o.dataset,
