@@ -6,6 +6,7 @@ import { EXPORT_FOLDER } from '../export/folder.js';
 import { loadModel } from '../model/store.js';
 import { writeFolderAtomic } from '../util/atomic.js';
 import { checkReplaceable } from '../util/owned-folder.js';
+import { shellCommand } from '../util/shell.js';
 import { initBackend } from '../nn/backend.js';
 import { choice } from './options.js';
 
@@ -52,7 +53,7 @@ export function register(program: Command): void {
           ? `onnxruntime: new InferenceSession on ${join(f.out, 'model.onnx')}, feed sample-input.bin as 'input'`
           : f.format === 'tfjs'
             ? 'tfjs: tf.loadLayersModel on model.json, predict sample-input.bin'
-            : `python3 ${join(f.out, 'model.py')} (needs torch)`;
+            : `${shellCommand(['python3', join(f.out, 'model.py')])} (needs torch)`;
       lines.push(`check: ${check}; compare with ${SAMPLE_LOGITS_FILE}`);
       process.stdout.write(lines.join('\n') + '\n');
     });

@@ -6,7 +6,8 @@ import { runSearch, SEARCH_METRICS, type SearchOptions, type SearchResult } from
 import { checkModelDestination } from '../model/store.js';
 import { InputError } from '../util/errors.js';
 import { choice, parseCount, parseLimit, parseMetrics, parseNumber, parsePositive, parsePositiveInt, parseSeed, parseSize, TRAIN_DATASETS } from './options.js';
-import { trainArchitecture, type TrainRun } from './train.js';
+import { TRAIN_DEFAULTS, trainArchitecture, type TrainRun } from './train.js';
+import { shellCommand } from '../util/shell.js';
 import { progressBar, trainingBars, type Progress, type TrainingBars } from './progress.js';
 import { addQueueOptions, cliQueueRunner, queueSummary, type QueueFlags } from './queue.js';
 
@@ -73,10 +74,22 @@ function fmt(v: number | null | undefined, d = 2): string {
   return v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(d);
 }
 
-/** A shell word for an architecture string (DARTS genotypes contain single quotes). */
-export function shellWord(text: string): string {
-  if (!text.includes("'")) return `'${text}'`;
-  return `"${text.replace(/["\\$`]/g, (c) => `\\${c}`)}"`;
+/**
+ * The `train` command that trains a search's answer longer: the same data (`--data`), split (`--seed`,
+ * `--valid-fraction`), network and recipe (`--batch-size`, `--lr`), for at least 10 epochs on every training image.
+ * Settings equal to `train`'s defaults are left out; every word is quoted by the one shell quoting (util/shell), so the
+ * line runs as printed.
+ */
+export function nextTrainCommand(r: SearchResult): string {
+  const s = r.settings as { dir?: string | null; seed: number; validFraction: number; channels: number; cells: number; training: { epochs: number; batchSize: number; lr: number } };
+  const words = ['npx', 'robot-nas', 'train', '--space', r.space, '--arch', r.best.arch, '--dataset', r.data.dataset];
+  if (s.dir !== undefined && s.dir !== null) words.push('--data', s.dir);
+  words.push('--channels', String(s.channels), '--cells', String(s.cells), '--epochs', String(Math.max(10, s.training.epochs)));
+  if (s.seed !== TRAIN_DEFAULTS.seed) words.push('--seed', String(s.seed));
+  if (s.validFraction !== TRAIN_DEFAULTS.validFraction) words.push('--valid-fraction', String(s.validFraction));
+  if (s.training.batchSize !== TRAIN_DEFAULTS.batchSize) words.push('--batch-size', String(s.training.batchSize));
+  if (s.training.lr !== TRAIN_DEFAULTS.lr) words.push('--lr', String(s.training.lr));
+  return shellCommand(words);
 }
 
 /** The short summary printed at the end of a search. */
@@ -114,8 +127,7 @@ export function formatSearchSummary(r: SearchResult, cwd = process.cwd()): strin
     `parallel             ${r.parallel} at a time (${r.schedule === 'sync' ? 'synchronous rounds' : 'asynchronous'}): queries took ${fmt(r.queryWallSeconds, 0)} s wall` +
       ` (their recorded costs scheduled on ${r.parallel} worker${r.parallel > 1 ? 's' : ''}: ${fmt(r.scheduleSeconds, 0)} s)`,
     `results              ${rel(dirname(r.files.result))}/ (result.json, queries.jsonl, metrics.csv, search-curve.svg)`,
-    `next                 npx robot-nas train --space ${r.space} --arch ${shellWord(r.best.arch)} --dataset ${r.data.dataset} ` +
-      `--channels ${s.channels} --cells ${s.cells} --epochs ${Math.max(10, s.training.epochs)}`,
+    `next                 ${nextTrainCommand(r)}`,
   );
   return lines.join('\n');
 }

@@ -44,6 +44,9 @@ export interface TrainFlags {
   json?: boolean;
 }
 
+/** `train`'s defaults (search's `next` line leaves out what equals them). */
+export const TRAIN_DEFAULTS = { epochs: 10, channels: 8, cells: 1, batchSize: 32, lr: 0.1, validFraction: 0.2, seed: 0 } as const;
+
 const fmt = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(2));
 const limit = (v: number | 'all' | undefined): number | undefined => (v === undefined || v === 'all' ? undefined : v);
 
@@ -55,16 +58,16 @@ export function register(program: Command): void {
     .requiredOption('--arch <arch>', "architecture: an NB201 cell string ('|nor_conv_3x3~0|+|…|') or a DARTS genotype as printed by search")
     .addOption(new Option('--dataset <name>', `dataset: ${TRAIN_DATASETS.join(', ')}`).argParser(choice(TRAIN_DATASETS)).default('mnist'))
     .option('--data <dir>', 'dataset folder')
-    .option('--epochs <E>', 'training epochs', parsePositiveInt, 10)
-    .option('--channels <C>', 'network width (nb201 C; darts initial channels)', parsePositiveInt, 8)
-    .option('--cells <N>', 'nb201: cells per stage; darts: number of cells', parsePositiveInt, 1)
-    .option('--batch-size <n>', 'training batch size', parsePositiveInt, 32)
-    .option('--lr <x>', 'initial learning rate (cosine to 0.001; SGD momentum 0.9, weight decay 3e-4, clip 5)', parseNumber, 0.1)
-    .option('--valid-fraction <x>', 'share of the training images held out for validation', parseNumber, 0.2)
+    .option('--epochs <E>', 'training epochs', parsePositiveInt, TRAIN_DEFAULTS.epochs)
+    .option('--channels <C>', 'network width (nb201 C; darts initial channels)', parsePositiveInt, TRAIN_DEFAULTS.channels)
+    .option('--cells <N>', 'nb201: cells per stage; darts: number of cells', parsePositiveInt, TRAIN_DEFAULTS.cells)
+    .option('--batch-size <n>', 'training batch size', parsePositiveInt, TRAIN_DEFAULTS.batchSize)
+    .option('--lr <x>', 'initial learning rate (cosine to 0.001; SGD momentum 0.9, weight decay 3e-4, clip 5)', parseNumber, TRAIN_DEFAULTS.lr)
+    .option('--valid-fraction <x>', 'share of the training images held out for validation', parseNumber, TRAIN_DEFAULTS.validFraction)
     .option('--train-limit <n|all>', 'train on at most n images', parseLimit)
     .option('--valid-limit <n|all>', 'validate on at most n images', parseLimit)
     .option('--test-limit <n|all>', 'test on at most n images', parseLimit)
-    .option('--seed <s>', 'seed of split, initial weights, batch order and augmentation', parseSeed, 0)
+    .option('--seed <s>', 'seed of split, initial weights, batch order and augmentation', parseSeed, TRAIN_DEFAULTS.seed)
     .option('--out <file>', 'also write the report as JSON to this file')
     .option('--save <dir>', 'save the trained model (weights, architecture, preprocessing, accuracies) as a model folder')
     .option('--json', 'print the report as JSON')
