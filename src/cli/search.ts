@@ -198,6 +198,7 @@ export function register(program: Command): void {
         seed: f.seed,
         ...(f.searchSeed !== undefined ? { searchSeed: f.searchSeed } : {}),
         out,
+        ...(f.out === undefined ? { outIsDefault: true } : {}),
         cache,
         parallel: f.parallel ?? availableParallelism(),
         schedule: f.async ? 'async' : 'sync',
@@ -269,7 +270,7 @@ export function register(program: Command): void {
               (l.diverged ? `  (diverged: ${String(l.details?.divergence ?? 'yes')})` : ''),
           );
         },
-      }, runner ? { runner } : {}).finally(async () => {
+      }, { ...(runner ? { runner } : {}), startedAt: 0 }).finally(async () => {
         stopBars();
         await runner?.close();
       });

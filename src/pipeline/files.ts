@@ -42,7 +42,32 @@ export function searchFolder(cache: string | null, out: string): FolderOwner {
   };
 }
 
-/** The differences between the settings recorded in a folder and this run's (empty: same search). */
+/** A setting's value as a user reads it: numbers and strings as they are, lists joined, absent as "none". */
+function shownValue(v: unknown): string {
+  if (v === undefined || v === null) return 'none';
+  if (Array.isArray(v)) return v.length === 0 ? 'none' : v.map(shownValue).join(',');
+  if (typeof v === 'object') return Object.entries(v as Record<string, unknown>).map(([k, x]) => `${k} ${shownValue(x)}`).join(', ');
+  return String(v);
+}
+
+/** Nested settings as dotted leaves (`training.epochs`), so a difference names the one value that changed. */
+function leaves(v: Record<string, unknown>, prefix = '', out = new Map<string, unknown>()): Map<string, unknown> {
+  for (const [k, x] of Object.entries(v)) {
+    // limits are one setting (their set of flags), shown together; other objects are walked
+    if (typeof x === 'object' && x !== null && !Array.isArray(x) && k !== 'limits') leaves(x as Record<string, unknown>, `${prefix}${k}.`, out);
+    else out.set(`${prefix}${k}`, x);
+  }
+  return out;
+}
+
+/** The settings that choose which images a search trains on (with the files' content, the fingerprint's input). */
+const SELECTION = ['dataset', 'dir', 'validFraction', 'trainLimit', 'validLimit', 'seed'];
+
+/**
+ * The differences between the settings recorded in a folder and this run's (empty: same search), one phrase each:
+ * `budget 20 → 10`, `limits none → maxParams 40000`. Other images are said as such — "the data changed (fingerprint
+ * a → b)" — rather than through the settings derived from them (the augmentation's mean and padding).
+ */
 export function settingsDiff(file: string, settings: Record<string, unknown>): string[] {
   if (!existsSync(file)) return [];
   let old: Record<string, unknown>;
@@ -51,9 +76,20 @@ export function settingsDiff(file: string, settings: Record<string, unknown>): s
   } catch (e) {
     throw inputError(file, undefined, `unreadable settings (${(e as Error).message}); delete the folder's files to start over`);
   }
-  return Object.keys({ ...old, ...settings })
-    .filter((k) => JSON.stringify(old[k]) !== JSON.stringify(settings[k]))
-    .map((k) => `${k}: ${JSON.stringify(old[k])} (now ${JSON.stringify(settings[k])})`);
+  const before = leaves(old);
+  const now = leaves(settings);
+  const out: string[] = [];
+  // Other images under the same dataset, folder, split and caps: the data changed. (A folder written before the
+  // fingerprint was recorded is compared on the rest, as it was then; other caps or split explain a new fingerprint.)
+  const same = (k: string): boolean => JSON.stringify(before.get(k)) === JSON.stringify(now.get(k));
+  const dataChanged = before.has('fingerprint') && !same('fingerprint') && SELECTION.every(same);
+  if (dataChanged) out.push(`the data changed (fingerprint ${shownValue(before.get('fingerprint'))} → ${shownValue(now.get('fingerprint'))})`);
+  for (const k of new Set([...before.keys(), ...now.keys()])) {
+    if (k === 'fingerprint' || (dataChanged && k.startsWith('training.augment.'))) continue;
+    if (JSON.stringify(before.get(k)) === JSON.stringify(now.get(k))) continue;
+    out.push(`${k} ${shownValue(before.get(k))} → ${shownValue(now.get(k))}`);
+  }
+  return out;
 }
 
 /** A path as a user would type it: relative to the working folder when inside it. */

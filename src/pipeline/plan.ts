@@ -11,7 +11,7 @@ import { augmentFor } from '../train/augment.js';
 import { prepareData, type DataInfo, type PreparedData } from '../train/data.js';
 import { checkTrainSettings, DARTS_TRAINING, type TrainSettings } from '../train/trainer.js';
 import { SettingError } from '../util/errors.js';
-import { checkOutputFile } from '../util/output-paths.js';
+import { checkOutputDir, checkOutputFile } from '../util/output-paths.js';
 import { checkReplaceable } from '../util/owned-folder.js';
 import { notAStore } from '../store/jsonl.js';
 import { searchFolder } from './files.js';
@@ -48,7 +48,8 @@ export function planSearch(o: SearchOptions): SearchPlan {
   // The recipe without the data-derived augmentation: lr, epochs, batch size are checked before any data is read.
   checkTrainSettings({ ...DARTS_TRAINING, lr: o.lr, epochs: o.epochs, batchSize: o.batchSize, augment: null });
   checkLimits(o.limits);
-  checkReplaceable(o.out, 'out', searchFolder(o.cache, o.out));
+  if (o.outIsDefault) checkOutputDir(o.out, 'out');
+  else checkReplaceable(o.out, 'out', searchFolder(o.cache, o.out));
   if (o.cache !== null) {
     checkOutputFile(o.cache, 'cache');
     const foreign = notAStore(o.cache);
@@ -95,8 +96,8 @@ export function queriesAtOnce(o: SearchOptions): number {
   return Math.max(1, o.parallel);
 }
 
-/** What the output folder's search depends on (settings.json). */
-export function searchSettings(o: SearchOptions, train: TrainSettings): Record<string, unknown> {
+/** What the output folder's search depends on (settings.json), the images included. */
+export function searchSettings(o: SearchOptions, train: TrainSettings, info: DataInfo): Record<string, unknown> {
   return {
     space: o.space,
     dataset: o.dataset,
@@ -119,5 +120,7 @@ export function searchSettings(o: SearchOptions, train: TrainSettings): Record<s
     training: train,
     // only when given, so that folders of searches without limits resume as before
     ...(hasLimits(o.limits) ? { limits: o.limits } : {}),
+    // the train and validation images the queries train on (folders written before it was recorded resume as before)
+    fingerprint: info.fingerprint,
   };
 }

@@ -7,7 +7,8 @@
 import { dirname, join, resolve } from 'node:path';
 import type { Split } from '../data/types.js';
 import { runProxyBatch, selectArchs, type BatchSummary } from '../proxies/batch.js';
-import { toJobValue, type ProxyJob } from '../proxies/job.js';
+import { jobDataset, SCORING_CODE_VERSION, toJobValue, type ProxyJob } from '../proxies/job.js';
+import { datasetFingerprint } from '../data/fingerprint.js';
 import { formatRow, readResults } from '../proxies/results.js';
 import type { Runner } from '../runner/types.js';
 import { checkBudget, makePool, type Pool } from '../search/types.js';
@@ -42,17 +43,22 @@ export async function scorePool(p: SearchPlan, archs: readonly string[], runner:
   const { o, space } = p;
   const log = (m: string): void => hooks.log?.(m);
   const split: Split | undefined = trainSplitOf(o.dataset, o.dir);
+  // The table is keyed by everything a row depends on: the images scored from (their fingerprint, not only where
+  // they are), the network size, the scoring batch and seed, the metrics and the scoring code's version.
+  const images = await jobDataset({ dataset: o.dataset, ...(o.dir !== undefined ? { dir: o.dir } : {}), ...(split !== undefined ? { split } : {}) });
   const scoringKey = queryKey({
     kind: 'metrics',
     space: o.space,
     dataset: o.dataset,
     dir: o.dir === undefined ? null : resolve(o.dir),
     split: split ?? null,
+    fingerprint: datasetFingerprint(images),
     channels: o.channels,
     cells: o.cells,
     batch: o.scoreBatch,
     seed: o.seed,
     metrics: o.metrics,
+    code: SCORING_CODE_VERSION,
   }).slice(0, 16);
   const metricsFile = join(tableDir(p), `metrics-${scoringKey}.csv`);
   const scoring = await runProxyBatch({

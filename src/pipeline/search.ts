@@ -24,8 +24,9 @@ import type { ResultStore } from '../store/types.js';
 import type { TrainingJob, TrainingOutcome } from '../train/job.js';
 import { writeAtomic } from '../util/atomic.js';
 import { InputError } from '../util/errors.js';
-import { settingsDiff } from './files.js';
-import { loadData, planSearch, searchSettings, trainSettings } from './plan.js';
+import { searchFolder, settingsDiff, shownPath } from './files.js';
+import { whyNotReplaceable } from '../util/owned-folder.js';
+import { loadData, planSearch, searchSettings, trainSettings, type SearchPlan } from './plan.js';
 import { runQueries } from './queries.js';
 import { writeResults } from './results.js';
 import { checkBudget } from '../search/types.js';
@@ -40,6 +41,19 @@ export interface SearchServices {
   runner?: Runner<Job, JobResult>;
   /** Where trainings are kept (default: the `cache` file, or memory). */
   store?: ResultStore;
+  /**
+   * `performance.now()` from which the result's wall seconds count (default: when runSearch is called). The CLI gives
+   * 0, the process's start, so that the figure covers start-up, data loading and everything else the user waited for.
+   */
+  startedAt?: number;
+}
+
+/** The default output folder of a search: the first of `out`, `out-2`, … that is free or holds this same search. */
+function defaultOut(p: SearchPlan, settings: Record<string, unknown>): string {
+  for (let n = 1; ; n++) {
+    const dir = n === 1 ? p.out : `${p.out}-${n}`;
+    if (whyNotReplaceable(dir, searchFolder(p.cache, dir)) === undefined && settingsDiff(join(dir, 'settings.json'), settings).length === 0) return dir;
+  }
 }
 
 /**
@@ -48,16 +62,17 @@ export interface SearchServices {
  * blocks the corrected command.
  */
 export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}, services: SearchServices = {}): Promise<SearchResult> {
-  const startMs = performance.now();
+  const startMs = services.startedAt ?? performance.now();
   const log = (m: string): void => hooks.log?.(m);
-  const plan = planSearch(o);
-  const data = loadData(plan, log);
+  const checked = planSearch(o);
+  const data = loadData(checked, log);
   const train = trainSettings(o, data.info);
-  const settings = searchSettings(o, train);
+  const settings = searchSettings(o, train, data.info);
+  const plan = o.outIsDefault ? { ...checked, out: defaultOut(checked, settings) } : checked;
   const settingsFile = join(plan.out, 'settings.json');
   const diffs = settingsDiff(settingsFile, settings);
   if (diffs.length > 0) {
-    throw new InputError(`${settingsFile}: this folder holds a search with other settings — ${diffs.join('; ')}. Use another --out, or the same settings to resume.`);
+    throw new InputError(`${shownPath(plan.out)} holds a search with other settings — ${diffs.join('; ')}. Use another --out, or the same settings to resume.`);
   }
   const store = services.store ?? (plan.cache === null ? new MemoryStore() : JsonlStore.open(plan.cache));
   const runner = services.runner ?? localRunner(o.parallel);

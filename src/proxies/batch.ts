@@ -3,8 +3,8 @@
  * threads (pool.ts), one CSV row appended per finished architecture (results.ts), resumable.
  *
  * Next to the CSV a small `<out>.meta.json` records what the numbers depend on besides the metrics (space,
- * dataset, split, C, N, batch, classes, seed); resuming with different settings is an InputError instead of
- * a silent mix of incompatible rows.
+ * dataset, split, C, N, batch, classes, seed, the images' fingerprint and the scoring code version); resuming with
+ * different settings or other images is an InputError instead of a silent mix of incompatible rows.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { Split } from '../data/types.js';
@@ -15,7 +15,8 @@ import { writeAtomic } from '../util/atomic.js';
 import { InputError, inputError, SettingError } from '../util/errors.js';
 import { seedStreams } from '../util/seeds.js';
 import { Rng } from '../util/rng.js';
-import { batchIndices, jobDataset, JOB_SPACES, seededSample, type ProxyJob, type ProxyJobResult } from './job.js';
+import { batchIndices, jobDataset, JOB_SPACES, SCORING_CODE_VERSION, seededSample, type ProxyJob, type ProxyJobResult } from './job.js';
+import { datasetFingerprint } from '../data/fingerprint.js';
 import type { Runner } from '../runner/types.js';
 import { openResults } from './results.js';
 
@@ -154,6 +155,9 @@ interface RunMeta {
   batch: number;
   classes: number;
   seed: number;
+  /** The images scored from (data/fingerprint.ts), and the version of the scoring numerics. */
+  fingerprint: string;
+  code: number;
 }
 
 /** Checks the settings against those recorded next to an existing results file. */
@@ -165,6 +169,13 @@ function checkMeta(out: string, meta: RunMeta): void {
       old = JSON.parse(readFileSync(file, 'utf8')) as Partial<RunMeta>;
     } catch (e) {
       throw inputError(file, undefined, `unreadable run settings (${(e as Error).message}); delete it to start over`);
+    }
+    // rows recorded without a fingerprint (an older robot-nas) cannot be matched to these images: not reused
+    if (old.fingerprint === undefined) {
+      throw new InputError(`${out} was scored by an older robot-nas that did not record which images it used; its rows cannot be checked against these images: use another --out`);
+    }
+    if (old.fingerprint !== meta.fingerprint) {
+      throw new InputError(`${out} was scored on other images: the data changed (fingerprint ${old.fingerprint} → ${meta.fingerprint}); use another --out, or the same images to resume`);
     }
     const diffs = (Object.keys(meta) as (keyof RunMeta)[])
       .filter((k) => old[k] !== undefined && old[k] !== meta[k])
@@ -187,10 +198,12 @@ export async function runProxyBatch(o: BatchOptions): Promise<BatchSummary> {
   const space = getSpace(o.space);
   const metrics = [...new Set(o.metrics)];
   const archs = selectArchs(space, o.archs, o.seed);
-  const data = { dataset: o.dataset, ...(o.dir !== undefined ? { dir: o.dir } : {}), ...(o.split !== undefined ? { split: o.split } : {}) };
-  // loaded here too, to fail fast on a bad dataset and to learn its class count and size
-  const ds = await jobDataset(data);
+  const where = { dataset: o.dataset, ...(o.dir !== undefined ? { dir: o.dir } : {}), ...(o.split !== undefined ? { split: o.split } : {}) };
+  // loaded here too, to fail fast on a bad dataset and to learn its class count, size and fingerprint
+  const ds = await jobDataset(where);
   batchIndices(ds.count, o.batch, o.seed);
+  // every job carries the images' fingerprint: a worker with other images refuses it (job.ts matchedDataset)
+  const data = { ...where, fingerprint: datasetFingerprint(ds) };
   const meta: RunMeta = {
     space: o.space,
     dataset: o.dataset,
@@ -200,6 +213,8 @@ export async function runProxyBatch(o: BatchOptions): Promise<BatchSummary> {
     batch: o.batch,
     classes: ds.classes,
     seed: o.seed,
+    fingerprint: data.fingerprint,
+    code: SCORING_CODE_VERSION,
   };
   checkMeta(o.out, meta);
   const results = openResults(o.out, metrics, space); // creates the folder

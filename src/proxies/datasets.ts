@@ -7,6 +7,8 @@ export interface JobData {
   dataset: string;
   dir?: string;
   split?: Split;
+  /** Fingerprint of the images (data/fingerprint.ts): a worker whose images differ refuses the job. */
+  fingerprint?: string;
 }
 
 /** Loads a job's dataset with src/data's `loadDataset` (`dir` is its `data` folder option). */

@@ -2,7 +2,7 @@
  * One architecture's scoring as a self-contained, JSON-serialisable job, so that a worker thread here (or a
  * machine elsewhere, later) can run it from its description alone:
  *
- *   { kind: 'score', space, arch, config: { channels, cells, batch, classes, metrics }, data: { dataset, dir?, split? }, seed }
+ *   { kind: 'score', space, arch, config: { channels, cells, batch, classes, metrics }, data: { dataset, dir?, split?, fingerprint }, seed }
  *     → { arch, values: { metric: value }, ln_synflow?, seconds }
  *
  * Determinism (everything but `seconds` is a function of the job; the streams are those of util/seeds.ts):
@@ -20,7 +20,8 @@ import { buildNetwork } from '../nn/build.js';
 import { initParams } from '../nn/params.js';
 import type { ImageDataset } from '../data/types.js';
 import { getSpace } from '../spaces/index.js';
-import { InputError } from '../util/errors.js';
+import { DataMismatchError, InputError } from '../util/errors.js';
+import { datasetFingerprint } from '../data/fingerprint.js';
 import { Rng } from '../util/rng.js';
 import { seedStreams } from '../util/seeds.js';
 import { loadJobDataset, type JobData } from './datasets.js';
@@ -133,9 +134,37 @@ export function checkJob(job: ProxyJob): MetricName[] {
   return [...new Set(c.metrics)] as MetricName[];
 }
 
-/** Key of a data spec, for the per-process dataset cache. */
+/**
+ * Version of the numerics a metric value depends on (the metrics, the networks, the engine's forward and backward
+ * passes, the scoring batch). Part of every metric table's key, so that a table scored by older numerics is never
+ * reused: bump it in the same commit as any change that moves a metric's value.
+ */
+export const SCORING_CODE_VERSION = 1;
+
+/** Key of a data spec, for the per-process dataset cache (where the images are, not which they are). */
 function dataKey(d: JobData): string {
   return JSON.stringify([d.dataset, d.dir ?? null, d.split ?? null]);
+}
+
+/**
+ * The dataset of a job whose images must have the job's fingerprint: one loaded earlier in this process (a
+ * long-lived worker) is read again once when it does not match (the files may have been fixed meanwhile); images
+ * that still differ are a DataMismatchError naming both fingerprints — the job is refused, not run on other images.
+ */
+export async function matchedDataset(d: JobData): Promise<ImageDataset> {
+  let ds = await jobDataset(d);
+  if (d.fingerprint === undefined || datasetFingerprint(ds) === d.fingerprint) return ds;
+  datasets.delete(dataKey(d));
+  for (const k of [...batches.keys()]) if (k.startsWith(`${dataKey(d)}|`)) batches.delete(k);
+  ds = await jobDataset(d);
+  const here = datasetFingerprint(ds);
+  if (here !== d.fingerprint) {
+    throw new DataMismatchError(
+      `the job's ${d.dataset} images have fingerprint ${d.fingerprint}, but ${d.dir ?? 'the default location'} here gives ${here}: ` +
+        'this machine holds other data (point it to the same dataset files)',
+    );
+  }
+  return ds;
 }
 
 const datasets = new Map<string, Promise<ImageDataset>>();
@@ -193,7 +222,7 @@ export function scoreWithDataset(job: ProxyJob, ds: ImageDataset): ProxyJobResul
  */
 export async function runProxyJob(job: ProxyJob, backend: BackendName = 'wasm'): Promise<ProxyJobResult> {
   checkJob(job);
-  const ds = await jobDataset(job.data);
+  const ds = await matchedDataset(job.data);
   await initBackend(backend);
   return scoreWithDataset(job, ds);
 }

@@ -3,7 +3,6 @@
  * into train and validation parts, optionally capped, plus the dataset's test images where it has them. The
  * split and a content fingerprint are reported, so the query cache never mixes results of different data.
  */
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DATASET_NAMES, loadDataset, splitDataset, type DatasetName, type ImageDataset } from '../data/index.js';
@@ -11,6 +10,9 @@ import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { seedStreams } from '../util/seeds.js';
 import type { TrainData } from './trainer.js';
+import { fingerprint } from '../data/fingerprint.js';
+
+export { datasetFingerprint } from '../data/fingerprint.js';
 
 export interface DataOptions {
   dataset: string;
@@ -55,16 +57,6 @@ export interface PreparedData extends TrainData {
 
 /** Datasets shipped only as one set of images: everything is split into train/validation, no test part. */
 const SINGLE_SET: readonly string[] = ['cifar10-1k'];
-
-function fingerprint(parts: ImageDataset[]): string {
-  const h = createHash('sha256');
-  for (const ds of parts) {
-    h.update(`${ds.count}:${ds.channels}:${ds.height}:${ds.width}:${ds.classes};`);
-    h.update(new Uint8Array(ds.images.buffer, ds.images.byteOffset, ds.images.byteLength));
-    h.update(new Uint8Array(ds.labels.buffer, ds.labels.byteOffset, ds.labels.byteLength));
-  }
-  return h.digest('hex').slice(0, 16);
-}
 
 /** A seeded, class-stratified subset of at most `limit` images (all of them, in order, when there are fewer). */
 function capped(ds: ImageDataset, limit: number | undefined, seed: number, what: string): ImageDataset {

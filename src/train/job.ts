@@ -11,7 +11,7 @@
  * worker ran it or when; the job's key (`trainingJobKey`) is its hash plus TRAINING_CODE_VERSION.
  */
 import { buildNetwork } from '../nn/build.js';
-import { InputError } from '../util/errors.js';
+import { DataMismatchError, InputError } from '../util/errors.js';
 import { queryKey } from '../util/key.js';
 import { trainingSeed } from '../util/seeds.js';
 import { prepareData, type PreparedData } from './data.js';
@@ -60,13 +60,7 @@ export interface TrainingJobHooks {
   signal?: AbortSignal;
 }
 
-/** A training job's images could not be matched: not worth retrying anywhere with the same data. */
-export class DataMismatchError extends InputError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'DataMismatchError';
-  }
-}
+export { DataMismatchError } from '../util/errors.js';
 
 /** The reference to prepared data (what a job carries instead of the images). */
 export function dataRefOf(data: PreparedData, dir: string | undefined, limits: { trainLimit?: number; validLimit?: number }): DataRef {
@@ -91,11 +85,18 @@ export function trainingJobKey(job: TrainingJob): string {
 /** Prepared data per reference, once per process (each worker thread has its own). */
 const prepared = new Map<string, PreparedData>();
 
-/** The data a job refers to, checked against its fingerprint. */
+/**
+ * The data a job refers to, checked against its fingerprint. Data prepared earlier in this process (a long-lived
+ * worker) are read again once when they do not match, so files fixed on disk meanwhile are seen.
+ */
 export function jobData(ref: DataRef): PreparedData {
   const { fingerprint, ...where } = ref;
   const cacheKey = JSON.stringify(where);
   let data = prepared.get(cacheKey);
+  if (data !== undefined && data.info.fingerprint !== fingerprint) {
+    prepared.delete(cacheKey);
+    data = undefined;
+  }
   if (data === undefined) {
     data = prepareData({
       dataset: ref.dataset,

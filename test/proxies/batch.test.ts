@@ -57,7 +57,8 @@ test('batch mode writes one CSV row per architecture, on worker threads', () => 
     assert.ok(rec.seconds >= 0);
   }
   const meta = JSON.parse(readFileSync(`${out}.meta.json`, 'utf8')) as Record<string, unknown>;
-  assert.deepEqual(meta, { space: 'nb201', dataset: 'cifar10-1k', split: null, channels: 4, cells: 1, batch: 8, classes: 10, seed: 3 });
+  assert.match(String(meta.fingerprint), /^[0-9a-f]{16}$/, 'the images scored from');
+  assert.deepEqual(meta, { space: 'nb201', dataset: 'cifar10-1k', split: null, channels: 4, cells: 1, batch: 8, classes: 10, seed: 3, fingerprint: meta.fingerprint, code: 1 });
 });
 
 test('a rerun resumes: nothing recomputed, the file is unchanged', () => {
