@@ -12,7 +12,7 @@ import { initBackend } from '../nn/backend.js';
 import { prepareData, trainSplitOf } from '../train/data.js';
 import { predict } from '../train/step.js';
 import { InputError } from '../util/errors.js';
-import { choice, parsePositiveInt } from './options.js';
+import { addMaxPixels, applyMaxPixels, choice, parsePositiveInt } from './options.js';
 
 /**
  * `robot-nas predict`: a saved model's predicted class and probability for image files (preprocessed as the
@@ -28,6 +28,7 @@ interface Flags {
   limit?: number;
   batchSize: number;
   json?: boolean;
+  maxPixels?: number;
 }
 
 interface Inputs {
@@ -147,7 +148,7 @@ function softmax(row: Float32Array): number[] {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('predict')
     .description('predict the class of images with a saved model (robot-nas train … --save DIR)')
     .argument('[images...]', 'PNG or JPEG files, or folders of them')
@@ -158,8 +159,9 @@ export function register(program: Command): void {
     .option('--limit <n>', 'at most n images of the split (class-balanced)', parsePositiveInt)
     // 256 is what train evaluates with, so a split's logits come out of the same batches.
     .option('--batch-size <n>', 'images per inference batch', parsePositiveInt, 256)
-    .option('--json', 'also print one JSON object (logits, labels, accuracy) as the last line')
-    .action(async (files: string[], f: Flags) => {
+    .option('--json', 'also print one JSON object (logits, labels, accuracy) as the last line');
+  addMaxPixels(cmd).action(async (files: string[], f: Flags) => {
+      applyMaxPixels(f);
       if (files.length > 0 && f.dataset !== undefined) throw new InputError('give image files or --dataset, not both');
       if (files.length === 0 && f.dataset === undefined) throw new InputError('nothing to predict: give image files (PNG/JPEG) or --dataset NAME [--split test|valid|train]');
       if (f.dataset === undefined && (f.limit !== undefined || f.data !== undefined)) throw new InputError('--limit and --data go with --dataset');

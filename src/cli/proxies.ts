@@ -8,7 +8,7 @@ import { loadFixture } from '../proxies/fixture.js';
 import { computeProxies, REFERENCE_METRICS, type MetricName } from '../proxies/index.js';
 import { InputError } from '../util/errors.js';
 import { checkOutputFile } from '../util/output-paths.js';
-import { parseCount, parseMetrics, parsePositiveInt, parseSeed } from './options.js';
+import { addMaxPixels, applyMaxPixels, parseCount, parseMetrics, parsePositiveInt, parseSeed } from './options.js';
 import type { QueueRunner } from '../runner/queue.js';
 import { addQueueOptions, cliQueueRunner, queueSummary, type QueueFlags } from './queue.js';
 
@@ -29,6 +29,7 @@ interface Flags extends QueueFlags {
   workers?: number;
   seed?: number;
   out?: string;
+  maxPixels?: number;
 }
 
 /** Flags that only batch mode reads (named in the error when mixed with --fixture). */
@@ -67,8 +68,10 @@ export function register(program: Command): void {
     .option('--workers <k>', 'batch mode: worker threads (default: the number of cores; 0 = run in this thread)', parseCount)
     .option('--seed <s>', 'batch mode: run seed for the sample, the batch and the weights (default 0)', parseSeed)
     .option('--out <file.csv>', 'batch mode: output CSV, one row per architecture; rerunning resumes it');
+  addMaxPixels(cmd);
   addQueueOptions(cmd, 'batch mode: submit the scoring jobs to this Redis queue (redis://HOST:PORT) for `robot-nas worker`s, instead of running them here; --workers = jobs kept in flight')
     .action(async (f: Flags) => {
+      applyMaxPixels(f);
       if (f.fixture === undefined) return batchMode(f);
       const mixed = BATCH_FLAGS.filter((k) => f[k] !== undefined);
       if (mixed.length > 0) throw new InputError(`--fixture cannot be combined with the batch options ${mixed.map((k) => `--${k}`).join(', ')}`);

@@ -5,7 +5,7 @@ import { initBackend } from '../nn/backend.js';
 import { runSearch, SEARCH_METRICS, type SearchOptions, type SearchResult } from '../pipeline/search.js';
 import { checkModelDestination } from '../model/store.js';
 import { InputError } from '../util/errors.js';
-import { choice, parseCount, parseLimit, parseMetrics, parseNumber, parsePositive, parsePositiveInt, parseSeed, parseSize, TRAIN_DATASETS } from './options.js';
+import { addMaxPixels, applyMaxPixels, choice, parseCount, parseLimit, parseMetrics, parseNumber, parsePositive, parsePositiveInt, parseSeed, parseSize, TRAIN_DATASETS } from './options.js';
 import { TRAIN_DEFAULTS, trainArchitecture, type TrainRun } from './train.js';
 import { shellCommand } from '../util/shell.js';
 import { progressBar, trainingBars, type Progress, type TrainingBars } from './progress.js';
@@ -63,6 +63,7 @@ interface Flags extends QueueFlags {
   trainBest?: number;
   save?: string;
   json?: boolean;
+  maxPixels?: number;
 }
 
 /** 1,234,567 → "1.23 M" (sizes in the summary). */
@@ -89,6 +90,8 @@ export function nextTrainCommand(r: SearchResult): string {
   if (s.validFraction !== TRAIN_DEFAULTS.validFraction) words.push('--valid-fraction', String(s.validFraction));
   if (s.training.batchSize !== TRAIN_DEFAULTS.batchSize) words.push('--batch-size', String(s.training.batchSize));
   if (s.training.lr !== TRAIN_DEFAULTS.lr) words.push('--lr', String(s.training.lr));
+  // the image size limit the search ran with (--max-pixels sets it for the process)
+  if (process.env.ROBOT_NAS_MAX_PIXELS) words.push('--max-pixels', process.env.ROBOT_NAS_MAX_PIXELS);
   return shellCommand(words);
 }
 
@@ -169,8 +172,18 @@ export function register(program: Command): void {
     .option('--train-best <E>', 'after the search, train the answer for E epochs and report its train / validation / test accuracy (as `train` does)', parsePositiveInt)
     .option('--save <dir>', 'with --train-best: save the trained answer as a model folder (for predict and export)')
     .option('--json', 'print result.json to stdout instead of the summary');
+  addMaxPixels(cmd);
+  // --cache FILE and --no-cache set one value (the last given wins in commander): both given is a contradiction
+  const given = new Set<string>();
+  cmd.on('option:cache', () => given.add('--cache'));
+  cmd.on('option:no-cache', () => given.add('--no-cache'));
   addQueueOptions(cmd, 'submit the scoring and training jobs to this Redis queue (redis://HOST:PORT) for `robot-nas worker`s to run, instead of running them here; --parallel = jobs kept in flight')
     .action(async (f: Flags) => {
+      applyMaxPixels(f);
+      if (given.size === 2) throw new InputError('--cache FILE and --no-cache contradict each other: give one of them');
+      if (f.async && f.parallel === 0) {
+        throw new InputError('--async: with --parallel 0 the jobs run one at a time in this thread, so nothing can be proposed while another runs; drop --async, or give --parallel K (K ≥ 2)');
+      }
       if (f.save !== undefined && f.trainBest === undefined) throw new InputError('--save: needs --train-best E (the epochs to train the answer for before saving it)');
       // Refused now rather than after the search and the training.
       if (f.save !== undefined) checkModelDestination(f.save, 'save');
@@ -294,6 +307,7 @@ export function register(program: Command): void {
           ...(f.validLimit !== undefined ? { validLimit: f.validLimit } : {}),
           seed: f.seed,
           ...(f.save !== undefined ? { save: f.save } : {}),
+          ...(f.maxPixels !== undefined ? { maxPixels: f.maxPixels } : {}),
         });
         if (f.json) process.stdout.write(JSON.stringify({ ...result, trained: trained.report }, null, 2) + '\n');
         else process.stdout.write(trained.summary + '\n');

@@ -15,8 +15,9 @@ import { checkOutputFile } from '../util/output-paths.js';
 import { checkReplaceableFile, jsonWithKeys } from '../util/owned-folder.js';
 import { resolve } from 'node:path';
 import { checkModelDestination, saveModel } from '../model/store.js';
+import { checkFits } from '../model/fits.js';
 import { TRAINING_CODE_VERSION } from '../train/version.js';
-import { choice, parseLimit, parseNumber, parsePositiveInt, parseSeed, TRAIN_DATASETS } from './options.js';
+import { addMaxPixels, applyMaxPixels, choice, parseLimit, parseNumber, parsePositiveInt, parseSeed, TRAIN_DATASETS } from './options.js';
 import { progressBar, type Progress } from './progress.js';
 
 /**
@@ -42,6 +43,7 @@ export interface TrainFlags {
   out?: string;
   save?: string;
   json?: boolean;
+  maxPixels?: number;
 }
 
 /** `train`'s defaults (search's `next` line leaves out what equals them). */
@@ -51,7 +53,7 @@ const fmt = (v: number | undefined): string => (v === undefined || !Number.isFin
 const limit = (v: number | 'all' | undefined): number | undefined => (v === undefined || v === 'all' ? undefined : v);
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('train')
     .description('train one architecture and report its train / validation / test accuracy (the step after a search)')
     .addOption(new Option('--space <space>', 'search space').choices(['nb201', 'darts']).default('nb201'))
@@ -70,8 +72,9 @@ export function register(program: Command): void {
     .option('--seed <s>', 'seed of split, initial weights, batch order and augmentation', parseSeed, TRAIN_DEFAULTS.seed)
     .option('--out <file>', 'also write the report as JSON to this file')
     .option('--save <dir>', 'save the trained model (weights, architecture, preprocessing, accuracies) as a model folder')
-    .option('--json', 'print the report as JSON')
-    .action(async (f: TrainFlags) => {
+    .option('--json', 'print the report as JSON');
+  addMaxPixels(cmd).action(async (f: TrainFlags) => {
+      applyMaxPixels(f);
       const run = await trainArchitecture(f);
       process.stdout.write((f.json ? JSON.stringify(run.report, null, 2) : run.summary) + '\n');
       if (run.notSaved) throw run.notSaved;
@@ -127,6 +130,12 @@ export async function trainArchitecture(f: TrainFlags): Promise<TrainRun> {
     process.stderr.write(`note: the test images have no ${missing.length === 1 ? 'folder for class' : 'folders for classes'} ${missing.map((n) => shellQuote(n)).join(', ')}; the test accuracy covers the other ${info.classes - missing.length} classes\n`);
   }
   await initBackend('wasm');
+  // a size the engine cannot hold is refused before the training (model/fits.ts)
+  checkFits(
+    { space: f.space, arch, channels: f.channels, cells: f.cells, classes: info.classes, inputShape: info.shape },
+    [{ setting: 'batchSize', batch: Math.min(f.batchSize, info.trainCount), doing: 'train on' }],
+    'the network',
+  );
   const net = buildNetwork(f.space, arch, { channels: f.channels, cells: f.cells, classes: info.classes }, info.shape);
   const settings = { ...DARTS_TRAINING, lr: f.lr, epochs: f.epochs, batchSize: f.batchSize, augment: augmentFor(f.dataset, info.mean, info.std, info.shape[1]) };
   process.stderr.write(

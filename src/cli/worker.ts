@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { availableParallelism } from 'node:os';
 import { InputError } from '../util/errors.js';
-import { parseNumber, parsePositiveInt } from './options.js';
+import { addMaxPixels, applyMaxPixels, parseNumber, parsePositiveInt } from './options.js';
 import { addQueueOptions, queueTarget, type QueueFlags } from './queue.js';
 
 /**
@@ -14,6 +14,7 @@ interface Flags extends QueueFlags {
   lockTimeout: number;
   data?: string;
   name?: string;
+  maxPixels?: number;
 }
 
 export function register(program: Command): void {
@@ -24,7 +25,9 @@ export function register(program: Command): void {
     .option('--lock-timeout <seconds>', 'seconds without a heartbeat after which a job of this worker is given to another (BullMQ lockDuration)', parseNumber, 30)
     .option('--data <dir>', "this machine's dataset folder, used instead of the one a job names (trainings still check the images' fingerprint)")
     .option('--name <name>', 'name shown by `queue status` (default host:pid)');
+  addMaxPixels(cmd);
   addQueueOptions(cmd, 'Redis URL of the queue, e.g. redis://127.0.0.1:6379 (required)').action(async (f: Flags) => {
+    applyMaxPixels(f);
     if (!(f.lockTimeout >= 1)) throw new InputError('--lock-timeout: expected at least 1 second');
     const t = await queueTarget(f);
     const { startQueueWorker } = await import('../runner/queue-worker.js');

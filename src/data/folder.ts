@@ -17,6 +17,9 @@ import pngjs from 'pngjs';
 import { InputError, inputError } from '../util/errors.js';
 import { PixelSink, balancedPick, checkOptions, finishDataset, hwc, isDir, pickNorm, type LoadOptions } from './common.js';
 import type { ImageDataset } from './types.js';
+import { maxImagePixels } from './pixels.js';
+
+export { DEFAULT_MAX_PIXELS, maxImagePixels } from './pixels.js';
 
 export const IMAGE_FILE = /\.(png|jpe?g)$/i;
 
@@ -27,8 +30,45 @@ interface RgbaImage {
   data: Uint8Array;
 }
 
+/** Width and height from a PNG's IHDR or a JPEG's frame header, without decoding (undefined when not found). */
+export function imageDimensions(buf: Uint8Array, png: boolean): { width: number; height: number } | undefined {
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (png) return buf.length >= 24 ? { width: view.getUint32(16), height: view.getUint32(20) } : undefined;
+  // JPEG: walk the marker segments to the first start-of-frame (SOF0..SOF15 but DHT C4, JPG C8, DAC CC)
+  let i = 2;
+  while (i + 9 < buf.length) {
+    if (buf[i] !== 0xff) return undefined;
+    const marker = buf[i + 1]!;
+    if (marker === 0xff) {
+      i++;
+      continue;
+    }
+    const len = view.getUint16(i + 2);
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      return { height: view.getUint16(i + 5), width: view.getUint16(i + 7) };
+    }
+    i += 2 + len;
+  }
+  return undefined;
+}
+
+/** Whether a file holds its format's end marker (PNG's IEND chunk, JPEG's EOI) near its end: not cut short. */
+function hasEnd(buf: Uint8Array, png: boolean): boolean {
+  const tail = Buffer.from(buf.subarray(Math.max(0, buf.length - 32)));
+  return png ? tail.includes('IEND') : tail.includes(Buffer.from([0xff, 0xd9]));
+}
+
+/** The decoder's words for a file that fails to decode; a file cut short is said so, naming no decoder internals. */
+function decodeFailure(e: unknown, buf: Uint8Array, png: boolean): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (!hasEnd(buf, png) || /finished stream|unexpected end|premature end|truncated|not enough data/i.test(msg)) {
+    return `the ${png ? 'PNG' : 'JPEG'} file is truncated or incomplete (it ends before its image data do); replace or remove it`;
+  }
+  return `cannot decode ${png ? 'PNG' : 'JPEG'} image: ${msg}`;
+}
+
 /** Decodes a PNG or JPEG (recognised by its signature, not its extension) to RGBA. */
-export function decodeImage(file: string): RgbaImage {
+export function decodeImage(file: string, maxPixels = maxImagePixels()): RgbaImage {
   let buf: Buffer;
   try {
     buf = readFileSync(file);
@@ -38,6 +78,15 @@ export function decodeImage(file: string): RgbaImage {
   const isPng = buf.length >= 8 && buf.readUInt32BE(0) === 0x89504e47;
   const isJpeg = buf.length >= 3 && buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff;
   if (!isPng && !isJpeg) throw inputError(file, undefined, 'cannot decode image: not a PNG or JPEG file');
+  const dims = imageDimensions(buf, isPng);
+  if (dims !== undefined && dims.width * dims.height > maxPixels) {
+    throw inputError(
+      file,
+      undefined,
+      `${dims.width}×${dims.height} pixels (${(dims.width * dims.height / 1e6).toFixed(1)} megapixels) is above the limit of ${(maxPixels / 1e6).toFixed(1)} megapixels; ` +
+        'shrink the image, or raise the limit with --max-pixels N (ROBOT_NAS_MAX_PIXELS)',
+    );
+  }
   let img: RgbaImage;
   try {
     if (isPng) {
@@ -47,7 +96,7 @@ export function decodeImage(file: string): RgbaImage {
       img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true });
     }
   } catch (e) {
-    throw inputError(file, undefined, `cannot decode ${isPng ? 'PNG' : 'JPEG'} image: ${e instanceof Error ? e.message : String(e)}`);
+    throw inputError(file, undefined, decodeFailure(e, buf, isPng));
   }
   if (!(img.width >= 1 && img.height >= 1) || img.data.length < img.width * img.height * 4) {
     throw inputError(file, undefined, `cannot decode ${isPng ? 'PNG' : 'JPEG'} image: no pixel data`);

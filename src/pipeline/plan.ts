@@ -16,6 +16,8 @@ import { checkReplaceable } from '../util/owned-folder.js';
 import { notAStore } from '../store/jsonl.js';
 import { searchFolder } from './files.js';
 import { checkLimits, hasLimits } from './limits.js';
+import { checkFits, SMALLEST_ARCH } from '../model/fits.js';
+import { totalmem } from 'node:os';
 import type { SearchOptions } from './types.js';
 
 /** Everything a search needs, checked: built from the options before any data is read. */
@@ -28,6 +30,9 @@ export interface SearchPlan {
   cache: string | null;
 }
 
+/** The largest pool a search holds (NB201 has 15,625 cells; DARTS pools are samples). */
+export const MAX_POOL = 1_000_000;
+
 export function planSearch(o: SearchOptions): SearchPlan {
   if (o.space !== 'nb201' && o.space !== 'darts') throw new SettingError('space', `expected nb201 or darts, got ${String(o.space)}`);
   if (o.metrics.length === 0) throw new SettingError('metrics', 'at least one metric is needed');
@@ -38,6 +43,8 @@ export function planSearch(o: SearchOptions): SearchPlan {
   if (o.pool === 'all' && space.id === 'darts') throw new SettingError('pool', `all: the darts space has ~${space.size.toExponential(1)} architectures and cannot be enumerated; give a sample size`);
   const requested = o.pool === 'all' ? space.size : o.pool;
   if (requested > space.size) throw new SettingError('pool', `${requested} architectures requested, but the ${space.id} space has only ${space.size}`);
+  // a pool is held in memory (and scored one by one): far beyond what a machine holds or scores in a lifetime
+  if (requested > MAX_POOL) throw new SettingError('pool', `${requested} architectures: at most ${MAX_POOL.toLocaleString('en-US')} can be held and scored (each is a metric row and a network to build)`);
   if (o.budget !== 'all') checkBudget(requested, o.budget, 'the requested pool');
   for (const key of ['channels', 'cells', 'scoreBatch', 'parallel'] as const) {
     const v = o[key];
@@ -73,11 +80,40 @@ export function loadData(p: SearchPlan, log: (m: string) => void): PreparedData 
   if (o.scoreBatch > info.trainCount) {
     throw new SettingError('scoreBatch', `${o.scoreBatch} images per scoring batch, but the training split has only ${info.trainCount}`);
   }
+  // Sizes the engine cannot hold are refused now, not deep inside the first scoring (model/fits.ts): even the pool's
+  // smallest network must fit for the scoring batch and the training batch.
+  const smallest = { space: o.space, arch: SMALLEST_ARCH[o.space], channels: o.channels, cells: o.cells, classes: info.classes, inputShape: info.shape };
+  checkFits(
+    smallest,
+    [
+      { setting: 'scoreBatch', batch: o.scoreBatch, doing: 'score the metrics on' },
+      { setting: 'batchSize', batch: Math.min(o.batchSize, info.trainCount), doing: 'train on' },
+    ],
+    `even the smallest ${o.space} network`,
+  );
+  checkThreadMemory(p, data);
   log(
     `data: ${info.dataset} ${info.shape.join('×')}, ${info.classes} classes — ${info.trainCount} train / ${info.validCount} validation images ` +
       `(split seed ${info.splitSeed}, fingerprint ${info.fingerprint})`,
   );
   return data;
+}
+
+/**
+ * Worker threads each hold their own copy of the images: more threads than the machine's memory can hold copies of
+ * is refused (threads start on demand, one per job at most).
+ */
+function checkThreadMemory(p: SearchPlan, data: PreparedData): void {
+  const { o } = p;
+  const pool = o.pool === 'all' ? p.space.size : o.pool;
+  const threads = Math.min(o.parallel, pool);
+  const copy = data.train.images.byteLength + data.valid.images.byteLength;
+  if (threads > 1 && threads * copy > totalmem()) {
+    throw new SettingError(
+      'parallel',
+      `${o.parallel} worker threads would each hold the ${(copy / 1e6).toFixed(0)} MB of images: ${((threads * copy) / 1e9).toFixed(1)} GB, more than this machine's ${(totalmem() / 1e9).toFixed(1)} GB of memory; use fewer (the number of cores is usually best), or --queue to spread the jobs over machines`,
+    );
+  }
 }
 
 /** The query's training recipe (RoBoT's DARTS settings with the user's epochs, batch size, rate). */

@@ -30,7 +30,8 @@ import { loadData, planSearch, searchSettings, trainSettings, type SearchPlan } 
 import { runQueries } from './queries.js';
 import { writeResults } from './results.js';
 import { checkBudget } from '../search/types.js';
-import { applyLimits, LatencyCache } from './limits.js';
+import { applyLimits, candidateSpec, LatencyCache } from './limits.js';
+import { checkPoolFits } from '../model/fits.js';
 import { choosePool, scorePool, tableDir } from './score.js';
 import type { SearchHooks, SearchOptions, SearchResult } from './types.js';
 
@@ -80,6 +81,14 @@ export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}, servi
     const latency = new LatencyCache(tableDir(plan), plan, data.info);
     const limited = applyLimits(plan, data.info, choosePool(plan), latency, hooks);
     if (o.budget !== 'all' && limited.removed > 0) checkBudget(limited.archs.length, o.budget, `the pool (${limited.archs.length} of ${limited.before} architectures within the limits)`);
+    // every network the search may score or train must fit in the engine, checked before the first job (model/fits.ts)
+    checkPoolFits(
+      limited.archs.map((a) => candidateSpec(plan, data.info, a)),
+      [
+        { setting: 'scoreBatch', batch: o.scoreBatch, doing: 'score the metrics on' },
+        { setting: 'batchSize', batch: Math.min(o.batchSize, data.info.trainCount), doing: 'train on' },
+      ],
+    );
     const scored = await scorePool(plan, limited.archs, runner, hooks, limited.before);
     writeAtomic(settingsFile, JSON.stringify(settings, null, 2) + '\n');
     writeAtomic(join(plan.out, 'metrics.csv'), scored.csv);

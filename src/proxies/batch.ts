@@ -17,6 +17,7 @@ import { seedStreams } from '../util/seeds.js';
 import { Rng } from '../util/rng.js';
 import { batchIndices, jobDataset, JOB_SPACES, SCORING_CODE_VERSION, seededSample, type ProxyJob, type ProxyJobResult } from './job.js';
 import { datasetFingerprint } from '../data/fingerprint.js';
+import { checkFits, SMALLEST_ARCH } from '../model/fits.js';
 import type { Runner } from '../runner/types.js';
 import { openResults } from './results.js';
 
@@ -202,6 +203,14 @@ export async function runProxyBatch(o: BatchOptions): Promise<BatchSummary> {
   // loaded here too, to fail fast on a bad dataset and to learn its class count, size and fingerprint
   const ds = await jobDataset(where);
   batchIndices(ds.count, o.batch, o.seed);
+  if (o.space === 'nb201' || o.space === 'darts') {
+    // a size the engine cannot hold is refused before any job (model/fits.ts)
+    checkFits(
+      { space: o.space, arch: SMALLEST_ARCH[o.space], channels: o.channels, cells: o.cells, classes: ds.classes, inputShape: [ds.channels, ds.height, ds.width] },
+      [{ setting: 'batch', batch: o.batch, doing: 'score the metrics on' }],
+      `even the smallest ${o.space} network`,
+    );
+  }
   // every job carries the images' fingerprint: a worker with other images refuses it (job.ts matchedDataset)
   const data = { ...where, fingerprint: datasetFingerprint(ds) };
   const meta: RunMeta = {
