@@ -10,7 +10,7 @@ import { InputError } from '../util/errors.js';
 import { checkOutputFile } from '../util/output-paths.js';
 import { addMaxPixels, applyMaxPixels, parseCount, parseMetrics, parsePositiveInt, parseSeed } from './options.js';
 import type { QueueRunner } from '../runner/queue.js';
-import { addQueueOptions, cliQueueRunner, queueSummary, type QueueFlags } from './queue.js';
+import { addQueueOptions, addQueueTimeout, cliQueueRunner, queueSummary, type QueueFlags } from './queue.js';
 
 interface Flags extends QueueFlags {
   fixture?: string;
@@ -33,7 +33,7 @@ interface Flags extends QueueFlags {
 }
 
 /** Flags that only batch mode reads (named in the error when mixed with --fixture). */
-const BATCH_FLAGS = ['space', 'dataset', 'data', 'archs', 'batch', 'channels', 'cells', 'workers', 'seed', 'out', 'queue', 'queueName'] as const;
+const BATCH_FLAGS = ['space', 'dataset', 'data', 'archs', 'batch', 'channels', 'cells', 'workers', 'seed', 'out', 'queue', 'queueName', 'queueTimeout', 'maxPixels'] as const;
 
 function fmt(v: number | undefined): string {
   if (v === undefined) return '-';
@@ -69,6 +69,7 @@ export function register(program: Command): void {
     .option('--seed <s>', 'batch mode: run seed for the sample, the batch and the weights (default 0)', parseSeed)
     .option('--out <file.csv>', 'batch mode: output CSV, one row per architecture; rerunning resumes it');
   addMaxPixels(cmd);
+  addQueueTimeout(cmd);
   addQueueOptions(cmd, 'batch mode: submit the scoring jobs to this Redis queue (redis://HOST:PORT) for `robot-nas worker`s, instead of running them here; --workers = jobs kept in flight')
     .action(async (f: Flags) => {
       applyMaxPixels(f);
@@ -133,7 +134,7 @@ async function batchMode(f: Flags): Promise<void> {
   let lastLog = 0;
   const inFlight = f.workers ?? availableParallelism();
   const runner =
-    f.queue !== undefined || f.queueName !== undefined ? await cliQueueRunner(f, inFlight, 'workers', (m) => void err.write(`${m}\n`)) : localRunner(inFlight, f.backend);
+    f.queue !== undefined || f.queueName !== undefined || f.queueTimeout !== undefined ? await cliQueueRunner(f, inFlight, 'workers', (m) => void err.write(`${m}\n`)) : localRunner(inFlight, f.backend);
   const summary = await runProxyBatch({
     space: f.space!,
     archs: parseArchSpec(f.archs ?? 'all'),

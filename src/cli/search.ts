@@ -9,7 +9,7 @@ import { addMaxPixels, applyMaxPixels, choice, parseCount, parseLimit, parseMetr
 import { TRAIN_DEFAULTS, trainArchitecture, type TrainRun } from './train.js';
 import { shellCommand } from '../util/shell.js';
 import { progressBar, trainingBars, type Progress, type TrainingBars } from './progress.js';
-import { addQueueOptions, cliQueueRunner, queueSummary, type QueueFlags } from './queue.js';
+import { addQueueOptions, addQueueTimeout, cliQueueRunner, queueSummary, type QueueFlags } from './queue.js';
 
 /**
  * `robot-nas search`: RoBoT (or a baseline) on real data with training queries. Without arguments it is the
@@ -173,6 +173,7 @@ export function register(program: Command): void {
     .option('--save <dir>', 'with --train-best: save the trained answer as a model folder (for predict and export)')
     .option('--json', 'print result.json to stdout instead of the summary');
   addMaxPixels(cmd);
+  addQueueTimeout(cmd);
   // --cache FILE and --no-cache set one value (the last given wins in commander): both given is a contradiction
   const given = new Set<string>();
   cmd.on('option:cache', () => given.add('--cache'));
@@ -251,7 +252,7 @@ export function register(program: Command): void {
         }
       };
       // checked (and connected) before any data are loaded, so a bad --queue fails at once
-      const runner = f.queue !== undefined || f.queueName !== undefined ? await cliQueueRunner(f, opts.parallel, 'parallel', log) : undefined;
+      const runner = f.queue !== undefined || f.queueName !== undefined || f.queueTimeout !== undefined ? await cliQueueRunner(f, opts.parallel, 'parallel', log) : undefined;
       await initBackend('wasm');
       const result = await runSearch(opts, {
         log,

@@ -53,6 +53,8 @@ export function register(program: Command): void {
         log(`${sig}: stopping${n > 0 ? ' — handing running trainings back to the queue' : ''}`);
         void w.stop().then(() => {
           log(`stopped: ${w.record.done} done, ${w.record.failed} failed, ${w.record.handedBack} handed back`);
+          // a client cut off from Redis may keep timers of its own: they must not keep a stopped worker alive
+          setTimeout(() => process.exit(process.exitCode ?? 0), 1000).unref();
           resolve();
         });
       };

@@ -254,7 +254,8 @@ export async function runProxyBatch(o: BatchOptions): Promise<BatchSummary> {
           },
           (e: unknown) => {
             // name the architecture, keeping the error's class (InputError → exit 2) and stack
-            if (e instanceof Error && !e.message.startsWith('scoring ')) e.message = `scoring ${arch}: ${e.message}`;
+            // (a runner that gave up waiting is about the queue, not this architecture)
+            if (e instanceof Error && !e.message.startsWith('scoring ') && e.name !== 'QueueTimeoutError') e.message = `scoring ${arch}: ${e.message}`;
             throw e;
           },
         );
