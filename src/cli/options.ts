@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { DEFAULT_MAX_PIXELS } from '../data/pixels.js';
+import { DEFAULT_MAX_PIXELS } from '../data/pixel-limit.js';
 import { isMetricName, METRIC_NAMES, type MetricName } from '../proxies/types.js';
 
 /** `10-19`, `1,2,5`, `7`, or a mix (`1-3,9`) → seed list. */

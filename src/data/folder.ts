@@ -17,9 +17,9 @@ import pngjs from 'pngjs';
 import { InputError, inputError } from '../util/errors.js';
 import { PixelSink, balancedPick, checkOptions, finishDataset, hwc, isDir, pickNorm, type LoadOptions } from './common.js';
 import type { ImageDataset } from './types.js';
-import { maxImagePixels } from './pixels.js';
+import { maxImagePixels } from './pixel-limit.js';
 
-export { DEFAULT_MAX_PIXELS, maxImagePixels } from './pixels.js';
+export { DEFAULT_MAX_PIXELS, maxImagePixels } from './pixel-limit.js';
 
 export const IMAGE_FILE = /\.(png|jpe?g)$/i;
 
