@@ -58,7 +58,7 @@ export { runSearch, SEARCH_METRICS, type SearchOptions, type SearchResult, type 
 export { buildNetwork, type NetworkSize } from './nn/build.js';
 export { initBackend, buildNb201, buildDarts, initParams, countParams, type Network } from './nn/index.js';
 export { computeProxies, METRIC_NAMES, PAPER_METRICS, type MetricName } from './proxies/index.js';
-export { loadDataset, splitDataset, DATASET_NAMES, type ImageDataset } from './data/index.js';
+export { loadDataset, splitDataset, DATASET_NAMES, openPart, datasetParts, type ImageDataset, type ImageSet } from './data/index.js';
 
 export { saveModel, loadModel, checkModelDestination, parseCard, preprocessFiles, architectureCost, measureLatency, buildSpecNetwork, encodeSafetensors, decodeSafetensors, MODEL_FORMAT_VERSION, type ModelCard, type ModelToSave, type LoadedModel, type NetworkSpec, type ArchitectureCost, type Latency, type LatencyOptions } from './model/index.js';
 export { exportModel, exportOnnx, exportTfjs, exportPytorch, traceNetwork, EXPORT_FORMATS, type ExportFormat, type ExportBundle } from './export/index.js';

@@ -5,7 +5,8 @@ import { initBackend } from '../nn/backend.js';
 import { runSearch, SEARCH_METRICS, type SearchOptions, type SearchResult } from '../pipeline/search.js';
 import { checkModelDestination } from '../model/store.js';
 import { InputError } from '../util/errors.js';
-import { addMaxPixels, applyMaxPixels, choice, parseCount, parseLimit, parseMetrics, parseNumber, parsePositive, parsePositiveInt, parseSeed, parseSize, TRAIN_DATASETS } from './options.js';
+import { imbalanced, perClassAccuracy } from '../train/trainer.js';
+import { addMaxPixels, applyMaxPixels, choice, DATA_HELP, parseCount, parseImageChannels, parseLimit, parseMetrics, parseNumber, parsePositive, parsePositiveInt, parseSeed, parseSize, TRAIN_DATASETS } from './options.js';
 import { TRAIN_DEFAULTS, trainArchitecture, type TrainRun } from './train.js';
 import { shellCommand } from '../util/shell.js';
 import { progressBar, trainingBars, type Progress, type TrainingBars } from './progress.js';
@@ -38,6 +39,8 @@ interface Flags extends QueueFlags {
   space: 'nb201' | 'darts';
   dataset: string;
   data?: string;
+  imageSize?: number;
+  imageChannels?: 1 | 3;
   pool: number | 'all';
   budget: number | 'all';
   method: string;
@@ -76,17 +79,28 @@ function fmt(v: number | null | undefined, d = 2): string {
 }
 
 /**
- * The `train` command that trains a search's answer longer: the same data (`--data`), split (`--seed`,
- * `--valid-fraction`), network and recipe (`--batch-size`, `--lr`), for at least 10 epochs on every training image.
- * Settings equal to `train`'s defaults are left out; every word is quoted by the one shell quoting (util/shell), so the
- * line runs as printed.
+ * The `train` command that trains a search's answer longer: the same data (`--data`, `--image-size`,
+ * `--image-channels`), split (`--seed`, `--valid-fraction`), network and recipe (`--batch-size`, `--lr`), for at
+ * least 10 epochs on every training image. Settings equal to `train`'s defaults are left out; every word is quoted by
+ * the one shell quoting (util/shell), so the line runs as printed.
  */
 export function nextTrainCommand(r: SearchResult): string {
-  const s = r.settings as { dir?: string | null; seed: number; validFraction: number; channels: number; cells: number; training: { epochs: number; batchSize: number; lr: number } };
+  const s = r.settings as {
+    dir?: string | null;
+    imageSize?: number;
+    imageChannels?: number;
+    seed: number;
+    validFraction: number;
+    channels: number;
+    cells: number;
+    training: { epochs: number; batchSize: number; lr: number };
+  };
   const words = ['npx', 'robot-nas', 'train', '--space', r.space, '--arch', r.best.arch, '--dataset', r.data.dataset];
   if (s.dir !== undefined && s.dir !== null) words.push('--data', s.dir);
-  words.push('--channels', String(s.channels), '--cells', String(s.cells), '--epochs', String(Math.max(10, s.training.epochs)));
+  if (s.imageSize !== undefined) words.push('--image-size', String(s.imageSize));
+  if (s.imageChannels !== undefined) words.push('--image-channels', String(s.imageChannels));
   if (s.seed !== TRAIN_DEFAULTS.seed) words.push('--seed', String(s.seed));
+  words.push('--channels', String(s.channels), '--cells', String(s.cells), '--epochs', String(Math.max(10, s.training.epochs)));
   if (s.validFraction !== TRAIN_DEFAULTS.validFraction) words.push('--valid-fraction', String(s.validFraction));
   if (s.training.batchSize !== TRAIN_DEFAULTS.batchSize) words.push('--batch-size', String(s.training.batchSize));
   if (s.training.lr !== TRAIN_DEFAULTS.lr) words.push('--lr', String(s.training.lr));
@@ -95,9 +109,32 @@ export function nextTrainCommand(r: SearchResult): string {
   return shellCommand(words);
 }
 
+/** Per-class validation accuracy of the answer, when its classes are imbalanced (or always with `all`). */
+export function perClassLine(r: SearchResult): string | undefined {
+  const bc = r.bestByClass;
+  if (!bc || !imbalanced(bc.total)) return undefined;
+  const { perClass, balanced } = perClassAccuracy(bc);
+  const names = r.data.classNames;
+  const parts = perClass.map((v, k) => `${names?.[k] ?? k} ${v === null ? 'n/a' : v.toFixed(1)}`);
+  return `balanced accuracy    ${fmt(balanced)} % (classes are imbalanced: ${Math.min(...bc.total.filter((n) => n > 0))}–${Math.max(...bc.total)} validation images each); per class: ${parts.join(', ')}`;
+}
+
 /** The short summary printed at the end of a search. */
 export function formatSearchSummary(r: SearchResult, cwd = process.cwd()): string {
-  const s = r.settings as { channels: number; cells: number; budget: number; dataset: string; training: { epochs: number } };
+  const s = r.settings as {
+    channels: number;
+    cells: number;
+    budget: number;
+    dataset: string;
+    dir: string | null;
+    seed: number;
+    imageSize?: number;
+    imageChannels?: number;
+    trainLimit: number | null;
+    validLimit: number | null;
+    validFraction: number;
+    training: { epochs: number };
+  };
   const rel = (f: string): string => relative(cwd, f) || f;
   const lines = [
     `${r.method} on ${r.data.dataset} — ${r.space} (C=${s.channels}, ${r.space === 'nb201' ? 'N' : 'cells'}=${s.cells}), pool ${r.pool.size}${r.pool.dropped > 0 ? ` (${r.pool.dropped} of ${r.pool.size + r.pool.dropped} dropped: non-finite metric)` : ''}, budget ${s.budget}, seed ${r.seed}`,
@@ -105,6 +142,8 @@ export function formatSearchSummary(r: SearchResult, cwd = process.cwd()): strin
     `validation accuracy  ${fmt(r.best.validAccuracy)} % (query ${r.best.query} of ${r.queries}${r.t0 !== null ? `; T0 = ${r.t0}` : ''}; ` +
       `${r.data.validCount} validation images, ${s.training.epochs} epoch${s.training.epochs > 1 ? 's' : ''} on ${r.data.trainCount})`,
   ];
+  const pc = perClassLine(r);
+  if (pc) lines.push(pc);
   lines.push(`answer size          ${r.best.params.toLocaleString('en-US')} parameters, ${short(r.best.flops)} FLOPs, ${fmt(r.bestLatencyMs)} ms batch-1 inference on this machine`);
   if (r.limits) {
     const l = r.limits;
@@ -145,7 +184,9 @@ export function register(program: Command): void {
     )
     .addOption(new Option('--space <space>', 'search space').choices(['nb201', 'darts']).default(d.space))
     .addOption(new Option('--dataset <name>', `dataset: ${TRAIN_DATASETS.join(', ')}`).argParser(choice(TRAIN_DATASETS)).default(d.dataset))
-    .option('--data <dir>', 'dataset folder (cifar10/cifar100/imagenet16/folder; default: the project data folder, see README)')
+    .option('--data <dir|file>', `${DATA_HELP} (default: the project data folder, see README)`)
+    .option('--image-size <N>', "resize the images to N×N (default: their own size; mixed sizes go to the most common one)", parsePositiveInt)
+    .option('--image-channels <1|3>', 'grey (1) or RGB (3) input (default: the images\' own: grey stays 1 channel)', parseImageChannels)
     .option('--pool <n|all>', 'candidate pool: a seeded sample of n architectures, or all (nb201)', parseLimit, d.pool)
     .option('--budget <T|all>', 'distinct architectures to train (all: the whole pool)', parseLimit, d.budget)
     .option('--method <m>', 'robot, rs, rea, reinforce, or metric:<name> (one metric, top-T)', 'robot')
@@ -196,6 +237,8 @@ export function register(program: Command): void {
         space: f.space,
         dataset: f.dataset,
         ...(f.data !== undefined ? { dir: f.data } : {}),
+        ...(f.imageSize !== undefined ? { imageSize: f.imageSize } : {}),
+        ...(f.imageChannels !== undefined ? { imageChannels: f.imageChannels } : {}),
         pool,
         budget: f.budget,
         method,
@@ -256,6 +299,17 @@ export function register(program: Command): void {
       await initBackend('wasm');
       const result = await runSearch(opts, {
         log,
+        onDataProgress: (phase, done, total) => {
+          if (done === 0 || bar === undefined) {
+            bar?.stop();
+            bar = progressBar(total, phase.padEnd(8));
+          }
+          bar.update(done);
+          if (done >= total) {
+            bar.stop();
+            bar = undefined;
+          }
+        },
         onLatencyStart: (todo) => {
           bar = progressBar(todo, 'latency ');
         },
@@ -298,6 +352,9 @@ export function register(program: Command): void {
           arch: result.best.arch,
           dataset: f.dataset,
           ...(f.data !== undefined ? { data: f.data } : {}),
+          ...(f.imageSize !== undefined ? { imageSize: f.imageSize } : {}),
+          ...(f.imageChannels !== undefined ? { imageChannels: f.imageChannels } : {}),
+          cacheDir: cache === null ? out : dirname(cache),
           epochs: f.trainBest,
           channels: f.channels,
           cells: f.cells,

@@ -6,8 +6,7 @@ import { buildNetwork } from '../nn/build.js';
 import { getSpace } from '../spaces/index.js';
 import { augmentFor } from '../train/augment.js';
 import { prepareData } from '../train/data.js';
-import { absentClasses } from '../data/index.js';
-import { shellCommand, shellQuote } from '../util/shell.js';
+import { shellCommand } from '../util/shell.js';
 import { atChance, checkTrainSettings, DARTS_TRAINING, trainNetwork } from '../train/trainer.js';
 import { writeAtomic } from '../util/atomic.js';
 import { InputError } from '../util/errors.js';
@@ -17,7 +16,13 @@ import { resolve } from 'node:path';
 import { checkModelDestination, saveModel } from '../model/store.js';
 import { checkFits } from '../model/fits.js';
 import { TRAINING_CODE_VERSION } from '../train/version.js';
-import { addMaxPixels, applyMaxPixels, choice, parseLimit, parseNumber, parsePositiveInt, parseSeed, TRAIN_DATASETS } from './options.js';
+import { addMaxPixels, applyMaxPixels, choice, DATA_HELP, parseImageChannels, parseLimit, parseNumber, parsePositiveInt, parseSeed, TRAIN_DATASETS } from './options.js';
+import { balancedPick } from '../data/common.js';
+import { confusionCsv, renderConfusionSvg } from '../plot/confusion.js';
+import { imbalanced, perClassAccuracy, type ClassCounts } from '../train/trainer.js';
+import { checkOutputDir } from '../util/output-paths.js';
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
 import { progressBar, type Progress } from './progress.js';
 
 /**
@@ -30,6 +35,12 @@ export interface TrainFlags {
   arch: string;
   dataset: string;
   data?: string;
+  imageSize?: number;
+  imageChannels?: 1 | 3;
+  /** Folder of the image caches (default robot-nas-results). */
+  cacheDir?: string;
+  /** Write the confusion matrix (CSV and SVG) into this folder. */
+  confusion?: string;
   epochs: number;
   channels: number;
   cells: number;
@@ -59,7 +70,10 @@ export function register(program: Command): void {
     .addOption(new Option('--space <space>', 'search space').choices(['nb201', 'darts']).default('nb201'))
     .requiredOption('--arch <arch>', "architecture: an NB201 cell string ('|nor_conv_3x3~0|+|…|') or a DARTS genotype as printed by search")
     .addOption(new Option('--dataset <name>', `dataset: ${TRAIN_DATASETS.join(', ')}`).argParser(choice(TRAIN_DATASETS)).default('mnist'))
-    .option('--data <dir>', 'dataset folder')
+    .option('--data <dir|file>', DATA_HELP)
+    .option('--image-size <N>', 'resize the images to N×N (default: their own size)', parsePositiveInt)
+    .option('--image-channels <1|3>', "grey (1) or RGB (3) input (default: the images' own)", parseImageChannels)
+    .option('--confusion <dir>', 'write the confusion matrix of the test images (validation images when the dataset has no test part) as confusion.csv and confusion.svg into this folder')
     .option('--epochs <E>', 'training epochs', parsePositiveInt, TRAIN_DEFAULTS.epochs)
     .option('--channels <C>', 'network width (nb201 C; darts initial channels)', parsePositiveInt, TRAIN_DEFAULTS.channels)
     .option('--cells <N>', 'nb201: cells per stage; darts: number of cells', parsePositiveInt, TRAIN_DEFAULTS.cells)
@@ -99,6 +113,7 @@ export function checkTrainRequest(f: TrainFlags): string {
     checkReplaceableFile(f.out, 'out', 'a training report', (t) => jsonWithKeys(t, ['space', 'arch', 'dataset', 'params', 'validAccuracy', 'settings']));
   }
   if (f.save !== undefined) checkModelDestination(f.save, 'save');
+  if (f.confusion !== undefined) checkOutputDir(f.confusion, 'confusion');
   checkTrainSettings({ ...DARTS_TRAINING, lr: f.lr, epochs: f.epochs, batchSize: f.batchSize, augment: null });
   return arch;
 }
@@ -111,10 +126,27 @@ export interface TrainRun {
   notSaved?: InputError;
 }
 
+/** Up to 16 class-balanced validation images and their labels: the model folder's test vector. */
+function samplesOf(valid: import('../data/imageset.js').ImageSet, classes: number): { images: Float32Array; labels: Int32Array } {
+  const pick = balancedPick(valid.labels, classes, 16);
+  return { images: valid.batch(pick), labels: Int32Array.from(pick, (i) => valid.labels[i]!) };
+}
+
+/** Balanced and per-class accuracy, printed when the classes are imbalanced. */
+function classLines(which: string, c: ClassCounts, names: readonly string[]): string[] {
+  if (!imbalanced(c.total)) return [];
+  const { perClass, balanced } = perClassAccuracy(c);
+  return [
+    `${`${which} balanced`.padEnd(20)} ${fmt(balanced)} % (mean of the per-class accuracies; classes have ${Math.min(...c.total.filter((n) => n > 0))}–${Math.max(...c.total)} images)`,
+    `${`${which} per class`.padEnd(20)} ${perClass.map((v, k) => `${names[k] ?? k} ${v === null ? 'n/a' : v.toFixed(1)}`).join(', ')}`,
+  ];
+}
+
 /** Trains one architecture (progress on stderr), saves it when asked, writes `--out`; returns the report. */
 export async function trainArchitecture(f: TrainFlags): Promise<TrainRun> {
   const arch = checkTrainRequest(f);
-  const data = prepareData({
+  let bar: Progress | undefined;
+  const data = await prepareData({
     dataset: f.dataset,
     ...(f.data !== undefined ? { dir: f.data } : {}),
     validFraction: f.validFraction,
@@ -123,12 +155,22 @@ export async function trainArchitecture(f: TrainFlags): Promise<TrainRun> {
     testLimit: limit(f.testLimit),
     withTest: true,
     seed: f.seed,
+    ...(f.imageSize !== undefined ? { imageSize: f.imageSize } : {}),
+    ...(f.imageChannels !== undefined ? { imageChannels: f.imageChannels } : {}),
+    cacheDir: f.cacheDir ?? 'robot-nas-results',
+    onProgress: (phase, done, total) => {
+      if (done === 0 || bar === undefined) {
+        bar?.stop();
+        bar = progressBar(total, phase.padEnd(8));
+      }
+      bar.update(done);
+      if (done >= total) {
+        bar.stop();
+        bar = undefined;
+      }
+    },
   });
   const { info } = data;
-  const missing = data.test ? absentClasses(data.test) : [];
-  if (missing.length > 0) {
-    process.stderr.write(`note: the test images have no ${missing.length === 1 ? 'folder for class' : 'folders for classes'} ${missing.map((n) => shellQuote(n)).join(', ')}; the test accuracy covers the other ${info.classes - missing.length} classes\n`);
-  }
   await initBackend('wasm');
   // a size the engine cannot hold is refused before the training (model/fits.ts)
   checkFits(
@@ -138,11 +180,11 @@ export async function trainArchitecture(f: TrainFlags): Promise<TrainRun> {
   );
   const net = buildNetwork(f.space, arch, { channels: f.channels, cells: f.cells, classes: info.classes }, info.shape);
   const settings = { ...DARTS_TRAINING, lr: f.lr, epochs: f.epochs, batchSize: f.batchSize, augment: augmentFor(f.dataset, info.mean, info.std, info.shape[1]) };
+  for (const n of info.notes ?? []) process.stderr.write(`data: ${n}\n`);
   process.stderr.write(
     `training ${arch} (${countParams(net).toLocaleString('en-US')} parameters) on ${info.dataset}: ${info.trainCount} train / ${info.validCount} validation` +
       `${data.test ? ` / ${data.test.count} test` : ''} images, ${f.epochs} epochs\n`,
   );
-  let bar: Progress | undefined;
   const r = await trainNetwork(net, data, settings, trainingSeed(f.seed, arch), {
     onStep: (step, steps, loss) => {
       bar ??= progressBar(steps, 'training');
@@ -163,6 +205,11 @@ export async function trainArchitecture(f: TrainFlags): Promise<TrainRun> {
   const saved = f.save !== undefined && divergence !== 'non-finite loss' && divergence !== 'loss above bound';
   const report = {
     space: f.space,
+    perClass: {
+      validation: { ...perClassAccuracy(r.validByClass), ...r.validByClass },
+      ...(r.testByClass ? { test: { ...perClassAccuracy(r.testByClass), ...r.testByClass } } : {}),
+    },
+    ...(r.testConfusion ? { testConfusion: r.testConfusion } : {}),
     arch,
     dataset: info.dataset,
     params: countParams(net),
@@ -184,13 +231,13 @@ export async function trainArchitecture(f: TrainFlags): Promise<TrainRun> {
       channels: f.channels,
       cells: f.cells,
       classes: info.classes,
-      classNames: data.train.classNames ?? null,
+      classNames: data.train.classNames ? [...data.train.classNames] : null,
       inputShape: info.shape,
       mean: info.mean,
       std: info.std,
       params: r.params,
       running: r.running,
-      samples: { images: data.valid.images, labels: data.valid.labels },
+      samples: samplesOf(data.valid, info.classes),
       training: {
         dataset: info.dataset,
         // Absolute, so that predict finds the data from any working directory.
@@ -203,6 +250,8 @@ export async function trainArchitecture(f: TrainFlags): Promise<TrainRun> {
         trainLimit: limit(f.trainLimit) ?? null,
         validLimit: limit(f.validLimit) ?? null,
         testLimit: limit(f.testLimit) ?? null,
+        ...(f.imageSize !== undefined ? { imageSize: f.imageSize } : {}),
+        ...(f.imageChannels !== undefined ? { imageChannels: f.imageChannels } : {}),
         fingerprint: info.fingerprint,
         epochs: f.epochs,
         batchSize: f.batchSize,
@@ -226,12 +275,23 @@ export async function trainArchitecture(f: TrainFlags): Promise<TrainRun> {
     });
   }
   if (f.out !== undefined) writeAtomic(f.out, JSON.stringify(report, null, 2) + '\n');
+  const names = info.classNames ?? Array.from({ length: info.classes }, (_, k) => String(k));
+  const confusionOf = r.testConfusion ?? r.validConfusion;
+  if (f.confusion !== undefined) {
+    mkdirSync(f.confusion, { recursive: true });
+    const which = r.testConfusion ? 'test' : 'validation';
+    writeAtomic(join(f.confusion, 'confusion.csv'), confusionCsv(names, confusionOf));
+    writeAtomic(join(f.confusion, 'confusion.svg'), await renderConfusionSvg(`${arch.length > 60 ? `${f.space} answer` : arch} — ${which} images`, names, confusionOf));
+  }
   const summary = [
       `architecture         ${arch}`,
       `parameters           ${report.params.toLocaleString('en-US')}`,
       `train accuracy       ${fmt(r.trainAccuracy)} % (last epoch, training mode)`,
       `validation accuracy  ${fmt(r.validAccuracy)} % (${info.validCount} images)`,
       `test accuracy        ${data.test ? `${fmt(r.testAccuracy)} % (${data.test.count} images)` : `n/a (${info.dataset} has no separate test images)`}`,
+      ...classLines('validation', r.validByClass, names),
+      ...(r.testByClass ? classLines('test', r.testByClass, names) : []),
+      ...(f.confusion !== undefined ? [`confusion matrix     ${join(f.confusion, 'confusion.csv')}, ${join(f.confusion, 'confusion.svg')} (${r.testConfusion ? 'test' : 'validation'} images)`] : []),
       `time                 ${r.seconds.toFixed(1)} s`,
       ...(divergence !== undefined ? [`diverged             yes — ${divergence}${divergence === 'non-finite loss' ? '; training stopped there' : divergence === 'chance accuracy' ? ` after the last epoch${saved ? ' (the model is saved and marked so in its card)' : ''}` : ''}`] : []),
       ...(saved ? [`saved model          ${f.save} (predict: ${shellCommand(['npx', 'robot-nas', 'predict', '--model', f.save!])} IMAGE.png; export: ${shellCommand(['npx', 'robot-nas', 'export', '--model', f.save!, '--format', 'onnx', '--out'])} DIR)`] : []),

@@ -23,10 +23,6 @@ export interface LoadOptions {
   /** Per-channel mean/std (0..1 pixel units) to normalise with instead of the dataset's usual ones. */
   mean?: readonly number[];
   std?: readonly number[];
-  /** Folder datasets: the classes to label by name (labels = positions here); a folder not among them is an error. */
-  classNames?: readonly string[];
-  /** Where `classNames` come from, for that error: 'the model (DIR)', 'the training images'. */
-  classNamesFrom?: string;
 }
 
 export const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'] as const;
@@ -159,7 +155,7 @@ export function recordCount(path: string, recordSize: number, layout: string): n
 // resizing
 
 /** Source taps of each output position along one axis: indices and weights (weights sum to 1). */
-interface AxisTaps {
+export interface AxisTaps {
   start: Int32Array;
   len: Int32Array;
   idx: Int32Array;
@@ -209,7 +205,7 @@ function axisTaps(src: number, dst: number): AxisTaps {
 }
 
 const tapCache = new Map<string, AxisTaps>();
-function cachedTaps(src: number, dst: number): AxisTaps {
+export function cachedTaps(src: number, dst: number): AxisTaps {
   const key = `${src}>${dst}`;
   let t = tapCache.get(key);
   if (t === undefined) {

@@ -2,7 +2,7 @@
  * Steps 1 and 2 of a search: every option checked before any work, then the data and what can only be checked
  * against it. Impossible requests fail here, naming their setting (the CLI turns it into the flag).
  */
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { searchMethod } from '../search/registry.js';
 import { checkBudget, type SearchMethod } from '../search/types.js';
 import { getSpace } from '../spaces/index.js';
@@ -16,7 +16,8 @@ import { checkReplaceable } from '../util/owned-folder.js';
 import { notAStore } from '../store/jsonl.js';
 import { searchFolder } from './files.js';
 import { checkLimits, hasLimits } from './limits.js';
-import { checkFits, SMALLEST_ARCH } from '../model/fits.js';
+import { checkFits, footprint, minimumBytes, SMALLEST_ARCH } from '../model/fits.js';
+import type { NetworkSpec } from '../model/network.js';
 import { totalmem } from 'node:os';
 import type { SearchOptions } from './types.js';
 
@@ -28,6 +29,16 @@ export interface SearchPlan {
   out: string;
   /** Resolved cache file, or null for a memory-only cache. */
   cache: string | null;
+  /** Folder of the image caches: beside the query cache (or in the output folder without one). */
+  imageCache: string;
+}
+
+/** What a worker thread holds before any job: the engine's initial 16 MB heap and its JavaScript heap. */
+const THREAD_BASE_BYTES = 24 * 2 ** 20;
+
+/** The candidates a search starts from (before limits). */
+export function poolSize(p: SearchPlan): number {
+  return p.o.pool === 'all' ? p.space.size : p.o.pool;
 }
 
 /** The largest pool a search holds (NB201 has 15,625 cells; DARTS pools are samples). */
@@ -51,6 +62,11 @@ export function planSearch(o: SearchOptions): SearchPlan {
     const min = key === 'parallel' ? 0 : 1;
     if (!(Number.isInteger(v) && v >= min)) throw new SettingError(key, `expected a ${min === 0 ? 'non-negative' : 'positive'} integer, got ${v}`);
   }
+  // every worker thread holds at least the engine's initial memory: refuse, before any starts, more than fit
+  const threads = Math.min(o.parallel, requested);
+  if (threads * THREAD_BASE_BYTES > totalmem()) {
+    throw new SettingError('parallel', `${o.parallel} worker threads (${threads} for this pool) need at least ${((threads * THREAD_BASE_BYTES) / 1e9).toFixed(1)} GB, more than this machine's ${(totalmem() / 1e9).toFixed(1)} GB of memory; use fewer (the number of cores is usually best), or --queue to spread the jobs over machines`);
+  }
   if (o.schedule !== undefined && o.schedule !== 'sync' && o.schedule !== 'async') throw new SettingError('schedule', `expected sync or async, got ${String(o.schedule)}`);
   // The recipe without the data-derived augmentation: lr, epochs, batch size are checked before any data is read.
   checkTrainSettings({ ...DARTS_TRAINING, lr: o.lr, epochs: o.epochs, batchSize: o.batchSize, augment: null });
@@ -62,19 +78,27 @@ export function planSearch(o: SearchOptions): SearchPlan {
     const foreign = notAStore(o.cache);
     if (foreign !== undefined) throw new SettingError('cache', `${o.cache} ${foreign}; give another file`);
   }
-  return { o, method, space, out: resolve(o.out), cache: o.cache === null ? null : resolve(o.cache) };
+  if (o.imageSize !== undefined && !(Number.isInteger(o.imageSize) && o.imageSize >= 1 && o.imageSize <= 4096)) throw new SettingError('imageSize', `expected an integer in 1..4096, got ${o.imageSize}`);
+  if (o.imageChannels !== undefined && o.imageChannels !== 1 && o.imageChannels !== 3) throw new SettingError('imageChannels', `expected 1 or 3, got ${String(o.imageChannels)}`);
+  const out = resolve(o.out);
+  const cache = o.cache === null ? null : resolve(o.cache);
+  return { o, method, space, out, cache, imageCache: cache === null ? out : dirname(cache) };
 }
 
 /** The data, and what can only be checked against it (classes, the scoring batch). */
-export function loadData(p: SearchPlan, log: (m: string) => void): PreparedData {
+export async function loadData(p: SearchPlan, log: (m: string) => void, onProgress?: (phase: string, done: number, total: number) => void): Promise<PreparedData> {
   const { o } = p;
-  const data = prepareData({
+  const data = await prepareData({
     dataset: o.dataset,
     ...(o.dir !== undefined ? { dir: o.dir } : {}),
     validFraction: o.validFraction,
     ...(o.trainLimit !== undefined ? { trainLimit: o.trainLimit } : {}),
     ...(o.validLimit !== undefined ? { validLimit: o.validLimit } : {}),
     seed: o.seed,
+    ...(o.imageSize !== undefined ? { imageSize: o.imageSize } : {}),
+    ...(o.imageChannels !== undefined ? { imageChannels: o.imageChannels } : {}),
+    cacheDir: p.imageCache,
+    ...(onProgress ? { onProgress } : {}),
   });
   const info = data.info;
   if (o.scoreBatch > info.trainCount) {
@@ -82,7 +106,7 @@ export function loadData(p: SearchPlan, log: (m: string) => void): PreparedData 
   }
   // Sizes the engine cannot hold are refused now, not deep inside the first scoring (model/fits.ts): even the pool's
   // smallest network must fit for the scoring batch and the training batch.
-  const smallest = { space: o.space, arch: SMALLEST_ARCH[o.space], channels: o.channels, cells: o.cells, classes: info.classes, inputShape: info.shape };
+  const smallest: NetworkSpec = { space: o.space, arch: SMALLEST_ARCH[o.space], channels: o.channels, cells: o.cells, classes: info.classes, inputShape: info.shape };
   checkFits(
     smallest,
     [
@@ -91,27 +115,30 @@ export function loadData(p: SearchPlan, log: (m: string) => void): PreparedData 
     ],
     `even the smallest ${o.space} network`,
   );
-  checkThreadMemory(p, data);
+  checkThreadMemory(p, data, smallest);
   log(
     `data: ${info.dataset} ${info.shape.join('×')}, ${info.classes} classes — ${info.trainCount} train / ${info.validCount} validation images ` +
-      `(split seed ${info.splitSeed}, fingerprint ${info.fingerprint})`,
+      `(${info.validFrom !== undefined ? `validation: ${info.validFrom}` : `split seed ${info.splitSeed}`}, fingerprint ${info.fingerprint})`,
   );
+  for (const n of info.notes ?? []) log(`data: ${n}`);
   return data;
 }
 
 /**
- * Worker threads each hold their own copy of the images: more threads than the machine's memory can hold copies of
- * is refused (threads start on demand, one per job at most).
+ * Worker threads each hold their own engine memory and their own resident copy of small image sets (data/imageset.ts:
+ * up to 64 MB): more threads than the machine's memory can hold that for is refused (threads start on demand, one
+ * per job at most). A lower bound, as the size checks are.
  */
-function checkThreadMemory(p: SearchPlan, data: PreparedData): void {
+function checkThreadMemory(p: SearchPlan, data: PreparedData, smallest: NetworkSpec): void {
   const { o } = p;
-  const pool = o.pool === 'all' ? p.space.size : o.pool;
-  const threads = Math.min(o.parallel, pool);
-  const copy = data.train.images.byteLength + data.valid.images.byteLength;
-  if (threads > 1 && threads * copy > totalmem()) {
+  const threads = Math.min(o.parallel, poolSize(p));
+  const [c, h, w] = data.info.shape;
+  const images = Math.min((data.info.trainCount + data.info.validCount) * c * h * w, 64 * 2 ** 20);
+  const each = images + minimumBytes(footprint(smallest), Math.min(o.scoreBatch, o.batchSize));
+  if (threads > 1 && threads * each > totalmem()) {
     throw new SettingError(
       'parallel',
-      `${o.parallel} worker threads would each hold the ${(copy / 1e6).toFixed(0)} MB of images: ${((threads * copy) / 1e9).toFixed(1)} GB, more than this machine's ${(totalmem() / 1e9).toFixed(1)} GB of memory; use fewer (the number of cores is usually best), or --queue to spread the jobs over machines`,
+      `${o.parallel} worker threads would each hold at least ${(each / 1e6).toFixed(0)} MB (images and engine memory): ${((threads * each) / 1e9).toFixed(1)} GB, more than this machine's ${(totalmem() / 1e9).toFixed(1)} GB of memory; use fewer (the number of cores is usually best), or --queue to spread the jobs over machines`,
     );
   }
 }
@@ -138,6 +165,9 @@ export function searchSettings(o: SearchOptions, train: TrainSettings, info: Dat
     space: o.space,
     dataset: o.dataset,
     dir: o.dir ?? null,
+    // only when given, so that folders of searches without them resume as before
+    ...(o.imageSize !== undefined ? { imageSize: o.imageSize } : {}),
+    ...(o.imageChannels !== undefined ? { imageChannels: o.imageChannels } : {}),
     pool: o.pool,
     budget: o.budget,
     method: o.method,

@@ -7,12 +7,11 @@
 import { dirname, join, resolve } from 'node:path';
 import type { Split } from '../data/types.js';
 import { runProxyBatch, selectArchs, type BatchSummary } from '../proxies/batch.js';
-import { jobDataset, SCORING_CODE_VERSION, toJobValue, type ProxyJob } from '../proxies/job.js';
-import { datasetFingerprint } from '../data/fingerprint.js';
+import { jobDataset, SCORING_CODE_VERSION, scoringFingerprint, toJobValue, type ProxyJob } from '../proxies/job.js';
 import { formatRow, readResults } from '../proxies/results.js';
 import type { Runner } from '../runner/types.js';
 import { checkBudget, makePool, type Pool } from '../search/types.js';
-import { trainSplitOf } from '../train/data.js';
+import { hasTrainPart, type DataInfo } from '../train/data.js';
 import { InputError } from '../util/errors.js';
 import { queryKey } from '../util/key.js';
 import { shownPath } from './files.js';
@@ -39,26 +38,48 @@ export function tableDir(p: SearchPlan): string {
   return p.cache === null ? p.out : dirname(p.cache);
 }
 
-export async function scorePool(p: SearchPlan, archs: readonly string[], runner: Runner<ProxyJob, unknown>, hooks: SearchHooks, before = archs.length): Promise<ScoredPool> {
+export async function scorePool(
+  p: SearchPlan,
+  archs: readonly string[],
+  runner: Runner<ProxyJob, unknown>,
+  hooks: SearchHooks,
+  before = archs.length,
+  info?: DataInfo,
+  folders?: Partial<Record<'train' | 'val' | 'test' | 'all', string>>,
+): Promise<ScoredPool> {
   const { o, space } = p;
   const log = (m: string): void => hooks.log?.(m);
-  const split: Split | undefined = trainSplitOf(o.dataset, o.dir);
-  // The table is keyed by everything a row depends on: the images scored from (their fingerprint, not only where
-  // they are), the network size, the scoring batch and seed, the metrics and the scoring code's version.
-  const images = await jobDataset({ dataset: o.dataset, ...(o.dir !== undefined ? { dir: o.dir } : {}), ...(split !== undefined ? { split } : {}) });
+  const split: Split | undefined = (await hasTrainPart(o.dataset, o.dir)) ? 'train' : undefined;
+  // The table is keyed by everything a row depends on: the images it was scored on (the scoring batch's fingerprint,
+  // not only where they are), the network size, the scoring batch and seed, the metrics and the scoring code's version.
+  // (The set is the one runProxyBatch scores from, loaded once per process.)
+  const images = await jobDataset({
+    dataset: o.dataset,
+    ...(o.dir !== undefined ? { dir: o.dir } : {}),
+    ...(split !== undefined ? { split } : {}),
+    ...(o.imageSize !== undefined ? { imageSize: o.imageSize } : {}),
+    ...(o.imageChannels !== undefined ? { imageChannels: o.imageChannels } : {}),
+    cache: p.imageCache,
+    ...(folders !== undefined ? { folders } : {}),
+  });
   const scoringKey = queryKey({
     kind: 'metrics',
     space: o.space,
     dataset: o.dataset,
     dir: o.dir === undefined ? null : resolve(o.dir),
     split: split ?? null,
-    fingerprint: datasetFingerprint(images),
+    fingerprint: scoringFingerprint(images, o.scoreBatch, o.seed),
     channels: o.channels,
     cells: o.cells,
     batch: o.scoreBatch,
     seed: o.seed,
     metrics: o.metrics,
     code: SCORING_CODE_VERSION,
+    // The working image shape and preprocessing: folders were always 3×32×32 and now keep their own size, so their
+    // tables must not be reused; mnist's input never changed and is left out, so its tables keep their names.
+    ...(o.dataset !== 'mnist' && info ? { input: info.shape.join('x') } : {}),
+    ...(o.imageSize !== undefined ? { imageSize: o.imageSize } : {}),
+    ...(o.imageChannels !== undefined ? { imageChannels: o.imageChannels } : {}),
   }).slice(0, 16);
   const metricsFile = join(tableDir(p), `metrics-${scoringKey}.csv`);
   const scoring = await runProxyBatch({
@@ -67,6 +88,10 @@ export async function scorePool(p: SearchPlan, archs: readonly string[], runner:
     dataset: o.dataset,
     ...(o.dir !== undefined ? { dir: o.dir } : {}),
     ...(split !== undefined ? { split } : {}),
+    ...(o.imageSize !== undefined ? { imageSize: o.imageSize } : {}),
+    ...(o.imageChannels !== undefined ? { imageChannels: o.imageChannels } : {}),
+    imageCache: p.imageCache,
+    ...(folders !== undefined ? { imageFolders: folders } : {}),
     metrics: o.metrics,
     channels: o.channels,
     cells: o.cells,

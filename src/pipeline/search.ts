@@ -26,7 +26,7 @@ import { writeAtomic } from '../util/atomic.js';
 import { InputError } from '../util/errors.js';
 import { searchFolder, settingsDiff, shownPath } from './files.js';
 import { whyNotReplaceable } from '../util/owned-folder.js';
-import { loadData, planSearch, searchSettings, trainSettings, type SearchPlan } from './plan.js';
+import { loadData, planSearch, poolSize, searchSettings, trainSettings, type SearchPlan } from './plan.js';
 import { runQueries } from './queries.js';
 import { writeResults } from './results.js';
 import { checkBudget } from '../search/types.js';
@@ -64,9 +64,19 @@ function defaultOut(p: SearchPlan, settings: Record<string, unknown>): string {
  */
 export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}, services: SearchServices = {}): Promise<SearchResult> {
   const startMs = services.startedAt ?? performance.now();
+  const plan = planSearch(o);
+  // threads started now load their modules while this thread reads the data (no more than the pool has jobs)
+  const runner = services.runner ?? localRunner(Math.min(o.parallel, poolSize(plan)), 'wasm', true);
+  try {
+    return await searchWith(plan, runner, o, hooks, services, startMs);
+  } finally {
+    if (services.runner === undefined) await runner.close();
+  }
+}
+
+async function searchWith(checked: SearchPlan, runner: Runner<Job, JobResult>, o: SearchOptions, hooks: SearchHooks, services: SearchServices, startMs: number): Promise<SearchResult> {
   const log = (m: string): void => hooks.log?.(m);
-  const checked = planSearch(o);
-  const data = loadData(checked, log);
+  const data = await loadData(checked, log, hooks.onDataProgress);
   const train = trainSettings(o, data.info);
   const settings = searchSettings(o, train, data.info);
   const plan = o.outIsDefault ? { ...checked, out: defaultOut(checked, settings) } : checked;
@@ -76,25 +86,20 @@ export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}, servi
     throw new InputError(`${shownPath(plan.out)} holds a search with other settings — ${diffs.join('; ')}. Use another --out, or the same settings to resume.`);
   }
   const store = services.store ?? (plan.cache === null ? new MemoryStore() : JsonlStore.open(plan.cache));
-  const runner = services.runner ?? localRunner(o.parallel);
-  try {
-    const latency = new LatencyCache(tableDir(plan), plan, data.info);
-    const limited = applyLimits(plan, data.info, choosePool(plan), latency, hooks);
-    if (o.budget !== 'all' && limited.removed > 0) checkBudget(limited.archs.length, o.budget, `the pool (${limited.archs.length} of ${limited.before} architectures within the limits)`);
-    // every network the search may score or train must fit in the engine, checked before the first job (model/fits.ts)
-    checkPoolFits(
-      limited.archs.map((a) => candidateSpec(plan, data.info, a)),
-      [
-        { setting: 'scoreBatch', batch: o.scoreBatch, doing: 'score the metrics on' },
-        { setting: 'batchSize', batch: Math.min(o.batchSize, data.info.trainCount), doing: 'train on' },
-      ],
-    );
-    const scored = await scorePool(plan, limited.archs, runner, hooks, limited.before);
-    writeAtomic(settingsFile, JSON.stringify(settings, null, 2) + '\n');
-    writeAtomic(join(plan.out, 'metrics.csv'), scored.csv);
-    const queries = await runQueries(plan, scored, data, train, runner as Runner<TrainingJob, TrainingOutcome>, store, hooks);
-    return await writeResults(plan, scored, limited, latency, data, settings, queries, startMs);
-  } finally {
-    if (services.runner === undefined) await runner.close();
-  }
+  const latency = new LatencyCache(tableDir(plan), plan, data.info);
+  const limited = applyLimits(plan, data.info, choosePool(plan), latency, hooks);
+  if (o.budget !== 'all' && limited.removed > 0) checkBudget(limited.archs.length, o.budget, `the pool (${limited.archs.length} of ${limited.before} architectures within the limits)`);
+  // every network the search may score or train must fit in the engine, checked before the first job (model/fits.ts)
+  checkPoolFits(
+    limited.archs.map((a) => candidateSpec(plan, data.info, a)),
+    [
+      { setting: 'scoreBatch', batch: o.scoreBatch, doing: 'score the metrics on' },
+      { setting: 'batchSize', batch: Math.min(o.batchSize, data.info.trainCount), doing: 'train on' },
+    ],
+  );
+  const scored = await scorePool(plan, limited.archs, runner, hooks, limited.before, data.info, data.folders);
+  writeAtomic(settingsFile, JSON.stringify(settings, null, 2) + '\n');
+  writeAtomic(join(plan.out, 'metrics.csv'), scored.csv);
+  const queries = await runQueries(plan, scored, data, train, runner as Runner<TrainingJob, TrainingOutcome>, store, hooks);
+  return await writeResults(plan, scored, limited, latency, data, settings, queries, startMs);
 }

@@ -3,7 +3,7 @@
  * threads (pool.ts), one CSV row appended per finished architecture (results.ts), resumable.
  *
  * Next to the CSV a small `<out>.meta.json` records what the numbers depend on besides the metrics (space,
- * dataset, split, C, N, batch, classes, seed, the images' fingerprint and the scoring code version); resuming with
+ * dataset, split, C, N, batch, classes, seed, the scoring batch's fingerprint and the scoring code version); resuming with
  * different settings or other images is an InputError instead of a silent mix of incompatible rows.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -15,8 +15,7 @@ import { writeAtomic } from '../util/atomic.js';
 import { InputError, inputError, SettingError } from '../util/errors.js';
 import { seedStreams } from '../util/seeds.js';
 import { Rng } from '../util/rng.js';
-import { batchIndices, jobDataset, JOB_SPACES, SCORING_CODE_VERSION, seededSample, type ProxyJob, type ProxyJobResult } from './job.js';
-import { datasetFingerprint } from '../data/fingerprint.js';
+import { batchIndices, jobDataset, JOB_SPACES, SCORING_CODE_VERSION, scoringFingerprint, seededSample, type ProxyJob, type ProxyJobResult } from './job.js';
 import { checkFits, SMALLEST_ARCH } from '../model/fits.js';
 import type { Runner } from '../runner/types.js';
 import { openResults } from './results.js';
@@ -119,6 +118,12 @@ export interface BatchOptions {
   /** Dataset folder (passed to the dataset loader). */
   dir?: string;
   split?: Split;
+  /** Working image size and channels, and the image cache folder (absent: the images' own; memory). */
+  imageSize?: number;
+  imageChannels?: 1 | 3;
+  imageCache?: string;
+  /** The parts' image cache folders, when known (jobs open them without listing the dataset). */
+  imageFolders?: Partial<Record<'train' | 'val' | 'test' | 'all', string>>;
   metrics: string[];
   channels: number;
   cells: number;
@@ -156,7 +161,7 @@ interface RunMeta {
   batch: number;
   classes: number;
   seed: number;
-  /** The images scored from (data/fingerprint.ts), and the version of the scoring numerics. */
+  /** The scoring batch's images (job.ts scoringFingerprint), and the version of the scoring numerics. */
   fingerprint: string;
   code: number;
 }
@@ -199,8 +204,16 @@ export async function runProxyBatch(o: BatchOptions): Promise<BatchSummary> {
   const space = getSpace(o.space);
   const metrics = [...new Set(o.metrics)];
   const archs = selectArchs(space, o.archs, o.seed);
-  const where = { dataset: o.dataset, ...(o.dir !== undefined ? { dir: o.dir } : {}), ...(o.split !== undefined ? { split: o.split } : {}) };
-  // loaded here too, to fail fast on a bad dataset and to learn its class count, size and fingerprint
+  const where = {
+    dataset: o.dataset,
+    ...(o.dir !== undefined ? { dir: o.dir } : {}),
+    ...(o.split !== undefined ? { split: o.split } : {}),
+    ...(o.imageSize !== undefined ? { imageSize: o.imageSize } : {}),
+    ...(o.imageChannels !== undefined ? { imageChannels: o.imageChannels } : {}),
+    ...(o.imageCache !== undefined ? { cache: o.imageCache } : {}),
+    ...(o.imageFolders !== undefined ? { folders: o.imageFolders } : {}),
+  };
+  // loaded here too, to fail fast on a bad dataset and to learn its class count, size and scoring batch's fingerprint
   const ds = await jobDataset(where);
   batchIndices(ds.count, o.batch, o.seed);
   if (o.space === 'nb201' || o.space === 'darts') {
@@ -211,8 +224,8 @@ export async function runProxyBatch(o: BatchOptions): Promise<BatchSummary> {
       `even the smallest ${o.space} network`,
     );
   }
-  // every job carries the images' fingerprint: a worker with other images refuses it (job.ts matchedDataset)
-  const data = { ...where, fingerprint: datasetFingerprint(ds) };
+  // every job carries its scoring batch's fingerprint: a worker with other images refuses it (job.ts matchedDataset)
+  const data = { ...where, fingerprint: scoringFingerprint(ds, o.batch, o.seed) };
   const meta: RunMeta = {
     space: o.space,
     dataset: o.dataset,

@@ -18,13 +18,15 @@
 import { initBackend, type BackendName } from '../nn/backend.js';
 import { buildNetwork } from '../nn/build.js';
 import { initParams } from '../nn/params.js';
-import type { ImageDataset } from '../data/types.js';
+import type { ImageSet } from '../data/imageset.js';
 import { getSpace } from '../spaces/index.js';
 import { DataMismatchError, InputError } from '../util/errors.js';
-import { datasetFingerprint } from '../data/fingerprint.js';
+import { createHash } from 'node:crypto';
 import { Rng } from '../util/rng.js';
 import { seedStreams } from '../util/seeds.js';
 import { loadJobDataset, type JobData } from './datasets.js';
+import { asImageSet } from '../data/imageset.js';
+import type { ImageDataset } from '../data/types.js';
 import { computeProxies } from './index.js';
 import { isMetricName, METRIC_NAMES, type Batch, type MetricName } from './types.js';
 
@@ -93,12 +95,9 @@ export function batchIndices(count: number, batch: number, seed: number): number
 }
 
 /** The scoring batch of a run: images NCHW and labels copied from the dataset. */
-export function jobBatch(ds: ImageDataset, batch: number, seed: number): Batch {
+export function jobBatch(ds: ImageSet, batch: number, seed: number): Batch {
   const idx = batchIndices(ds.count, batch, seed);
-  const per = ds.channels * ds.height * ds.width;
-  const x = new Float32Array(batch * per);
-  idx.forEach((src, k) => x.set(ds.images.subarray(src * per, (src + 1) * per), k * per));
-  return { shape: [batch, ds.channels, ds.height, ds.width], x, targets: Int32Array.from(idx, (i) => ds.labels[i]) };
+  return { shape: [batch, ds.channels, ds.height, ds.width], x: ds.batch(idx), targets: Int32Array.from(idx, (i) => ds.labels[i]!) };
 }
 
 export function toJobValue(v: number): JobValue {
@@ -143,21 +142,35 @@ export const SCORING_CODE_VERSION = 1;
 
 /** Key of a data spec, for the per-process dataset cache (where the images are, not which they are). */
 function dataKey(d: JobData): string {
-  return JSON.stringify([d.dataset, d.dir ?? null, d.split ?? null]);
+  return JSON.stringify([d.dataset, d.dir ?? null, d.split ?? null, d.imageSize ?? null, d.imageChannels ?? null]);
 }
 
 /**
- * The dataset of a job whose images must have the job's fingerprint: one loaded earlier in this process (a
- * long-lived worker) is read again once when it does not match (the files may have been fixed meanwhile); images
- * that still differ are a DataMismatchError naming both fingerprints — the job is refused, not run on other images.
+ * SHA-256 (first 16 hex digits) of what a run's metric values depend on in its data: the scoring batch's normalised
+ * images and labels, with the set's size and shape (which choose that batch). A metric table and every scoring job
+ * carry it; images outside the batch do not change a metric, so they do not change it either.
  */
-export async function matchedDataset(d: JobData): Promise<ImageDataset> {
+export function scoringFingerprint(ds: ImageSet, batch: number, seed: number): string {
+  const b = jobBatch(ds, batch, seed);
+  const h = createHash('sha256');
+  h.update(`${ds.count}:${ds.channels}:${ds.height}:${ds.width}:${ds.classes};${batch}:${seed};`);
+  h.update(new Uint8Array(b.x.buffer, b.x.byteOffset, b.x.byteLength));
+  h.update(new Uint8Array(b.targets.buffer, b.targets.byteOffset, b.targets.byteLength));
+  return h.digest('hex').slice(0, 16);
+}
+
+/**
+ * The dataset of a job whose scoring batch must have the job's fingerprint: one loaded earlier in this process (a
+ * long-lived worker) is read again once when it does not match (the files may have been fixed meanwhile); images that
+ * still differ are a DataMismatchError naming both fingerprints — the job is refused, not run on other images.
+ */
+export async function matchedDataset(d: JobData, batch: number, seed: number): Promise<ImageSet> {
   let ds = await jobDataset(d);
-  if (d.fingerprint === undefined || datasetFingerprint(ds) === d.fingerprint) return ds;
+  if (d.fingerprint === undefined || scoringFingerprint(ds, batch, seed) === d.fingerprint) return ds;
   datasets.delete(dataKey(d));
   for (const k of [...batches.keys()]) if (k.startsWith(`${dataKey(d)}|`)) batches.delete(k);
   ds = await jobDataset(d);
-  const here = datasetFingerprint(ds);
+  const here = scoringFingerprint(ds, batch, seed);
   if (here !== d.fingerprint) {
     throw new DataMismatchError(
       `the job's ${d.dataset} images have fingerprint ${d.fingerprint}, but ${d.dir ?? 'the default location'} here gives ${here}: ` +
@@ -167,11 +180,11 @@ export async function matchedDataset(d: JobData): Promise<ImageDataset> {
   return ds;
 }
 
-const datasets = new Map<string, Promise<ImageDataset>>();
+const datasets = new Map<string, Promise<ImageSet>>();
 const batches = new Map<string, Batch>();
 
 /** Loads a job's dataset once per process (each worker thread has its own cache). */
-export function jobDataset(d: JobData): Promise<ImageDataset> {
+export function jobDataset(d: JobData): Promise<ImageSet> {
   const key = dataKey(d);
   let p = datasets.get(key);
   if (p === undefined) {
@@ -187,7 +200,8 @@ export function jobDataset(d: JobData): Promise<ImageDataset> {
  * Scores one architecture with an already loaded dataset; the tfjs backend must be initialised. Synchronous
  * and deterministic except for `seconds`.
  */
-export function scoreWithDataset(job: ProxyJob, ds: ImageDataset): ProxyJobResult {
+export function scoreWithDataset(job: ProxyJob, ds: ImageSet | ImageDataset): ProxyJobResult {
+  const set = asImageSet(ds);
   const metrics = checkJob(job);
   const space = getSpace(job.space);
   let arch: string;
@@ -202,7 +216,7 @@ export function scoreWithDataset(job: ProxyJob, ds: ImageDataset): ProxyJobResul
   const bkey = `${dataKey(job.data)}|${batch}|${job.seed}`;
   let b = batches.get(bkey);
   if (b === undefined) {
-    b = jobBatch(ds, batch, job.seed);
+    b = jobBatch(set, batch, job.seed);
     batches.set(bkey, b);
   }
   const net = buildNetwork(job.space, arch, job.config, [ds.channels, ds.height, ds.width]);
@@ -222,7 +236,7 @@ export function scoreWithDataset(job: ProxyJob, ds: ImageDataset): ProxyJobResul
  */
 export async function runProxyJob(job: ProxyJob, backend: BackendName = 'wasm'): Promise<ProxyJobResult> {
   checkJob(job);
-  const ds = await matchedDataset(job.data);
+  const ds = await matchedDataset(job.data, job.config.batch, job.seed);
   await initBackend(backend);
   return scoreWithDataset(job, ds);
 }

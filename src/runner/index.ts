@@ -9,7 +9,10 @@ export { CancelledError, type JobEvent, type RunOptions, type Runner } from './t
 export { inProcessRunner } from './in-process.js';
 export { workerThreadRunner } from './worker-threads.js';
 
-/** `workers` worker threads, or (0) this thread: the local runners behind `--parallel` / `--workers`. */
-export function localRunner(workers: number, backend: BackendName = 'wasm'): Runner<Job, JobResult> {
-  return workers === 0 ? inProcessRunner(backend) : workerThreadRunner(workers, backend);
+/**
+ * `workers` worker threads, or (0) this thread: the local runners behind `--parallel` / `--workers`. `prestart`
+ * starts the threads at once (see workerThreadRunner).
+ */
+export function localRunner(workers: number, backend: BackendName = 'wasm', prestart = false): Runner<Job, JobResult> {
+  return workers === 0 ? inProcessRunner(backend) : workerThreadRunner(workers, backend, undefined, prestart);
 }

@@ -12,6 +12,7 @@
  * - Every few seconds the worker records itself in a hash next to the queue (host, pid, what it runs, counts), which
  *   `robot-nas queue status` lists as the workers seen.
  */
+import { resolve } from 'node:path';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UnrecoverableError, WaitingError, Worker, type Job as BullJob } from 'bullmq';
@@ -115,7 +116,9 @@ export async function startQueueWorker(o: QueueWorkerOptions): Promise<QueueWork
     handedBack: 0,
   };
 
-  const withDataDir = (job: Job): Job => (o.dataDir === undefined ? job : ({ ...job, data: { ...job.data, dir: o.dataDir } } as Job));
+  // this machine's data: decoded into its own image cache (robot-nas-results/ here), not the submitter's folders
+  const withDataDir = (job: Job): Job =>
+    o.dataDir === undefined ? job : ({ ...job, data: { ...job.data, dir: o.dataDir, cache: resolve('robot-nas-results'), folders: undefined } } as Job);
 
   const processor = async (bjob: BullJob, token?: string): Promise<JobResult> => {
     const id = bjob.id ?? '?';

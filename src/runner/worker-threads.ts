@@ -48,8 +48,12 @@ interface Slot<J, R> {
   current?: Pending<J, R>;
 }
 
-/** `executor`: the module that runs the jobs (see moduleNextTo); by default jobs.ts's scoring and training. */
-export function workerThreadRunner<J = Job, R = JobResult>(size: number, backend: BackendName = 'wasm', executor?: string): Runner<J, R> {
+/**
+ * `executor`: the module that runs the jobs (see moduleNextTo); by default jobs.ts's scoring and training.
+ * `prestart`: start every thread now rather than at its first job, so that their module loading overlaps the
+ * caller's own work (a search reading its data).
+ */
+export function workerThreadRunner<J = Job, R = JobResult>(size: number, backend: BackendName = 'wasm', executor?: string, prestart = false): Runner<J, R> {
   if (!(Number.isInteger(size) && size >= 1)) throw new RangeError(`worker count must be a positive integer, got ${size}`);
   const queue: Pending<J, R>[] = [];
   const slots: Slot<J, R>[] = [];
@@ -115,6 +119,8 @@ export function workerThreadRunner<J = Job, R = JobResult>(size: number, backend
       slot.worker.postMessage({ type: 'run', id: p.id, job: p.job } satisfies ToWorker<J>);
     }
   };
+
+  if (prestart) while (slots.length < size) addWorker();
 
   return {
     capacity: size,

@@ -30,6 +30,13 @@ export interface DataRef {
   seed: number;
   /** Fingerprint (SHA-256 prefix) of the train and validation images the job is about. */
   fingerprint: string;
+  /** Working image size and channels asked for (absent: the images' own). */
+  imageSize?: number;
+  imageChannels?: 1 | 3;
+  /** Folder of the image caches (absent: decode into memory). A location, not part of the job's identity. */
+  cache?: string | null;
+  /** The parts' cache folders, opened without listing the dataset again where they exist. A location too. */
+  folders?: Partial<Record<'train' | 'val' | 'test' | 'all', string>>;
 }
 
 export interface TrainingJob {
@@ -46,6 +53,8 @@ export interface TrainingJob {
 
 export interface TrainingOutcome {
   validAccuracy: number;
+  /** Validation images per true class: seen and correctly classified. */
+  validByClass?: { total: number[]; correct: number[] };
   /** Wall seconds of the training and its evaluation. */
   seconds: number;
   trainLoss: number | null;
@@ -63,7 +72,12 @@ export interface TrainingJobHooks {
 export { DataMismatchError } from '../util/errors.js';
 
 /** The reference to prepared data (what a job carries instead of the images). */
-export function dataRefOf(data: PreparedData, dir: string | undefined, limits: { trainLimit?: number; validLimit?: number }): DataRef {
+export function dataRefOf(
+  data: PreparedData,
+  dir: string | undefined,
+  limits: { trainLimit?: number; validLimit?: number },
+  image: { imageSize?: number; imageChannels?: 1 | 3; cache?: string } = {},
+): DataRef {
   const i = data.info;
   return {
     dataset: i.dataset,
@@ -73,42 +87,54 @@ export function dataRefOf(data: PreparedData, dir: string | undefined, limits: {
     validLimit: limits.validLimit ?? null,
     seed: i.splitSeed,
     fingerprint: i.fingerprint,
+    ...(image.imageSize !== undefined ? { imageSize: image.imageSize } : {}),
+    ...(image.imageChannels !== undefined ? { imageChannels: image.imageChannels } : {}),
+    ...(image.cache !== undefined ? { cache: image.cache, folders: data.folders } : {}),
   };
 }
 
 /** The job's key: its hash without the data's location, plus the training code version. */
 export function trainingJobKey(job: TrainingJob): string {
-  const { dir: _location, ...data } = job.data;
+  const { dir: _location, cache: _cache, folders: _folders, ...data } = job.data;
   return queryKey({ ...job, data, code: TRAINING_CODE_VERSION });
 }
 
 /** Prepared data per reference, once per process (each worker thread has its own). */
-const prepared = new Map<string, PreparedData>();
+const prepared = new Map<string, Promise<PreparedData>>();
 
 /**
  * The data a job refers to, checked against its fingerprint. Data prepared earlier in this process (a long-lived
  * worker) are read again once when they do not match, so files fixed on disk meanwhile are seen.
  */
-export function jobData(ref: DataRef): PreparedData {
+export async function jobData(ref: DataRef, retry = true): Promise<PreparedData> {
   const { fingerprint, ...where } = ref;
   const cacheKey = JSON.stringify(where);
-  let data = prepared.get(cacheKey);
-  if (data !== undefined && data.info.fingerprint !== fingerprint) {
-    prepared.delete(cacheKey);
-    data = undefined;
-  }
-  if (data === undefined) {
-    data = prepareData({
+  let p = prepared.get(cacheKey);
+  const fresh = p === undefined;
+  if (p === undefined) {
+    p = prepareData({
       dataset: ref.dataset,
       ...(ref.dir !== null ? { dir: ref.dir } : {}),
       validFraction: ref.validFraction,
       ...(ref.trainLimit !== null ? { trainLimit: ref.trainLimit } : {}),
       ...(ref.validLimit !== null ? { validLimit: ref.validLimit } : {}),
       seed: ref.seed,
+      ...(ref.imageSize !== undefined ? { imageSize: ref.imageSize } : {}),
+      ...(ref.imageChannels !== undefined ? { imageChannels: ref.imageChannels } : {}),
+      ...(ref.cache !== undefined && ref.cache !== null ? { cacheDir: ref.cache } : {}),
+      ...(ref.folders !== undefined ? { folders: ref.folders } : {}),
+      // a job's thread decodes on its own (the search decoded before starting jobs, so this is a cache read)
+      threads: 1,
     });
-    prepared.set(cacheKey, data);
+    prepared.set(cacheKey, p);
+    p.catch(() => prepared.delete(cacheKey));
   }
+  const data = await p;
   if (data.info.fingerprint !== fingerprint) {
+    if (!fresh && retry) {
+      prepared.delete(cacheKey);
+      return jobData(ref, false);
+    }
     throw new DataMismatchError(
       `the job's ${ref.dataset} images have fingerprint ${fingerprint}, but ${ref.dir ?? 'the default location'} here gives ${data.info.fingerprint}: ` +
         'this machine holds other data (point it to the same dataset files)',
@@ -120,7 +146,7 @@ export function jobData(ref: DataRef): PreparedData {
 /** Trains the job's architecture; the backend must be initialised. */
 export async function runTrainingJob(job: TrainingJob, hooks: TrainingJobHooks = {}): Promise<TrainingOutcome> {
   if (job.kind !== 'train') throw new InputError(`not a training job (kind ${String(job.kind)})`);
-  const data = jobData(job.data);
+  const data = await jobData(job.data);
   const net = buildNetwork(job.space, job.arch, { ...job.network, classes: data.info.classes }, data.info.shape);
   const r = await trainNetwork(net, data, job.train, trainingSeed(job.seed, job.arch), {
     ...(hooks.onProgress ? { onStep: hooks.onProgress } : {}),
@@ -128,6 +154,7 @@ export async function runTrainingJob(job: TrainingJob, hooks: TrainingJobHooks =
   });
   return {
     validAccuracy: r.validAccuracy,
+    validByClass: r.validByClass,
     seconds: r.seconds,
     trainLoss: Number.isFinite(r.trainLoss) ? r.trainLoss : null,
     trainAccuracy: Number.isFinite(r.trainAccuracy) ? r.trainAccuracy : null,

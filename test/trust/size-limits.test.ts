@@ -1,7 +1,7 @@
 /**
  * Issue 18, class 5 — no work before the error, no internal errors: every size flag is bounded by what the engine can
  * hold (model/fits.ts), checked before any scoring or training, and an image above the pixel limit (`--max-pixels`,
- * default 40 megapixels) is refused from its header, naming the file, before it is decoded.
+ * default 50 megapixels) is refused from its header, naming the file, before it is decoded.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +12,8 @@ import jpeg from 'jpeg-js';
 import { runCli } from '../helpers/cli.js';
 import { tempDirs } from '../helpers/tmp.js';
 import { pngBytes, writeClassFolders } from '../helpers/images.js';
-import { decodeImage, imageDimensions } from '../../src/data/folder.js';
+import { decodeImage } from '../../src/data/folder.js';
+import { parseHeader } from '../../src/data/decode.js';
 import { checkFits, ENGINE_BYTES, footprint, minimumBytes, SMALLEST_ARCH } from '../../src/model/fits.js';
 import { SettingError } from '../../src/util/errors.js';
 
@@ -54,7 +55,7 @@ test('pool sizes and thread counts beyond what a machine holds are refused befor
   assert.match(pool.stderr, /--pool: 2000000 architectures: at most 1,000,000/);
   const threads = runCli(['search', '--pool', 'all', '--parallel', '100000', '--out', join(tmp(), 'run')]);
   assert.equal(threads.code, 2);
-  assert.match(threads.stderr, /--parallel: 100000 worker threads would each hold .* more than this machine's [\d.]+ GB of memory/);
+  assert.match(threads.stderr, /--parallel: 100000 worker threads \(15625 for this pool\) need at least [\d.]+ GB, more than this machine's [\d.]+ GB of memory/);
 });
 
 test('the memory bound is a lower bound: sizes that train today pass it, with room', () => {
@@ -97,7 +98,7 @@ test('a 20000×20000 PNG is refused from its header, naming the file, in a datas
   writeFileSync(join(data, 'bee', 'huge.png'), hugePngHeader(20000, 20000));
   const s = runCli(['search', '--dataset', 'folder', '--data', data, '--pool', '3', '--budget', '2', '--parallel', '0', '--out', join(base, 'run')]);
   assert.equal(s.code, 2, s.stderr);
-  assert.match(s.stderr, /bee\/huge\.png: 20000×20000 pixels \(400\.0 megapixels\) is above the limit of 40\.0 megapixels; shrink the image, or raise the limit with --max-pixels N/);
+  assert.match(s.stderr, /bee\/huge\.png: 20000×20000 PNG image: 400\.0 megapixels, above the limit of 50\.0 megapixels; shrink it, or raise the limit with --max-pixels N/);
   // a real image of 4.2 megapixels: refused under --max-pixels 4M, accepted by default
   const big = join(base, 'big.png');
   writeFileSync(big, pngBytes(2050, [100, 50, 200], 1));
@@ -105,14 +106,14 @@ test('a 20000×20000 PNG is refused from its header, naming the file, in a datas
   assert.equal(runCli(['train', '--arch', ARCH, '--channels', '4', '--epochs', '1', '--train-limit', '64', '--valid-limit', '32', '--test-limit', '20', '--save', m]).code, 0);
   const small = runCli(['predict', '--model', m, big, '--max-pixels', '4M']);
   assert.equal(small.code, 2);
-  assert.match(small.stderr, /big\.png: 2050×2050 pixels \(4\.2 megapixels\) is above the limit of 4\.0 megapixels/);
+  assert.match(small.stderr, /big\.png: 2050×2050 PNG image: 4\.2 megapixels, above the limit of 4\.0 megapixels/);
   assert.equal(runCli(['predict', '--model', m, big]).code, 0);
-  assert.throws(() => decodeImage(big, 1_000_000), /big\.png: 2050×2050 pixels/);
+  assert.throws(() => decodeImage(big, 1_000_000), /big\.png: 2050×2050 PNG image/);
 });
 
 test('image dimensions are read from PNG and JPEG headers without decoding', () => {
   const png = pngBytes(37, [1, 2, 3], 0);
-  assert.deepEqual(imageDimensions(png, true), { width: 37, height: 37 });
+  assert.deepEqual(parseHeader(png, 'x.png'), { format: 'PNG', width: 37, height: 37, channels: 3 });
   const j = jpeg.encode({ width: 48, height: 20, data: Buffer.alloc(48 * 20 * 4, 90) }, 80).data;
-  assert.deepEqual(imageDimensions(j, false), { width: 48, height: 20 });
+  assert.deepEqual(parseHeader(j, 'x.jpg'), { format: 'JPEG', width: 48, height: 20, channels: 3 });
 });

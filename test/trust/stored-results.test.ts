@@ -1,6 +1,6 @@
 /**
  * Issue 18, class 3 — every stored result is keyed by everything it depends on, the images included: the metric table
- * of a search and of `proxies` (fingerprint of the scored images, scoring code version), trainings (fingerprint of
+ * of a search and of `proxies` (fingerprint of the scoring batch's images, scoring code version), trainings (fingerprint of
  * the train and validation images); every job carries the fingerprint and a worker whose images differ refuses it.
  * (The queue worker started with another --data: test/trust/queue.test.ts.)
  */
@@ -11,9 +11,8 @@ import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { tempDirs } from '../helpers/tmp.js';
 import { writeClassFolders } from '../helpers/images.js';
-import { runProxyJob, jobDataset, type ProxyJob } from '../../src/proxies/job.js';
-import { loadDataset } from '../../src/data/index.js';
-import { datasetFingerprint } from '../../src/data/fingerprint.js';
+import { runProxyJob, jobDataset, scoringFingerprint, type ProxyJob } from '../../src/proxies/job.js';
+import { loadJobDataset } from '../../src/proxies/datasets.js';
 import { localRunner } from '../../src/runner/index.js';
 import { DataMismatchError, InputError } from '../../src/util/errors.js';
 import { runTrainingJob, type TrainingJob } from '../../src/train/job.js';
@@ -74,7 +73,7 @@ function scoringJob(fingerprint: string, dir: string): ProxyJob {
 test('a scoring job whose images differ from the ones here is refused, in this thread and on a worker thread, with both fingerprints', async () => {
   const data = join(tmp(), 'images');
   writeClassFolders(data, ['ant', 'bee'], 6, 8);
-  const here = datasetFingerprint(loadDataset('folder', { data }));
+  const here = scoringFingerprint(await loadJobDataset({ dataset: 'folder', dir: data }), 8, 1);
   await assert.rejects(runProxyJob(scoringJob('0123456789abcdef', data)), (e: unknown) => e instanceof DataMismatchError && /fingerprint 0123456789abcdef, but .* here gives [0-9a-f]{16}: this machine holds other data/.test(e.message));
   const runner = localRunner(1);
   try {
@@ -91,8 +90,8 @@ test('a long-lived process reads the images again when a job names newer ones (a
   writeClassFolders(data, ['ant', 'bee'], 6, 8);
   const old = await jobDataset({ dataset: 'folder', dir: data });
   replaceClass(data, 'ant');
-  const now = datasetFingerprint(loadDataset('folder', { data }));
-  assert.notEqual(now, datasetFingerprint(old));
+  const now = scoringFingerprint(await loadJobDataset({ dataset: 'folder', dir: data }), 8, 1);
+  assert.notEqual(now, scoringFingerprint(old, 8, 1));
   const r = await runProxyJob(scoringJob(now, data));
   assert.ok('snip' in r.values);
 });
