@@ -55,8 +55,9 @@ export { prepareData, type DataOptions, type DataInfo, type PreparedData } from 
 export { Sgd, cosineLr, clipGradNorm } from './train/optim.js';
 export { augmentBatch, augmentFor, type AugmentOptions } from './train/augment.js';
 export { runSearch, SEARCH_METRICS, type SearchOptions, type SearchResult, type SearchHooks, type SearchServices, type QueryLine, type PoolLimits } from './pipeline/search.js';
-export { buildNetwork, type NetworkSize } from './nn/build.js';
-export { initBackend, buildNb201, buildDarts, initParams, countParams, type Network } from './nn/index.js';
+export { buildNetwork, type NetworkSize } from './networks/build.js';
+export { buildNb201, buildDarts, initParams, countParams, type Network } from './networks/index.js';
+export { initEngine } from './engine/index.js';
 export { computeProxies, METRIC_NAMES, PAPER_METRICS, type MetricName } from './proxies/index.js';
 export { loadDataset, splitDataset, DATASET_NAMES, openPart, datasetParts, type ImageDataset, type ImageSet } from './data/index.js';
 

@@ -7,7 +7,7 @@ import { loadModel } from '../model/store.js';
 import { writeFolderAtomic } from '../util/atomic.js';
 import { checkReplaceable } from '../util/owned-folder.js';
 import { shellCommand } from '../util/shell.js';
-import { initBackend } from '../nn/backend.js';
+import { startEngine } from './engine.js';
 import { choice } from './options.js';
 
 /**
@@ -41,7 +41,7 @@ export function register(program: Command): void {
     .action(async (f: Flags) => {
       const m = loadModel(f.model);
       checkReplaceable(f.out, 'out', EXPORT_FOLDER);
-      await initBackend('wasm');
+      startEngine();
       const bundle = exportModel(m, f.format, VERSION);
       writeFolderAtomic(f.out, bundle.files, EXPORT_FOLDER);
       const { card } = m;

@@ -60,7 +60,7 @@ export function register(program: Command): void {
       const load = (task: string) => loadBenchmark({ benchmark: spec.id, task, data: f.data });
       // Every task loads here first, so a missing or broken data file is reported before any thread starts.
       if (workers > 1) for (const task of spec.tasks) load(task);
-      const runner = workers > 1 ? workerThreadRunner<TableCellJob, ExperimentResult>(workers, 'wasm', moduleNextTo(import.meta.url, '../pipeline/table-cell')) : undefined;
+      const runner = workers > 1 ? workerThreadRunner<TableCellJob, ExperimentResult>(workers, moduleNextTo(import.meta.url, '../pipeline/table-cell')) : undefined;
       let t;
       try {
         t = await runTable(spec, load, {

@@ -1,8 +1,8 @@
 import { Command, Option } from 'commander';
-import { initBackend } from '../nn/backend.js';
-import { countParams } from '../nn/params.js';
+import { startEngine } from './engine.js';
+import { countParams } from '../networks/params.js';
 import { trainingSeed } from '../util/seeds.js';
-import { buildNetwork } from '../nn/build.js';
+import { buildNetwork } from '../networks/build.js';
 import { getSpace } from '../spaces/index.js';
 import { augmentFor } from '../train/augment.js';
 import { prepareData } from '../train/data.js';
@@ -171,7 +171,7 @@ export async function trainArchitecture(f: TrainFlags): Promise<TrainRun> {
     },
   });
   const { info } = data;
-  await initBackend('wasm');
+  startEngine();
   // a size the engine cannot hold is refused before the training (model/fits.ts)
   checkFits(
     { space: f.space, arch, channels: f.channels, cells: f.cells, classes: info.classes, inputShape: info.shape },

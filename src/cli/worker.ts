@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { availableParallelism } from 'node:os';
 import { InputError } from '../util/errors.js';
+import { noteKernelFallback } from './engine.js';
 import { addMaxPixels, applyMaxPixels, parseNumber, parsePositiveInt } from './options.js';
 import { addQueueOptions, queueTarget, type QueueFlags } from './queue.js';
 
@@ -30,6 +31,7 @@ export function register(program: Command): void {
     applyMaxPixels(f);
     if (!(f.lockTimeout >= 1)) throw new InputError('--lock-timeout: expected at least 1 second');
     const t = await queueTarget(f);
+    noteKernelFallback();
     const { startQueueWorker } = await import('../runner/queue-worker.js');
     const concurrency = f.concurrency ?? availableParallelism();
     const log = (m: string): void => void process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${m}\n`);

@@ -266,7 +266,7 @@ export async function buildFromFiles(list: LabelledFiles, prep: Prep, ctx: Build
   let runner: Runner<ProbeJob | DecodeJob, ImageHeader[] | DecodeResult> | undefined;
   const run = (job: ProbeJob | DecodeJob): Promise<ImageHeader[] | DecodeResult> => {
     if (!useThreads) return Promise.resolve(job.kind === 'probe' ? probeFiles(job) : decodeFiles(job));
-    runner ??= workerThreadRunner<ProbeJob | DecodeJob, ImageHeader[] | DecodeResult>(ctx.threads, 'wasm', moduleNextTo(import.meta.url, 'decode-job'));
+    runner ??= workerThreadRunner<ProbeJob | DecodeJob, ImageHeader[] | DecodeResult>(ctx.threads, moduleNextTo(import.meta.url, 'decode-job'));
     return runner.run(job);
   };
   let writer: RowWriter | undefined;

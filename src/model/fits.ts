@@ -10,8 +10,8 @@
  * one: a size it refuses cannot run, and a size it lets through may still be too large for a metric (the engine then
  * says so). `--channels 100000` or `--cells 10000` are refused in a second instead of failing deep inside the engine.
  */
-import { convOut, type BatchNormLayer, type Conv2dLayer, type Exec, type LinearLayer, type ReluSite } from '../nn/layers.js';
-import { countParams } from '../nn/params.js';
+import { convOut, type BatchNormLayer, type Conv2dLayer, type Exec, type LinearLayer, type ReluSite } from '../networks/layers.js';
+import { countParams } from '../networks/params.js';
 import { SettingError } from '../util/errors.js';
 import { buildSpecNetwork, type NetworkSpec } from './network.js';
 

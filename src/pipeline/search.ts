@@ -66,7 +66,7 @@ export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}, servi
   const startMs = services.startedAt ?? performance.now();
   const plan = planSearch(o);
   // threads started now load their modules while this thread reads the data (no more than the pool has jobs)
-  const runner = services.runner ?? localRunner(Math.min(o.parallel, poolSize(plan)), 'wasm', true);
+  const runner = services.runner ?? localRunner(Math.min(o.parallel, poolSize(plan)), true);
   try {
     return await searchWith(plan, runner, o, hooks, services, startMs);
   } finally {

@@ -1,6 +1,6 @@
 /**
- * Batch scoring: many architectures of a space, each a `ProxyJob` (job.ts) run in-process or on worker
- * threads (pool.ts), one CSV row appended per finished architecture (results.ts), resumable.
+ * Batch scoring: many architectures of a space, each a `ProxyJob` (job.ts) run on a `Runner` (in this thread,
+ * on worker threads or on the queue: src/runner), one CSV row appended per finished architecture (results.ts), resumable.
  *
  * Next to the CSV a small `<out>.meta.json` records what the numbers depend on besides the metrics (space,
  * dataset, split, C, N, batch, classes, seed, the scoring batch's fingerprint and the scoring code version); resuming with

@@ -9,15 +9,14 @@
  * - batch: the first `batch` indices of a Fisher–Yates shuffle of 0..count-1 driven by
  *   `Rng(deriveSeed(seed, 'batch'))` — the same images for every architecture of a run, and a batch of k is a
  *   prefix of a batch of k+1;
- * - weights: PyTorch-default init (nn/params.ts `initParams`) from `Rng(deriveSeed(seed, 'weights:' + arch))`
+ * - weights: PyTorch-default init (networks/params.ts `initParams`) from `Rng(deriveSeed(seed, 'weights:' + arch))`
  *   with `arch` the canonical string, so an architecture's weights do not depend on which other architectures
  *   run, in which order, or on which worker.
  * Non-finite values travel as the strings 'nan', 'inf', '-inf' (JSON has no such numbers; the CSV readers
  * accept these spellings).
  */
-import { initBackend, type BackendName } from '../nn/backend.js';
-import { buildNetwork } from '../nn/build.js';
-import { initParams } from '../nn/params.js';
+import { buildNetwork } from '../networks/build.js';
+import { initParams } from '../networks/params.js';
 import type { ImageSet } from '../data/imageset.js';
 import { getSpace } from '../spaces/index.js';
 import { DataMismatchError, InputError } from '../util/errors.js';
@@ -63,7 +62,7 @@ export interface ProxyJobResult {
   values: Record<string, JobValue>;
   /** ln(synflow), present when synflow was requested (finite where synflow overflows). */
   ln_synflow?: JobValue;
-  /** Wall seconds of the scoring itself (network build, init, metrics); excludes backend and data loading. */
+  /** Wall seconds of the scoring itself (network build, init, metrics); excludes data loading. */
   seconds: number;
 }
 
@@ -196,10 +195,7 @@ export function jobDataset(d: JobData): Promise<ImageSet> {
   return p;
 }
 
-/**
- * Scores one architecture with an already loaded dataset; the tfjs backend must be initialised. Synchronous
- * and deterministic except for `seconds`.
- */
+/** Scores one architecture with an already loaded dataset. Synchronous and deterministic except for `seconds`. */
 export function scoreWithDataset(job: ProxyJob, ds: ImageSet | ImageDataset): ProxyJobResult {
   const set = asImageSet(ds);
   const metrics = checkJob(job);
@@ -230,13 +226,9 @@ export function scoreWithDataset(job: ProxyJob, ds: ImageSet | ImageDataset): Pr
   return out;
 }
 
-/**
- * Runs one job in this thread: initialises the backend (once per process), loads the dataset (once per
- * process), scores the architecture.
- */
-export async function runProxyJob(job: ProxyJob, backend: BackendName = 'wasm'): Promise<ProxyJobResult> {
+/** Runs one job in this thread: loads the dataset (once per process), scores the architecture. */
+export async function runProxyJob(job: ProxyJob): Promise<ProxyJobResult> {
   checkJob(job);
   const ds = await matchedDataset(job.data, job.config.batch, job.seed);
-  await initBackend(backend);
   return scoreWithDataset(job, ds);
 }

@@ -1,4 +1,3 @@
-import type { BackendName } from '../nn/backend.js';
 import { executeJob, type Job, type JobResult } from './jobs.js';
 import type { RunOptions, Runner } from './types.js';
 
@@ -6,7 +5,7 @@ import type { RunOptions, Runner } from './types.js';
  * Runs jobs one at a time in the calling thread (the engine is synchronous; trainings yield between steps, so
  * progress and Ctrl-C still get through). The reference the other runners must match.
  */
-export function inProcessRunner(backend: BackendName = 'wasm'): Runner<Job, JobResult> {
+export function inProcessRunner(): Runner<Job, JobResult> {
   let chain: Promise<unknown> = Promise.resolve();
   let closed = false;
   return {
@@ -14,7 +13,7 @@ export function inProcessRunner(backend: BackendName = 'wasm'): Runner<Job, JobR
     label: 'this thread',
     run(job: Job, opts: RunOptions = {}) {
       if (closed) return Promise.reject(new Error('the runner is closed'));
-      const p = chain.then(() => executeJob(job, backend, (e) => opts.onEvent?.(e), opts.signal));
+      const p = chain.then(() => executeJob(job, (e) => opts.onEvent?.(e), opts.signal));
       chain = p.catch(() => undefined);
       return p;
     },

@@ -1,4 +1,3 @@
-import type { BackendName } from '../nn/backend.js';
 import { inProcessRunner } from './in-process.js';
 import type { Job, JobResult } from './jobs.js';
 import type { Runner } from './types.js';
@@ -13,6 +12,6 @@ export { workerThreadRunner } from './worker-threads.js';
  * `workers` worker threads, or (0) this thread: the local runners behind `--parallel` / `--workers`. `prestart`
  * starts the threads at once (see workerThreadRunner).
  */
-export function localRunner(workers: number, backend: BackendName = 'wasm', prestart = false): Runner<Job, JobResult> {
-  return workers === 0 ? inProcessRunner(backend) : workerThreadRunner(workers, backend, undefined, prestart);
+export function localRunner(workers: number, prestart = false): Runner<Job, JobResult> {
+  return workers === 0 ? inProcessRunner() : workerThreadRunner(workers, undefined, prestart);
 }

@@ -2,7 +2,6 @@
  * The kinds of job robot-nas runs, and how one is executed wherever a runner puts it: scoring an
  * architecture with the training-free metrics (src/proxies/job.ts) or training it (src/train/job.ts).
  */
-import { initBackend, type BackendName } from '../nn/backend.js';
 import { runProxyJob, type ProxyJob, type ProxyJobResult } from '../proxies/job.js';
 import { runTrainingJob, type TrainingJob, type TrainingOutcome } from '../train/job.js';
 import { InputError } from '../util/errors.js';
@@ -12,23 +11,22 @@ export type Job = ProxyJob | TrainingJob;
 export type ResultOf<J extends Job> = J extends TrainingJob ? TrainingOutcome : ProxyJobResult;
 export type JobResult = ProxyJobResult | TrainingOutcome;
 
-/** Runs one job in this thread (initialising the engine once per thread). */
-export async function executeJob(job: Job, backend: BackendName, emit: (e: JobEvent) => void, signal?: AbortSignal): Promise<JobResult> {
+/** Runs one job in this thread (the thread's engine starts with its first job). */
+export async function executeJob(job: Job, emit: (e: JobEvent) => void, signal?: AbortSignal): Promise<JobResult> {
   try {
-    return await execute(job, backend, emit, signal);
+    return await execute(job, emit, signal);
   } catch (e) {
     throw signal?.aborted ? new CancelledError() : e;
   }
 }
 
-async function execute(job: Job, backend: BackendName, emit: (e: JobEvent) => void, signal?: AbortSignal): Promise<JobResult> {
+async function execute(job: Job, emit: (e: JobEvent) => void, signal?: AbortSignal): Promise<JobResult> {
   signal?.throwIfAborted();
   emit({ type: 'start' });
   switch (job.kind) {
     case 'score':
-      return runProxyJob(job, backend);
+      return runProxyJob(job);
     case 'train':
-      await initBackend(backend);
       return runTrainingJob(job, { onProgress: (step, steps, loss) => emit({ type: 'progress', step, steps, loss }), ...(signal ? { signal } : {}) });
     default:
       throw new InputError(`unknown job kind '${String((job as { kind?: unknown }).kind)}' (expected score or train)`);

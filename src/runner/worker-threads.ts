@@ -4,7 +4,6 @@
  * are deterministic, threads only add parallelism.
  */
 import { Worker } from 'node:worker_threads';
-import type { BackendName } from '../nn/backend.js';
 import { InputError } from '../util/errors.js';
 import type { Job, JobResult } from './jobs.js';
 import type { FromWorker, ToWorker } from './protocol.js';
@@ -15,8 +14,8 @@ import { CancelledError, type RunOptions, type Runner } from './types.js';
  * tsx (tests, scripts), the worker is worker.ts, loaded by a tiny eval script that first registers tsx's loader
  * in the worker: in Node 20 the main thread's `--import tsx` hooks do not reach a worker's module loading.
  */
-function startWorker(backend: BackendName, executor: string | undefined): Worker {
-  const workerData = { backend, executor };
+function startWorker(executor: string | undefined): Worker {
+  const workerData = { executor };
   if (import.meta.url.endsWith('.ts')) {
     const url = new URL('./worker.ts', import.meta.url).href;
     const tsx = import.meta.resolve('tsx/esm/api');
@@ -27,7 +26,7 @@ function startWorker(backend: BackendName, executor: string | undefined): Worker
 }
 
 /**
- * A module that runs another family of jobs in the threads: it exports `executeJob(job, backend, emit, signal)` like
+ * A module that runs another family of jobs in the threads: it exports `executeJob(job, emit, signal)` like
  * jobs.ts (the default, scoring and training). Given as the URL of its source file next to the caller
  * (`moduleNextTo(import.meta.url, 'table-cell')`), so that a thread loads only what its jobs need.
  */
@@ -53,7 +52,7 @@ interface Slot<J, R> {
  * `prestart`: start every thread now rather than at its first job, so that their module loading overlaps the
  * caller's own work (a search reading its data).
  */
-export function workerThreadRunner<J = Job, R = JobResult>(size: number, backend: BackendName = 'wasm', executor?: string, prestart = false): Runner<J, R> {
+export function workerThreadRunner<J = Job, R = JobResult>(size: number, executor?: string, prestart = false): Runner<J, R> {
   if (!(Number.isInteger(size) && size >= 1)) throw new RangeError(`worker count must be a positive integer, got ${size}`);
   const queue: Pending<J, R>[] = [];
   const slots: Slot<J, R>[] = [];
@@ -77,7 +76,7 @@ export function workerThreadRunner<J = Job, R = JobResult>(size: number, backend
   /** Starts one more thread (threads start on demand, so an idle runner costs nothing). */
   const addWorker = (): Slot<J, R> => {
     const k = slots.length;
-    const worker = startWorker(backend, executor);
+    const worker = startWorker(executor);
     const slot: Slot<J, R> = { worker };
     worker.on('message', (msg: FromWorker<R>) => {
       const p = slot.current;

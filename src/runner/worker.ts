@@ -3,16 +3,14 @@
  * and data caches (module state is per thread), and posts their events and results back.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { BackendName } from '../nn/backend.js';
 import { InputError } from '../util/errors.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 import type { JobEvent } from './types.js';
 
 const port = parentPort;
 if (port === null) throw new Error('runner/worker.js must run in a worker thread');
-const data = workerData as { backend?: BackendName; executor?: string } | undefined;
-const backend = (data?.backend ?? 'wasm') as BackendName;
-type Execute = (job: unknown, backend: BackendName, emit: (e: JobEvent) => void, signal?: AbortSignal) => Promise<unknown>;
+const data = workerData as { executor?: string } | undefined;
+type Execute = (job: unknown, emit: (e: JobEvent) => void, signal?: AbortSignal) => Promise<unknown>;
 // The module that runs this runner's jobs, loaded once (messages wait for it): scoring and training by default.
 const executor: Promise<Execute> = (data?.executor !== undefined ? import(data.executor) : import('./jobs.js')).then(
   (m: { executeJob: Execute }) => m.executeJob,
@@ -28,7 +26,7 @@ port.on('message', (msg: ToWorker<unknown>) => {
   running.set(msg.id, ctl);
   const post = (m: FromWorker<unknown>): void => port.postMessage(m);
   executor
-    .then((executeJob) => executeJob(msg.job, backend, (event) => post({ type: 'event', id: msg.id, event }), ctl.signal))
+    .then((executeJob) => executeJob(msg.job, (event) => post({ type: 'event', id: msg.id, event }), ctl.signal))
     .then(
       (result) => post({ type: 'done', id: msg.id, result }),
       (err: unknown) =>

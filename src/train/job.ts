@@ -10,7 +10,7 @@
  * `seconds` is a function of the job (seed streams: util/seeds.ts), so the result does not depend on which
  * worker ran it or when; the job's key (`trainingJobKey`) is its hash plus TRAINING_CODE_VERSION.
  */
-import { buildNetwork } from '../nn/build.js';
+import { buildNetwork } from '../networks/build.js';
 import { DataMismatchError, InputError } from '../util/errors.js';
 import { queryKey } from '../util/key.js';
 import { trainingSeed } from '../util/seeds.js';

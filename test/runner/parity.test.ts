@@ -4,7 +4,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { initBackend } from '../../src/nn/backend.js';
 import type { ProxyJob } from '../../src/proxies/job.js';
 import { CancelledError, inProcessRunner, workerThreadRunner, type JobEvent } from '../../src/runner/index.js';
 import { prepareData } from '../../src/train/data.js';
@@ -35,7 +34,6 @@ const scoreJob = (arch: string): ProxyJob => ({
 const timeless = (r: unknown): unknown => JSON.parse(JSON.stringify(r, (k, v: unknown) => (k === 'seconds' ? undefined : v)));
 
 test('in-process and worker-thread runners give identical results for the same jobs', async () => {
-  await initBackend('wasm');
   const jobs = [...ARCHS.map(trainJob), ...ARCHS.map(scoreJob)];
   const here = inProcessRunner();
   const events: JobEvent[] = [];

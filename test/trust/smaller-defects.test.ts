@@ -13,7 +13,6 @@ import { REPO } from '../helpers/shared.js';
 import { tempDirs } from '../helpers/tmp.js';
 import { pngBytes, writeClassFolders } from '../helpers/images.js';
 import { runSearch } from '../../src/pipeline/search.js';
-import { initBackend } from '../../src/nn/backend.js';
 
 const tmp = tempDirs('robot-nas-trust-small-');
 const ARCH = '|nor_conv_3x3~0|+|skip_connect~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|';
@@ -171,7 +170,6 @@ test("the search's wall figure counts from the process's start (start-up and dat
   assert.ok(res.wallSeconds >= res.queryWallSeconds + res.pool.scoringSeconds);
   assert.match(r.stdout, new RegExp(`wall ${res.wallSeconds.toFixed(0)} s$`, 'm'));
   // the library counts from the moment the caller gives (the CLI gives 0, the process's start)
-  await initBackend('wasm');
   const lib = await runSearch(
     { space: 'nb201', dataset: 'mnist', pool: 3, budget: 2, method: 'robot', metrics: ['snip', 'synflow'], channels: 4, cells: 1, epochs: 1, batchSize: 32, lr: 0.1, scoreBatch: 8, validFraction: 0.2, trainLimit: 64, validLimit: 32, seed: 0, out: join(d, 'lib'), cache: null, parallel: 0 },
     {},
