@@ -1,6 +1,7 @@
 import type { JobEvent } from '../runner/types.js';
 import type { Schedule } from '../search/types.js';
 import type { DataInfo } from '../train/data.js';
+import type { SearchExplanation } from '../search/explain.js';
 
 export interface SearchOptions {
   space: 'nb201' | 'darts';
@@ -14,7 +15,7 @@ export interface SearchOptions {
   pool: number | 'all';
   /** T: distinct architectures to train; 'all' trains the whole pool (exhaustive ground truth). */
   budget: number | 'all';
-  /** `robot` (default), `rs`, `rea`, `reinforce`, or `metric:<name>` (greedy on one metric's ranking). */
+  /** `robot-plus` (the CLI's default), `robot`, `rs`, `rea`, `reinforce`, or `metric:<name>` (greedy on one metric's ranking). */
   method: string;
   metrics: string[];
   channels: number;
@@ -105,6 +106,11 @@ export interface SearchResult {
   pareto: { arch: string; index: number; query: number; validAccuracy: number; params: number; flops: number }[];
   t0: number | null;
   weights: Record<string, number> | null;
+  /**
+   * Why this answer: the metrics the learned weights lean on, what each metric alone would have picked among the
+   * queried architectures (by query number and validation accuracy), and where Bayesian optimisation ended.
+   */
+  explanation: SearchExplanation;
   queries: number;
   /** Σ seconds of the distinct queries (cached ones at their recorded cost). */
   totalCost: number;
