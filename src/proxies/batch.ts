@@ -180,14 +180,16 @@ function checkMeta(out: string, meta: RunMeta): void {
     if (old.fingerprint === undefined) {
       throw new InputError(`${out} was scored by an older robot-nas that did not record which images it used; its rows cannot be checked against these images: use another --out`);
     }
-    if (old.fingerprint !== meta.fingerprint) {
-      throw new InputError(`${out} was scored on other images: the data changed (fingerprint ${old.fingerprint} → ${meta.fingerprint}); use another --out, or the same images to resume`);
-    }
+    // other settings first: the scoring batch (and so its fingerprint) depends on --batch and --seed, and the
+    // setting that changed is the useful thing to name
     const diffs = (Object.keys(meta) as (keyof RunMeta)[])
-      .filter((k) => old[k] !== undefined && old[k] !== meta[k])
+      .filter((k) => k !== 'fingerprint' && old[k] !== undefined && old[k] !== meta[k])
       .map((k) => `${k} ${String(old[k])} (now ${String(meta[k])})`);
     if (diffs.length > 0) {
       throw new InputError(`${out} was computed with other settings: ${diffs.join(', ')}; use another --out, or the same settings to resume`);
+    }
+    if (old.fingerprint !== meta.fingerprint) {
+      throw new InputError(`${out} was scored on other images: the data changed (fingerprint ${old.fingerprint} → ${meta.fingerprint}); use another --out, or the same images to resume`);
     }
   }
 }
