@@ -68,6 +68,22 @@ async function fromDataset(m: LoadedModel, f: Flags): Promise<Inputs> {
       ...(t.imageChannels !== undefined && t.imageChannels !== null ? { imageChannels: t.imageChannels as 1 | 3 } : {}),
       cacheDir,
     });
+    // the seeded split is the model's validation split only on the images it was trained from: on other images it
+    // could hold training images, and a folder's labels follow its class names (matched by name in the other splits)
+    const where = dir !== undefined ? `${name} (${dir})` : name;
+    const names = card.classes.names;
+    if (names && data.info.classNames && data.info.classNames.join('\0') !== names.join('\0')) {
+      throw new InputError(
+        `--split valid: ${where} has classes ${data.info.classNames.map((n) => `'${n}'`).join(', ')}, the model ${names.map((n) => `'${n}'`).join(', ')}; ` +
+          'its validation split cannot be rebuilt (use --split test or --split train, which match classes by name)',
+      );
+    }
+    if (data.info.fingerprint !== t.fingerprint) {
+      throw new InputError(
+        `--split valid: ${where} holds other images than the model was trained on (the data changed: fingerprint ${t.fingerprint} → ${data.info.fingerprint}); ` +
+          'its validation split cannot be rebuilt (use --split test or --split train)',
+      );
+    }
     ds = data.valid.withNorm(card.preprocessing.mean, card.preprocessing.std);
     if (f.limit !== undefined && f.limit < ds.count) ds = ds.select(balancedPick(ds.labels, ds.classes, f.limit));
   } else {

@@ -76,7 +76,7 @@ export function planSearch(o: SearchOptions): SearchPlan {
   if (o.cache !== null) {
     checkOutputFile(o.cache, 'cache');
     const foreign = notAStore(o.cache);
-    if (foreign !== undefined) throw new SettingError('cache', `${o.cache} ${foreign}; give another file`);
+    if (foreign !== undefined) throw new SettingError('cache', `${o.cache} ${foreign.message}; give another file`);
   }
   if (o.imageSize !== undefined && !(Number.isInteger(o.imageSize) && o.imageSize >= 1 && o.imageSize <= 4096)) throw new SettingError('imageSize', `expected an integer in 1..4096, got ${o.imageSize}`);
   if (o.imageChannels !== undefined && o.imageChannels !== 1 && o.imageChannels !== 3) throw new SettingError('imageChannels', `expected 1 or 3, got ${String(o.imageChannels)}`);

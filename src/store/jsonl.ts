@@ -38,11 +38,11 @@ function readFrom(file: string, offset: number): Buffer {
 }
 
 /**
- * Why `file` is not a query cache robot-nas may append to (undefined: absent, empty, or one of ours). Only the first
- * line is read: a record, or the start of one cut by a crash. A store repairs its last line on opening, so a file of
+ * Why `file` is not a query cache robot-nas may append to, and the line judged (undefined: absent, empty, or one of
+ * ours). Only the first line with text is read: a record, or the start of one cut by a crash. A store repairs its last line on opening, so a file of
  * someone else (`--cache notes.txt`) must be refused before that, never cut.
  */
-export function notAStore(file: string): string | undefined {
+export function notAStore(file: string): { line: number; message: string } | undefined {
   if (!existsSync(file)) return undefined;
   let head: Buffer;
   try {
@@ -54,12 +54,19 @@ export function notAStore(file: string): string | undefined {
       closeSync(fd);
     }
   } catch (e) {
-    return `cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`;
+    return { line: 1, message: `cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})` };
   }
   const text = head.toString('utf8');
   if (text.trim() === '') return undefined;
-  const nl = text.indexOf('\n');
-  const first = nl < 0 ? text : text.slice(0, nl);
+  // blank lines are skipped, as the store skips them: the first line with text is judged
+  let start = 0;
+  let line = 1;
+  for (let nl = text.indexOf('\n'); nl >= 0 && text.slice(start, nl).trim() === ''; nl = text.indexOf('\n', start)) {
+    start = nl + 1;
+    line++;
+  }
+  const nl = text.indexOf('\n', start);
+  const first = nl < 0 ? text.slice(start) : text.slice(start, nl);
   let ok: boolean;
   if (nl < 0 && head.length < 1 << 16) ok = first.startsWith('{"key":"');
   else {
@@ -69,7 +76,9 @@ export function notAStore(file: string): string | undefined {
       ok = false;
     }
   }
-  return ok ? undefined : 'is not a robot-nas query cache (its first line is not a query record {key, arch, value, cost, finished}); robot-nas never modifies a file it did not write';
+  return ok
+    ? undefined
+    : { line, message: 'is not a robot-nas query cache (its first line is not a query record {key, arch, value, cost, finished}); robot-nas never modifies a file it did not write' };
 }
 
 export class JsonlStore implements ResultStore {
@@ -95,7 +104,7 @@ export class JsonlStore implements ResultStore {
     mkdirSync(dirname(file), { recursive: true });
     const store = new JsonlStore(file, leaseMs);
     const foreign = notAStore(file);
-    if (foreign !== undefined) throw inputError(file, undefined, foreign);
+    if (foreign !== undefined) throw inputError(file, foreign.line, foreign.message);
     if (existsSync(file)) {
       store.withAppendLock(() => store.repairTail());
       store.refresh();

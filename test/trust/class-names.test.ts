@@ -5,7 +5,7 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, renameSync } from 'node:fs';
+import { cpSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { tempDirs } from '../helpers/tmp.js';
@@ -99,4 +99,27 @@ test('the train split of a folder is checked against the model the same way', ()
   const r = runCli(['predict', '--model', model, '--dataset', 'folder', '--data', d, '--split', 'train']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /moved\/train: class '1-jeans' not among the training classes/);
+});
+
+test('--split valid rebuilds the model\'s validation split only from its own images and classes, otherwise exit 2', () => {
+  // the same images in another place: the same split, accepted
+  const same = join(tmp(), 'same');
+  cpSync(data, same, { recursive: true });
+  const ok = runCli(['predict', '--model', model, '--dataset', 'folder', '--data', same, '--split', 'valid']);
+  assert.equal(ok.code, 0, ok.stderr);
+  // a class fewer: its labels would shift by position
+  const fewer = join(tmp(), 'fewer');
+  cpSync(data, fewer, { recursive: true });
+  rmSync(join(fewer, 'train', '1-trouser'), { recursive: true });
+  const f = runCli(['predict', '--model', model, '--dataset', 'folder', '--data', fewer, '--split', 'valid']);
+  assert.equal(f.code, 2, f.stdout + f.stderr);
+  assert.match(f.stderr, /--split valid: folder \(.*fewer\) has classes '0-tshirt', '2-pullover', the model '0-tshirt', '1-trouser', '2-pullover'/);
+  // one image more: the seeded split moves, and training images could be scored as validation ones
+  const more = join(tmp(), 'more');
+  cpSync(data, more, { recursive: true });
+  const cls = join(more, 'train', '0-tshirt');
+  cpSync(join(cls, readdirSync(cls).sort()[0]!), join(cls, 'zz-extra.png'));
+  const m = runCli(['predict', '--model', model, '--dataset', 'folder', '--data', more, '--split', 'valid']);
+  assert.equal(m.code, 2, m.stdout + m.stderr);
+  assert.match(m.stderr, /--split valid: folder \(.*more\) holds other images than the model was trained on \(the data changed: fingerprint [0-9a-f]{16} → [0-9a-f]{16}\)/);
 });
