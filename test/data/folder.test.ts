@@ -137,5 +137,6 @@ test('image folder bad data: empty class folder, no classes, undecodable images,
   const jpg = join(dir, 'b', 'y.jpg');
   writeFileSync(bad, png);
   writeFileSync(jpg, Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(30, 1)]));
-  throwsInput(() => loadDataset('folder', { data: dir }), re(jpg), /cannot decode JPEG image/);
+  // a JPEG that ends after its first segment is truncated, and said so (issue 18)
+  throwsInput(() => loadDataset('folder', { data: dir }), re(jpg), /the JPEG file is truncated or incomplete/);
 });
