@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pngBytes, writeClassFolders } from '../test/helpers/images.js';
+import { DEFAULT_METHOD } from '../src/search/registry.js';
 
 const REPO = resolve(import.meta.dirname, '..');
 const CLI = join(REPO, 'bin', 'robot-nas.js');
@@ -467,10 +468,10 @@ const cases: Case[] = [
       expect(first.code === 0, 'npx robot-nas search', first);
       const limits = cli(['search', '--pool', '100', '--budget', '10', '--max-params', '40k', '--max-latency', '5', '--train-best', '3', '--save', 'small-model'], d);
       expect(limits.code === 0, 'the limits example', limits);
-      expect(/^results\s+robot-nas-results\/search-mnist-nb201-robot-s0-2\//m.test(limits.stdout) && existsSync(join(d, 'small-model', 'manifest.json')), 'it went to -2 and saved', limits);
+      expect(new RegExp(`^results\\s+robot-nas-results/search-mnist-nb201-${DEFAULT_METHOD}-s0-2/`, 'm').test(limits.stdout) && existsSync(join(d, 'small-model', 'manifest.json')), 'it went to -2 and saved', limits);
       const wall = Number(/wall (\d+) s$/m.exec(first.stdout)?.[1]);
       expect(wall >= first.seconds * 0.8 && wall <= first.seconds + 1, `the wall figure (${wall} s) is the process's (${first.seconds.toFixed(0)} s)`);
-      const refusedRun = cli(['search', '--pool', '100', '--budget', '10', '--max-params', '40k', '--out', 'robot-nas-results/search-mnist-nb201-robot-s0'], d);
+      const refusedRun = cli(['search', '--pool', '100', '--budget', '10', '--max-params', '40k', '--out', `robot-nas-results/search-mnist-nb201-${DEFAULT_METHOD}-s0`], d);
       refused(refusedRun, /holds a search with other settings — pool 200 → 100; budget 20 → 10; limits none → maxParams 40000\./, 'explicit --out');
       expect(!/undefined|[{}]/.test(refusedRun.stderr), 'no undefined, no JSON', refusedRun);
     },

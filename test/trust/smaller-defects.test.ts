@@ -13,6 +13,7 @@ import { REPO } from '../helpers/shared.js';
 import { tempDirs } from '../helpers/tmp.js';
 import { pngBytes, writeClassFolders } from '../helpers/images.js';
 import { runSearch } from '../../src/pipeline/search.js';
+import { DEFAULT_METHOD } from '../../src/search/registry.js';
 
 const tmp = tempDirs('robot-nas-trust-small-');
 const ARCH = '|nor_conv_3x3~0|+|skip_connect~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|';
@@ -141,15 +142,15 @@ test("the README's limits example runs when the README is followed in order (the
   const cwd = tmp();
   const first = cliIn(cwd, ['search', ...TINY_SEARCH]);
   assert.equal(first.code, 0, first.stderr);
-  assert.match(first.stdout, /^results\s+robot-nas-results\/search-mnist-nb201-robot-plus-s0\//m);
+  assert.match(first.stdout, new RegExp(`^results\\s+robot-nas-results/search-mnist-nb201-${DEFAULT_METHOD}-s0/`, 'm'));
   // the same command again resumes in the same folder
-  assert.match(cliIn(cwd, ['search', ...TINY_SEARCH]).stdout, /^results\s+robot-nas-results\/search-mnist-nb201-robot-plus-s0\//m);
+  assert.match(cliIn(cwd, ['search', ...TINY_SEARCH]).stdout, new RegExp(`^results\\s+robot-nas-results/search-mnist-nb201-${DEFAULT_METHOD}-s0/`, 'm'));
   const limits = cliIn(cwd, ['search', ...TINY_SEARCH.map((a) => (a === '3' ? '6' : a)), '--max-params', '40k', '--train-best', '1', '--save', 'small-model']);
   assert.equal(limits.code, 0, limits.stderr);
-  assert.match(limits.stdout, /^results\s+robot-nas-results\/search-mnist-nb201-robot-plus-s0-2\//m);
+  assert.match(limits.stdout, new RegExp(`^results\\s+robot-nas-results/search-mnist-nb201-${DEFAULT_METHOD}-s0-2/`, 'm'));
   assert.ok(existsSync(join(cwd, 'small-model', 'manifest.json')));
   // with --out naming the first folder, the refusal names the differences plainly
-  const refused = cliIn(cwd, ['search', ...TINY_SEARCH.map((a) => (a === '3' ? '6' : a)), '--max-params', '40k', '--out', 'robot-nas-results/search-mnist-nb201-robot-plus-s0']);
+  const refused = cliIn(cwd, ['search', ...TINY_SEARCH.map((a) => (a === '3' ? '6' : a)), '--max-params', '40k', '--out', `robot-nas-results/search-mnist-nb201-${DEFAULT_METHOD}-s0`]);
   assert.equal(refused.code, 2);
   assert.match(refused.stderr, /holds a search with other settings — pool 3 → 6; limits none → maxParams 40000\. Use another --out/);
   assert.doesNotMatch(refused.stderr, /undefined|[{}"]/);
