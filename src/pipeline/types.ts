@@ -103,6 +103,8 @@ export interface SearchResult {
   /** The limits given, the candidates before them and how many they removed (null without limits). */
   limits: (PoolLimits & { before: number; removed: number }) | null;
   /** Queried architectures no other queried one beats on validation accuracy without more parameters, by size. */
+  /** The largest width and depth of the answer's cell within the limits (null without limits): search small, train large. */
+  suggestedSize: import('./suggest-size.js').SizeSuggestion | null;
   pareto: { arch: string; index: number; query: number; validAccuracy: number; params: number; flops: number }[];
   t0: number | null;
   weights: Record<string, number> | null;
