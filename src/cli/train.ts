@@ -6,14 +6,17 @@ import { buildNetwork } from '../networks/build.js';
 import { getSpace } from '../spaces/index.js';
 import { augmentFor } from '../train/augment.js';
 import { prepareData } from '../train/data.js';
-import { checkTrainSettings, DARTS_TRAINING, trainNetwork } from '../train/trainer.js';
+import { shellCommand } from '../util/shell.js';
+import { atChance, checkTrainSettings, DARTS_TRAINING, trainNetwork } from '../train/trainer.js';
 import { writeAtomic } from '../util/atomic.js';
 import { InputError } from '../util/errors.js';
 import { checkOutputFile } from '../util/output-paths.js';
+import { checkReplaceableFile, jsonWithKeys } from '../util/owned-folder.js';
 import { resolve } from 'node:path';
 import { checkModelDestination, saveModel } from '../model/store.js';
+import { checkFits } from '../model/fits.js';
 import { TRAINING_CODE_VERSION } from '../train/version.js';
-import { choice, DATA_HELP, parseImageChannels, parseLimit, parseNumber, parsePositiveInt, parseSeed, TRAIN_DATASETS } from './options.js';
+import { addMaxPixels, applyMaxPixels, choice, DATA_HELP, parseImageChannels, parseLimit, parseNumber, parsePositiveInt, parseSeed, TRAIN_DATASETS } from './options.js';
 import { balancedPick } from '../data/common.js';
 import { confusionCsv, renderConfusionSvg } from '../plot/confusion.js';
 import { imbalanced, perClassAccuracy, type ClassCounts } from '../train/trainer.js';
@@ -52,13 +55,17 @@ export interface TrainFlags {
   out?: string;
   save?: string;
   json?: boolean;
+  maxPixels?: number;
 }
+
+/** `train`'s defaults (search's `next` line leaves out what equals them). */
+export const TRAIN_DEFAULTS = { epochs: 10, channels: 8, cells: 1, batchSize: 32, lr: 0.1, validFraction: 0.2, seed: 0 } as const;
 
 const fmt = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(2));
 const limit = (v: number | 'all' | undefined): number | undefined => (v === undefined || v === 'all' ? undefined : v);
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('train')
     .description('train one architecture and report its train / validation / test accuracy (the step after a search)')
     .addOption(new Option('--space <space>', 'search space').choices(['nb201', 'darts']).default('nb201'))
@@ -69,21 +76,22 @@ export function register(program: Command): void {
     .option('--image-size <N>', 'resize the images to N×N (default: their own size)', parsePositiveInt)
     .option('--image-channels <1|3>', "grey (1) or RGB (3) input (default: the images' own)", parseImageChannels)
     .option('--confusion <dir>', 'write the confusion matrix of the test images (validation images when the dataset has no test part) as confusion.csv and confusion.svg into this folder')
-    .option('--epochs <E>', 'training epochs', parsePositiveInt, 10)
-    .option('--channels <C>', 'network width (nb201 C; darts initial channels)', parsePositiveInt, 8)
-    .option('--cells <N>', 'nb201: cells per stage; darts: number of cells', parsePositiveInt, 1)
-    .option('--batch-size <n>', 'training batch size', parsePositiveInt, 32)
-    .option('--lr <x>', 'initial learning rate (cosine to 0.001; SGD momentum 0.9, weight decay 3e-4, clip 5)', parseNumber, 0.1)
-    .option('--valid-fraction <x>', 'share of the training images held out for validation', parseNumber, 0.2)
+    .option('--epochs <E>', 'training epochs', parsePositiveInt, TRAIN_DEFAULTS.epochs)
+    .option('--channels <C>', 'network width (nb201 C; darts initial channels)', parsePositiveInt, TRAIN_DEFAULTS.channels)
+    .option('--cells <N>', 'nb201: cells per stage; darts: number of cells', parsePositiveInt, TRAIN_DEFAULTS.cells)
+    .option('--batch-size <n>', 'training batch size', parsePositiveInt, TRAIN_DEFAULTS.batchSize)
+    .option('--lr <x>', 'initial learning rate (cosine to 0.001; SGD momentum 0.9, weight decay 3e-4, clip 5)', parseNumber, TRAIN_DEFAULTS.lr)
+    .option('--valid-fraction <x>', 'share of the training images held out for validation', parseNumber, TRAIN_DEFAULTS.validFraction)
     .option('--train-limit <n|all>', 'train on at most n images', parseLimit)
     .option('--valid-limit <n|all>', 'validate on at most n images', parseLimit)
     .option('--test-limit <n|all>', 'test on at most n images', parseLimit)
-    .option('--seed <s>', 'seed of split, initial weights, batch order and augmentation', parseSeed, 0)
+    .option('--seed <s>', 'seed of split, initial weights, batch order and augmentation', parseSeed, TRAIN_DEFAULTS.seed)
     .option('--out <file>', 'also write the report as JSON to this file')
     .option('--save <dir>', 'save the trained model (weights, architecture, preprocessing, accuracies) as a model folder')
-    .option('--json', 'print the report as JSON')
-    .action(async (f0: TrainFlags & { from?: string }, cmd: Command) => {
-      const f = withSearchAnswer(f0, (k) => cmd.getOptionValueSource(k) === 'cli');
+    .option('--json', 'print the report as JSON');
+  addMaxPixels(cmd).action(async (f0: TrainFlags & { from?: string }, c: Command) => {
+      const f = withSearchAnswer(f0, (k) => c.getOptionValueSource(k) === 'cli');
+      applyMaxPixels(f);
       const run = await trainArchitecture(f);
       process.stdout.write((f.json ? JSON.stringify(run.report, null, 2) : run.summary) + '\n');
       if (run.notSaved) throw run.notSaved;
@@ -127,7 +135,10 @@ export function checkTrainRequest(f: TrainFlags): string {
     throw new InputError(`--arch: not a ${f.space} architecture: ${(e as Error).message}`);
   }
   // Everything that can fail without data fails before the data is read and long before the training ends.
-  if (f.out !== undefined) checkOutputFile(f.out, 'out');
+  if (f.out !== undefined) {
+    checkOutputFile(f.out, 'out');
+    checkReplaceableFile(f.out, 'out', 'a training report', (t) => jsonWithKeys(t, ['space', 'arch', 'dataset', 'params', 'validAccuracy', 'settings']));
+  }
   if (f.save !== undefined) checkModelDestination(f.save, 'save');
   if (f.confusion !== undefined) checkOutputDir(f.confusion, 'confusion');
   checkTrainSettings({ ...DARTS_TRAINING, lr: f.lr, epochs: f.epochs, batchSize: f.batchSize, augment: null });
@@ -188,6 +199,12 @@ export async function trainArchitecture(f: TrainFlags): Promise<TrainRun> {
   });
   const { info } = data;
   startEngine();
+  // a size the engine cannot hold is refused before the training (model/fits.ts)
+  checkFits(
+    { space: f.space, arch, channels: f.channels, cells: f.cells, classes: info.classes, inputShape: info.shape },
+    [{ setting: 'batchSize', batch: Math.min(f.batchSize, info.trainCount), doing: 'train on' }],
+    'the network',
+  );
   const net = buildNetwork(f.space, arch, { channels: f.channels, cells: f.cells, classes: info.classes }, info.shape);
   const settings = { ...DARTS_TRAINING, lr: f.lr, epochs: f.epochs, batchSize: f.batchSize, augment: augmentFor(f.dataset, info.mean, info.std, info.shape[1]) };
   for (const n of info.notes ?? []) process.stderr.write(`data: ${n}\n`);
@@ -207,8 +224,12 @@ export async function trainArchitecture(f: TrainFlags): Promise<TrainRun> {
     },
   });
   bar?.stop();
-  // Weights from a training whose loss became non-finite are not kept; other divergences are saved and recorded.
-  const saved = f.save !== undefined && r.divergence !== 'non-finite loss';
+  // The trainer flags a first epoch at chance (what a one-epoch query can tell); a longer training that left chance
+  // afterwards did train. A training that blew up (non-finite or exploding loss) saves nothing: exit 2 after the
+  // report. One still at chance is kept, marked in its card and said: small datasets often cannot show more.
+  const last = r.epochs.at(-1);
+  const divergence = r.divergence === 'chance accuracy' && last !== undefined && !atChance(last.trainAccuracy, info.classes, info.trainCount) ? undefined : r.divergence;
+  const saved = f.save !== undefined && divergence !== 'non-finite loss' && divergence !== 'loss above bound';
   const report = {
     space: f.space,
     perClass: {
@@ -222,8 +243,8 @@ export async function trainArchitecture(f: TrainFlags): Promise<TrainRun> {
     trainAccuracy: Number.isFinite(r.trainAccuracy) ? r.trainAccuracy : null,
     validAccuracy: r.validAccuracy,
     testAccuracy: r.testAccuracy ?? null,
-    diverged: r.diverged,
-    divergence: r.divergence ?? null,
+    diverged: divergence !== undefined,
+    divergence: divergence ?? null,
     seconds: r.seconds,
     epochs: r.epochs,
     data: info,
@@ -271,7 +292,7 @@ export async function trainArchitecture(f: TrainFlags): Promise<TrainRun> {
         trainingSeed: trainingSeed(f.seed, arch),
         trainingCodeVersion: TRAINING_CODE_VERSION,
         seconds: r.seconds,
-        divergence: r.divergence ?? null,
+        divergence: divergence ?? null,
       },
       accuracies: {
         train: Number.isFinite(r.trainAccuracy) ? r.trainAccuracy : null,
@@ -299,9 +320,12 @@ export async function trainArchitecture(f: TrainFlags): Promise<TrainRun> {
       ...(r.testByClass ? classLines('test', r.testByClass, names) : []),
       ...(f.confusion !== undefined ? [`confusion matrix     ${join(f.confusion, 'confusion.csv')}, ${join(f.confusion, 'confusion.svg')} (${r.testConfusion ? 'test' : 'validation'} images)`] : []),
       `time                 ${r.seconds.toFixed(1)} s`,
-      ...(r.diverged ? [`diverged             yes — ${r.divergence ?? 'diverged'}${r.divergence === 'non-finite loss' ? '; training stopped there' : ''}`] : []),
-      ...(saved ? [`saved model          ${f.save} (predict: npx robot-nas predict --model ${f.save} IMAGE.png; export: npx robot-nas export --model ${f.save} --format onnx --out DIR)`] : []),
+      ...(divergence !== undefined ? [`diverged             yes — ${divergence}${divergence === 'non-finite loss' ? '; training stopped there' : divergence === 'chance accuracy' ? ` after the last epoch${saved ? ' (the model is saved and marked so in its card)' : ''}` : ''}`] : []),
+      ...(saved ? [`saved model          ${f.save} (predict: ${shellCommand(['npx', 'robot-nas', 'predict', '--model', f.save!])} IMAGE.png; export: ${shellCommand(['npx', 'robot-nas', 'export', '--model', f.save!, '--format', 'onnx', '--out'])} DIR)`] : []),
   ].join('\n');
-  const notSaved = f.save !== undefined && !saved ? new InputError(`training diverged (non-finite loss); no model saved to ${f.save} (try a lower --lr)`) : undefined;
+  const notSaved =
+    f.save !== undefined && !saved
+      ? new InputError(`training diverged (${divergence}); no model saved to ${f.save} (try a lower --lr)`)
+      : undefined;
   return { report, summary, ...(notSaved ? { notSaved } : {}) };
 }

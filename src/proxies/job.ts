@@ -2,7 +2,7 @@
  * One architecture's scoring as a self-contained, JSON-serialisable job, so that a worker thread here (or a
  * machine elsewhere, later) can run it from its description alone:
  *
- *   { kind: 'score', space, arch, config: { channels, cells, batch, classes, metrics }, data: { dataset, dir?, split? }, seed }
+ *   { kind: 'score', space, arch, config: { channels, cells, batch, classes, metrics }, data: { dataset, dir?, split?, fingerprint }, seed }
  *     → { arch, values: { metric: value }, ln_synflow?, seconds }
  *
  * Determinism (everything but `seconds` is a function of the job; the streams are those of util/seeds.ts):
@@ -23,7 +23,8 @@ import { buildNetwork } from '../networks/build.js';
 import { initParams } from '../networks/params.js';
 import type { ImageSet } from '../data/imageset.js';
 import { getSpace } from '../spaces/index.js';
-import { InputError } from '../util/errors.js';
+import { DataMismatchError, InputError } from '../util/errors.js';
+import { createHash } from 'node:crypto';
 import { Rng } from '../util/rng.js';
 import { seedStreams } from '../util/seeds.js';
 import { loadJobDataset, type JobData } from './datasets.js';
@@ -141,9 +142,52 @@ export function checkJob(job: ProxyJob): MetricName[] {
   return [...new Set(c.metrics)] as MetricName[];
 }
 
-/** Key of a data spec, for the per-process dataset cache. */
+/**
+ * Version of the numerics a metric value depends on (the metrics, the networks, the engine's forward and backward
+ * passes, the scoring batch). Part of every metric table's key, so that a table scored by older numerics is never
+ * reused: bump it (types.ts METRICS_CODE_VERSION, one version for jobs and tables) in the same commit as any change
+ * that moves a metric's value.
+ */
+export const SCORING_CODE_VERSION = METRICS_CODE_VERSION;
+
+/** Key of a data spec, for the per-process dataset cache (where the images are, not which they are). */
 function dataKey(d: JobData): string {
   return JSON.stringify([d.dataset, d.dir ?? null, d.split ?? null, d.imageSize ?? null, d.imageChannels ?? null]);
+}
+
+/**
+ * SHA-256 (first 16 hex digits) of what a run's metric values depend on in its data: the scoring batch's normalised
+ * images and labels, with the set's size and shape (which choose that batch). A metric table and every scoring job
+ * carry it; images outside the batch do not change a metric, so they do not change it either.
+ */
+export function scoringFingerprint(ds: ImageSet, batch: number, seed: number): string {
+  const b = jobBatch(ds, batch, seed);
+  const h = createHash('sha256');
+  h.update(`${ds.count}:${ds.channels}:${ds.height}:${ds.width}:${ds.classes};${batch}:${seed};`);
+  h.update(new Uint8Array(b.x.buffer, b.x.byteOffset, b.x.byteLength));
+  h.update(new Uint8Array(b.targets.buffer, b.targets.byteOffset, b.targets.byteLength));
+  return h.digest('hex').slice(0, 16);
+}
+
+/**
+ * The dataset of a job whose scoring batch must have the job's fingerprint: one loaded earlier in this process (a
+ * long-lived worker) is read again once when it does not match (the files may have been fixed meanwhile); images that
+ * still differ are a DataMismatchError naming both fingerprints — the job is refused, not run on other images.
+ */
+export async function matchedDataset(d: JobData, batch: number, seed: number): Promise<ImageSet> {
+  let ds = await jobDataset(d);
+  if (d.fingerprint === undefined || scoringFingerprint(ds, batch, seed) === d.fingerprint) return ds;
+  datasets.delete(dataKey(d));
+  for (const k of [...batches.keys()]) if (k.startsWith(`${dataKey(d)}|`)) batches.delete(k);
+  ds = await jobDataset(d);
+  const here = scoringFingerprint(ds, batch, seed);
+  if (here !== d.fingerprint) {
+    throw new DataMismatchError(
+      `the job's ${d.dataset} images have fingerprint ${d.fingerprint}, but ${d.dir ?? 'the default location'} here gives ${here}: ` +
+        'this machine holds other data (point it to the same dataset files)',
+    );
+  }
+  return ds;
 }
 
 const datasets = new Map<string, Promise<ImageSet>>();
@@ -202,6 +246,6 @@ export function scoreWithDataset(job: ProxyJob, ds: ImageSet | ImageDataset): Pr
 /** Runs one job in this thread: loads the dataset (once per process), scores the architecture. */
 export async function runProxyJob(job: ProxyJob): Promise<ProxyJobResult> {
   checkJob(job);
-  const ds = await jobDataset(job.data);
+  const ds = await matchedDataset(job.data, job.config.batch, job.seed);
   return scoreWithDataset(job, ds);
 }

@@ -58,7 +58,8 @@ test('batch mode writes one CSV row per architecture, on worker threads', () => 
     assert.ok(rec.seconds >= 0);
   }
   const meta = JSON.parse(readFileSync(`${out}.meta.json`, 'utf8')) as Record<string, unknown>;
-  assert.deepEqual(meta, { space: 'nb201', dataset: 'cifar10-1k', split: null, channels: 4, cells: 1, batch: 8, classes: 10, seed: 3, metricsCode: METRICS_CODE_VERSION });
+  assert.match(String(meta.fingerprint), /^[0-9a-f]{16}$/, 'the images scored from');
+  assert.deepEqual(meta, { space: 'nb201', dataset: 'cifar10-1k', split: null, channels: 4, cells: 1, batch: 8, classes: 10, seed: 3, fingerprint: meta.fingerprint, code: METRICS_CODE_VERSION });
 });
 
 test('a rerun resumes: nothing recomputed, the file is unchanged', () => {
@@ -94,11 +95,11 @@ test('rows of older metric code are not resumed: a results file without the code
   const old = join(dir, 'old.csv');
   writeFileSync(old, readFileSync(out, 'utf8'));
   const meta = JSON.parse(readFileSync(`${out}.meta.json`, 'utf8')) as Record<string, unknown>;
-  delete meta.metricsCode;
+  delete meta.code;
   writeFileSync(`${old}.meta.json`, JSON.stringify(meta));
   const r = proxies(['--archs', archFile, '--workers', '1', '--out', old]);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, new RegExp(`other settings: metricsCode 1 \\(now ${METRICS_CODE_VERSION}\\)`));
+  assert.match(r.stderr, new RegExp(`other settings: code 1 \\(now ${METRICS_CODE_VERSION}\\)`));
 });
 
 test('--archs FILE with a bad line: exit 2 naming the file and line', () => {
