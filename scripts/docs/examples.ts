@@ -240,11 +240,12 @@ export const EXAMPLES: readonly ReadmeExample[] = [
     format: 'markdown',
   },
   {
-    // Long: about two hours of CPU the first time (resumable; runs kept in robot-nas-results/robust/), seconds after.
+    // The tables from the runs stored in robot-nas-results/robust/ (`npm run bench:robust` computes them: hours of
+    // CPU the first time, resumable); a cell with fewer runs than the study's seeds says how many it has.
     id: 'bench-robust',
     speed: 'long',
-    shown: 'npm run bench:robust',
-    argv: ['--import', TSX, '{repo}/scripts/bench-robust.ts'],
+    shown: 'npm run bench:robust -- --cached-only',
+    argv: ['--import', TSX, '{repo}/scripts/bench-robust.ts', '--cached-only'],
     cwd: 'repo',
     streams: 'stdout',
     format: 'markdown',
