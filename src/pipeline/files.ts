@@ -7,8 +7,11 @@ import type { FolderOwner } from '../util/owned-folder.js';
 
 /** The files a search writes into its output folder, settings.json first. */
 export const SEARCH_FILES = ['settings.json', 'metrics.csv', 'queries.jsonl', 'result.json', 'search-curve.svg'] as const;
-/** What else a search may keep there: with --no-cache its metric table and latencies, and atomic writes' temporary files. */
-const SEARCH_ALSO = [/^metrics-[0-9a-f]{16}\.csv(\.meta\.json)?$/, /^latency-[0-9a-f]{16}\.jsonl$/, /\.tmp-\d+$/];
+/**
+ * What else a search may keep there: with --no-cache its metric table, latencies and image caches (the image cache
+ * lives next to the query cache, so in the output folder when there is none), and atomic writes' temporary files.
+ */
+const SEARCH_ALSO = [/^metrics-[0-9a-f]{16}\.csv(\.meta\.json)?$/, /^latency-[0-9a-f]{16}\.jsonl$/, /^images-[0-9a-f]{16}$/, /\.tmp-\d+$/];
 
 /**
  * A search's output folder is ours when it holds nothing but a search's files: settings.json (a JSON object with a

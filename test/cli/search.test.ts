@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import pngjs from 'pngjs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -260,4 +260,15 @@ test('train --from a search folder trains its answer with its settings; flags gi
   const both = runCli(['train', '--from', out, '--arch', res.best.arch]);
   assert.equal(both.code, 2);
   assert.match(both.stderr, /not both/);
+});
+
+test('search --no-cache keeps its image cache in the output folder, and a rerun into that folder resumes (the cache is ours)', () => {
+  const data = join(dir, 'images'); // written by the image-folder test above
+  const out = join(dir, 'nocache');
+  const args = ['search', '--dataset', 'folder', '--data', data, '--pool', '4', '--budget', '2', '--epochs', '1', '--channels', '4', '--batch-size', '8', '--score-batch', '8', '--parallel', '0', '--no-cache', '--out', out];
+  const first = runCli(args);
+  assert.equal(first.code, 0, first.stderr);
+  assert.ok(readdirSync(out).some((n) => /^images-[0-9a-f]{16}$/.test(n)), 'the image cache is in the output folder');
+  const again = runCli(args);
+  assert.equal(again.code, 0, again.stderr);
 });
