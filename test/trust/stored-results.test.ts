@@ -5,6 +5,7 @@
  * (The queue worker started with another --data: test/trust/queue.test.ts.)
  */
 import { test } from 'node:test';
+import { METRICS_CODE_VERSION } from '../../src/proxies/types.js';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -67,7 +68,7 @@ test('proxies --out resumes only on the images it was scored from', () => {
 });
 
 function scoringJob(fingerprint: string, dir: string): ProxyJob {
-  return { kind: 'score', space: 'nb201', arch: ARCH, config: { channels: 4, cells: 1, batch: 8, classes: 2, metrics: ['snip'] }, data: { dataset: 'folder', dir, fingerprint }, seed: 1 };
+  return { kind: 'score', space: 'nb201', arch: ARCH, config: { channels: 4, cells: 1, batch: 8, classes: 2, metrics: ['snip'] }, data: { dataset: 'folder', dir, fingerprint }, seed: 1, version: METRICS_CODE_VERSION };
 }
 
 test('a scoring job whose images differ from the ones here is refused, in this thread and on a worker thread, with both fingerprints', async () => {
