@@ -205,7 +205,9 @@ try {
   await runner.close();
 }
 
-const md = tables.map((t) => robustMarkdown(t)).join('\n');
+// a table with no searched run yet (only the query-free tf rows) says nothing: left out (--cached-only)
+const shown = tables.filter((t) => t.rows.some((r) => !r.row.method.startsWith('tf-') && r.cells.some((c) => c !== undefined && c.runs > 0)));
+const md = shown.map((t) => robustMarkdown(t)).join('\n');
 const tmp = join(out, `.report.md.${process.pid}`);
 writeFileSync(tmp, md);
 renameSync(tmp, join(out, 'report.md'));

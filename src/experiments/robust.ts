@@ -161,7 +161,7 @@ export function robustMarkdown(t: RobustTable): string {
     `|${head.map(() => '---').join('|')}|`,
   ];
   for (const { row, cells } of t.rows) {
-    if (cells.every((c) => c === undefined)) continue;
+    if (cells.every((c) => c === undefined || c.runs === 0)) continue;
     lines.push(`| ${row.label} | ${cells.map((c) => (c === undefined ? '–' : cellText(c, study.report, row.method === 'tf-avg' ? undefined : row.method === 'tf-best' ? 1 : study.seeds.length))).join(' | ')} |`);
   }
   const thr = t.tasks.map((x) => (study.report === 'final' ? x.threshold.toFixed(2) : String(x.threshold)));
