@@ -33,14 +33,15 @@ export { runProxyJob, type ProxyJob, type ProxyJobResult } from './proxies/job.j
 
 export { makePool, checkBudget, type Pool, type SearchContext, type SearchMethod, type SearchOutcome, type Schedule } from './search/types.js';
 export { createRobot, type RobotOptions } from './search/robot.js';
-export { randomSearch, keepBusy } from './search/random.js';
+export { randomSearch } from './search/random.js';
+export { keepBusy } from './search/schedule.js';
 export { createRea, type ReaOptions } from './search/rea.js';
 export { createReinforce, type ReinforceOptions } from './search/reinforce.js';
 export { createSingleMetric, createGreedyMetric, topByMetric } from './search/training-free.js';
 export { normalise, NORMALISE_KINDS, type NormaliseKind } from './search/normalise.js';
 
 export { GaussianProcess } from './gp/gp.js';
-export { MT19937 } from './util/mt19937.js';
+export { MT19937 } from './numpy/mt19937.js';
 export { BayesOpt, type BayesOptOptions } from './gp/bayesopt.js';
 
 export { buildPool, defaultMetrics, finalRank, type BenchmarkPool, type PoolRule } from './experiments/pool.js';

@@ -2,9 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BayesOpt, sweepAcquisition } from '../../src/gp/bayesopt.js';
 import { acquisitionValue } from '../../src/gp/acquisition.js';
-import { GaussianProcess, numpySum } from '../../src/gp/gp.js';
+import { GaussianProcess } from '../../src/gp/gp.js';
+import { numpySum } from '../../src/numpy/sum.js';
 import { lbfgsb } from '../../src/gp/lbfgsb.js';
-import { MT19937 } from '../../src/util/mt19937.js';
+import { MT19937 } from '../../src/numpy/mt19937.js';
 import { Rng } from '../../src/util/rng.js';
 
 // Expected values come from numpy 1.24 / scikit-learn 1.2.1 / bayes_opt 1.2.0 runs.
