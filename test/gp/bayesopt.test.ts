@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BayesOpt, sweepAcquisition } from '../../src/gp/bayesopt.js';
+import { BayesOpt } from '../../src/gp/bayesopt.js';
+import { sweepAcquisition } from '../../src/gp/sweep.js';
 import { acquisitionValue, type AcquisitionSpec } from '../../src/gp/acquisition.js';
 import { GaussianProcess } from '../../src/gp/gp.js';
 import { Rng } from '../../src/util/rng.js';
