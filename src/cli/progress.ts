@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import type { TrainRequestHooks } from '../pipeline/train.js';
 
 /** A progress bar on stderr (only when stderr is a terminal, so logs and pipes stay clean). */
 export interface Progress {
@@ -68,6 +69,30 @@ export function trainingBars(stream: NodeJS.WriteStream = process.stderr): Train
     },
     stop() {
       multi.stop();
+    },
+  };
+}
+
+/**
+ * The console's view of one training (`train`, `search --train-best`): its plan on stderr, a bar through each epoch,
+ * then one line per finished epoch. `stop()` clears a bar left by a training that ended early.
+ */
+export function trainingProgress(epochs: number): TrainRequestHooks & { stop(): void } {
+  let bar: Progress | undefined;
+  return {
+    log: (m) => void process.stderr.write(`${m}\n`),
+    onStep: (step, steps, loss) => {
+      bar ??= progressBar(steps, 'training');
+      bar.update(step, `loss ${loss.toFixed(3)}`);
+    },
+    onEpoch: (e) => {
+      bar?.stop();
+      bar = undefined;
+      process.stderr.write(`epoch ${e.epoch + 1}/${epochs}  lr ${e.lr.toFixed(4)}  loss ${e.trainLoss.toFixed(4)}  train ${e.trainAccuracy.toFixed(2)}%  ${e.seconds.toFixed(1)} s\n`);
+    },
+    stop: () => {
+      bar?.stop();
+      bar = undefined;
     },
   };
 }

@@ -6,8 +6,8 @@ import { runSearch, SEARCH_METRICS, type SearchOptions, type SearchResult } from
 import { checkModelDestination } from '../model/store.js';
 import { InputError } from '../util/errors.js';
 import { choice, parseCount, parseLimit, parseMetrics, parseNumber, parsePositive, parsePositiveInt, parseSeed, parseSize, TRAIN_DATASETS } from './options.js';
-import { trainArchitecture, type TrainRun } from './train.js';
-import { progressBar, trainingBars, type Progress, type TrainingBars } from './progress.js';
+import { trainArchitecture, type TrainRun } from '../pipeline/train.js';
+import { progressBar, trainingBars, trainingProgress, type Progress, type TrainingBars } from './progress.js';
 import { addQueueOptions, cliQueueRunner, queueSummary, type QueueFlags } from './queue.js';
 
 /**
@@ -266,6 +266,7 @@ export function register(program: Command): void {
       if (f.trainBest !== undefined) {
         // The answer, trained longer on the search's split and recipe (its seed gives the same split).
         if (!f.json) process.stdout.write(formatSearchSummary(result) + '\n\n');
+        const progress = trainingProgress(f.trainBest);
         trained = await trainArchitecture({
           space: f.space,
           arch: result.best.arch,
@@ -281,7 +282,7 @@ export function register(program: Command): void {
           ...(f.validLimit !== undefined ? { validLimit: f.validLimit } : {}),
           seed: f.seed,
           ...(f.save !== undefined ? { save: f.save } : {}),
-        });
+        }, progress).finally(() => progress.stop());
         if (f.json) process.stdout.write(JSON.stringify({ ...result, trained: trained.report }, null, 2) + '\n');
         else process.stdout.write(trained.summary + '\n');
         if (trained.notSaved) throw trained.notSaved;

@@ -1,48 +1,16 @@
 import { Command, Option } from 'commander';
-import { initBackend } from '../nn/backend.js';
-import { countParams } from '../nn/params.js';
-import { trainingSeed } from '../util/seeds.js';
-import { buildNetwork } from '../nn/build.js';
-import { getSpace } from '../spaces/index.js';
-import { augmentFor } from '../train/augment.js';
-import { prepareData } from '../train/data.js';
-import { checkTrainSettings, DARTS_TRAINING, trainNetwork } from '../train/trainer.js';
-import { writeAtomic } from '../util/atomic.js';
-import { InputError } from '../util/errors.js';
-import { checkOutputFile } from '../util/output-paths.js';
-import { resolve } from 'node:path';
-import { checkModelDestination, saveModel } from '../model/store.js';
-import { TRAINING_CODE_VERSION } from '../train/version.js';
+import { trainArchitecture, type TrainRequest } from '../pipeline/train.js';
 import { choice, parseLimit, parseNumber, parsePositiveInt, parseSeed, TRAIN_DATASETS } from './options.js';
-import { progressBar, type Progress } from './progress.js';
+import { trainingProgress } from './progress.js';
 
 /**
  * `robot-nas train`: the step after a search — train one architecture for longer and report train, validation
- * and test accuracy. Same data split and training recipe as the search's queries (with its seed, the same split).
+ * and test accuracy (src/pipeline/train.ts does the work; this is its console).
  */
 
-export interface TrainFlags {
-  space: 'nb201' | 'darts';
-  arch: string;
-  dataset: string;
-  data?: string;
-  epochs: number;
-  channels: number;
-  cells: number;
-  batchSize: number;
-  lr: number;
-  validFraction: number;
-  trainLimit?: number | 'all';
-  validLimit?: number | 'all';
-  testLimit?: number | 'all';
-  seed: number;
-  out?: string;
-  save?: string;
+export interface TrainFlags extends TrainRequest {
   json?: boolean;
 }
-
-const fmt = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(2));
-const limit = (v: number | 'all' | undefined): number | undefined => (v === undefined || v === 'all' ? undefined : v);
 
 export function register(program: Command): void {
   program
@@ -66,150 +34,9 @@ export function register(program: Command): void {
     .option('--save <dir>', 'save the trained model (weights, architecture, preprocessing, accuracies) as a model folder')
     .option('--json', 'print the report as JSON')
     .action(async (f: TrainFlags) => {
-      const run = await trainArchitecture(f);
+      const progress = trainingProgress(f.epochs);
+      const run = await trainArchitecture(f, progress).finally(() => progress.stop());
       process.stdout.write((f.json ? JSON.stringify(run.report, null, 2) : run.summary) + '\n');
       if (run.notSaved) throw run.notSaved;
     });
-}
-
-/**
- * Everything about a training request that can fail without data — the architecture, `--out`, `--save`, the
- * recipe — checked before the data is read and long before the training ends. Returns the canonical architecture.
- */
-export function checkTrainRequest(f: TrainFlags): string {
-  const space = getSpace(f.space);
-  let arch: string;
-  try {
-    arch = space.parse(f.arch);
-  } catch (e) {
-    throw new InputError(`--arch: not a ${f.space} architecture: ${(e as Error).message}`);
-  }
-  // Everything that can fail without data fails before the data is read and long before the training ends.
-  if (f.out !== undefined) checkOutputFile(f.out, 'out');
-  if (f.save !== undefined) checkModelDestination(f.save, 'save');
-  checkTrainSettings({ ...DARTS_TRAINING, lr: f.lr, epochs: f.epochs, batchSize: f.batchSize, augment: null });
-  return arch;
-}
-
-export interface TrainRun {
-  report: Record<string, unknown> & { arch: string; params: number; validAccuracy: number; model: string | null };
-  /** The human-readable report (what `train` prints without --json). */
-  summary: string;
-  /** Set when --save was asked for but the weights were not kept (a non-finite loss). */
-  notSaved?: InputError;
-}
-
-/** Trains one architecture (progress on stderr), saves it when asked, writes `--out`; returns the report. */
-export async function trainArchitecture(f: TrainFlags): Promise<TrainRun> {
-  const arch = checkTrainRequest(f);
-  const data = prepareData({
-    dataset: f.dataset,
-    ...(f.data !== undefined ? { dir: f.data } : {}),
-    validFraction: f.validFraction,
-    trainLimit: limit(f.trainLimit),
-    validLimit: limit(f.validLimit),
-    testLimit: limit(f.testLimit),
-    withTest: true,
-    seed: f.seed,
-  });
-  const { info } = data;
-  await initBackend('wasm');
-  const net = buildNetwork(f.space, arch, { channels: f.channels, cells: f.cells, classes: info.classes }, info.shape);
-  const settings = { ...DARTS_TRAINING, lr: f.lr, epochs: f.epochs, batchSize: f.batchSize, augment: augmentFor(f.dataset, info.mean, info.std, info.shape[1]) };
-  process.stderr.write(
-    `training ${arch} (${countParams(net).toLocaleString('en-US')} parameters) on ${info.dataset}: ${info.trainCount} train / ${info.validCount} validation` +
-      `${data.test ? ` / ${data.test.count} test` : ''} images, ${f.epochs} epochs\n`,
-  );
-  let bar: Progress | undefined;
-  const r = await trainNetwork(net, data, settings, trainingSeed(f.seed, arch), {
-    onStep: (step, steps, loss) => {
-      bar ??= progressBar(steps, 'training');
-      bar.update(step, `loss ${loss.toFixed(3)}`);
-    },
-    onEpoch: (e) => {
-      bar?.stop();
-      bar = undefined;
-      process.stderr.write(`epoch ${e.epoch + 1}/${f.epochs}  lr ${e.lr.toFixed(4)}  loss ${e.trainLoss.toFixed(4)}  train ${e.trainAccuracy.toFixed(2)}%  ${e.seconds.toFixed(1)} s\n`);
-    },
-  });
-  bar?.stop();
-  // Weights from a training whose loss became non-finite are not kept; other divergences are saved and recorded.
-  const saved = f.save !== undefined && r.divergence !== 'non-finite loss';
-  const report = {
-    space: f.space,
-    arch,
-    dataset: info.dataset,
-    params: countParams(net),
-    trainAccuracy: Number.isFinite(r.trainAccuracy) ? r.trainAccuracy : null,
-    validAccuracy: r.validAccuracy,
-    testAccuracy: r.testAccuracy ?? null,
-    diverged: r.diverged,
-    divergence: r.divergence ?? null,
-    seconds: r.seconds,
-    epochs: r.epochs,
-    data: info,
-    settings: { ...settings, channels: f.channels, cells: f.cells, seed: f.seed },
-    model: saved ? f.save! : null,
-  };
-  if (saved) {
-    saveModel(f.save!, {
-      space: f.space,
-      arch,
-      channels: f.channels,
-      cells: f.cells,
-      classes: info.classes,
-      classNames: data.train.classNames ?? null,
-      inputShape: info.shape,
-      mean: info.mean,
-      std: info.std,
-      params: r.params,
-      running: r.running,
-      samples: { images: data.valid.images, labels: data.valid.labels },
-      training: {
-        dataset: info.dataset,
-        // Absolute, so that predict finds the data from any working directory.
-        data: f.data !== undefined ? resolve(f.data) : null,
-        trainCount: info.trainCount,
-        validCount: info.validCount,
-        testCount: info.testCount,
-        validFraction: info.validFraction,
-        splitSeed: info.splitSeed,
-        trainLimit: limit(f.trainLimit) ?? null,
-        validLimit: limit(f.validLimit) ?? null,
-        testLimit: limit(f.testLimit) ?? null,
-        fingerprint: info.fingerprint,
-        epochs: f.epochs,
-        batchSize: f.batchSize,
-        lr: settings.lr,
-        lrMin: settings.lrMin,
-        momentum: settings.momentum,
-        weightDecay: settings.weightDecay,
-        gradClip: settings.gradClip,
-        augment: settings.augment && { pad: settings.augment.pad, flip: settings.augment.flip },
-        seed: f.seed,
-        trainingSeed: trainingSeed(f.seed, arch),
-        trainingCodeVersion: TRAINING_CODE_VERSION,
-        seconds: r.seconds,
-        divergence: r.divergence ?? null,
-      },
-      accuracies: {
-        train: Number.isFinite(r.trainAccuracy) ? r.trainAccuracy : null,
-        validation: r.validAccuracy,
-        test: r.testAccuracy ?? null,
-      },
-    });
-  }
-  if (f.out !== undefined) writeAtomic(f.out, JSON.stringify(report, null, 2) + '\n');
-  const summary = [
-      `architecture         ${arch}`,
-      `parameters           ${report.params.toLocaleString('en-US')}`,
-      `train accuracy       ${fmt(r.trainAccuracy)} % (last epoch, training mode)`,
-      `validation accuracy  ${fmt(r.validAccuracy)} % (${info.validCount} images)`,
-      `test accuracy        ${data.test ? `${fmt(r.testAccuracy)} % (${data.test.count} images)` : `n/a (${info.dataset} has no separate test images)`}`,
-      `time                 ${r.seconds.toFixed(1)} s`,
-      ...(r.diverged ? [`diverged             yes — ${r.divergence ?? 'diverged'}${r.divergence === 'non-finite loss' ? '; training stopped there' : ''}`] : []),
-      ...(saved ? [`saved model          ${f.save} (predict: npx robot-nas predict --model ${f.save} IMAGE.png; export: npx robot-nas export --model ${f.save} --format onnx --out DIR)`] : []),
-  ].join('\n');
-  const notSaved = f.save !== undefined && !saved ? new InputError(`training diverged (non-finite loss); no model saved to ${f.save} (try a lower --lr)`) : undefined;
-  return { report, summary, ...(notSaved ? { notSaved } : {}) };
 }

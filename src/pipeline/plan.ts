@@ -4,26 +4,16 @@
  */
 import { resolve } from 'node:path';
 import { searchMethod } from '../search/registry.js';
-import { checkBudget, type SearchMethod } from '../search/types.js';
+import { checkBudget } from '../search/types.js';
 import { getSpace } from '../spaces/index.js';
-import type { SearchSpace } from '../spaces/types.js';
 import { augmentFor } from '../train/augment.js';
 import { prepareData, type DataInfo, type PreparedData } from '../train/data.js';
 import { checkTrainSettings, DARTS_TRAINING, type TrainSettings } from '../train/trainer.js';
 import { SettingError } from '../util/errors.js';
 import { checkOutputDir, checkOutputFile } from '../util/output-paths.js';
 import { checkLimits, hasLimits } from './limits.js';
-import type { SearchOptions } from './types.js';
+import type { SearchOptions, SearchPlan } from './types.js';
 
-/** Everything a search needs, checked: built from the options before any data is read. */
-export interface SearchPlan {
-  o: SearchOptions;
-  method: SearchMethod;
-  space: SearchSpace;
-  out: string;
-  /** Resolved cache file, or null for a memory-only cache. */
-  cache: string | null;
-}
 
 export function planSearch(o: SearchOptions): SearchPlan {
   if (o.space !== 'nb201' && o.space !== 'darts') throw new SettingError('space', `expected nb201 or darts, got ${String(o.space)}`);

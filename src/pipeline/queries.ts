@@ -1,5 +1,5 @@
 /**
- * Step 4 of a search: the search method runs on the pool, each query a training job on the runner, answered from
+ * Step 5 of a search: the search method runs on the pool, each query a training job on the runner, answered from
  * the result store when it was trained before (here or by another process). Queries are logged to
  * queries.jsonl in the order the search records them (in synchronous rounds: the order proposed, whatever order
  * the trainings finished in), appended as each round or query completes.
@@ -17,9 +17,9 @@ import type { TrainSettings } from '../train/trainer.js';
 import { Rng } from '../util/rng.js';
 import { seedStreams } from '../util/seeds.js';
 import { loggedKeys } from './files.js';
-import { queriesAtOnce, type SearchPlan } from './plan.js';
+import { queriesAtOnce } from './plan.js';
 import type { ScoredPool } from './score.js';
-import type { QueryLine, SearchHooks } from './types.js';
+import type { QueryLine, SearchHooks, SearchPlan } from './types.js';
 
 export interface QueriesDone {
   lines: QueryLine[];

@@ -1,7 +1,7 @@
 /**
- * Step 3 of a search: the pool and its metrics. The scored table is shared by every search with the same
- * scoring settings (rows are per architecture, any pool), named by their key so that no setting change can
- * clash with it. Architectures with a non-finite metric are dropped, and the budget is checked against what is
+ * Steps 3 and 4 of a search: the candidate pool (its limits: limits.ts) and its metrics. The scored table is shared
+ * by every search with the same scoring settings (rows are per architecture, any pool), named by their key so that
+ * no setting change can clash with it. Architectures with a non-finite metric are dropped, and the budget is checked against what is
  * left — before the output folder is claimed.
  */
 import { dirname, join, resolve } from 'node:path';
@@ -15,8 +15,7 @@ import { trainSplitOf } from '../train/data.js';
 import { InputError } from '../util/errors.js';
 import { queryKey } from '../util/key.js';
 import { shownPath } from './files.js';
-import type { SearchPlan } from './plan.js';
-import type { SearchHooks } from './types.js';
+import type { SearchHooks, SearchPlan } from './types.js';
 
 export interface ScoredPool {
   archs: readonly string[];

@@ -1,5 +1,6 @@
 import type { JobEvent } from '../runner/types.js';
-import type { Schedule } from '../search/types.js';
+import type { Schedule, SearchMethod } from '../search/types.js';
+import type { SearchSpace } from '../spaces/types.js';
 import type { DataInfo } from '../train/data.js';
 
 export interface SearchOptions {
@@ -116,3 +117,13 @@ export interface SearchResult {
 
 /** The six metrics of the RoBoT paper's NAS-Bench-201 experiments. */
 export const SEARCH_METRICS = ['grad_norm', 'snip', 'grasp', 'fisher', 'synflow', 'jacob_cov'] as const;
+
+/** Everything a search needs, checked: built from the options before any data is read. */
+export interface SearchPlan {
+  o: SearchOptions;
+  method: SearchMethod;
+  space: SearchSpace;
+  out: string;
+  /** Resolved cache file, or null for a memory-only cache. */
+  cache: string | null;
+}

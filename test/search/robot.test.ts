@@ -9,7 +9,6 @@ import type { SearchSpace } from '../../src/spaces/types.js';
 import { QueryLedger } from '../../src/objective/ledger.js';
 import { TabularObjective } from '../../src/objective/tabular.js';
 import { InputError } from '../../src/util/errors.js';
-import { MT19937 } from '../../src/numpy/mt19937.js';
 import { Rng } from '../../src/util/rng.js';
 import { SHARED_DATA } from '../helpers/shared.js';
 

@@ -1,0 +1,186 @@
+/**
+ * Training one architecture for longer, the step after a search (`robot-nas train`, `search --train-best`): the
+ * search's data split and training recipe (with its seed, the same split), then train / validation / test accuracy,
+ * the model folder when asked (`save`) and the report as JSON (`out`). Everything that can fail without data is
+ * checked before the data is read. Progress comes through hooks; nothing here prints.
+ */
+import { resolve } from 'node:path';
+import { checkModelDestination, saveModel } from '../model/store.js';
+import { initBackend } from '../nn/backend.js';
+import { buildNetwork } from '../nn/build.js';
+import { countParams } from '../nn/params.js';
+import { getSpace } from '../spaces/index.js';
+import { augmentFor } from '../train/augment.js';
+import { prepareData } from '../train/data.js';
+import { checkTrainSettings, DARTS_TRAINING, trainNetwork, type EpochLog } from '../train/trainer.js';
+import { TRAINING_CODE_VERSION } from '../train/version.js';
+import { writeAtomic } from '../util/atomic.js';
+import { InputError } from '../util/errors.js';
+import { checkOutputFile } from '../util/output-paths.js';
+import { trainingSeed } from '../util/seeds.js';
+
+/** One training request (the `train` command's flags). */
+export interface TrainRequest {
+  space: 'nb201' | 'darts';
+  arch: string;
+  dataset: string;
+  /** Dataset folder. */
+  data?: string;
+  epochs: number;
+  channels: number;
+  cells: number;
+  batchSize: number;
+  lr: number;
+  validFraction: number;
+  trainLimit?: number | 'all';
+  validLimit?: number | 'all';
+  testLimit?: number | 'all';
+  seed: number;
+  /** Also write the report as JSON to this file. */
+  out?: string;
+  /** Save the trained model as a model folder here. */
+  save?: string;
+}
+
+export interface TrainRequestHooks {
+  /** One line of human-readable progress. */
+  log?(message: string): void;
+  onStep?(step: number, steps: number, loss: number): void;
+  onEpoch?(e: EpochLog): void;
+}
+
+const fmt = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(2));
+const limit = (v: number | 'all' | undefined): number | undefined => (v === undefined || v === 'all' ? undefined : v);
+
+/**
+ * Everything about a training request that can fail without data — the architecture, `--out`, `--save`, the
+ * recipe — checked before the data is read and long before the training ends. Returns the canonical architecture.
+ */
+export function checkTrainRequest(f: TrainRequest): string {
+  const space = getSpace(f.space);
+  let arch: string;
+  try {
+    arch = space.parse(f.arch);
+  } catch (e) {
+    throw new InputError(`--arch: not a ${f.space} architecture: ${(e as Error).message}`);
+  }
+  // Everything that can fail without data fails before the data is read and long before the training ends.
+  if (f.out !== undefined) checkOutputFile(f.out, 'out');
+  if (f.save !== undefined) checkModelDestination(f.save, 'save');
+  checkTrainSettings({ ...DARTS_TRAINING, lr: f.lr, epochs: f.epochs, batchSize: f.batchSize, augment: null });
+  return arch;
+}
+
+export interface TrainRun {
+  report: Record<string, unknown> & { arch: string; params: number; validAccuracy: number; model: string | null };
+  /** The human-readable report (what `train` prints without --json). */
+  summary: string;
+  /** Set when --save was asked for but the weights were not kept (a non-finite loss). */
+  notSaved?: InputError;
+}
+
+/** Trains one architecture (progress through `hooks`), saves it when asked, writes `out`; returns the report. */
+export async function trainArchitecture(f: TrainRequest, hooks: TrainRequestHooks = {}): Promise<TrainRun> {
+  const arch = checkTrainRequest(f);
+  const data = prepareData({
+    dataset: f.dataset,
+    ...(f.data !== undefined ? { dir: f.data } : {}),
+    validFraction: f.validFraction,
+    trainLimit: limit(f.trainLimit),
+    validLimit: limit(f.validLimit),
+    testLimit: limit(f.testLimit),
+    withTest: true,
+    seed: f.seed,
+  });
+  const { info } = data;
+  await initBackend('wasm');
+  const net = buildNetwork(f.space, arch, { channels: f.channels, cells: f.cells, classes: info.classes }, info.shape);
+  const settings = { ...DARTS_TRAINING, lr: f.lr, epochs: f.epochs, batchSize: f.batchSize, augment: augmentFor(f.dataset, info.mean, info.std, info.shape[1]) };
+  hooks.log?.(
+    `training ${arch} (${countParams(net).toLocaleString('en-US')} parameters) on ${info.dataset}: ${info.trainCount} train / ${info.validCount} validation` +
+      `${data.test ? ` / ${data.test.count} test` : ''} images, ${f.epochs} epochs`,
+  );
+  const r = await trainNetwork(net, data, settings, trainingSeed(f.seed, arch), {
+    ...(hooks.onStep ? { onStep: hooks.onStep } : {}),
+    ...(hooks.onEpoch ? { onEpoch: hooks.onEpoch } : {}),
+  });
+  // Weights from a training whose loss became non-finite are not kept; other divergences are saved and recorded.
+  const saved = f.save !== undefined && r.divergence !== 'non-finite loss';
+  const report = {
+    space: f.space,
+    arch,
+    dataset: info.dataset,
+    params: countParams(net),
+    trainAccuracy: Number.isFinite(r.trainAccuracy) ? r.trainAccuracy : null,
+    validAccuracy: r.validAccuracy,
+    testAccuracy: r.testAccuracy ?? null,
+    diverged: r.diverged,
+    divergence: r.divergence ?? null,
+    seconds: r.seconds,
+    epochs: r.epochs,
+    data: info,
+    settings: { ...settings, channels: f.channels, cells: f.cells, seed: f.seed },
+    model: saved ? f.save! : null,
+  };
+  if (saved) {
+    saveModel(f.save!, {
+      space: f.space,
+      arch,
+      channels: f.channels,
+      cells: f.cells,
+      classes: info.classes,
+      classNames: data.train.classNames ?? null,
+      inputShape: info.shape,
+      mean: info.mean,
+      std: info.std,
+      params: r.params,
+      running: r.running,
+      samples: { images: data.valid.images, labels: data.valid.labels },
+      training: {
+        dataset: info.dataset,
+        // Absolute, so that predict finds the data from any working directory.
+        data: f.data !== undefined ? resolve(f.data) : null,
+        trainCount: info.trainCount,
+        validCount: info.validCount,
+        testCount: info.testCount,
+        validFraction: info.validFraction,
+        splitSeed: info.splitSeed,
+        trainLimit: limit(f.trainLimit) ?? null,
+        validLimit: limit(f.validLimit) ?? null,
+        testLimit: limit(f.testLimit) ?? null,
+        fingerprint: info.fingerprint,
+        epochs: f.epochs,
+        batchSize: f.batchSize,
+        lr: settings.lr,
+        lrMin: settings.lrMin,
+        momentum: settings.momentum,
+        weightDecay: settings.weightDecay,
+        gradClip: settings.gradClip,
+        augment: settings.augment && { pad: settings.augment.pad, flip: settings.augment.flip },
+        seed: f.seed,
+        trainingSeed: trainingSeed(f.seed, arch),
+        trainingCodeVersion: TRAINING_CODE_VERSION,
+        seconds: r.seconds,
+        divergence: r.divergence ?? null,
+      },
+      accuracies: {
+        train: Number.isFinite(r.trainAccuracy) ? r.trainAccuracy : null,
+        validation: r.validAccuracy,
+        test: r.testAccuracy ?? null,
+      },
+    });
+  }
+  if (f.out !== undefined) writeAtomic(f.out, JSON.stringify(report, null, 2) + '\n');
+  const summary = [
+      `architecture         ${arch}`,
+      `parameters           ${report.params.toLocaleString('en-US')}`,
+      `train accuracy       ${fmt(r.trainAccuracy)} % (last epoch, training mode)`,
+      `validation accuracy  ${fmt(r.validAccuracy)} % (${info.validCount} images)`,
+      `test accuracy        ${data.test ? `${fmt(r.testAccuracy)} % (${data.test.count} images)` : `n/a (${info.dataset} has no separate test images)`}`,
+      `time                 ${r.seconds.toFixed(1)} s`,
+      ...(r.diverged ? [`diverged             yes — ${r.divergence ?? 'diverged'}${r.divergence === 'non-finite loss' ? '; training stopped there' : ''}`] : []),
+      ...(saved ? [`saved model          ${f.save} (predict: npx robot-nas predict --model ${f.save} IMAGE.png; export: npx robot-nas export --model ${f.save} --format onnx --out DIR)`] : []),
+  ].join('\n');
+  const notSaved = f.save !== undefined && !saved ? new InputError(`training diverged (non-finite loss); no model saved to ${f.save} (try a lower --lr)`) : undefined;
+  return { report, summary, ...(notSaved ? { notSaved } : {}) };
+}
