@@ -22,14 +22,14 @@ export { deriveSeed, seedStreams, trainingSeed, trainingStreams } from './util/s
 export type { ResultStore, StoredResult, Claim } from './store/types.js';
 export { JsonlStore } from './store/jsonl.js';
 export { MemoryStore } from './store/memory.js';
-export { localRunner, inProcessRunner, workerThreadRunner, CancelledError, type Runner, type RunOptions, type JobEvent, type Job, type JobResult } from './runner/index.js';
+export { localRunner, inProcessRunner, workerThreadRunner, CancelledError, type Runner, type RunOptions, type JobEvent, type Executor } from './runner/index.js';
+export { jobExecutor, scoringJob, trainingJob, tableCellJob, trainingJobKey, type Job, type JobResult, type ScoringJob, type TrainingJob, type TableCellJob } from './jobs/index.js';
 export { openQueueRunner, type QueueRunner, type QueueRunnerOptions, type QueueRunnerStats } from './runner/queue.js';
 export { startQueueWorker, type QueueWorker, type QueueWorkerOptions } from './runner/queue-worker.js';
 export { queueStatus, type QueueStatus } from './runner/queue-status.js';
 export { parseQueueUrl, checkRedis, type QueueTarget } from './runner/queue-connection.js';
-export { jobKeyOf } from './runner/job-key.js';
-export { runTrainingJob, trainingJobKey, dataRefOf, DataMismatchError, type TrainingJob, type TrainingOutcome, type DataRef } from './train/job.js';
-export { runProxyJob, type ProxyJob, type ProxyJobResult } from './proxies/job.js';
+export { dataRefOf, DataMismatchError, type TrainingOutcome, type DataRef } from './train/spec.js';
+export type { ScoringResult } from './proxies/spec.js';
 
 export { makePool, checkBudget, type Pool, type SearchContext, type SearchMethod, type SearchOutcome, type Schedule } from './search/types.js';
 export { createRobot, type RobotOptions } from './search/robot.js';

@@ -11,7 +11,8 @@ import { QueryLedger } from '../objective/ledger.js';
 import type { Runner } from '../runner/types.js';
 import type { SearchOutcome } from '../search/types.js';
 import type { ResultStore } from '../store/types.js';
-import { dataRefOf, trainingJobKey, type TrainingJob, type TrainingOutcome } from '../train/job.js';
+import { trainingJob, trainingJobKey, type TrainingJob } from '../jobs/train.js';
+import { dataRefOf, type TrainingOutcome } from '../train/spec.js';
 import type { PreparedData } from '../train/data.js';
 import type { TrainSettings } from '../train/trainer.js';
 import { Rng } from '../util/rng.js';
@@ -33,15 +34,14 @@ export interface QueriesDone {
 /** The training job of one architecture of the search. */
 export function trainingJobFor(p: SearchPlan, data: PreparedData, train: TrainSettings, arch: string): TrainingJob {
   const { o } = p;
-  return {
-    kind: 'train',
+  return trainingJob({
     space: o.space,
     arch,
     network: { channels: o.channels, cells: o.cells },
     data: dataRefOf(data, o.dir === undefined ? undefined : o.dir, { ...(o.trainLimit !== undefined ? { trainLimit: o.trainLimit } : {}), ...(o.validLimit !== undefined ? { validLimit: o.validLimit } : {}) }),
     train,
     seed: o.seed,
-  };
+  });
 }
 
 export async function runQueries(

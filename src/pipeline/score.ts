@@ -6,15 +6,17 @@
  */
 import { dirname, join, resolve } from 'node:path';
 import type { Split } from '../data/types.js';
-import { runProxyBatch, selectArchs, type BatchSummary } from '../proxies/batch.js';
-import { toJobValue, type ProxyJob } from '../proxies/job.js';
+import type { ScoringJob } from '../jobs/score.js';
+import { toMetricValue } from '../proxies/spec.js';
 import { formatRow, readResults } from '../proxies/results.js';
 import type { Runner } from '../runner/types.js';
 import { checkBudget, makePool, type Pool } from '../search/types.js';
 import { trainSplitOf } from '../train/data.js';
 import { InputError } from '../util/errors.js';
 import { queryKey } from '../util/key.js';
+import { selectArchs } from './archs.js';
 import { shownPath } from './files.js';
+import { runProxyBatch, type BatchSummary } from './score-batch.js';
 import type { SearchHooks, SearchPlan } from './types.js';
 
 export interface ScoredPool {
@@ -37,7 +39,7 @@ export function tableDir(p: SearchPlan): string {
   return p.cache === null ? p.out : dirname(p.cache);
 }
 
-export async function scorePool(p: SearchPlan, archs: readonly string[], runner: Runner<ProxyJob, unknown>, hooks: SearchHooks, before = archs.length): Promise<ScoredPool> {
+export async function scorePool(p: SearchPlan, archs: readonly string[], runner: Runner<ScoringJob, unknown>, hooks: SearchHooks, before = archs.length): Promise<ScoredPool> {
   const { o, space } = p;
   const log = (m: string): void => hooks.log?.(m);
   const split: Split | undefined = trainSplitOf(o.dataset, o.dir);
@@ -81,8 +83,8 @@ export async function scorePool(p: SearchPlan, archs: readonly string[], runner:
       const row = table.rows.get(a)!;
       return formatRow(table.header, {
         arch: a,
-        values: Object.fromEntries(o.metrics.map((m) => [m, toJobValue(row[m])])),
-        ...(row.ln_synflow !== undefined ? { ln_synflow: toJobValue(row.ln_synflow) } : {}),
+        values: Object.fromEntries(o.metrics.map((m) => [m, toMetricValue(row[m])])),
+        ...(row.ln_synflow !== undefined ? { ln_synflow: toMetricValue(row.ln_synflow) } : {}),
         seconds: row.seconds,
       });
     });

@@ -17,11 +17,12 @@
  * This module is the I/O edge of the search; the search methods themselves stay pure.
  */
 import { join } from 'node:path';
-import { localRunner, type Job, type JobResult, type Runner } from '../runner/index.js';
+import { jobExecutor, type Job, type JobResult, type TrainingJob } from '../jobs/index.js';
+import { localRunner, type Runner } from '../runner/index.js';
 import { JsonlStore } from '../store/jsonl.js';
 import { MemoryStore } from '../store/memory.js';
 import type { ResultStore } from '../store/types.js';
-import type { TrainingJob, TrainingOutcome } from '../train/job.js';
+import type { TrainingOutcome } from '../train/spec.js';
 import { writeAtomic } from '../util/atomic.js';
 import { InputError } from '../util/errors.js';
 import { settingsDiff } from './files.js';
@@ -60,7 +61,7 @@ export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}, servi
     throw new InputError(`${settingsFile}: this folder holds a search with other settings — ${diffs.join('; ')}. Use another --out, or the same settings to resume.`);
   }
   const store = services.store ?? (plan.cache === null ? new MemoryStore() : JsonlStore.open(plan.cache));
-  const runner = services.runner ?? localRunner(o.parallel);
+  const runner = services.runner ?? localRunner(o.parallel, jobExecutor());
   try {
     const latency = new LatencyCache(tableDir(plan), plan, data.info);
     const limited = applyLimits(plan, data.info, choosePool(plan), latency, hooks);

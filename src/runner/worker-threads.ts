@@ -4,35 +4,24 @@
  * are deterministic, threads only add parallelism.
  */
 import { Worker } from 'node:worker_threads';
-import type { BackendName } from '../nn/backend.js';
 import { InputError } from '../util/errors.js';
-import type { Job, JobResult } from './jobs.js';
 import type { FromWorker, ToWorker } from './protocol.js';
-import { CancelledError, type RunOptions, type Runner } from './types.js';
+import { CancelledError, type Executor, type RunOptions, type Runner, type ThreadExecutor } from './types.js';
 
 /**
- * A worker thread running worker.js next to this module. When this module runs from TypeScript source under
- * tsx (tests, scripts), the worker is worker.ts, loaded by a tiny eval script that first registers tsx's loader
- * in the worker: in Node 20 the main thread's `--import tsx` hooks do not reach a worker's module loading.
+ * A worker thread running worker.js next to this module. When this module or the executor's runs from TypeScript
+ * source under tsx (tests, scripts), the thread first registers tsx's loader, through a tiny eval script: in Node 20
+ * the main thread's `--import tsx` hooks do not reach a worker's module loading.
  */
-function startWorker(backend: BackendName, executor: string | undefined): Worker {
-  const workerData = { backend, executor };
-  if (import.meta.url.endsWith('.ts')) {
-    const url = new URL('./worker.ts', import.meta.url).href;
+function startWorker(executor: ThreadExecutor): Worker {
+  const workerData = { executor };
+  const url = new URL(`./worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url);
+  if (url.href.endsWith('.ts') || executor.module.endsWith('.ts')) {
     const tsx = import.meta.resolve('tsx/esm/api');
-    const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url)}); })`;
+    const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
     return new Worker(code, { eval: true, workerData });
   }
-  return new Worker(new URL('./worker.js', import.meta.url), { workerData });
-}
-
-/**
- * A module that runs another family of jobs in the threads: it exports `executeJob(job, backend, emit, signal)` like
- * jobs.ts (the default, scoring and training). Given as the URL of its source file next to the caller
- * (`moduleNextTo(import.meta.url, 'table-cell')`), so that a thread loads only what its jobs need.
- */
-export function moduleNextTo(callerUrl: string, name: string): string {
-  return new URL(`./${name}${callerUrl.endsWith('.ts') ? '.ts' : '.js'}`, callerUrl).href;
+  return new Worker(url, { workerData });
 }
 
 interface Pending<J, R> {
@@ -48,8 +37,8 @@ interface Slot<J, R> {
   current?: Pending<J, R>;
 }
 
-/** `executor`: the module that runs the jobs (see moduleNextTo); by default jobs.ts's scoring and training. */
-export function workerThreadRunner<J = Job, R = JobResult>(size: number, backend: BackendName = 'wasm', executor?: string): Runner<J, R> {
+/** Each thread builds `executor` from its `thread` description and runs its jobs with it. */
+export function workerThreadRunner<J, R>(size: number, executor: Executor<J, R>): Runner<J, R> {
   if (!(Number.isInteger(size) && size >= 1)) throw new RangeError(`worker count must be a positive integer, got ${size}`);
   const queue: Pending<J, R>[] = [];
   const slots: Slot<J, R>[] = [];
@@ -73,7 +62,7 @@ export function workerThreadRunner<J = Job, R = JobResult>(size: number, backend
   /** Starts one more thread (threads start on demand, so an idle runner costs nothing). */
   const addWorker = (): Slot<J, R> => {
     const k = slots.length;
-    const worker = startWorker(backend, executor);
+    const worker = startWorker(executor.thread);
     const slot: Slot<J, R> = { worker };
     worker.on('message', (msg: FromWorker<R>) => {
       const p = slot.current;

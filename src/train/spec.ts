@@ -1,22 +1,20 @@
 /**
- * One training query as a self-contained, JSON-serialisable job: everything a worker (a thread here, or a
- * machine elsewhere) needs to train an architecture and report its validation accuracy.
+ * One training query described by a JSON-serialisable value: everything a worker (a thread here, or a machine
+ * elsewhere) needs to train an architecture and report its validation accuracy (src/jobs/train.ts makes it a job).
  *
- *   { kind: 'train', space, arch, network: { channels, cells }, data: DataRef, train: TrainSettings, seed }
+ *   { space, arch, network: { channels, cells }, data: DataRef, train: TrainSettings, seed }
  *     → { validAccuracy, seconds, trainLoss, trainAccuracy, diverged, divergence?, epochs }
  *
  * The data travel as a reference (dataset, folder, split settings) plus the fingerprint of the images the
  * search saw: a worker rebuilds the split itself and refuses the job when its images differ. Everything but
  * `seconds` is a function of the job (seed streams: util/seeds.ts), so the result does not depend on which
- * worker ran it or when; the job's key (`trainingJobKey`) is its hash plus TRAINING_CODE_VERSION.
+ * worker ran it or when; the job's key (jobs/train.ts) is its hash plus TRAINING_CODE_VERSION.
  */
 import { buildNetwork } from '../nn/build.js';
 import { InputError } from '../util/errors.js';
-import { queryKey } from '../util/key.js';
 import { trainingSeed } from '../util/seeds.js';
 import { prepareData, type PreparedData } from './data.js';
 import { trainNetwork, type TrainSettings } from './trainer.js';
-import { TRAINING_CODE_VERSION } from './version.js';
 
 /** Where a training's images come from, and which images they must be. */
 export interface DataRef {
@@ -32,8 +30,7 @@ export interface DataRef {
   fingerprint: string;
 }
 
-export interface TrainingJob {
-  kind: 'train';
+export interface TrainingSpec {
   space: string;
   /** Canonical architecture string. */
   arch: string;
@@ -55,7 +52,7 @@ export interface TrainingOutcome {
   epochs: number;
 }
 
-export interface TrainingJobHooks {
+export interface TrainingSpecHooks {
   onProgress?(step: number, steps: number, loss: number): void;
   signal?: AbortSignal;
 }
@@ -82,17 +79,11 @@ export function dataRefOf(data: PreparedData, dir: string | undefined, limits: {
   };
 }
 
-/** The job's key: its hash without the data's location, plus the training code version. */
-export function trainingJobKey(job: TrainingJob): string {
-  const { dir: _location, ...data } = job.data;
-  return queryKey({ ...job, data, code: TRAINING_CODE_VERSION });
-}
-
 /** Prepared data per reference, once per process (each worker thread has its own). */
 const prepared = new Map<string, PreparedData>();
 
-/** The data a job refers to, checked against its fingerprint. */
-export function jobData(ref: DataRef): PreparedData {
+/** The data a reference names, checked against its fingerprint. */
+export function referencedData(ref: DataRef): PreparedData {
   const { fingerprint, ...where } = ref;
   const cacheKey = JSON.stringify(where);
   let data = prepared.get(cacheKey);
@@ -116,10 +107,9 @@ export function jobData(ref: DataRef): PreparedData {
   return data;
 }
 
-/** Trains the job's architecture; the backend must be initialised. */
-export async function runTrainingJob(job: TrainingJob, hooks: TrainingJobHooks = {}): Promise<TrainingOutcome> {
-  if (job.kind !== 'train') throw new InputError(`not a training job (kind ${String(job.kind)})`);
-  const data = jobData(job.data);
+/** Trains the spec's architecture; the backend must be initialised. */
+export async function trainFromSpec(job: TrainingSpec, hooks: TrainingSpecHooks = {}): Promise<TrainingOutcome> {
+  const data = referencedData(job.data);
   const net = buildNetwork(job.space, job.arch, { ...job.network, classes: data.info.classes }, data.info.shape);
   const r = await trainNetwork(net, data, job.train, trainingSeed(job.seed, job.arch), {
     ...(hooks.onProgress ? { onStep: hooks.onProgress } : {}),

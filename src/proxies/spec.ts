@@ -1,8 +1,8 @@
 /**
- * One architecture's scoring as a self-contained, JSON-serialisable job, so that a worker thread here (or a
- * machine elsewhere, later) can run it from its description alone:
+ * One architecture's scoring described by a JSON-serialisable value, so that a worker thread here (or a machine
+ * elsewhere, later) can run it from its description alone (src/jobs/score.ts makes it a job):
  *
- *   { kind: 'score', space, arch, config: { channels, cells, batch, classes, metrics }, data: { dataset, dir?, split? }, seed }
+ *   { space, arch, config: { channels, cells, batch, classes, metrics }, data: { dataset, dir?, split? }, seed }
  *     → { arch, values: { metric: value }, ln_synflow?, seconds }
  *
  * Determinism (everything but `seconds` is a function of the job; the streams are those of util/seeds.ts):
@@ -23,13 +23,13 @@ import { getSpace } from '../spaces/index.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { seedStreams } from '../util/seeds.js';
-import { loadJobDataset, type JobData } from './datasets.js';
+import { loadScoringDataset, type ScoringData } from './datasets.js';
 import { computeProxies } from './index.js';
 import { isMetricName, METRIC_NAMES, type Batch, type MetricName } from './types.js';
 
-export type { JobData } from './datasets.js';
+export type { ScoringData } from './datasets.js';
 
-export interface JobConfig {
+export interface ScoringConfig {
   /** C: channels of the first stage (nb201), initial channels (darts: NetworkCIFAR's C). */
   channels: number;
   /** nb201: N, cells per stage; darts: the number of cells (NetworkCIFAR's `layers`, RoBoT's search uses 5). */
@@ -41,31 +41,31 @@ export interface JobConfig {
   metrics: string[];
 }
 
-export interface ProxyJob {
-  kind: 'score';
+export interface ScoringSpec {
   space: string;
   arch: string;
-  config: JobConfig;
-  data: JobData;
+  config: ScoringConfig;
+  data: ScoringData;
   /** The run seed; batch and weight seeds derive from it (see the module comment). */
   seed: number;
 }
 
-export type JobValue = number | 'nan' | 'inf' | '-inf';
+/** A metric value as JSON carries it (JSON has no NaN or infinities). */
+export type MetricValue = number | 'nan' | 'inf' | '-inf';
 
-export interface ProxyJobResult {
+export interface ScoringResult {
   /** Canonical architecture string. */
   arch: string;
   /** Metric → value, in `config.metrics` order. */
-  values: Record<string, JobValue>;
+  values: Record<string, MetricValue>;
   /** ln(synflow), present when synflow was requested (finite where synflow overflows). */
-  ln_synflow?: JobValue;
+  ln_synflow?: MetricValue;
   /** Wall seconds of the scoring itself (network build, init, metrics); excludes backend and data loading. */
   seconds: number;
 }
 
 /** Spaces with a network builder. */
-export const JOB_SPACES = ['nb201', 'darts'] as const;
+export const SCORING_SPACES = ['nb201', 'darts'] as const;
 
 /** The first k of a seeded Fisher–Yates shuffle of `items` (a copy; k ≤ items.length). */
 export function seededSample<T>(items: readonly T[], k: number, rng: Rng): T[] {
@@ -92,7 +92,7 @@ export function batchIndices(count: number, batch: number, seed: number): number
 }
 
 /** The scoring batch of a run: images NCHW and labels copied from the dataset. */
-export function jobBatch(ds: ImageDataset, batch: number, seed: number): Batch {
+export function scoringBatch(ds: ImageDataset, batch: number, seed: number): Batch {
   const idx = batchIndices(ds.count, batch, seed);
   const per = ds.channels * ds.height * ds.width;
   const x = new Float32Array(batch * per);
@@ -100,26 +100,21 @@ export function jobBatch(ds: ImageDataset, batch: number, seed: number): Batch {
   return { shape: [batch, ds.channels, ds.height, ds.width], x, targets: Int32Array.from(idx, (i) => ds.labels[i]) };
 }
 
-export function toJobValue(v: number): JobValue {
+export function toMetricValue(v: number): MetricValue {
   if (Number.isNaN(v)) return 'nan';
   if (v === Infinity) return 'inf';
   if (v === -Infinity) return '-inf';
   return v;
 }
 
-export function fromJobValue(v: JobValue): number {
-  return v === 'nan' ? NaN : v === 'inf' ? Infinity : v === '-inf' ? -Infinity : v;
-}
-
 function positiveInt(v: unknown): boolean {
   return typeof v === 'number' && Number.isInteger(v) && v >= 1;
 }
 
-/** Checks a job's shape (it may come from JSON); returns the metric names. InputError on bad fields. */
-export function checkJob(job: ProxyJob): MetricName[] {
-  if (job.kind !== 'score') throw new InputError(`not a scoring job (kind ${String(job.kind)})`);
-  if (!(JOB_SPACES as readonly string[]).includes(job.space)) {
-    throw new InputError(`no network builder for space '${job.space}' (supported: ${JOB_SPACES.join(', ')})`);
+/** Checks a spec's shape (it may come from JSON); returns the metric names. InputError on bad fields. */
+export function checkScoringSpec(job: ScoringSpec): MetricName[] {
+  if (!(SCORING_SPACES as readonly string[]).includes(job.space)) {
+    throw new InputError(`no network builder for space '${job.space}' (supported: ${SCORING_SPACES.join(', ')})`);
   }
   const c = job.config;
   for (const k of ['channels', 'cells', 'batch', 'classes'] as const) {
@@ -134,19 +129,19 @@ export function checkJob(job: ProxyJob): MetricName[] {
 }
 
 /** Key of a data spec, for the per-process dataset cache. */
-function dataKey(d: JobData): string {
+function dataKey(d: ScoringData): string {
   return JSON.stringify([d.dataset, d.dir ?? null, d.split ?? null]);
 }
 
 const datasets = new Map<string, Promise<ImageDataset>>();
 const batches = new Map<string, Batch>();
 
-/** Loads a job's dataset once per process (each worker thread has its own cache). */
-export function jobDataset(d: JobData): Promise<ImageDataset> {
+/** Loads a spec's dataset once per process (each worker thread has its own cache). */
+export function scoringDataset(d: ScoringData): Promise<ImageDataset> {
   const key = dataKey(d);
   let p = datasets.get(key);
   if (p === undefined) {
-    p = loadJobDataset(d);
+    p = loadScoringDataset(d);
     datasets.set(key, p);
     // a failed load is not cached, so a corrected file can be retried in the same process
     p.catch(() => datasets.delete(key));
@@ -158,8 +153,8 @@ export function jobDataset(d: JobData): Promise<ImageDataset> {
  * Scores one architecture with an already loaded dataset; the tfjs backend must be initialised. Synchronous
  * and deterministic except for `seconds`.
  */
-export function scoreWithDataset(job: ProxyJob, ds: ImageDataset): ProxyJobResult {
-  const metrics = checkJob(job);
+export function scoreWithDataset(job: ScoringSpec, ds: ImageDataset): ScoringResult {
+  const metrics = checkScoringSpec(job);
   const space = getSpace(job.space);
   let arch: string;
   try {
@@ -173,27 +168,27 @@ export function scoreWithDataset(job: ProxyJob, ds: ImageDataset): ProxyJobResul
   const bkey = `${dataKey(job.data)}|${batch}|${job.seed}`;
   let b = batches.get(bkey);
   if (b === undefined) {
-    b = jobBatch(ds, batch, job.seed);
+    b = scoringBatch(ds, batch, job.seed);
     batches.set(bkey, b);
   }
   const net = buildNetwork(job.space, arch, job.config, [ds.channels, ds.height, ds.width]);
   const params = initParams(net, new Rng(seedStreams.scoringWeights(job.seed, arch)));
   const r = computeProxies(net, params, b, metrics);
-  const values: Record<string, JobValue> = {};
-  for (const m of metrics) values[m] = toJobValue(r.values[m] ?? NaN);
-  const out: ProxyJobResult = { arch, values, seconds: 0 };
-  if (metrics.includes('synflow')) out.ln_synflow = toJobValue(r.synflowLog ?? NaN);
+  const values: Record<string, MetricValue> = {};
+  for (const m of metrics) values[m] = toMetricValue(r.values[m] ?? NaN);
+  const out: ScoringResult = { arch, values, seconds: 0 };
+  if (metrics.includes('synflow')) out.ln_synflow = toMetricValue(r.synflowLog ?? NaN);
   out.seconds = (performance.now() - t0) / 1000;
   return out;
 }
 
 /**
- * Runs one job in this thread: initialises the backend (once per process), loads the dataset (once per
+ * Scores one architecture in this thread: initialises the backend (once per process), loads the dataset (once per
  * process), scores the architecture.
  */
-export async function runProxyJob(job: ProxyJob, backend: BackendName = 'wasm'): Promise<ProxyJobResult> {
-  checkJob(job);
-  const ds = await jobDataset(job.data);
+export async function scoreArchitecture(job: ScoringSpec, backend: BackendName = 'wasm'): Promise<ScoringResult> {
+  checkScoringSpec(job);
+  const ds = await scoringDataset(job.data);
   await initBackend(backend);
   return scoreWithDataset(job, ds);
 }
