@@ -1,4 +1,5 @@
 import type { Benchmark } from '../benchmarks/types.js';
+import type { BayesOptStream } from '../gp/bayesopt.js';
 import { QueryLedger } from '../objective/ledger.js';
 import { TabularObjective } from '../objective/tabular.js';
 import type { NormaliseKind } from '../search/normalise.js';
@@ -19,8 +20,8 @@ export interface ExperimentOptions {
   readonly metrics?: readonly string[];
   readonly normalise?: NormaliseKind;
   readonly acquisition?: 'ucb' | 'ei';
-  /** RoBoT's BO random stream (default 'reference'). */
-  readonly stream?: 'reference' | 'fast';
+  /** RoBoT's BO random stream (default DEFAULT_BO_STREAM, 'reference'). */
+  readonly stream?: BayesOptStream;
   readonly poolRule?: PoolRule;
   /** Simulated workers: queries run `parallel` at a time, each lasting its recorded cost (default 1). */
   readonly parallel?: number;

@@ -42,12 +42,18 @@ export interface BayesOptOptions {
   /**
    * 'reference' retraces bayes_opt's random stream and search (bestStarts is then 0, the sweep
    * is drawn from the Rng, refinements and the GP fit replay scipy's L-BFGS-B, the former on
-   * forward differences as bayes_opt calls it); 'fast' (default) as described above.
+   * forward differences as bayes_opt calls it); 'fast' as described above. Default DEFAULT_BO_STREAM.
    */
   readonly stream?: BayesOptStream;
 }
 
 export type BayesOptStream = 'reference' | 'fast';
+
+/**
+ * The one default of the BO random stream, for BayesOpt and every search built on it (RoBoT, the CLI): 'reference',
+ * so that an unconfigured run retraces the paper's reference code for its seed.
+ */
+export const DEFAULT_BO_STREAM: BayesOptStream = 'reference';
 
 export class BayesOpt {
   readonly dim: number;
@@ -96,7 +102,7 @@ export class BayesOpt {
       throw new RangeError(`BayesOpt: ${options.bounds.length} bounds for ${dim} parameters`);
     }
     this.spec = { kind: options.acquisition ?? 'ucb', kappa: options.kappa ?? 2.576, xi: options.xi ?? 0 };
-    this.stream = options.stream ?? 'fast';
+    this.stream = options.stream ?? DEFAULT_BO_STREAM;
     const reference = this.stream === 'reference';
     this.samples = Math.max(1, Math.floor(options.samples ?? 10_000));
     this.localStarts = Math.max(0, Math.floor(options.localStarts ?? 10));

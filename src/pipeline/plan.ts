@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { searchMethod } from '../search/registry.js';
-import { checkBudget } from '../search/types.js';
+import { checkBudget, type SearchMethod } from '../search/types.js';
 import { getSpace } from '../spaces/index.js';
 import { augmentFor } from '../train/augment.js';
 import { prepareData, type DataInfo, type PreparedData } from '../train/data.js';
@@ -15,10 +15,20 @@ import { checkLimits, hasLimits } from './limits.js';
 import type { SearchOptions, SearchPlan } from './types.js';
 
 
+/** The method of a search: one named in the registry, or a SearchMethod given as it is. */
+function methodOf(o: SearchOptions): SearchMethod {
+  if (typeof o.method === 'string') return searchMethod(o.method, o.metrics);
+  const m = o.method as Partial<SearchMethod> | null;
+  if (typeof m !== 'object' || m === null || typeof m.name !== 'string' || m.name === '' || typeof m.run !== 'function') {
+    throw new SettingError('method', 'expected a method name or a SearchMethod object ({ name, run(ctx) })');
+  }
+  return o.method;
+}
+
 export function planSearch(o: SearchOptions): SearchPlan {
   if (o.space !== 'nb201' && o.space !== 'darts') throw new SettingError('space', `expected nb201 or darts, got ${String(o.space)}`);
   if (o.metrics.length === 0) throw new SettingError('metrics', 'at least one metric is needed');
-  const method = searchMethod(o.method, o.metrics);
+  const method = methodOf(o);
   const space = getSpace(o.space);
   if (o.pool !== 'all' && !(Number.isInteger(o.pool) && o.pool >= 1)) throw new SettingError('pool', `expected a positive integer or all, got ${o.pool}`);
   // DARTS (~1e20 genotypes) can only be sampled.
@@ -86,7 +96,7 @@ export function searchSettings(o: SearchOptions, train: TrainSettings): Record<s
     dir: o.dir ?? null,
     pool: o.pool,
     budget: o.budget,
-    method: o.method,
+    method: typeof o.method === 'string' ? o.method : o.method.name,
     metrics: o.metrics,
     channels: o.channels,
     cells: o.cells,

@@ -12,8 +12,12 @@ export interface SearchOptions {
   pool: number | 'all';
   /** T: distinct architectures to train; 'all' trains the whole pool (exhaustive ground truth). */
   budget: number | 'all';
-  /** `robot` (default), `rs`, `rea`, `reinforce`, or `metric:<name>` (greedy on one metric's ranking). */
-  method: string;
+  /**
+   * `robot` (default), `rs`, `rea`, `reinforce`, `metric:<name>` (greedy on one metric's ranking), or any
+   * SearchMethod object (a method of your own: it runs on the pool and queries through the ledger like the others;
+   * settings.json records its name).
+   */
+  method: string | SearchMethod;
   metrics: string[];
   channels: number;
   cells: number;

@@ -8,7 +8,7 @@
  * unqueried architectures under the best w. The answer is the queried architecture with the
  * best objective.
  */
-import { BayesOpt, type BayesOptOptions, type BayesOptStream } from '../gp/bayesopt.js';
+import { BayesOpt, DEFAULT_BO_STREAM, type BayesOptOptions, type BayesOptStream } from '../gp/bayesopt.js';
 import type { AcquisitionKind } from '../gp/acquisition.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
@@ -33,7 +33,7 @@ export interface RobotOptions {
   /** Further BayesOpt settings (samples, restarts, local starts, noise, bounds). */
   readonly bo?: Partial<Omit<BayesOptOptions, 'dim' | 'acquisition' | 'kappa' | 'xi' | 'stream'>>;
   /**
-   * 'reference' (default): retrace the reference implementation (bayes_opt 1.2.0) for the run's
+   * 'reference' (the default, DEFAULT_BO_STREAM): retrace the reference implementation (bayes_opt 1.2.0) for the run's
    * seed — BO parameters in sorted-name order as bayes_opt's TargetSpace keeps them, all draws
    * from numpy's MT19937 seeded with the seed (ctx.seed; without it, ctx.rng) in bayes_opt's
    * order. 'fast': BO in metric order on ctx.rng with the cheaper sweep.
@@ -47,7 +47,7 @@ export function createRobot(options: RobotOptions): SearchMethod {
   if (new Set(metrics).size !== metrics.length) throw new InputError(`RoBoT metrics must be distinct: ${metrics.join(', ')}`);
   const kind = options.normalise ?? 'minmax';
   const acquisition = options.acquisition ?? 'ucb';
-  const stream = options.stream ?? 'reference';
+  const stream = options.stream ?? DEFAULT_BO_STREAM;
   // BO coordinate k is metric order[k]: sorted names in reference mode (bayes_opt sorts pbounds).
   const order = metrics.map((_, m) => m);
   if (stream === 'reference') order.sort((a, b) => (metrics[a] < metrics[b] ? -1 : metrics[a] > metrics[b] ? 1 : 0));

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BayesOpt } from '../../src/gp/bayesopt.js';
+import { BayesOpt, DEFAULT_BO_STREAM } from '../../src/gp/bayesopt.js';
 import { sweepAcquisition } from '../../src/gp/sweep.js';
 import { acquisitionValue } from '../../src/gp/acquisition.js';
 import { GaussianProcess } from '../../src/gp/gp.js';
@@ -161,7 +161,9 @@ test('reference stream: the first point comes from spaceRng, everything else fro
   b.observe(first, 1);
   assert.deepEqual(Array.from(a.suggest()), Array.from(b.suggest()));
   assert.equal(a.stream, 'reference');
-  assert.equal(new BayesOpt({ dim: 1 }, new Rng(1)).stream, 'fast');
+  // one default for BayesOpt and RoBoT: the reference stream
+  assert.equal(new BayesOpt({ dim: 1 }, new Rng(1)).stream, DEFAULT_BO_STREAM);
+  assert.equal(DEFAULT_BO_STREAM, 'reference');
 });
 
 test('reference GP: sweep, batch and single-point posteriors agree bit for bit', () => {

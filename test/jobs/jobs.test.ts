@@ -49,7 +49,7 @@ test('every kind is registered under its own name, and keys start with it (BullM
 });
 
 test('a job from elsewhere is checked before it runs: unknown kinds, spaces, architectures are input errors', () => {
-  assert.equal(ex.check(JSON.parse(JSON.stringify(train))).arch, ARCH);
+  assert.deepEqual(ex.check(JSON.parse(JSON.stringify(train))), train);
   const refused = (v: unknown, re: RegExp): void => assert.throws(() => ex.check(v), (e: Error) => e instanceof InputError && re.test(e.message));
   refused(null, /not an object/);
   refused({ ...train, kind: 'bake' }, /unknown job kind 'bake' \(expected score, train, table-cell\)/);
@@ -60,7 +60,7 @@ test('a job from elsewhere is checked before it runs: unknown kinds, spaces, arc
 });
 
 test("a worker's data folder replaces the one a job names; results are summarised per kind", () => {
-  assert.equal(ex.relocate!(train, '/data').data.dir, '/data');
+  assert.equal((ex.relocate!(train, '/data') as typeof train).data.dir, '/data');
   assert.equal((ex.relocate!(score, '/data') as typeof score).data.dir, '/data');
   assert.equal(ex.summary!(train, { validAccuracy: 97.5, seconds: 1, trainLoss: 0.1, trainAccuracy: 99, diverged: false, epochs: 1 }), 'val 97.50%');
   assert.equal(ex.summary!(score, { arch: ARCH, values: {}, seconds: 1 }), '');
