@@ -253,7 +253,7 @@ export async function openQueueRunner<J, R>(o: QueueRunnerOptions<J, R>): Promis
     label: `the queue '${target.name}' at ${target.shown}, ${o.capacity} in flight`,
     async run(job: J, opts: RunOptions = {}) {
       if (closed) throw new Error('the runner is closed');
-      opts.signal?.throwIfAborted();
+      if (opts.signal?.aborted) throw new CancelledError();
       await acquire();
       try {
         if (opts.signal?.aborted) throw new CancelledError();
