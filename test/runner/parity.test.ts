@@ -1,15 +1,20 @@
 /**
- * Runners are interchangeable: the same jobs give identical results in this thread and on worker threads, in
- * any order, with progress as events; a cancelled job stops.
+ * Runners are interchangeable on the real jobs: the same scoring and training jobs give identical results in this
+ * thread, on worker threads and through the queue (a real Redis: see test/queue/redis.ts), in any order, with
+ * progress as events; a cancelled job stops. (contract.test.ts holds every runner to the Runner contract.)
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initBackend } from '../../src/nn/backend.js';
 import { jobExecutor, scoringJob, trainingJob } from '../../src/jobs/index.js';
 import { CancelledError, inProcessRunner, workerThreadRunner, type JobEvent } from '../../src/runner/index.js';
+import { openQueueRunner } from '../../src/runner/queue.js';
+import { parseQueueUrl } from '../../src/runner/queue-connection.js';
+import { startQueueWorker } from '../../src/runner/queue-worker.js';
 import { prepareData } from '../../src/train/data.js';
 import { dataRefOf, type TrainingOutcome } from '../../src/train/spec.js';
 import { DARTS_TRAINING } from '../../src/train/trainer.js';
+import { skipUnless, testRedis, uniqueQueue } from '../queue/redis.js';
 
 const ARCHS = ['|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|none~1|nor_conv_3x3~2|', '|nor_conv_1x1~0|+|nor_conv_3x3~0|skip_connect~1|+|none~0|nor_conv_1x1~1|avg_pool_3x3~2|'];
 const data = prepareData({ dataset: 'mnist', trainLimit: 48, validLimit: 24, seed: 2 });
@@ -35,16 +40,26 @@ const scoreJob = (arch: string) =>
 /** A result without its wall-clock seconds (the only field that depends on where and when it ran). */
 const timeless = (r: unknown): unknown => JSON.parse(JSON.stringify(r, (k, v: unknown) => (k === 'seconds' ? undefined : v)));
 
-test('in-process and worker-thread runners give identical results for the same jobs', async () => {
+const jobs = [...ARCHS.map(trainJob), ...ARCHS.map(scoreJob)];
+/** The in-process results, the reference the other runners must match. */
+let reference: unknown[] | undefined;
+async function inProcessResults(): Promise<unknown[]> {
+  if (reference !== undefined) return reference;
   await initBackend('wasm');
-  const jobs = [...ARCHS.map(trainJob), ...ARCHS.map(scoreJob)];
   const here = inProcessRunner(executor);
   const events: JobEvent[] = [];
-  const a = [];
+  const a: unknown[] = [];
   for (const j of jobs) a.push(await here.run(j, { onEvent: (e) => j.kind === 'train' && events.push(e) }));
   await here.close();
   assert.equal(events[0].type, 'start');
   assert.ok(events.some((e) => e.type === 'progress' && e.step === e.steps), 'progress events up to the last step');
+  return (reference = a);
+}
+
+const redis = await testRedis();
+
+test('in-process and worker-thread runners give identical results for the same jobs', async () => {
+  const a = await inProcessResults();
   const threads = workerThreadRunner(2, executor);
   try {
     // all at once, in reverse order: the order of finishing must not matter
@@ -54,6 +69,20 @@ test('in-process and worker-thread runners give identical results for the same j
     assert.ok((a[0] as TrainingOutcome).validAccuracy >= 0);
   } finally {
     await threads.close();
+  }
+});
+
+test('the queue (a coordinator, a worker on two threads) gives the same results', { skip: skipUnless(redis) }, async () => {
+  const a = await inProcessResults();
+  const target = parseQueueUrl(typeof redis === 'string' ? '' : redis.url, uniqueQueue('parity'));
+  const worker = await startQueueWorker({ target, concurrency: 2, executor, lockSeconds: 30 });
+  const queue = await openQueueRunner({ target, capacity: 4, executor, attempts: 1 });
+  try {
+    const c = await Promise.all([...jobs].reverse().map((j) => queue.run(j)));
+    assert.deepEqual(c.reverse().map(timeless), a.map(timeless));
+  } finally {
+    await queue.close();
+    await worker.stop();
   }
 });
 
