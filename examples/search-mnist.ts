@@ -14,7 +14,7 @@ console.log(`best of ${result.queries} trained (T0 = ${result.t0}): ${result.bes
 console.log(`validation accuracy after 1 epoch on 1,000 digits: ${result.best.validAccuracy.toFixed(2)} %`);
 
 // The same split (seed 1), all 6,397 training digits, 3 epochs, plus the 2,004 test digits.
-const data = prepareData({ dataset: 'mnist', seed: 1, withTest: true });
+const data = await prepareData({ dataset: 'mnist', seed: 1, withTest: true });
 const net = buildNb201({ arch: result.best.arch, channels: 8, cellsPerStage: 1, numClasses: 10, inputShape: data.info.shape });
 const settings = { ...DARTS_TRAINING, lr: 0.1, epochs: 3, batchSize: 32, augment: augmentFor('mnist', data.info.mean, data.info.std, 28) };
 const r = await trainNetwork(net, data, settings, trainingSeed(1, result.best.arch));

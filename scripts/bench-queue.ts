@@ -83,7 +83,7 @@ async function redisUrl(): Promise<string> {
 
 // --- jobs -----------------------------------------------------------------------------------------------------------
 const limits = { trainLimit: o.trainLimit, validLimit: 1000 };
-const data = prepareData({ dataset: 'mnist', validFraction: 0.2, ...limits, seed: 0 });
+const data = await prepareData({ dataset: 'mnist', validFraction: 0.2, ...limits, seed: 0 });
 const train = { ...DARTS_TRAINING, lr: 0.1, epochs: 1, batchSize: 32, augment: augmentFor('mnist', data.info.mean, data.info.std, data.info.shape[1]) };
 const jobOf = (arch: string): TrainingJob =>
   trainingJob({

@@ -19,6 +19,7 @@ import { buildSpecNetwork } from '../src/model/network.js';
 import { loadDataset } from '../src/data/index.js';
 import { augmentFor } from '../src/train/augment.js';
 import { prepareData } from '../src/train/data.js';
+import { allImages } from '../src/data/imageset.js';
 import { predict } from '../src/train/step.js';
 import { DARTS_TRAINING, trainNetwork } from '../src/train/trainer.js';
 
@@ -53,7 +54,7 @@ function compare(got: ArrayLike<number>, ref: Float32Array, k: number): { diff: 
 }
 
 await initBackend('wasm');
-const data = prepareData({ dataset: 'mnist', trainLimit: 1000, validLimit: 200, seed: 0 });
+const data = await prepareData({ dataset: 'mnist', trainLimit: 1000, validLimit: 200, seed: 0 });
 const test = loadDataset('mnist', { split: 'test', limit: 500 });
 const rows: string[] = [];
 for (const spec of NETWORKS) {
@@ -71,7 +72,7 @@ for (const spec of NETWORKS) {
     std: data.info.std,
     params: r.params,
     running: r.running,
-    samples: { images: data.valid.images, labels: data.valid.labels },
+    samples: { images: allImages(data.valid), labels: data.valid.labels },
     training: null,
     accuracies: { train: r.trainAccuracy, validation: r.validAccuracy, test: null },
   });

@@ -41,7 +41,7 @@ export { scoreArchitecture, type ScoringSpec, type ScoringResult } from './proxi
 // Networks, data and training.
 export { initBackend, buildNb201, buildDarts, initParams, countParams, type Network } from './nn/index.js';
 export { buildNetwork, type NetworkSize } from './nn/build.js';
-export { loadDataset, DATASET_NAMES, type DatasetName, type ImageDataset } from './data/index.js';
+export { loadDataset, openPart, datasetParts, DATASET_NAMES, type DatasetName, type ImageDataset, type ImageSet } from './data/index.js';
 export { prepareData, type DataOptions, type DataInfo, type PreparedData } from './train/data.js';
 export { trainNetwork, DARTS_TRAINING, type TrainSettings, type TrainResult } from './train/trainer.js';
 export { augmentFor, type AugmentOptions } from './train/augment.js';

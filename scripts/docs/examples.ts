@@ -47,6 +47,29 @@ export const EXAMPLES: readonly ReadmeExample[] = [
     elide: { match: /^query /, head: 1, tail: 2 },
     volatile: [SECONDS, /\d+\.\d+ ms\b/],
   },
+  // "A worked example: your own folder": a folder of colour photos written from the shared CIFAR-10 images.
+  {
+    id: 'folder-search',
+    speed: 'long',
+    shown: 'npx robot-nas search --dataset folder --data my-photos --pool 20 --budget 5 --epochs 2',
+    setup: [{ argv: ['--import', TSX, '{repo}/scripts/docs/write-photos.ts'] }],
+    argv: [CLI, 'search', '--dataset', 'folder', '--data', 'my-photos', '--pool', '20', '--budget', '5', '--epochs', '2'],
+    cwd: { shared: 'photos' },
+    streams: 'stderr+stdout',
+    format: 'code',
+    volatile: [SECONDS, /\d+\.\d+ ms\b/],
+  },
+  {
+    id: 'folder-train',
+    speed: 'long',
+    shown: "npx robot-nas train --arch '{arch:folder-search}' --dataset folder --data my-photos --epochs 10 --confusion confusion --save photo-model",
+    argv: [CLI, 'train', '--arch', '{arch:folder-search}', '--dataset', 'folder', '--data', 'my-photos', '--epochs', '10', '--confusion', 'confusion', '--save', 'photo-model'],
+    cwd: { shared: 'photos' },
+    streams: 'stderr+stdout',
+    format: 'code',
+    volatile: [SECONDS],
+    artifacts: [{ from: 'confusion/confusion.svg', to: 'docs/figures/photos-confusion.svg' }],
+  },
   // "Use the network you found": one chain in one folder — train --save, predict, export, load in other runtimes.
   {
     id: 'model-train',
@@ -181,6 +204,7 @@ export const EXAMPLES: readonly ReadmeExample[] = [
       ['bench', 'bench.ts', []],
       ['bench-metrics', 'bench-metrics.ts', []],
       ['bench-train', 'bench-train.ts', []],
+      ['bench-data', 'bench-data.ts', []],
     ] as const
   ).map(
     ([id, script, args]): ReadmeExample => ({

@@ -20,7 +20,7 @@ export const FOLDERS: Readonly<Record<string, string>> = {
   'src/': 'the library; src/index.ts is its public API',
   'src/benchmarks/': 'tabular benchmarks: the data folder, one module per format (CSV, Suite-Zero json, pickles, official files) behind load.ts',
   'src/cli/': 'the `robot-nas` command (commander, cli-progress): flags, progress bars, printing; the work is done elsewhere',
-  'src/data/': 'image datasets: CIFAR-10/100, the shared CIFAR-10 1k, ImageNet16-120, MNIST, folders of images',
+  'src/data/': 'image datasets and the image cache (decode once, read rows on demand), decoding on worker threads, image-file lists, idx/npz arrays, CIFAR-10/100, ImageNet16-120, MNIST',
   'src/engine/': 'the engine: tensors, memory, kernel loading, ops and autodiff on the kernels',
   'src/experiments/': 'tabular experiments: candidate pools, a method over seeds, the paper tables',
   'src/export/': 'the inference graph of a network and its ONNX, TF.js and PyTorch writers',

@@ -100,7 +100,8 @@ export function runExample(ex: ReadmeExample): ExampleRun {
     spawnSync(program ?? process.execPath, argv.map((a) => a.replaceAll('{repo}', REPO)), {
       cwd,
       encoding: 'utf8',
-      env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
+      // periodic progress lines (stderr not a terminal) depend on timing: left out of the README's blocks
+      env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', ROBOT_NAS_PROGRESS_EVERY: '0' },
       maxBuffer: 256 * 1024 * 1024,
     });
   try {

@@ -77,7 +77,18 @@ export function parseLimit(text: string): number | 'all' {
 }
 
 /** Datasets a real-data search or training can use. */
-export const TRAIN_DATASETS = ['mnist', 'cifar10', 'cifar100', 'cifar10-1k', 'imagenet16', 'folder'] as const;
+export const TRAIN_DATASETS = ['mnist', 'cifar10', 'cifar100', 'cifar10-1k', 'imagenet16', 'folder', 'csv', 'idx', 'npz'] as const;
+
+/** What `--data` is for each dataset (help texts). */
+export const DATA_HELP =
+  'dataset location: folder DIR (DIR/<class>/*.png|jpg, or DIR/train|val|test/<class>/…); csv FILE (path,label[,split]); ' +
+  'idx DIR or train-images file (MNIST-style, .gz or not); npz FILE (x_train, y_train[, x_test, y_test]); cifar10/cifar100/imagenet16: the release folder';
+
+/** Image channels: 1 (grey) or 3 (RGB). */
+export function parseImageChannels(text: string): 1 | 3 {
+  if (text.trim() !== '1' && text.trim() !== '3') throw new InvalidArgumentError(`expected 1 (grey) or 3 (RGB), got '${text}'`);
+  return Number(text) as 1 | 3;
+}
 
 /** A count that may be 0 (e.g. worker threads, 0 = in this thread). */
 export function parseCount(text: string): number {

@@ -1,11 +1,14 @@
 import { Command, Option } from 'commander';
-import { DATASET_NAMES, loadDataset, subset, type DatasetName, type ImageDataset } from '../data/index.js';
+import { DATASET_NAMES } from '../data/index.js';
+import { CacheFile, type CacheMeta } from '../data/cache.js';
+import { datasetParts, openPart } from '../data/images.js';
+import { allImages, StoredSet, type ImageSet } from '../data/imageset.js';
 import { balancedPick } from '../data/common.js';
 import { className } from '../model/card.js';
 import { preprocessFiles } from '../model/preprocess.js';
 import { loadModel, type LoadedModel } from '../model/store.js';
 import { initBackend } from '../nn/backend.js';
-import { prepareData, trainSplitOf } from '../train/data.js';
+import { prepareData } from '../train/data.js';
 import { predict } from '../train/step.js';
 import { InputError } from '../util/errors.js';
 import { choice, parsePositiveInt } from './options.js';
@@ -34,7 +37,7 @@ interface Inputs {
   what: string;
 }
 
-function fromDataset(m: LoadedModel, f: Flags): Inputs {
+async function fromDataset(m: LoadedModel, f: Flags): Promise<Inputs> {
   const { card } = m;
   const name = f.dataset!;
   if (!(DATASET_NAMES as readonly string[]).includes(name)) throw new InputError(`--dataset: unknown dataset '${name}'; expected one of ${DATASET_NAMES.join(', ')}`);
@@ -42,45 +45,54 @@ function fromDataset(m: LoadedModel, f: Flags): Inputs {
   // The folder the model was trained from is the default for the same dataset.
   const dir = f.data ?? (t && t.dataset === name ? (t.data ?? undefined) : undefined);
   const [c, h, w] = card.input.shape;
-  // Every dataset but MNIST is RGB; checked first, since the card's mean/std are given per channel.
-  const channels = name === 'mnist' ? 1 : 3;
-  if (channels !== c) throw new InputError(`--dataset ${name} has ${channels}-channel images; the model expects ${c}-channel (${card.preprocessing.colour}) input`);
-  let ds: ImageDataset;
+  const cacheDir = 'robot-nas-results';
+  let ds: ImageSet;
+  let fileNames: string[] | undefined;
   if (f.split === 'valid') {
     if (!t || t.dataset !== name) {
       throw new InputError(`--split valid rebuilds the validation split the model was trained with; it was trained on ${t ? `'${t.dataset}'` : 'unrecorded data'}, not '${name}' (use --split test or train)`);
     }
-    ds = prepareData({
+    const data = await prepareData({
       dataset: name,
       ...(dir !== undefined ? { dir } : {}),
       validFraction: t.validFraction,
       ...(t.trainLimit !== null ? { trainLimit: t.trainLimit } : {}),
       ...(t.validLimit !== null ? { validLimit: t.validLimit } : {}),
       seed: t.splitSeed,
-    }).valid;
-    if (f.limit !== undefined && f.limit < ds.count) ds = subset(ds, balancedPick(ds.labels, ds.classes, f.limit));
+      ...(t.imageSize !== undefined && t.imageSize !== null ? { imageSize: t.imageSize } : {}),
+      ...(t.imageChannels !== undefined && t.imageChannels !== null ? { imageChannels: t.imageChannels as 1 | 3 } : {}),
+      cacheDir,
+    });
+    ds = data.valid.withNorm(card.preprocessing.mean, card.preprocessing.std);
+    if (f.limit !== undefined && f.limit < ds.count) ds = ds.select(balancedPick(ds.labels, ds.classes, f.limit));
   } else {
-    const trainSplit = trainSplitOf(name, dir);
-    if (f.split === 'test' && trainSplit === undefined) {
+    const io = { dataset: name, ...(dir !== undefined ? { data: dir } : {}), cacheDir };
+    const parts = await datasetParts(io);
+    if (f.split === 'test' && !parts.test) {
       throw new InputError(`${name}${dir ? ` (${dir})` : ''} has no separate test images; use --split valid (the model's validation images) or --split train`);
     }
-    const split = f.split === 'test' ? 'test' : trainSplit;
-    ds = loadDataset(name as DatasetName, {
-      ...(dir !== undefined ? { data: dir } : {}),
-      ...(split !== undefined ? { split } : {}),
-      ...(f.limit !== undefined ? { limit: f.limit } : {}),
-      ...(h === w ? { size: h } : {}),
-      mean: card.preprocessing.mean,
-      std: card.preprocessing.std,
-    });
+    const part = f.split === 'test' ? 'test' : parts.train;
+    // the model's input shape and classes: the part is converted to them and its classes matched by name
+    const like = { shape: [c, h, w] as [number, number, number], classNames: card.classes.names ?? Array.from({ length: card.classes.count }, (_, k) => String(k)) };
+    const p = await openPart(io, part, like as unknown as CacheMeta);
+    if (p.meta.classes > card.classes.count) throw new InputError(`${name} has ${p.meta.classes} classes; the model outputs ${card.classes.count}`);
+    const foreign = card.classes.names && p.meta.classNames ? p.meta.classNames.filter((n) => !card.classes.names!.includes(n)) : [];
+    if (foreign.length > 0) {
+      throw new InputError(`${name}${dir ? ` (${dir})` : ''}: class${foreign.length > 1 ? 'es' : ''} ${foreign.map((n) => `'${n}'`).join(', ')} not among the model's classes (${card.classes.names!.join(', ')})`);
+    }
+    const rows = balancedPick(p.store.labels, card.classes.count, f.limit);
+    ds = new StoredSet(name, p.store, Int32Array.from(rows), card.classes.count, card.preprocessing.mean, card.preprocessing.std, p.meta.sources, p.meta.classNames);
   }
+  // images that came from files are named by their path
+  const files = ds instanceof StoredSet ? (ds.store.meta.files ?? (ds.store instanceof CacheFile ? ds.store.files() : undefined)) : undefined;
+  if (files && ds instanceof StoredSet) fileNames = Array.from(ds.rows, (r) => files[r]!);
   if (ds.channels !== c || ds.height !== h || ds.width !== w) {
     throw new InputError(`${name} images are ${ds.channels}×${ds.height}×${ds.width}; the model expects ${c}×${h}×${w}`);
   }
   if (ds.classes > card.classes.count) throw new InputError(`${name} has ${ds.classes} classes; the model outputs ${card.classes.count}`);
   return {
-    names: Array.from({ length: ds.count }, (_, i) => `${name}:${f.split}:${i}`),
-    images: ds.images,
+    names: fileNames ?? Array.from({ length: ds.count }, (_, i) => `${name}:${f.split}:${i}`),
+    images: allImages(ds),
     count: ds.count,
     labels: ds.labels,
     what: `${ds.count} ${name} ${f.split} images`,
@@ -117,7 +129,7 @@ export function register(program: Command): void {
       const { card, net } = m;
       const inputs: Inputs =
         f.dataset !== undefined
-          ? fromDataset(m, f)
+          ? await fromDataset(m, f)
           : {
               names: files,
               images: preprocessFiles(files, card.input.shape[0], card.preprocessing),

@@ -1,3 +1,4 @@
+import { dirname, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
@@ -138,6 +139,8 @@ async function batchMode(f: Flags): Promise<void> {
     archs: parseArchSpec(f.archs ?? 'all'),
     dataset: f.dataset!,
     dir: f.data,
+    // decoded once into the image cache beside the output table
+    imageCache: dirname(resolve(f.out!)),
     metrics,
     channels: f.channels ?? 16,
     cells: f.cells ?? 5,

@@ -5,7 +5,8 @@ import { initBackend } from '../nn/backend.js';
 import { runSearch, SEARCH_METRICS, type SearchOptions, type SearchResult } from '../pipeline/search.js';
 import { checkModelDestination } from '../model/store.js';
 import { InputError } from '../util/errors.js';
-import { choice, parseCount, parseLimit, parseMetrics, parseNumber, parsePositive, parsePositiveInt, parseSeed, parseSize, TRAIN_DATASETS } from './options.js';
+import { imbalanced, perClassAccuracy } from '../train/trainer.js';
+import { choice, DATA_HELP, parseCount, parseImageChannels, parseLimit, parseMetrics, parseNumber, parsePositive, parsePositiveInt, parseSeed, parseSize, TRAIN_DATASETS } from './options.js';
 import { trainArchitecture, type TrainRun } from '../pipeline/train.js';
 import { progressBar, trainingBars, trainingProgress, type Progress, type TrainingBars } from './progress.js';
 import { addQueueOptions, cliQueueRunner, queueSummary, type QueueFlags } from './queue.js';
@@ -37,6 +38,8 @@ interface Flags extends QueueFlags {
   space: 'nb201' | 'darts';
   dataset: string;
   data?: string;
+  imageSize?: number;
+  imageChannels?: 1 | 3;
   pool: number | 'all';
   budget: number | 'all';
   method: string;
@@ -79,9 +82,37 @@ export function shellWord(text: string): string {
   return `"${text.replace(/["\\$`]/g, (c) => `\\${c}`)}"`;
 }
 
+/** A path as one shell word (quoted when it holds anything but plain characters). */
+export function shellPath(p: string): string {
+  return /^[\w./@%+=:,-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Per-class validation accuracy of the answer, when its classes are imbalanced (or always with `all`). */
+export function perClassLine(r: SearchResult): string | undefined {
+  const bc = r.bestByClass;
+  if (!bc || !imbalanced(bc.total)) return undefined;
+  const { perClass, balanced } = perClassAccuracy(bc);
+  const names = r.data.classNames;
+  const parts = perClass.map((v, k) => `${names?.[k] ?? k} ${v === null ? 'n/a' : v.toFixed(1)}`);
+  return `balanced accuracy    ${fmt(balanced)} % (classes are imbalanced: ${Math.min(...bc.total.filter((n) => n > 0))}–${Math.max(...bc.total)} validation images each); per class: ${parts.join(', ')}`;
+}
+
 /** The short summary printed at the end of a search. */
 export function formatSearchSummary(r: SearchResult, cwd = process.cwd()): string {
-  const s = r.settings as { channels: number; cells: number; budget: number; dataset: string; training: { epochs: number } };
+  const s = r.settings as {
+    channels: number;
+    cells: number;
+    budget: number;
+    dataset: string;
+    dir: string | null;
+    seed: number;
+    imageSize?: number;
+    imageChannels?: number;
+    trainLimit: number | null;
+    validLimit: number | null;
+    validFraction: number;
+    training: { epochs: number };
+  };
   const rel = (f: string): string => relative(cwd, f) || f;
   const lines = [
     `${r.method} on ${r.data.dataset} — ${r.space} (C=${s.channels}, ${r.space === 'nb201' ? 'N' : 'cells'}=${s.cells}), pool ${r.pool.size}${r.pool.dropped > 0 ? ` (${r.pool.dropped} of ${r.pool.size + r.pool.dropped} dropped: non-finite metric)` : ''}, budget ${s.budget}, seed ${r.seed}`,
@@ -89,6 +120,8 @@ export function formatSearchSummary(r: SearchResult, cwd = process.cwd()): strin
     `validation accuracy  ${fmt(r.best.validAccuracy)} % (query ${r.best.query} of ${r.queries}${r.t0 !== null ? `; T0 = ${r.t0}` : ''}; ` +
       `${r.data.validCount} validation images, ${s.training.epochs} epoch${s.training.epochs > 1 ? 's' : ''} on ${r.data.trainCount})`,
   ];
+  const pc = perClassLine(r);
+  if (pc) lines.push(pc);
   lines.push(`answer size          ${r.best.params.toLocaleString('en-US')} parameters, ${short(r.best.flops)} FLOPs, ${fmt(r.bestLatencyMs)} ms batch-1 inference on this machine`);
   if (r.limits) {
     const l = r.limits;
@@ -115,6 +148,10 @@ export function formatSearchSummary(r: SearchResult, cwd = process.cwd()): strin
       ` (their recorded costs scheduled on ${r.parallel} worker${r.parallel > 1 ? 's' : ''}: ${fmt(r.scheduleSeconds, 0)} s)`,
     `results              ${rel(dirname(r.files.result))}/ (result.json, queries.jsonl, metrics.csv, search-curve.svg)`,
     `next                 npx robot-nas train --space ${r.space} --arch ${shellWord(r.best.arch)} --dataset ${r.data.dataset} ` +
+      (s.dir !== null ? `--data ${shellPath(s.dir)} ` : '') +
+      (s.imageSize !== undefined ? `--image-size ${s.imageSize} ` : '') +
+      (s.imageChannels !== undefined ? `--image-channels ${s.imageChannels} ` : '') +
+      (s.seed !== 0 ? `--seed ${s.seed} ` : '') +
       `--channels ${s.channels} --cells ${s.cells} --epochs ${Math.max(10, s.training.epochs)}`,
   );
   return lines.join('\n');
@@ -130,7 +167,9 @@ export function register(program: Command): void {
     )
     .addOption(new Option('--space <space>', 'search space').choices(['nb201', 'darts']).default(d.space))
     .addOption(new Option('--dataset <name>', `dataset: ${TRAIN_DATASETS.join(', ')}`).argParser(choice(TRAIN_DATASETS)).default(d.dataset))
-    .option('--data <dir>', 'dataset folder (cifar10/cifar100/imagenet16/folder; default: the project data folder, see README)')
+    .option('--data <dir|file>', `${DATA_HELP} (default: the project data folder, see README)`)
+    .option('--image-size <N>', "resize the images to N×N (default: their own size; mixed sizes go to the most common one)", parsePositiveInt)
+    .option('--image-channels <1|3>', 'grey (1) or RGB (3) input (default: the images\' own: grey stays 1 channel)', parseImageChannels)
     .option('--pool <n|all>', 'candidate pool: a seeded sample of n architectures, or all (nb201)', parseLimit, d.pool)
     .option('--budget <T|all>', 'distinct architectures to train (all: the whole pool)', parseLimit, d.budget)
     .option('--method <m>', 'robot, rs, rea, reinforce, or metric:<name> (one metric, top-T)', 'robot')
@@ -170,6 +209,8 @@ export function register(program: Command): void {
         space: f.space,
         dataset: f.dataset,
         ...(f.data !== undefined ? { dir: f.data } : {}),
+        ...(f.imageSize !== undefined ? { imageSize: f.imageSize } : {}),
+        ...(f.imageChannels !== undefined ? { imageChannels: f.imageChannels } : {}),
         pool,
         budget: f.budget,
         method,
@@ -229,6 +270,17 @@ export function register(program: Command): void {
       await initBackend('wasm');
       const result = await runSearch(opts, {
         log,
+        onDataProgress: (phase, done, total) => {
+          if (done === 0 || bar === undefined) {
+            bar?.stop();
+            bar = progressBar(total, phase.padEnd(8));
+          }
+          bar.update(done);
+          if (done >= total) {
+            bar.stop();
+            bar = undefined;
+          }
+        },
         onLatencyStart: (todo) => {
           bar = progressBar(todo, 'latency ');
         },
@@ -272,6 +324,9 @@ export function register(program: Command): void {
           arch: result.best.arch,
           dataset: f.dataset,
           ...(f.data !== undefined ? { data: f.data } : {}),
+          ...(f.imageSize !== undefined ? { imageSize: f.imageSize } : {}),
+          ...(f.imageChannels !== undefined ? { imageChannels: f.imageChannels } : {}),
+          cacheDir: cache === null ? out : dirname(cache),
           epochs: f.trainBest,
           channels: f.channels,
           cells: f.cells,

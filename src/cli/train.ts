@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { trainArchitecture, type TrainRequest } from '../pipeline/train.js';
-import { choice, parseLimit, parseNumber, parsePositiveInt, parseSeed, TRAIN_DATASETS } from './options.js';
+import { choice, DATA_HELP, parseImageChannels, parseLimit, parseNumber, parsePositiveInt, parseSeed, TRAIN_DATASETS } from './options.js';
 import { trainingProgress } from './progress.js';
 
 /**
@@ -19,7 +19,10 @@ export function register(program: Command): void {
     .addOption(new Option('--space <space>', 'search space').choices(['nb201', 'darts']).default('nb201'))
     .requiredOption('--arch <arch>', "architecture: an NB201 cell string ('|nor_conv_3x3~0|+|…|') or a DARTS genotype as printed by search")
     .addOption(new Option('--dataset <name>', `dataset: ${TRAIN_DATASETS.join(', ')}`).argParser(choice(TRAIN_DATASETS)).default('mnist'))
-    .option('--data <dir>', 'dataset folder')
+    .option('--data <dir|file>', DATA_HELP)
+    .option('--image-size <N>', 'resize the images to N×N (default: their own size)', parsePositiveInt)
+    .option('--image-channels <1|3>', "grey (1) or RGB (3) input (default: the images' own)", parseImageChannels)
+    .option('--confusion <dir>', 'write the confusion matrix of the test images (validation images when the dataset has no test part) as confusion.csv and confusion.svg into this folder')
     .option('--epochs <E>', 'training epochs', parsePositiveInt, 10)
     .option('--channels <C>', 'network width (nb201 C; darts initial channels)', parsePositiveInt, 8)
     .option('--cells <N>', 'nb201: cells per stage; darts: number of cells', parsePositiveInt, 1)

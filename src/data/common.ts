@@ -155,7 +155,7 @@ export function recordCount(path: string, recordSize: number, layout: string): n
 // resizing
 
 /** Source taps of each output position along one axis: indices and weights (weights sum to 1). */
-interface AxisTaps {
+export interface AxisTaps {
   start: Int32Array;
   len: Int32Array;
   idx: Int32Array;
@@ -205,7 +205,7 @@ function axisTaps(src: number, dst: number): AxisTaps {
 }
 
 const tapCache = new Map<string, AxisTaps>();
-function cachedTaps(src: number, dst: number): AxisTaps {
+export function cachedTaps(src: number, dst: number): AxisTaps {
   const key = `${src}>${dst}`;
   let t = tapCache.get(key);
   if (t === undefined) {

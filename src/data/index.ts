@@ -20,9 +20,11 @@ export { CIFAR10_1K_FILES, loadCifar10Subset } from './cifar10-1k.js';
 export { IMAGENET16_MEAN, IMAGENET16_STD, IMAGENET16_TEST_FILES, IMAGENET16_TRAIN_FILES, loadImageNet16 } from './imagenet16.js';
 export { MNIST_MEAN, MNIST_STD, MNIST_TRAIN_FRACTION, loadMnist } from './mnist.js';
 export { decodeImage, loadImageFolder } from './folder.js';
-export { batchOf, splitDataset, subset, type DatasetSplit, type SplitOptions } from './split.js';
+export { batchOf, splitDataset, splitLabels, subset, type DatasetSplit, type SplitOptions } from './split.js';
+export { datasetParts, openPart, type ImageOptions, type OpenedPart, type Part } from './images.js';
+export { StoredSet, asImageSet, fingerprintSets, type ImageSet } from './imageset.js';
 
-export const DATASET_NAMES = ['cifar10', 'cifar100', 'cifar10-1k', 'imagenet16', 'imagenet16-120', 'mnist', 'folder'] as const;
+export const DATASET_NAMES = ['cifar10', 'cifar100', 'cifar10-1k', 'imagenet16', 'imagenet16-120', 'mnist', 'folder', 'csv', 'idx', 'npz'] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
 /**
@@ -52,6 +54,10 @@ export function loadDataset(name: DatasetName, opts: LoadOptions = {}): ImageDat
       return loadMnist(opts);
     case 'folder':
       return loadImageFolder(opts);
+    case 'csv':
+    case 'idx':
+    case 'npz':
+      throw new InputError(`${name}: this format is read through the image cache (prepareData, or openPart in src/data/images.ts), not loadDataset`);
     default:
       throw new InputError(`unknown dataset '${String(name)}'; expected one of ${DATASET_NAMES.join(', ')}`);
   }

@@ -53,7 +53,13 @@ export interface DatasetSplit {
  * add up to trainCount exactly) taken first. Both parts keep the original order of the images.
  */
 export function splitDataset(ds: ImageDataset, opts: SplitOptions): DatasetSplit {
-  const n = ds.count;
+  const { trainIndices, validIndices } = splitLabels(ds.labels, ds.classes, opts);
+  return { train: subset(ds, trainIndices), valid: subset(ds, validIndices), trainIndices, validIndices };
+}
+
+/** `splitDataset` on labels alone: the indices of the two parts (ascending). */
+export function splitLabels(labels: ArrayLike<number>, classes: number, opts: SplitOptions): { trainIndices: number[]; validIndices: number[] } {
+  const n = labels.length;
   let trainCount: number;
   if ((opts.trainFraction === undefined) === (opts.trainCount === undefined)) throw new InputError('splitDataset: give exactly one of trainFraction and trainCount');
   if (opts.trainFraction !== undefined) {
@@ -72,8 +78,8 @@ export function splitDataset(ds: ImageDataset, opts: SplitOptions): DatasetSplit
     const order = rng.shuffle(Array.from({ length: n }, (_, i) => i));
     for (let k = 0; k < trainCount; k++) isTrain[order[k]!] = 1;
   } else {
-    const byClass: number[][] = Array.from({ length: ds.classes }, () => []);
-    for (let i = 0; i < n; i++) byClass[ds.labels[i]!]!.push(i);
+    const byClass: number[][] = Array.from({ length: classes }, () => []);
+    for (let i = 0; i < n; i++) byClass[labels[i]!]!.push(i);
     const quota = largestRemainder(
       byClass.map((m) => m.length),
       trainCount,
@@ -86,7 +92,7 @@ export function splitDataset(ds: ImageDataset, opts: SplitOptions): DatasetSplit
   const trainIndices: number[] = [];
   const validIndices: number[] = [];
   for (let i = 0; i < n; i++) (isTrain[i] ? trainIndices : validIndices).push(i);
-  return { train: subset(ds, trainIndices), valid: subset(ds, validIndices), trainIndices, validIndices };
+  return { trainIndices, validIndices };
 }
 
 /** Integer shares of `total` proportional to `sizes` (each ≤ its size), summing to `total`. */

@@ -41,6 +41,14 @@ function cardMetadata(m: LoadedModel): Record<string, string> {
     classes: JSON.stringify(card.classes.names ?? card.classes.count),
     input: `float32 NCHW [batch, ${card.input.shape.join(', ')}]`,
     preprocessing: JSON.stringify(card.preprocessing),
+    // how raw pixels become the input: what a caller feeding 0–255 values must do to get predict's answer
+    normalisation: JSON.stringify({
+      input: `${card.preprocessing.colour === 'grey' ? 'grey' : 'RGB'} pixels 0..255, ${card.input.shape[1]}×${card.input.shape[2]}, NCHW`,
+      formula: 'x = (pixel * scale - mean[c]) / std[c]',
+      scale: 1 / 255,
+      mean: card.preprocessing.mean,
+      std: card.preprocessing.std,
+    }),
     accuracies: JSON.stringify(card.accuracies),
   };
 }

@@ -4,7 +4,10 @@
  * constructor, key, checks and how it runs — and `jobExecutor` makes them the executor every runner is given.
  * Adding a kind is a change in this folder: a module like score.ts and its entry in JOB_KINDS.
  *
- * Importing this folder loads no engine: a kind loads what it runs on its first job.
+ * Importing this folder loads no engine: a kind loads what it runs on its first job (or on `warmUp`).
+ *
+ * Pieces of one computation run in parallel inside a layer (the image decoder's probe and decode work on worker
+ * threads, src/data/decode-work.ts) are not jobs: they have no key and are never queued or stored.
  */
 import type { ExperimentResult } from '../experiments/run.js';
 import type { ScoringResult } from '../proxies/spec.js';
@@ -55,6 +58,9 @@ export function jobExecutor(options: ExecutorOptions = {}): Executor<Job, JobRes
     },
     relocate: (job, dir) => kindOf(job).relocate?.(job, dir) ?? job,
     summary: (job, result) => kindOf(job).summary?.(result) ?? '',
+    async warmUp() {
+      await Promise.all(Object.values(JOB_KINDS).map((k: JobKind<Job, JobResult>) => k.warmUp?.()));
+    },
     thread: { module: import.meta.url, name: 'jobExecutor', options },
   };
 }

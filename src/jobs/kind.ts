@@ -2,6 +2,7 @@
  * What a kind of job is made of: its key, its checks and how it runs. Each kind (score.ts, train.ts, table-cell.ts)
  * is one such object, and index.ts makes them one executor for every runner.
  */
+import { resolve } from 'node:path';
 import type { BackendName } from '../nn/backend.js';
 import type { JobContext } from '../runner/types.js';
 import { getSpace } from '../spaces/index.js';
@@ -25,8 +26,18 @@ export interface JobKind<J extends { readonly kind: string }, R> {
   relocate?(job: J, dir: string): J;
   /** A few words on a result for a worker's log. */
   summary?(result: R): string;
+  /** Loads the modules its jobs run on, ahead of the first one (a prestarted worker thread). */
+  warmUp?(): Promise<void>;
   /** Runs the job in this thread, loading what it needs on first use (the engine only for the kinds that use it). */
   run(job: J, ctx: JobContext, options: ExecutorOptions): Promise<R>;
+}
+
+/**
+ * A job's data read from `dir` on this machine (a queue worker's --data): decoded into this machine's own image cache
+ * (robot-nas-results/ here), not into the submitter's folders.
+ */
+export function relocatedData<D extends { dir?: string | null; cache?: string | null; folders?: unknown }>(data: D, dir: string): D {
+  return { ...data, dir, cache: resolve('robot-nas-results'), folders: undefined };
 }
 
 /** Spaces whose architectures have a network builder (the scoring and training jobs'). */

@@ -6,7 +6,7 @@
  */
 import type { ScoringResult, ScoringSpec } from '../proxies/spec.js';
 import { queryKey } from '../util/key.js';
-import { checkArchitecture, type JobKind } from './kind.js';
+import { checkArchitecture, relocatedData, type JobKind } from './kind.js';
 
 export interface ScoringJob extends ScoringSpec {
   kind: 'score';
@@ -21,7 +21,10 @@ export const SCORING: JobKind<ScoringJob, ScoringResult> = {
   key: (job) => `score-${queryKey(job)}`,
   subject: (job) => job.arch,
   check: checkArchitecture,
-  relocate: (job, dir) => ({ ...job, data: { ...job.data, dir } }),
+  relocate: (job, dir) => ({ ...job, data: relocatedData(job.data, dir) }),
+  async warmUp() {
+    await import('../proxies/spec.js');
+  },
   async run(job, _ctx, o) {
     const { scoreArchitecture } = await import('../proxies/spec.js');
     return scoreArchitecture(job, o.backend ?? 'wasm');

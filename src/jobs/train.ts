@@ -5,12 +5,12 @@
  *   { kind: 'train', space, arch, network: { channels, cells }, data: DataRef, train: TrainSettings, seed }
  *     → { validAccuracy, seconds, trainLoss, trainAccuracy, diverged, divergence?, epochs }
  *
- * Its key is its hash without the data's location, plus TRAINING_CODE_VERSION: the key of the query cache.
+ * Its key is its hash without the data's locations, plus TRAINING_CODE_VERSION: the key of the query cache.
  */
 import type { TrainingOutcome, TrainingSpec } from '../train/spec.js';
 import { TRAINING_CODE_VERSION } from '../train/version.js';
 import { queryKey } from '../util/key.js';
-import { checkArchitecture, type JobKind } from './kind.js';
+import { checkArchitecture, relocatedData, type JobKind } from './kind.js';
 
 export interface TrainingJob extends TrainingSpec {
   kind: 'train';
@@ -20,9 +20,9 @@ export function trainingJob(spec: TrainingSpec): TrainingJob {
   return { kind: 'train', ...spec };
 }
 
-/** The job's key: its hash without the data's location, plus the training code version (the query cache's key). */
+/** The job's key: its hash without the data's locations, plus the training code version (the query cache's key). */
 export function trainingJobKey(job: TrainingJob): string {
-  const { dir: _location, ...data } = job.data;
+  const { dir: _location, cache: _cache, folders: _folders, ...data } = job.data;
   return queryKey({ ...job, data, code: TRAINING_CODE_VERSION });
 }
 
@@ -31,8 +31,11 @@ export const TRAINING: JobKind<TrainingJob, TrainingOutcome> = {
   key: (job) => `train-${trainingJobKey(job)}`,
   subject: (job) => job.arch,
   check: checkArchitecture,
-  relocate: (job, dir) => ({ ...job, data: { ...job.data, dir } }),
+  relocate: (job, dir) => ({ ...job, data: relocatedData(job.data, dir) }),
   summary: (r) => `val ${r.validAccuracy.toFixed(2)}%`,
+  async warmUp() {
+    await Promise.all([import('../nn/backend.js'), import('../train/spec.js')]);
+  },
   async run(job, ctx, o) {
     const [{ initBackend }, { trainFromSpec }] = await Promise.all([import('../nn/backend.js'), import('../train/spec.js')]);
     await initBackend(o.backend ?? 'wasm');

@@ -44,6 +44,9 @@ export interface TrainingRecord {
   trainLimit: number | null;
   validLimit: number | null;
   testLimit: number | null;
+  /** Working image size and channels asked for at training time (absent or null: the images' own). */
+  imageSize?: number | null;
+  imageChannels?: number | null;
   /** SHA-256 prefix of the train + validation images (as the query cache keys them). */
   fingerprint: string;
   epochs: number;
@@ -101,6 +104,10 @@ class Fields {
     const v = this.obj[key];
     const got = v === undefined ? 'it is missing' : `got ${JSON.stringify(v)?.slice(0, 80)}`;
     throw inputError(this.file, undefined, `field '${this.prefix}${key}' must be ${expected}; ${got}`);
+  }
+
+  has(key: string): boolean {
+    return key in this.obj;
   }
 
   isNull(key: string): boolean {
@@ -244,6 +251,8 @@ export function parseCard(json: unknown, file: string): ModelCard {
     trainLimit: t.nullableInt('trainLimit', 1),
     validLimit: t.nullableInt('validLimit', 1),
     testLimit: t.nullableInt('testLimit', 1),
+    ...(t.has('imageSize') ? { imageSize: t.nullableInt('imageSize', 1) } : {}),
+    ...(t.has('imageChannels') ? { imageChannels: t.nullableInt('imageChannels', 1) } : {}),
     fingerprint: t.string('fingerprint'),
     epochs: t.int('epochs', 1),
     batchSize: t.int('batchSize', 1),

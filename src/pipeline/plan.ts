@@ -2,7 +2,7 @@
  * Steps 1 and 2 of a search: every option checked before any work, then the data and what can only be checked
  * against it. Impossible requests fail here, naming their setting (the CLI turns it into the flag).
  */
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { searchMethod } from '../search/registry.js';
 import { checkBudget, type SearchMethod } from '../search/types.js';
 import { getSpace } from '../spaces/index.js';
@@ -13,7 +13,6 @@ import { SettingError } from '../util/errors.js';
 import { checkOutputDir, checkOutputFile } from '../util/output-paths.js';
 import { checkLimits, hasLimits } from './limits.js';
 import type { SearchOptions, SearchPlan } from './types.js';
-
 
 /** The method of a search: one named in the registry, or a SearchMethod given as it is. */
 function methodOf(o: SearchOptions): SearchMethod {
@@ -47,19 +46,27 @@ export function planSearch(o: SearchOptions): SearchPlan {
   checkLimits(o.limits);
   checkOutputDir(o.out, 'out');
   if (o.cache !== null) checkOutputFile(o.cache, 'cache');
-  return { o, method, space, out: resolve(o.out), cache: o.cache === null ? null : resolve(o.cache) };
+  if (o.imageSize !== undefined && !(Number.isInteger(o.imageSize) && o.imageSize >= 1 && o.imageSize <= 4096)) throw new SettingError('imageSize', `expected an integer in 1..4096, got ${o.imageSize}`);
+  if (o.imageChannels !== undefined && o.imageChannels !== 1 && o.imageChannels !== 3) throw new SettingError('imageChannels', `expected 1 or 3, got ${String(o.imageChannels)}`);
+  const out = resolve(o.out);
+  const cache = o.cache === null ? null : resolve(o.cache);
+  return { o, method, space, out, cache, imageCache: cache === null ? out : dirname(cache) };
 }
 
 /** The data, and what can only be checked against it (classes, the scoring batch). */
-export function loadData(p: SearchPlan, log: (m: string) => void): PreparedData {
+export async function loadData(p: SearchPlan, log: (m: string) => void, onProgress?: (phase: string, done: number, total: number) => void): Promise<PreparedData> {
   const { o } = p;
-  const data = prepareData({
+  const data = await prepareData({
     dataset: o.dataset,
     ...(o.dir !== undefined ? { dir: o.dir } : {}),
     validFraction: o.validFraction,
     ...(o.trainLimit !== undefined ? { trainLimit: o.trainLimit } : {}),
     ...(o.validLimit !== undefined ? { validLimit: o.validLimit } : {}),
     seed: o.seed,
+    ...(o.imageSize !== undefined ? { imageSize: o.imageSize } : {}),
+    ...(o.imageChannels !== undefined ? { imageChannels: o.imageChannels } : {}),
+    cacheDir: p.imageCache,
+    ...(onProgress ? { onProgress } : {}),
   });
   const info = data.info;
   if (o.scoreBatch > info.trainCount) {
@@ -67,8 +74,9 @@ export function loadData(p: SearchPlan, log: (m: string) => void): PreparedData 
   }
   log(
     `data: ${info.dataset} ${info.shape.join('×')}, ${info.classes} classes — ${info.trainCount} train / ${info.validCount} validation images ` +
-      `(split seed ${info.splitSeed}, fingerprint ${info.fingerprint})`,
+      `(${info.validFrom !== undefined ? `validation: ${info.validFrom}` : `split seed ${info.splitSeed}`}, fingerprint ${info.fingerprint})`,
   );
+  for (const n of info.notes ?? []) log(`data: ${n}`);
   return data;
 }
 
@@ -94,6 +102,9 @@ export function searchSettings(o: SearchOptions, train: TrainSettings): Record<s
     space: o.space,
     dataset: o.dataset,
     dir: o.dir ?? null,
+    // only when given, so that folders of searches without them resume as before
+    ...(o.imageSize !== undefined ? { imageSize: o.imageSize } : {}),
+    ...(o.imageChannels !== undefined ? { imageChannels: o.imageChannels } : {}),
     pool: o.pool,
     budget: o.budget,
     method: typeof o.method === 'string' ? o.method : o.method.name,

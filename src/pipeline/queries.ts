@@ -38,7 +38,12 @@ export function trainingJobFor(p: SearchPlan, data: PreparedData, train: TrainSe
     space: o.space,
     arch,
     network: { channels: o.channels, cells: o.cells },
-    data: dataRefOf(data, o.dir === undefined ? undefined : o.dir, { ...(o.trainLimit !== undefined ? { trainLimit: o.trainLimit } : {}), ...(o.validLimit !== undefined ? { validLimit: o.validLimit } : {}) }),
+    data: dataRefOf(
+      data,
+      o.dir === undefined ? undefined : o.dir,
+      { ...(o.trainLimit !== undefined ? { trainLimit: o.trainLimit } : {}), ...(o.validLimit !== undefined ? { validLimit: o.validLimit } : {}) },
+      { ...(o.imageSize !== undefined ? { imageSize: o.imageSize } : {}), ...(o.imageChannels !== undefined ? { imageChannels: o.imageChannels } : {}), cache: p.imageCache },
+    ),
     train,
     seed: o.seed,
   });
@@ -68,6 +73,7 @@ export async function runQueries(
       details: {
         trainAccuracy: r.trainAccuracy,
         trainLoss: r.trainLoss,
+        ...(r.validByClass !== undefined ? { validByClass: r.validByClass } : {}),
         diverged: r.diverged,
         ...(r.divergence !== undefined ? { divergence: r.divergence } : {}),
         epochs: r.epochs,

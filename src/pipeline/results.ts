@@ -57,6 +57,7 @@ export async function writeResults(
     method: p.method.name,
     space: o.space,
     best: { arch: bestLine.arch, index: bestIndex, validAccuracy: bestLine.validAccuracy, query: bestLine.n, ...size(bestLine.arch) },
+    ...(bestLine.details?.validByClass !== undefined ? { bestByClass: bestLine.details.validByClass as { total: number[]; correct: number[] } } : {}),
     bestLatencyMs: latencyMs,
     limits: hasLimits(o.limits) ? { ...o.limits, before: limited.before, removed: limited.removed } : null,
     pareto: front,

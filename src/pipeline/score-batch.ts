@@ -25,6 +25,12 @@ export interface BatchOptions {
   /** Dataset folder (passed to the dataset loader). */
   dir?: string;
   split?: Split;
+  /** Working image size and channels, and the image cache folder (absent: the images' own; memory). */
+  imageSize?: number;
+  imageChannels?: 1 | 3;
+  imageCache?: string;
+  /** The parts' image cache folders, when known (jobs open them without listing the dataset). */
+  imageFolders?: Partial<Record<'train' | 'val' | 'test' | 'all', string>>;
   metrics: string[];
   channels: number;
   cells: number;
@@ -95,7 +101,15 @@ export async function runProxyBatch(o: BatchOptions): Promise<BatchSummary> {
   const space = getSpace(o.space);
   const metrics = [...new Set(o.metrics)];
   const archs = selectArchs(space, o.archs, o.seed);
-  const data = { dataset: o.dataset, ...(o.dir !== undefined ? { dir: o.dir } : {}), ...(o.split !== undefined ? { split: o.split } : {}) };
+  const data = {
+    dataset: o.dataset,
+    ...(o.dir !== undefined ? { dir: o.dir } : {}),
+    ...(o.split !== undefined ? { split: o.split } : {}),
+    ...(o.imageSize !== undefined ? { imageSize: o.imageSize } : {}),
+    ...(o.imageChannels !== undefined ? { imageChannels: o.imageChannels } : {}),
+    ...(o.imageCache !== undefined ? { cache: o.imageCache } : {}),
+    ...(o.imageFolders !== undefined ? { folders: o.imageFolders } : {}),
+  };
   // loaded here too, to fail fast on a bad dataset and to learn its class count and size
   const ds = await scoringDataset(data);
   batchIndices(ds.count, o.batch, o.seed);

@@ -11,7 +11,7 @@ import { toMetricValue } from '../proxies/spec.js';
 import { formatRow, readResults } from '../proxies/results.js';
 import type { Runner } from '../runner/types.js';
 import { checkBudget, makePool, type Pool } from '../search/types.js';
-import { trainSplitOf } from '../train/data.js';
+import { hasTrainPart, type DataInfo } from '../train/data.js';
 import { InputError } from '../util/errors.js';
 import { queryKey } from '../util/key.js';
 import { selectArchs } from './archs.js';
@@ -39,10 +39,18 @@ export function tableDir(p: SearchPlan): string {
   return p.cache === null ? p.out : dirname(p.cache);
 }
 
-export async function scorePool(p: SearchPlan, archs: readonly string[], runner: Runner<ScoringJob, unknown>, hooks: SearchHooks, before = archs.length): Promise<ScoredPool> {
+export async function scorePool(
+  p: SearchPlan,
+  archs: readonly string[],
+  runner: Runner<ScoringJob, unknown>,
+  hooks: SearchHooks,
+  before = archs.length,
+  info?: DataInfo,
+  folders?: Partial<Record<'train' | 'val' | 'test' | 'all', string>>,
+): Promise<ScoredPool> {
   const { o, space } = p;
   const log = (m: string): void => hooks.log?.(m);
-  const split: Split | undefined = trainSplitOf(o.dataset, o.dir);
+  const split: Split | undefined = (await hasTrainPart(o.dataset, o.dir)) ? 'train' : undefined;
   const scoringKey = queryKey({
     kind: 'metrics',
     space: o.space,
@@ -54,6 +62,11 @@ export async function scorePool(p: SearchPlan, archs: readonly string[], runner:
     batch: o.scoreBatch,
     seed: o.seed,
     metrics: o.metrics,
+    // The working image shape and preprocessing: folders were always 3×32×32 and now keep their own size, so their
+    // tables must not be reused; mnist's input never changed and is left out, so its tables keep their names.
+    ...(o.dataset !== 'mnist' && info ? { input: info.shape.join('x') } : {}),
+    ...(o.imageSize !== undefined ? { imageSize: o.imageSize } : {}),
+    ...(o.imageChannels !== undefined ? { imageChannels: o.imageChannels } : {}),
   }).slice(0, 16);
   const metricsFile = join(tableDir(p), `metrics-${scoringKey}.csv`);
   const scoring = await runProxyBatch({
@@ -62,6 +75,10 @@ export async function scorePool(p: SearchPlan, archs: readonly string[], runner:
     dataset: o.dataset,
     ...(o.dir !== undefined ? { dir: o.dir } : {}),
     ...(split !== undefined ? { split } : {}),
+    ...(o.imageSize !== undefined ? { imageSize: o.imageSize } : {}),
+    ...(o.imageChannels !== undefined ? { imageChannels: o.imageChannels } : {}),
+    imageCache: p.imageCache,
+    ...(folders !== undefined ? { imageFolders: folders } : {}),
     metrics: o.metrics,
     channels: o.channels,
     cells: o.cells,

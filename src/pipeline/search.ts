@@ -32,7 +32,7 @@ import { writeResults } from './results.js';
 import { checkBudget } from '../search/types.js';
 import { applyLimits, LatencyCache } from './limits.js';
 import { choosePool, scorePool, tableDir } from './score.js';
-import type { SearchHooks, SearchOptions, SearchResult } from './types.js';
+import type { SearchHooks, SearchOptions, SearchPlan, SearchResult } from './types.js';
 
 export { SEARCH_METRICS, type PoolLimits, type QueryLine, type SearchHooks, type SearchOptions, type SearchResult } from './types.js';
 
@@ -50,9 +50,19 @@ export interface SearchServices {
  */
 export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}, services: SearchServices = {}): Promise<SearchResult> {
   const startMs = performance.now();
-  const log = (m: string): void => hooks.log?.(m);
   const plan = planSearch(o);
-  const data = loadData(plan, log);
+  // threads started now load their modules while this thread reads the data
+  const runner = services.runner ?? localRunner(o.parallel, jobExecutor(), true);
+  try {
+    return await searchWith(plan, runner, o, hooks, services, startMs);
+  } finally {
+    if (services.runner === undefined) await runner.close();
+  }
+}
+
+async function searchWith(plan: SearchPlan, runner: Runner<Job, JobResult>, o: SearchOptions, hooks: SearchHooks, services: SearchServices, startMs: number): Promise<SearchResult> {
+  const log = (m: string): void => hooks.log?.(m);
+  const data = await loadData(plan, log, hooks.onDataProgress);
   const train = trainSettings(o, data.info);
   const settings = searchSettings(o, train);
   const settingsFile = join(plan.out, 'settings.json');
@@ -61,17 +71,12 @@ export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}, servi
     throw new InputError(`${settingsFile}: this folder holds a search with other settings — ${diffs.join('; ')}. Use another --out, or the same settings to resume.`);
   }
   const store = services.store ?? (plan.cache === null ? new MemoryStore() : JsonlStore.open(plan.cache));
-  const runner = services.runner ?? localRunner(o.parallel, jobExecutor());
-  try {
-    const latency = new LatencyCache(tableDir(plan), plan, data.info);
-    const limited = applyLimits(plan, data.info, choosePool(plan), latency, hooks);
-    if (o.budget !== 'all' && limited.removed > 0) checkBudget(limited.archs.length, o.budget, `the pool (${limited.archs.length} of ${limited.before} architectures within the limits)`);
-    const scored = await scorePool(plan, limited.archs, runner, hooks, limited.before);
-    writeAtomic(settingsFile, JSON.stringify(settings, null, 2) + '\n');
-    writeAtomic(join(plan.out, 'metrics.csv'), scored.csv);
-    const queries = await runQueries(plan, scored, data, train, runner as Runner<TrainingJob, TrainingOutcome>, store, hooks);
-    return await writeResults(plan, scored, limited, latency, data, settings, queries, startMs);
-  } finally {
-    if (services.runner === undefined) await runner.close();
-  }
+  const latency = new LatencyCache(tableDir(plan), plan, data.info);
+  const limited = applyLimits(plan, data.info, choosePool(plan), latency, hooks);
+  if (o.budget !== 'all' && limited.removed > 0) checkBudget(limited.archs.length, o.budget, `the pool (${limited.archs.length} of ${limited.before} architectures within the limits)`);
+  const scored = await scorePool(plan, limited.archs, runner, hooks, limited.before, data.info, data.folders);
+  writeAtomic(settingsFile, JSON.stringify(settings, null, 2) + '\n');
+  writeAtomic(join(plan.out, 'metrics.csv'), scored.csv);
+  const queries = await runQueries(plan, scored, data, train, runner as Runner<TrainingJob, TrainingOutcome>, store, hooks);
+  return await writeResults(plan, scored, limited, latency, data, settings, queries, startMs);
 }

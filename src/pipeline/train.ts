@@ -1,22 +1,27 @@
 /**
  * Training one architecture for longer, the step after a search (`robot-nas train`, `search --train-best`): the
  * search's data split and training recipe (with its seed, the same split), then train / validation / test accuracy,
- * the model folder when asked (`save`) and the report as JSON (`out`). Everything that can fail without data is
- * checked before the data is read. Progress comes through hooks; nothing here prints.
+ * per class where the classes are imbalanced, the confusion matrix, the model folder when asked (`save`) and the
+ * report as JSON (`out`). Everything that can fail without data is checked before the data is read. Progress comes
+ * through hooks; nothing here prints.
  */
-import { resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { balancedPick } from '../data/common.js';
+import type { ImageSet } from '../data/imageset.js';
 import { checkModelDestination, saveModel } from '../model/store.js';
 import { initBackend } from '../nn/backend.js';
 import { buildNetwork } from '../nn/build.js';
 import { countParams } from '../nn/params.js';
+import { confusionCsv, renderConfusionSvg } from '../plot/confusion.js';
 import { getSpace } from '../spaces/index.js';
 import { augmentFor } from '../train/augment.js';
 import { prepareData } from '../train/data.js';
-import { checkTrainSettings, DARTS_TRAINING, trainNetwork, type EpochLog } from '../train/trainer.js';
+import { checkTrainSettings, DARTS_TRAINING, imbalanced, perClassAccuracy, trainNetwork, type ClassCounts, type EpochLog } from '../train/trainer.js';
 import { TRAINING_CODE_VERSION } from '../train/version.js';
 import { writeAtomic } from '../util/atomic.js';
 import { InputError } from '../util/errors.js';
-import { checkOutputFile } from '../util/output-paths.js';
+import { checkOutputDir, checkOutputFile } from '../util/output-paths.js';
 import { trainingSeed } from '../util/seeds.js';
 
 /** One training request (the `train` command's flags). */
@@ -24,8 +29,14 @@ export interface TrainRequest {
   space: 'nb201' | 'darts';
   arch: string;
   dataset: string;
-  /** Dataset folder. */
+  /** Dataset folder or file. */
   data?: string;
+  imageSize?: number;
+  imageChannels?: 1 | 3;
+  /** Folder of the image caches (default robot-nas-results). */
+  cacheDir?: string;
+  /** Write the confusion matrix (CSV and SVG) into this folder. */
+  confusion?: string;
   epochs: number;
   channels: number;
   cells: number;
@@ -45,6 +56,8 @@ export interface TrainRequest {
 export interface TrainRequestHooks {
   /** One line of human-readable progress. */
   log?(message: string): void;
+  /** Decoding the dataset into the image cache (first run only). */
+  onDataProgress?(phase: string, done: number, total: number): void;
   onStep?(step: number, steps: number, loss: number): void;
   onEpoch?(e: EpochLog): void;
 }
@@ -67,6 +80,7 @@ export function checkTrainRequest(f: TrainRequest): string {
   // Everything that can fail without data fails before the data is read and long before the training ends.
   if (f.out !== undefined) checkOutputFile(f.out, 'out');
   if (f.save !== undefined) checkModelDestination(f.save, 'save');
+  if (f.confusion !== undefined) checkOutputDir(f.confusion, 'confusion');
   checkTrainSettings({ ...DARTS_TRAINING, lr: f.lr, epochs: f.epochs, batchSize: f.batchSize, augment: null });
   return arch;
 }
@@ -79,10 +93,26 @@ export interface TrainRun {
   notSaved?: InputError;
 }
 
+/** Up to 16 class-balanced validation images and their labels: the model folder's test vector. */
+function samplesOf(valid: ImageSet, classes: number): { images: Float32Array; labels: Int32Array } {
+  const pick = balancedPick(valid.labels, classes, 16);
+  return { images: valid.batch(pick), labels: Int32Array.from(pick, (i) => valid.labels[i]!) };
+}
+
+/** Balanced and per-class accuracy, printed when the classes are imbalanced. */
+function classLines(which: string, c: ClassCounts, names: readonly string[]): string[] {
+  if (!imbalanced(c.total)) return [];
+  const { perClass, balanced } = perClassAccuracy(c);
+  return [
+    `${`${which} balanced`.padEnd(20)} ${fmt(balanced)} % (mean of the per-class accuracies; classes have ${Math.min(...c.total.filter((n) => n > 0))}–${Math.max(...c.total)} images)`,
+    `${`${which} per class`.padEnd(20)} ${perClass.map((v, k) => `${names[k] ?? k} ${v === null ? 'n/a' : v.toFixed(1)}`).join(', ')}`,
+  ];
+}
+
 /** Trains one architecture (progress through `hooks`), saves it when asked, writes `out`; returns the report. */
 export async function trainArchitecture(f: TrainRequest, hooks: TrainRequestHooks = {}): Promise<TrainRun> {
   const arch = checkTrainRequest(f);
-  const data = prepareData({
+  const data = await prepareData({
     dataset: f.dataset,
     ...(f.data !== undefined ? { dir: f.data } : {}),
     validFraction: f.validFraction,
@@ -91,11 +121,16 @@ export async function trainArchitecture(f: TrainRequest, hooks: TrainRequestHook
     testLimit: limit(f.testLimit),
     withTest: true,
     seed: f.seed,
+    ...(f.imageSize !== undefined ? { imageSize: f.imageSize } : {}),
+    ...(f.imageChannels !== undefined ? { imageChannels: f.imageChannels } : {}),
+    cacheDir: f.cacheDir ?? 'robot-nas-results',
+    ...(hooks.onDataProgress ? { onProgress: hooks.onDataProgress } : {}),
   });
   const { info } = data;
   await initBackend('wasm');
   const net = buildNetwork(f.space, arch, { channels: f.channels, cells: f.cells, classes: info.classes }, info.shape);
   const settings = { ...DARTS_TRAINING, lr: f.lr, epochs: f.epochs, batchSize: f.batchSize, augment: augmentFor(f.dataset, info.mean, info.std, info.shape[1]) };
+  for (const n of info.notes ?? []) hooks.log?.(`data: ${n}`);
   hooks.log?.(
     `training ${arch} (${countParams(net).toLocaleString('en-US')} parameters) on ${info.dataset}: ${info.trainCount} train / ${info.validCount} validation` +
       `${data.test ? ` / ${data.test.count} test` : ''} images, ${f.epochs} epochs`,
@@ -108,6 +143,11 @@ export async function trainArchitecture(f: TrainRequest, hooks: TrainRequestHook
   const saved = f.save !== undefined && r.divergence !== 'non-finite loss';
   const report = {
     space: f.space,
+    perClass: {
+      validation: { ...perClassAccuracy(r.validByClass), ...r.validByClass },
+      ...(r.testByClass ? { test: { ...perClassAccuracy(r.testByClass), ...r.testByClass } } : {}),
+    },
+    ...(r.testConfusion ? { testConfusion: r.testConfusion } : {}),
     arch,
     dataset: info.dataset,
     params: countParams(net),
@@ -129,13 +169,13 @@ export async function trainArchitecture(f: TrainRequest, hooks: TrainRequestHook
       channels: f.channels,
       cells: f.cells,
       classes: info.classes,
-      classNames: data.train.classNames ?? null,
+      classNames: data.train.classNames ? [...data.train.classNames] : null,
       inputShape: info.shape,
       mean: info.mean,
       std: info.std,
       params: r.params,
       running: r.running,
-      samples: { images: data.valid.images, labels: data.valid.labels },
+      samples: samplesOf(data.valid, info.classes),
       training: {
         dataset: info.dataset,
         // Absolute, so that predict finds the data from any working directory.
@@ -148,6 +188,8 @@ export async function trainArchitecture(f: TrainRequest, hooks: TrainRequestHook
         trainLimit: limit(f.trainLimit) ?? null,
         validLimit: limit(f.validLimit) ?? null,
         testLimit: limit(f.testLimit) ?? null,
+        ...(f.imageSize !== undefined ? { imageSize: f.imageSize } : {}),
+        ...(f.imageChannels !== undefined ? { imageChannels: f.imageChannels } : {}),
         fingerprint: info.fingerprint,
         epochs: f.epochs,
         batchSize: f.batchSize,
@@ -171,12 +213,23 @@ export async function trainArchitecture(f: TrainRequest, hooks: TrainRequestHook
     });
   }
   if (f.out !== undefined) writeAtomic(f.out, JSON.stringify(report, null, 2) + '\n');
+  const names = info.classNames ?? Array.from({ length: info.classes }, (_, k) => String(k));
+  const confusionOf = r.testConfusion ?? r.validConfusion;
+  if (f.confusion !== undefined) {
+    mkdirSync(f.confusion, { recursive: true });
+    const which = r.testConfusion ? 'test' : 'validation';
+    writeAtomic(join(f.confusion, 'confusion.csv'), confusionCsv(names, confusionOf));
+    writeAtomic(join(f.confusion, 'confusion.svg'), await renderConfusionSvg(`${arch.length > 60 ? `${f.space} answer` : arch} — ${which} images`, names, confusionOf));
+  }
   const summary = [
       `architecture         ${arch}`,
       `parameters           ${report.params.toLocaleString('en-US')}`,
       `train accuracy       ${fmt(r.trainAccuracy)} % (last epoch, training mode)`,
       `validation accuracy  ${fmt(r.validAccuracy)} % (${info.validCount} images)`,
       `test accuracy        ${data.test ? `${fmt(r.testAccuracy)} % (${data.test.count} images)` : `n/a (${info.dataset} has no separate test images)`}`,
+      ...classLines('validation', r.validByClass, names),
+      ...(r.testByClass ? classLines('test', r.testByClass, names) : []),
+      ...(f.confusion !== undefined ? [`confusion matrix     ${join(f.confusion, 'confusion.csv')}, ${join(f.confusion, 'confusion.svg')} (${r.testConfusion ? 'test' : 'validation'} images)`] : []),
       `time                 ${r.seconds.toFixed(1)} s`,
       ...(r.diverged ? [`diverged             yes — ${r.divergence ?? 'diverged'}${r.divergence === 'non-finite loss' ? '; training stopped there' : ''}`] : []),
       ...(saved ? [`saved model          ${f.save} (predict: npx robot-nas predict --model ${f.save} IMAGE.png; export: npx robot-nas export --model ${f.save} --format onnx --out DIR)`] : []),

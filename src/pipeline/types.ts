@@ -6,8 +6,11 @@ import type { DataInfo } from '../train/data.js';
 export interface SearchOptions {
   space: 'nb201' | 'darts';
   dataset: string;
-  /** Dataset folder. */
+  /** Dataset folder (or file: npz, csv, idx). */
   dir?: string;
+  /** Working image size (square) and channels; undefined: the images' own. */
+  imageSize?: number;
+  imageChannels?: 1 | 3;
   /** Candidate pool: a seeded sample of this many architectures, or the whole space (nb201 only). */
   pool: number | 'all';
   /** T: distinct architectures to train; 'all' trains the whole pool (exhaustive ground truth). */
@@ -55,6 +58,8 @@ export interface PoolLimits {
 export interface SearchHooks {
   /** One line of human-readable progress (the CLI prints it to stderr). */
   log?(message: string): void;
+  /** Decoding the dataset into the image cache (first run only). */
+  onDataProgress?(phase: string, done: number, total: number): void;
   onScoringStart?(total: number, todo: number): void;
   onScored?(done: number, total: number): void;
   onScoringEnd?(): void;
@@ -89,6 +94,8 @@ export interface SearchResult {
   method: string;
   space: string;
   best: { arch: string; index: number; validAccuracy: number; query: number; params: number; flops: number };
+  /** The answer's validation images per true class: seen and correct (absent for trainings cached before it was recorded). */
+  bestByClass?: { total: number[]; correct: number[] };
   /** Median batch-1 inference of the answer on this machine's engine, ms (a measurement: not part of the search's determinism). */
   bestLatencyMs: number;
   /** The limits given, the candidates before them and how many they removed (null without limits). */
@@ -130,4 +137,6 @@ export interface SearchPlan {
   out: string;
   /** Resolved cache file, or null for a memory-only cache. */
   cache: string | null;
+  /** Folder of the image caches: beside the query cache (or in the output folder without one). */
+  imageCache: string;
 }

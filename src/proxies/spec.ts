@@ -18,12 +18,14 @@
 import { initBackend, type BackendName } from '../nn/backend.js';
 import { buildNetwork } from '../nn/build.js';
 import { initParams } from '../nn/params.js';
-import type { ImageDataset } from '../data/types.js';
+import type { ImageSet } from '../data/imageset.js';
 import { getSpace } from '../spaces/index.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { seedStreams } from '../util/seeds.js';
 import { loadScoringDataset, type ScoringData } from './datasets.js';
+import { asImageSet } from '../data/imageset.js';
+import type { ImageDataset } from '../data/types.js';
 import { computeProxies } from './index.js';
 import { isMetricName, METRIC_NAMES, type Batch, type MetricName } from './types.js';
 
@@ -92,12 +94,9 @@ export function batchIndices(count: number, batch: number, seed: number): number
 }
 
 /** The scoring batch of a run: images NCHW and labels copied from the dataset. */
-export function scoringBatch(ds: ImageDataset, batch: number, seed: number): Batch {
+export function scoringBatch(ds: ImageSet, batch: number, seed: number): Batch {
   const idx = batchIndices(ds.count, batch, seed);
-  const per = ds.channels * ds.height * ds.width;
-  const x = new Float32Array(batch * per);
-  idx.forEach((src, k) => x.set(ds.images.subarray(src * per, (src + 1) * per), k * per));
-  return { shape: [batch, ds.channels, ds.height, ds.width], x, targets: Int32Array.from(idx, (i) => ds.labels[i]) };
+  return { shape: [batch, ds.channels, ds.height, ds.width], x: ds.batch(idx), targets: Int32Array.from(idx, (i) => ds.labels[i]!) };
 }
 
 export function toMetricValue(v: number): MetricValue {
@@ -130,14 +129,14 @@ export function checkScoringSpec(job: ScoringSpec): MetricName[] {
 
 /** Key of a data spec, for the per-process dataset cache. */
 function dataKey(d: ScoringData): string {
-  return JSON.stringify([d.dataset, d.dir ?? null, d.split ?? null]);
+  return JSON.stringify([d.dataset, d.dir ?? null, d.split ?? null, d.imageSize ?? null, d.imageChannels ?? null]);
 }
 
-const datasets = new Map<string, Promise<ImageDataset>>();
+const datasets = new Map<string, Promise<ImageSet>>();
 const batches = new Map<string, Batch>();
 
 /** Loads a spec's dataset once per process (each worker thread has its own cache). */
-export function scoringDataset(d: ScoringData): Promise<ImageDataset> {
+export function scoringDataset(d: ScoringData): Promise<ImageSet> {
   const key = dataKey(d);
   let p = datasets.get(key);
   if (p === undefined) {
@@ -153,7 +152,8 @@ export function scoringDataset(d: ScoringData): Promise<ImageDataset> {
  * Scores one architecture with an already loaded dataset; the tfjs backend must be initialised. Synchronous
  * and deterministic except for `seconds`.
  */
-export function scoreWithDataset(job: ScoringSpec, ds: ImageDataset): ScoringResult {
+export function scoreWithDataset(job: ScoringSpec, ds: ImageSet | ImageDataset): ScoringResult {
+  const set = asImageSet(ds);
   const metrics = checkScoringSpec(job);
   const space = getSpace(job.space);
   let arch: string;
@@ -168,7 +168,7 @@ export function scoreWithDataset(job: ScoringSpec, ds: ImageDataset): ScoringRes
   const bkey = `${dataKey(job.data)}|${batch}|${job.seed}`;
   let b = batches.get(bkey);
   if (b === undefined) {
-    b = scoringBatch(ds, batch, job.seed);
+    b = scoringBatch(set, batch, job.seed);
     batches.set(bkey, b);
   }
   const net = buildNetwork(job.space, arch, job.config, [ds.channels, ds.height, ds.width]);

@@ -6,7 +6,10 @@ export { CancelledError, type Executor, type JobContext, type JobEvent, type Run
 export { inProcessRunner } from './in-process.js';
 export { workerThreadRunner } from './worker-threads.js';
 
-/** `workers` worker threads, or (0) this thread: the local runners behind `--parallel` / `--workers`. */
-export function localRunner<J, R>(workers: number, executor: Executor<J, R>): Runner<J, R> {
-  return workers === 0 ? inProcessRunner(executor) : workerThreadRunner(workers, executor);
+/**
+ * `workers` worker threads, or (0) this thread: the local runners behind `--parallel` / `--workers`. `prestart`
+ * starts the threads at once (see workerThreadRunner).
+ */
+export function localRunner<J, R>(workers: number, executor: Executor<J, R>, prestart = false): Runner<J, R> {
+  return workers === 0 ? inProcessRunner(executor) : workerThreadRunner(workers, executor, { prestart });
 }

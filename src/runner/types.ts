@@ -62,6 +62,8 @@ export interface Executor<J = unknown, R = unknown> {
   relocate?(job: J, dir: string): J;
   /** A few words on a finished job's result for a worker's log (`val 97.50%`), or ''. */
   summary?(job: J, result: R): string;
+  /** Loads what the jobs need ahead of the first one (a prestarted worker thread calls it). */
+  warmUp?(): Promise<void>;
   /** How a worker thread builds the same executor. */
   readonly thread: ThreadExecutor;
 }

@@ -13,8 +13,8 @@ import { CancelledError, type Executor, type RunOptions, type Runner, type Threa
  * source under tsx (tests, scripts), the thread first registers tsx's loader, through a tiny eval script: in Node 20
  * the main thread's `--import tsx` hooks do not reach a worker's module loading.
  */
-function startWorker(executor: ThreadExecutor): Worker {
-  const workerData = { executor };
+function startWorker(executor: ThreadExecutor, warmUp: boolean): Worker {
+  const workerData = { executor, warmUp };
   const url = new URL(`./worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url);
   if (url.href.endsWith('.ts') || executor.module.endsWith('.ts')) {
     const tsx = import.meta.resolve('tsx/esm/api');
@@ -37,8 +37,12 @@ interface Slot<J, R> {
   current?: Pending<J, R>;
 }
 
-/** Each thread builds `executor` from its `thread` description and runs its jobs with it. */
-export function workerThreadRunner<J, R>(size: number, executor: Executor<J, R>): Runner<J, R> {
+/**
+ * Each thread builds `executor` from its `thread` description and runs its jobs with it. `prestart`: start every
+ * thread now rather than at its first job, warming its executor up (`warmUp`), so that their module loading
+ * overlaps the caller's own work (a search reading its data).
+ */
+export function workerThreadRunner<J, R>(size: number, executor: Executor<J, R>, o: { prestart?: boolean } = {}): Runner<J, R> {
   if (!(Number.isInteger(size) && size >= 1)) throw new RangeError(`worker count must be a positive integer, got ${size}`);
   const queue: Pending<J, R>[] = [];
   const slots: Slot<J, R>[] = [];
@@ -62,7 +66,7 @@ export function workerThreadRunner<J, R>(size: number, executor: Executor<J, R>)
   /** Starts one more thread (threads start on demand, so an idle runner costs nothing). */
   const addWorker = (): Slot<J, R> => {
     const k = slots.length;
-    const worker = startWorker(executor.thread);
+    const worker = startWorker(executor.thread, o.prestart === true);
     const slot: Slot<J, R> = { worker };
     worker.on('message', (msg: FromWorker<R>) => {
       const p = slot.current;
@@ -104,6 +108,8 @@ export function workerThreadRunner<J, R>(size: number, executor: Executor<J, R>)
       slot.worker.postMessage({ type: 'run', id: p.id, job: p.job } satisfies ToWorker<J>);
     }
   };
+
+  if (o.prestart) while (slots.length < size) addWorker();
 
   return {
     capacity: size,

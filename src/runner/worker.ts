@@ -11,13 +11,15 @@ import type { Executor, ThreadExecutor } from './types.js';
 
 const port = parentPort;
 if (port === null) throw new Error('runner/worker.js must run in a worker thread');
-const spec = (workerData as { executor: ThreadExecutor }).executor;
+const { executor: spec, warmUp } = workerData as { executor: ThreadExecutor; warmUp?: boolean };
 // Built once (messages wait for it).
 const executor: Promise<Executor> = import(spec.module).then((m: Record<string, unknown>) => {
   const make = m[spec.name];
   if (typeof make !== 'function') throw new Error(`${spec.module} has no executor factory '${spec.name}'`);
   return (make as (options: unknown) => Executor)(spec.options);
 });
+// a prestarted thread loads what its jobs need now, while the caller still prepares them
+if (warmUp) void executor.then((ex) => ex.warmUp?.()).catch(() => undefined);
 const running = new Map<number, AbortController>();
 
 port.on('message', (msg: ToWorker) => {

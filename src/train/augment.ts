@@ -67,9 +67,10 @@ export function augmentBatch(
 }
 
 /**
- * The usual augmentation of a dataset: CIFAR-style sets (cifar10, cifar100, cifar10-1k, folder)
+ * The usual augmentation of a dataset: CIFAR-style sets (cifar10, cifar100, cifar10-1k, folder, csv)
  * pad 4 (pad 2 for images of height ≤ 16) and flip; ImageNet16 pads 2 and flips (as
- * NAS-Bench-201); MNIST pads 2 and never flips (digits are not mirror-symmetric).
+ * NAS-Bench-201); MNIST and idx files pad 2 and never flip (digits and letters are not
+ * mirror-symmetric); npz arrays as MNIST when grey, as CIFAR when in colour.
  */
 export function augmentFor(dataset: string, mean: readonly number[], std: readonly number[], height: number): AugmentOptions {
   if (mean.length !== std.length || mean.length === 0) {
@@ -92,6 +93,14 @@ export function augmentFor(dataset: string, mean: readonly number[], std: readon
       return { pad: 2, flip: true, padValue };
     case 'mnist':
       return { pad: 2, flip: false, padValue };
+    // The user's own formats: image files as folders are; idx files (MNIST, KMNIST, EMNIST: characters) as MNIST;
+    // npz arrays as MNIST when grey (Keras's mnist, fashion_mnist) and as folders when in colour (cifar10, cifar100).
+    case 'csv':
+      return { pad: height <= 16 ? 2 : 4, flip: true, padValue };
+    case 'idx':
+      return { pad: 2, flip: false, padValue };
+    case 'npz':
+      return mean.length === 1 ? { pad: 2, flip: false, padValue } : { pad: height <= 16 ? 2 : 4, flip: true, padValue };
     default:
       throw new InputError(`augmentation: unknown dataset '${dataset}'`);
   }

@@ -28,6 +28,13 @@ export interface DataRef {
   seed: number;
   /** Fingerprint (SHA-256 prefix) of the train and validation images the job is about. */
   fingerprint: string;
+  /** Working image size and channels asked for (absent: the images' own). */
+  imageSize?: number;
+  imageChannels?: 1 | 3;
+  /** Folder of the image caches (absent: decode into memory). A location, not part of the job's identity. */
+  cache?: string | null;
+  /** The parts' cache folders, opened without listing the dataset again where they exist. A location too. */
+  folders?: Partial<Record<'train' | 'val' | 'test' | 'all', string>>;
 }
 
 export interface TrainingSpec {
@@ -43,6 +50,8 @@ export interface TrainingSpec {
 
 export interface TrainingOutcome {
   validAccuracy: number;
+  /** Validation images per true class: seen and correctly classified. */
+  validByClass?: { total: number[]; correct: number[] };
   /** Wall seconds of the training and its evaluation. */
   seconds: number;
   trainLoss: number | null;
@@ -66,7 +75,12 @@ export class DataMismatchError extends InputError {
 }
 
 /** The reference to prepared data (what a job carries instead of the images). */
-export function dataRefOf(data: PreparedData, dir: string | undefined, limits: { trainLimit?: number; validLimit?: number }): DataRef {
+export function dataRefOf(
+  data: PreparedData,
+  dir: string | undefined,
+  limits: { trainLimit?: number; validLimit?: number },
+  image: { imageSize?: number; imageChannels?: 1 | 3; cache?: string } = {},
+): DataRef {
   const i = data.info;
   return {
     dataset: i.dataset,
@@ -76,28 +90,39 @@ export function dataRefOf(data: PreparedData, dir: string | undefined, limits: {
     validLimit: limits.validLimit ?? null,
     seed: i.splitSeed,
     fingerprint: i.fingerprint,
+    ...(image.imageSize !== undefined ? { imageSize: image.imageSize } : {}),
+    ...(image.imageChannels !== undefined ? { imageChannels: image.imageChannels } : {}),
+    ...(image.cache !== undefined ? { cache: image.cache, folders: data.folders } : {}),
   };
 }
 
 /** Prepared data per reference, once per process (each worker thread has its own). */
-const prepared = new Map<string, PreparedData>();
+const prepared = new Map<string, Promise<PreparedData>>();
 
 /** The data a reference names, checked against its fingerprint. */
-export function referencedData(ref: DataRef): PreparedData {
+export async function referencedData(ref: DataRef): Promise<PreparedData> {
   const { fingerprint, ...where } = ref;
   const cacheKey = JSON.stringify(where);
-  let data = prepared.get(cacheKey);
-  if (data === undefined) {
-    data = prepareData({
+  let p = prepared.get(cacheKey);
+  if (p === undefined) {
+    p = prepareData({
       dataset: ref.dataset,
       ...(ref.dir !== null ? { dir: ref.dir } : {}),
       validFraction: ref.validFraction,
       ...(ref.trainLimit !== null ? { trainLimit: ref.trainLimit } : {}),
       ...(ref.validLimit !== null ? { validLimit: ref.validLimit } : {}),
       seed: ref.seed,
+      ...(ref.imageSize !== undefined ? { imageSize: ref.imageSize } : {}),
+      ...(ref.imageChannels !== undefined ? { imageChannels: ref.imageChannels } : {}),
+      ...(ref.cache !== undefined && ref.cache !== null ? { cacheDir: ref.cache } : {}),
+      ...(ref.folders !== undefined ? { folders: ref.folders } : {}),
+      // a job's thread decodes on its own (the search decoded before starting jobs, so this is a cache read)
+      threads: 1,
     });
-    prepared.set(cacheKey, data);
+    prepared.set(cacheKey, p);
+    p.catch(() => prepared.delete(cacheKey));
   }
+  const data = await p;
   if (data.info.fingerprint !== fingerprint) {
     throw new DataMismatchError(
       `the job's ${ref.dataset} images have fingerprint ${fingerprint}, but ${ref.dir ?? 'the default location'} here gives ${data.info.fingerprint}: ` +
@@ -109,7 +134,7 @@ export function referencedData(ref: DataRef): PreparedData {
 
 /** Trains the spec's architecture; the backend must be initialised. */
 export async function trainFromSpec(job: TrainingSpec, hooks: TrainingSpecHooks = {}): Promise<TrainingOutcome> {
-  const data = referencedData(job.data);
+  const data = await referencedData(job.data);
   const net = buildNetwork(job.space, job.arch, { ...job.network, classes: data.info.classes }, data.info.shape);
   const r = await trainNetwork(net, data, job.train, trainingSeed(job.seed, job.arch), {
     ...(hooks.onProgress ? { onStep: hooks.onProgress } : {}),
@@ -117,6 +142,7 @@ export async function trainFromSpec(job: TrainingSpec, hooks: TrainingSpecHooks 
   });
   return {
     validAccuracy: r.validAccuracy,
+    validByClass: r.validByClass,
     seconds: r.seconds,
     trainLoss: Number.isFinite(r.trainLoss) ? r.trainLoss : null,
     trainAccuracy: Number.isFinite(r.trainAccuracy) ? r.trainAccuracy : null,

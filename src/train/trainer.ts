@@ -5,7 +5,7 @@
  * validation (and optionally test) images with running BatchNorm statistics. Pure computation: no files, no
  * console — progress goes through the hooks, and every random choice comes from the given seed.
  */
-import { batchOf } from '../data/split.js';
+import { asImageSet, type ImageSet } from '../data/imageset.js';
 import type { ImageDataset } from '../data/types.js';
 import type { Network } from '../nn/layers.js';
 import { initParams, type ParamValues } from '../nn/params.js';
@@ -43,10 +43,11 @@ export const DARTS_TRAINING: Omit<TrainSettings, 'epochs' | 'batchSize' | 'augme
   evalBatch: 256,
 };
 
+/** The images of a training: read as batches are needed (ImageSet), or in memory (ImageDataset). */
 export interface TrainData {
-  train: ImageDataset;
-  valid: ImageDataset;
-  test?: ImageDataset;
+  train: ImageSet | ImageDataset;
+  valid: ImageSet | ImageDataset;
+  test?: ImageSet | ImageDataset;
 }
 
 export interface EpochLog {
@@ -65,6 +66,12 @@ export interface TrainResult {
   /** Accuracy (%) on the validation images. */
   validAccuracy: number;
   testAccuracy?: number;
+  /** Counts by true class of the validation (and test) images: seen and correctly classified. */
+  validByClass: ClassCounts;
+  testByClass?: ClassCounts;
+  /** Confusion matrices (rows: true class, columns: predicted) of the validation and test images. */
+  validConfusion: number[][];
+  testConfusion?: number[][];
   /** Wall seconds of training and evaluation. */
   seconds: number;
   epochs: EpochLog[];
@@ -100,7 +107,26 @@ export function checkTrainSettings(s: TrainSettings): void {
   if (s.lr < s.lrMin) throw new SettingError('lr', `the cosine schedule anneals the learning rate down to ${s.lrMin}; the initial rate must be at least that, got ${s.lr}`);
 }
 
-function checkData(net: Network, ds: ImageDataset, role: string): void {
+/** Per true class: images seen and correctly classified. */
+export interface ClassCounts {
+  total: number[];
+  correct: number[];
+}
+
+/** Accuracy (%) per class (null for a class with no images) and their mean over the classes present. */
+export function perClassAccuracy(c: ClassCounts): { perClass: (number | null)[]; balanced: number } {
+  const perClass = c.total.map((t, k) => (t > 0 ? (100 * c.correct[k]!) / t : null));
+  const present = perClass.filter((v): v is number => v !== null);
+  return { perClass, balanced: present.length > 0 ? present.reduce((a, b) => a + b, 0) / present.length : NaN };
+}
+
+/** Whether class sizes differ enough that plain accuracy hides how classes fare: the largest ≥ 1.5× the smallest. */
+export function imbalanced(counts: readonly number[]): boolean {
+  const present = counts.filter((n) => n > 0);
+  return present.length > 1 && Math.max(...present) >= 1.5 * Math.min(...present);
+}
+
+function checkData(net: Network, ds: ImageSet, role: string): void {
   const [c, h, w] = net.inputShape;
   if (ds.channels !== c || ds.height !== h || ds.width !== w) {
     throw new InputError(`${role} images are ${ds.channels}×${ds.height}×${ds.width}, the network expects ${c}×${h}×${w}`);
@@ -124,15 +150,30 @@ export function atChance(accuracy: number, classes: number, seen: number): boole
 }
 
 /** Accuracy (%) of the network on a dataset, inference mode, in batches. */
-export function evaluateAccuracy(net: Network, params: ParamValues, running: BnRunning, ds: ImageDataset, batchSize: number): number {
-  const per = ds.channels * ds.height * ds.width;
+export function evaluateAccuracy(net: Network, params: ParamValues, running: BnRunning, ds: ImageSet | ImageDataset, batchSize: number): number {
+  return evaluate(net, params, running, asImageSet(ds), batchSize).accuracy;
+}
+
+/** Accuracy (%), counts by class and the confusion matrix of the network on a set, inference mode, in batches. */
+export function evaluate(net: Network, params: ParamValues, running: BnRunning, ds: ImageSet, batchSize: number): { accuracy: number; byClass: ClassCounts; confusion: number[][] } {
+  const k = net.numClasses;
+  const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
   let correct = 0;
   for (let s = 0; s < ds.count; s += batchSize) {
     const n = Math.min(batchSize, ds.count - s);
-    const logits = predict(net, params, running, ds.images.subarray(s * per, (s + n) * per), n);
-    correct += countCorrect(logits, ds.labels.subarray(s, s + n), net.numClasses);
+    const idx = Array.from({ length: n }, (_, j) => s + j);
+    const logits = predict(net, params, running, ds.batch(idx), n);
+    const labels = ds.labels.subarray(s, s + n);
+    correct += countCorrect(logits, labels, k);
+    for (let i = 0; i < n; i++) {
+      // first maximum wins, as countCorrect counts it
+      let best = 0;
+      for (let j = 1; j < k; j++) if (logits[i * k + j]! > logits[i * k + best]!) best = j;
+      confusion[labels[i]!]![best]!++;
+    }
   }
-  return (100 * correct) / ds.count;
+  const total = confusion.map((row) => row.reduce((a, b) => a + b, 0));
+  return { accuracy: (100 * correct) / ds.count, byClass: { total, correct: confusion.map((row, c) => row[c]!) }, confusion };
 }
 
 /**
@@ -141,9 +182,12 @@ export function evaluateAccuracy(net: Network, params: ParamValues, running: BnR
  */
 export async function trainNetwork(net: Network, data: TrainData, settings: TrainSettings, seed: number, hooks: TrainHooks = {}): Promise<TrainResult> {
   checkTrainSettings(settings);
-  checkData(net, data.train, 'training');
-  checkData(net, data.valid, 'validation');
-  if (data.test) checkData(net, data.test, 'test');
+  const train = asImageSet(data.train);
+  const validSet = asImageSet(data.valid);
+  const testSet = data.test ? asImageSet(data.test) : undefined;
+  checkData(net, train, 'training');
+  checkData(net, validSet, 'validation');
+  if (testSet) checkData(net, testSet, 'test');
   const t0 = performance.now();
   const streams = trainingStreams(seed);
   const params = initParams(net, new Rng(streams.init));
@@ -151,7 +195,6 @@ export async function trainNetwork(net: Network, data: TrainData, settings: Trai
   const augmentRng = new Rng(streams.augment);
   const running = freshRunning(net);
   const sgd = new Sgd(params, { momentum: settings.momentum, weightDecay: settings.weightDecay });
-  const { train } = data;
   const [c, h, w] = net.inputShape;
   const bs = settings.batchSize;
   // A trailing batch of one image is dropped: BatchNorm's batch variance is undefined for it (PyTorch errors).
@@ -178,9 +221,9 @@ export async function trainNetwork(net: Network, data: TrainData, settings: Trai
       hooks.signal?.throwIfAborted();
       const idx = order.slice(b * bs, Math.min((b + 1) * bs, train.count));
       const n = idx.length;
-      const batch = batchOf(train, idx);
-      const images = settings.augment ? augmentBatch(batch.images, n, c, h, w, settings.augment, augmentRng) : batch.images;
-      const labels = batch.labels;
+      const x = train.batch(idx);
+      const images = settings.augment ? augmentBatch(x, n, c, h, w, settings.augment, augmentRng) : x;
+      const labels = Int32Array.from(idx, (i) => train.labels[i]!);
       const r = trainStep(net, params, images, labels);
       if (!Number.isFinite(r.loss)) {
         diverged = true;
@@ -210,14 +253,19 @@ export async function trainNetwork(net: Network, data: TrainData, settings: Trai
       hooks.onEpoch?.(log);
     }
   }
-  const validAccuracy = evaluateAccuracy(net, params, running, data.valid, settings.evalBatch);
-  const testAccuracy = data.test ? evaluateAccuracy(net, params, running, data.test, settings.evalBatch) : undefined;
+  const v = evaluate(net, params, running, validSet, settings.evalBatch);
+  const t = testSet ? evaluate(net, params, running, testSet, settings.evalBatch) : undefined;
+  const validAccuracy = v.accuracy;
+  const testAccuracy = t?.accuracy;
   const divergence = diverged || !Number.isFinite(lastLoss) ? 'non-finite loss' : lastLoss > divergedLossBound(net.numClasses) ? 'loss above bound' : chance ? 'chance accuracy' : undefined;
   return {
     trainAccuracy: lastAcc,
     trainLoss: lastLoss,
     validAccuracy,
     ...(testAccuracy !== undefined ? { testAccuracy } : {}),
+    validByClass: v.byClass,
+    validConfusion: v.confusion,
+    ...(t ? { testByClass: t.byClass, testConfusion: t.confusion } : {}),
     seconds: (performance.now() - t0) / 1000,
     epochs,
     diverged: divergence !== undefined,

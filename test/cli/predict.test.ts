@@ -115,7 +115,7 @@ test('predict on PNG and JPEG files: decoded, converted to grey, resized and nor
 
 test('folder dataset: class names are saved, and predicting the files equals predicting the dataset split', () => {
   const data = join(tmp(), 'shapes');
-  // Two classes of 20×20 RGB images (resized to 32×32 by the loader): reddish and bluish noise.
+  // Two classes of 20×20 RGB images (kept at their size and colour by the loader): reddish and bluish noise.
   let seed = 7;
   const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
   const files: string[] = [];
@@ -134,7 +134,7 @@ test('folder dataset: class names are saved, and predicting the files equals pre
   assert.equal(t.code, 0, t.stderr);
   const card = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
   assert.deepEqual(card.classes.names, ['blue', 'red']);
-  assert.deepEqual(card.input.shape, [3, 32, 32]);
+  assert.deepEqual(card.input.shape, [3, 20, 20]);
   assert.equal(card.training.data, data);
   const byFile = runCli(['predict', '--model', dir, ...files, '--json']);
   assert.equal(byFile.code, 0, byFile.stderr);
@@ -148,7 +148,8 @@ test('folder dataset: class names are saved, and predicting the files equals pre
   assert.match(noTest.stderr, /has no separate test images; use --split valid/);
   const grey = runCli(['predict', '--model', dir, '--dataset', 'mnist']);
   assert.equal(grey.code, 2);
-  assert.match(grey.stderr, /--dataset mnist has 1-channel images; the model expects 3-channel \(rgb\) input/);
+  // the digits are converted to the model's input (3×20×20); their ten classes are not the model's two
+  assert.match(grey.stderr, /mnist has 10 classes; the model outputs 2/);
 });
 
 test('bad model folders and output paths: exit 2 with one line naming the file, before any training', () => {

@@ -25,10 +25,15 @@ function refused(args: string[], flag: RegExp): string {
   return r.stderr;
 }
 
-/** Files anywhere under `dir` (to show that a refused run did no work). */
+/**
+ * Files anywhere under `dir` (to show that a refused run did no work). The image cache (`images-<key>/`, the
+ * decoded dataset, reused by the corrected run) is not a result and may be there when the data was read.
+ */
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => d.name);
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile() && !/(^|[\\/])images-[0-9a-f]{16}$/.test(d.parentPath ?? d.path))
+    .map((d) => d.name);
 }
 
 test('impossible budgets and pools are refused before any scoring, naming the flag', () => {

@@ -28,9 +28,11 @@ const url = typeof redis === 'string' ? '' : redis.url;
 
 const ARCH = '|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|skip_connect~1|nor_conv_3x3~2|';
 
+const limits = { trainLimit: 96, validLimit: 48 };
+const data = await prepareData({ dataset: 'mnist', validFraction: 0.2, ...limits, seed: 3 });
+
+
 function trainingJob(arch = ARCH): TrainingJob {
-  const limits = { trainLimit: 96, validLimit: 48 };
-  const data = prepareData({ dataset: 'mnist', validFraction: 0.2, ...limits, seed: 3 });
   return makeTrainingJob({
     space: 'nb201',
     arch,

@@ -17,7 +17,7 @@ import { DARTS_TRAINING } from '../../src/train/trainer.js';
 import { skipUnless, testRedis, uniqueQueue } from '../queue/redis.js';
 
 const ARCHS = ['|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|none~1|nor_conv_3x3~2|', '|nor_conv_1x1~0|+|nor_conv_3x3~0|skip_connect~1|+|none~0|nor_conv_1x1~1|avg_pool_3x3~2|'];
-const data = prepareData({ dataset: 'mnist', trainLimit: 48, validLimit: 24, seed: 2 });
+const data = await prepareData({ dataset: 'mnist', trainLimit: 48, validLimit: 24, seed: 2 });
 const executor = jobExecutor();
 const trainJob = (arch: string) =>
   trainingJob({

@@ -35,7 +35,7 @@ interface Fixture {
 
 test('a fixture training reproduces its recorded numbers unless TRAINING_CODE_VERSION was bumped', async () => {
   await initBackend('wasm');
-  const data = prepareData({ dataset: 'mnist', trainLimit: 320, validLimit: 100, seed: 3 });
+  const data = await prepareData({ dataset: 'mnist', trainLimit: 320, validLimit: 100, seed: 3 });
   const train = { ...DARTS_TRAINING, lr: 0.1, epochs: 3, batchSize: 16, augment: augmentFor('mnist', data.info.mean, data.info.std, data.info.shape[1]) };
   const net = buildNetwork('nb201', ARCH, { channels: 4, cells: 1, classes: data.info.classes }, data.info.shape);
   const r = await trainNetwork(net, data, train, trainingSeed(5, ARCH));
@@ -72,8 +72,8 @@ test('a fixture training reproduces its recorded numbers unless TRAINING_CODE_VE
   }
 });
 
-test("a training's cache key is its job's hash with the code version: another version, another key", () => {
-  const data = prepareData({ dataset: 'mnist', trainLimit: 32, validLimit: 16, seed: 3 });
+test("a training's cache key is its job's hash with the code version: another version, another key", async () => {
+  const data = await prepareData({ dataset: 'mnist', trainLimit: 32, validLimit: 16, seed: 3 });
   const job = trainingJob({
     space: 'nb201',
     arch: ARCH,
