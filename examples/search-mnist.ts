@@ -1,8 +1,7 @@
 // RoBoT with real training as a library: a small search on MNIST digits, then the answer trained longer.
 // Run: npx tsx examples/search-mnist.ts   (after npm ci; ≈ 2 minutes on 2 cores)
-import { buildNb201, initBackend, prepareData, runSearch, trainNetwork, DARTS_TRAINING, augmentFor, trainingSeed } from 'robot-nas';
+import { buildNb201, prepareData, runSearch, trainNetwork, DARTS_TRAINING, augmentFor, trainingSeed } from 'robot-nas';
 
-await initBackend('wasm');
 const result = await runSearch({
   space: 'nb201', dataset: 'mnist', pool: 30, budget: 5, method: 'robot',
   metrics: ['grad_norm', 'snip', 'grasp', 'fisher', 'synflow', 'jacob_cov'],

@@ -1,5 +1,5 @@
 /*
- * The native engine: the kernels of native/kernels compiled for this machine, behind Node-API, with a pool of
+ * The native kernel backend: the kernels of native/kernels compiled for this machine, behind Node-API, with a pool of
  * pthreads that split each kernel's tasks. One pool per JavaScript thread (Node-API instance data), because every
  * JavaScript thread has its own engine memory; the base address of that memory is thread-local in the kernels.
  *
@@ -93,11 +93,14 @@ static void *worker_main(void *arg) {
   int seen = atomic_load(&p->gen);
   for (;;) {
     int g = atomic_load(&p->gen);
-    for (int s = 0; g == seen; g = atomic_load(&p->gen)) {
+    /* `quit` is checked as well as the generation: a thread that starts after pool_finalize's increment (a process
+     * that exits right after creating its pool, on a loaded machine) would otherwise wait for a job that never comes,
+     * and the finalizer's join with it. pool_finalize sets quit before it takes the mutex to wake the sleepers. */
+    for (int s = 0; g == seen && !atomic_load(&p->quit); g = atomic_load(&p->gen)) {
       if (++s > SPINS) {
         pthread_mutex_lock(&p->mu);
         p->sleepers++;
-        while ((g = atomic_load(&p->gen)) == seen) pthread_cond_wait(&p->cv, &p->mu);
+        while ((g = atomic_load(&p->gen)) == seen && !atomic_load(&p->quit)) pthread_cond_wait(&p->cv, &p->mu);
         p->sleepers--;
         pthread_mutex_unlock(&p->mu);
         break;

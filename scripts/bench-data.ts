@@ -174,10 +174,10 @@ print(time.time() - t)`;
  * 20 (the pool's size only changes how many cached metric rows are read).
  */
 function firstTraining(args: Record<string, unknown>, cwd: string): { seconds: number; shape: number[] } {
-  const code = `import { initBackend } from ${dist('nn/backend.js')};
+  const code = `import { initEngine } from ${dist('engine/kernels.js')};
 import { runSearch, SEARCH_METRICS } from ${dist('pipeline/search.js')};
 import { SEARCH_DEFAULTS } from ${dist('cli/search.js')};
-await initBackend('wasm');
+initEngine();
 let shape;
 await runSearch({ ...SEARCH_DEFAULTS, pool: 20, budget: 2, method: 'robot', metrics: [...SEARCH_METRICS], out: 'out', cache: 'query-cache.jsonl', parallel: ${cores}, schedule: 'sync', ...${JSON.stringify(args)} }, {
   log: (m) => { const s = /data: \\S+ (\\d+)×(\\d+)×(\\d+)/.exec(m); if (s) shape = [s[1], s[2], s[3]].map(Number); },
@@ -193,11 +193,11 @@ await runSearch({ ...SEARCH_DEFAULTS, pool: 20, budget: 2, method: 'robot', metr
 
 /** Images per second the data path delivers (batch of 32 + augmentation) and one training consumes (SGD steps). */
 function throughput(dataset: string, data: string | null, cacheDir: string): { delivered: number; deliveredAll: number; consumed: number } {
-  const code = `import { initBackend } from ${dist('nn/backend.js')};
+  const code = `import { initEngine } from ${dist('engine/kernels.js')};
 import { prepareData } from ${dist('train/data.js')};
 import { augmentFor, augmentBatch } from ${dist('train/augment.js')};
-import { buildNetwork } from ${dist('nn/build.js')};
-import { initParams } from ${dist('nn/params.js')};
+import { buildNetwork } from ${dist('networks/build.js')};
+import { initParams } from ${dist('networks/params.js')};
 import { trainStep } from ${dist('train/step.js')};
 import { Rng } from ${dist('util/rng.js')};
 const base = { dataset: ${JSON.stringify(dataset)}, ${data ? `dir: ${JSON.stringify(data)},` : ''} seed: 0, cacheDir: ${JSON.stringify(cacheDir)} };
@@ -217,7 +217,7 @@ const rate = (set) => {
 };
 const delivered = rate(d.train);
 const deliveredAll = rate(all);
-await initBackend('wasm');
+initEngine();
 const net = buildNetwork('nb201', '|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|', { channels: 8, cells: 1, classes: d.info.classes }, d.info.shape);
 const params = initParams(net, new Rng(2));
 const x = d.train.batch(Array.from({ length: 32 }, (_, i) => i));

@@ -15,10 +15,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { resolveDataDir } from '../src/benchmarks/datadir.js';
-import { initEngine } from '../src/nn/engine/kernels.js';
-import { initBackend } from '../src/nn/backend.js';
-import { buildNb201 } from '../src/nn/nb201.js';
-import { initParams } from '../src/nn/params.js';
+import { initEngine } from '../src/engine/kernels.js';
+import { buildNb201 } from '../src/networks/nb201.js';
+import { initParams } from '../src/networks/params.js';
 import { computeProxies, PAPER_METRICS, type Batch } from '../src/proxies/index.js';
 import { NB201_OPS, nb201FromOps } from '../src/spaces/nb201.js';
 import { Rng } from '../src/util/rng.js';
@@ -80,7 +79,6 @@ function torch(threads: number, archFile: string): number {
   return Number(m[1]);
 }
 
-await initBackend('wasm');
 ours(1); // warm-up: compile the kernels, fill the caches
 const noTorch = torchProblem();
 const dir = mkdtempSync(join(tmpdir(), 'robot-nas-bench-metrics-'));
@@ -106,7 +104,7 @@ try {
 }
 
 const info = initEngine();
-process.stdout.write(`six paper metrics, NB201 C=16 N=5, batch 64 CIFAR-10, ${archs.length} random architectures; engine ${info.kind}; PyTorch: ${noTorch ?? 'torch_metric_bench.py, same run'}\n`);
+process.stdout.write(`six paper metrics, NB201 C=16 N=5, batch 64 CIFAR-10, ${archs.length} random architectures; ${info.backend} kernels; PyTorch: ${noTorch ?? 'torch_metric_bench.py, same run'}\n`);
 process.stdout.write(`seconds per architecture (mean over the architectures, best of ${o.rounds} alternating rounds); ratio = PyTorch s / ours (> 1: ours faster)\n\n`);
 const head = ['threads', 'ours s', ...(noTorch === null ? ['torch s', 'ratio'] : []), 'ours speed-up'];
 process.stdout.write(head.map((h) => h.padStart(14)).join('') + '\n');

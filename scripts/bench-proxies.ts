@@ -3,13 +3,13 @@
  * random normal input): architectures per minute for the six RoBoT metrics computed together (shared passes),
  * the time of each metric computed alone, and the forward/backward split of the batch pass.
  *
- *   node --import tsx scripts/bench-proxies.ts [--archs 6] [--seed 1] [--batch 64] [--backend wasm] [--no-single] [--json]
+ *   node --import tsx scripts/bench-proxies.ts [--archs 6] [--seed 1] [--batch 64] [--kernels auto] [--no-single] [--json]
  */
 import { Command, Option } from 'commander';
-import { opTimes } from '../src/nn/autodiff.js';
-import { BACKEND_NAMES, initBackend, type BackendName } from '../src/nn/backend.js';
-import { buildNb201 } from '../src/nn/nb201.js';
-import { initParams } from '../src/nn/params.js';
+import { opTimes } from '../src/engine/autodiff.js';
+import { initEngine, type KernelBackend } from '../src/engine/kernels.js';
+import { buildNb201 } from '../src/networks/nb201.js';
+import { initParams } from '../src/networks/params.js';
 import { countMacs } from '../src/proxies/cost.js';
 import { computeProxies, PAPER_METRICS, type Batch, type MetricName } from '../src/proxies/index.js';
 import { NB201_OPS, nb201FromOps } from '../src/spaces/nb201.js';
@@ -21,13 +21,13 @@ const program = new Command()
   .option('--batch <n>', 'batch size', (v) => Number.parseInt(v, 10), 64)
   .option('--channels <n>', 'C', (v) => Number.parseInt(v, 10), 16)
   .option('--cells <n>', 'N', (v) => Number.parseInt(v, 10), 5)
-  .addOption(new Option('--backend <name>', 'tfjs engine').choices(BACKEND_NAMES).default('wasm'))
+  .addOption(new Option('--kernels <backend>', 'kernel backend: native, wasm or auto').choices(['native', 'wasm', 'auto']).default('auto'))
   .option('--no-single', 'skip timing each metric alone')
   .option('--json', 'print a JSON summary as the last line')
   .parse();
-const o = program.opts<{ archs: number; seed: number; batch: number; channels: number; cells: number; backend: BackendName; single: boolean; json?: boolean }>();
+const o = program.opts<{ archs: number; seed: number; batch: number; channels: number; cells: number; kernels: KernelBackend | 'auto'; single: boolean; json?: boolean }>();
 
-const info = await initBackend(o.backend);
+const info = initEngine({ backend: o.kernels });
 const rng = new Rng(o.seed);
 const metrics: MetricName[] = [...PAPER_METRICS];
 const perMetric = new Map<string, number[]>();
@@ -80,7 +80,7 @@ for (let a = 0; a < o.archs; a++) {
 const mean = (v: number[]): number => v.reduce((s, x) => s + x, 0) / v.length;
 const total = combined.reduce((s, x) => s + x, 0);
 const summary = {
-  backend: info,
+  engine: info,
   batch: o.batch,
   archs: o.archs,
   secondsPerArch: mean(combined) / 1000,
@@ -92,7 +92,7 @@ const summary = {
 process.stdout.write(
   [
     '',
-    `engine: ${info.name}${info.name === 'wasm' ? ` (SIMD ${info.simd ? 'on' : 'off'}, ${info.threads} thread)` : ''}; batch ${o.batch}; C=${o.channels} N=${o.cells}`,
+    `${info.backend} kernels (${info.threads} thread(s), vector width ${info.vectorWidth}); batch ${o.batch}; C=${o.channels} N=${o.cells}`,
     `six metrics together: ${summary.secondsPerArch.toFixed(2)} s per architecture = ${summary.archsPerMinute.toFixed(2)} architectures/min (CPU time ${summary.cpuSecondsPerArch.toFixed(2)} s per architecture)`,
     o.single ? `each metric alone (mean ms): ${JSON.stringify(summary.msPerMetricAlone)}` : '',
     `breakdown of the combined run (mean ms): ${JSON.stringify(summary.msBreakdown)}`,

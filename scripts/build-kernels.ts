@@ -6,8 +6,8 @@
  *   node --import tsx scripts/build-kernels.ts --check    rebuilds both .wasm in a temporary folder and fails unless
  *                                                         each is byte for byte the committed one
  *   node --import tsx scripts/build-kernels.ts --native   the Node-API addon build/Release/robot_nas_native.node with
- *                                                         node-gyp (never fails: without a compiler the engine stays
- *                                                         on WebAssembly); --strict makes a failure an error
+ *                                                         node-gyp (never fails: without a compiler the engine runs
+ *                                                         the WebAssembly kernels); --strict makes a failure an error
  *
  * The WebAssembly build is deterministic for a given clang version (no paths, no timestamps in the output), which is
  * what lets the committed binary be checked against its source.
@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const KERNEL_DIR = join(ROOT, 'native', 'kernels');
-export const KERNEL_SOURCES = ['conv.c', 'channels.c', 'elementwise.c', 'pool.c', 'dispatch.c'];
+export const KERNEL_SOURCES = ['conv.c', 'channels.c', 'elementwise.c', 'pool.c', 'depthwise.c', 'maxpool.c', 'copy.c', 'activation.c', 'dispatch.c'];
 export const WASM_OUT = join(ROOT, 'native', 'kernels.wasm');
 export const CLANG = 'clang-14';
 
@@ -144,7 +144,7 @@ function main(argv: string[]): number {
   if (argv.includes('--native')) {
     const err = buildNative();
     if (err !== null) {
-      process.stdout.write(`native engine not built (${err.split('\n')[0]}); the WebAssembly engine will be used\n`);
+      process.stdout.write(`native kernels not built (${err.split('\n')[0]}); the WebAssembly kernels will be used\n`);
       if (argv.includes('--strict')) {
         process.stderr.write(err + '\n');
         return 1;

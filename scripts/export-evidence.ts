@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu'; // the backend tfjs-layers runs on here (any would do)
 import * as tfl from '@tensorflow/tfjs-layers';
 import { exportModel, type ExportFormat } from '../src/export/bundle.js';
 import { loadModel, saveModel } from '../src/model/store.js';
-import { initBackend } from '../src/nn/backend.js';
 import { buildSpecNetwork } from '../src/model/network.js';
 import { loadDataset } from '../src/data/index.js';
 import { augmentFor } from '../src/train/augment.js';
@@ -22,6 +22,9 @@ import { prepareData } from '../src/train/data.js';
 import { allImages } from '../src/data/imageset.js';
 import { predict } from '../src/train/step.js';
 import { DARTS_TRAINING, trainNetwork } from '../src/train/trainer.js';
+
+// PROD: no console hint from tfjs about installing tfjs-node.
+tf.env().set('PROD', true);
 
 const PYTHON = '/usr/bin/python3';
 const hasTorch = spawnSync(PYTHON, ['-c', 'import torch']).status === 0;
@@ -53,7 +56,6 @@ function compare(got: ArrayLike<number>, ref: Float32Array, k: number): { diff: 
   return { diff, flips };
 }
 
-await initBackend('wasm');
 const data = await prepareData({ dataset: 'mnist', trainLimit: 1000, validLimit: 200, seed: 0 });
 const test = loadDataset('mnist', { split: 'test', limit: 500 });
 const rows: string[] = [];

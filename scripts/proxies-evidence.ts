@@ -1,5 +1,5 @@
 /**
- * Evidence that the metric engine computes what the published zero-cost metrics compute: scores a seeded sample
+ * Evidence that the metrics (on the engine) compute what the published zero-cost metrics compute: scores a seeded sample
  * of NAS-Bench-201 architectures on the shared 1,000 CIFAR-10 images (C=16, N=5, batch 64 by default) through the
  * same job runner as `robot-nas proxies` (worker threads, resumable CSV), then prints per metric the Spearman
  * correlation of our values with

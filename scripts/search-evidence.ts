@@ -14,7 +14,6 @@ import { availableParallelism } from 'node:os';
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { initBackend } from '../src/nn/backend.js';
 import { runSearch, SEARCH_METRICS, type SearchOptions } from '../src/pipeline/search.js';
 import { readResults } from '../src/proxies/results.js';
 import { nb201Space } from '../src/spaces/nb201.js';
@@ -60,7 +59,6 @@ const log = (m: string): void => {
 };
 
 async function main(): Promise<void> {
-  await initBackend('wasm');
   const t0 = performance.now();
 
   // 1. Ground truth: every pool architecture trained once (random order, so a partial run is a fair sample).

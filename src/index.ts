@@ -39,8 +39,9 @@ export { computeProxies, METRIC_NAMES, PAPER_METRICS, type MetricName, type Prox
 export { scoreArchitecture, type ScoringSpec, type ScoringResult } from './proxies/spec.js';
 
 // Networks, data and training.
-export { initBackend, buildNb201, buildDarts, initParams, countParams, type Network } from './nn/index.js';
-export { buildNetwork, type NetworkSize } from './nn/build.js';
+export { initEngine, type EngineInfo, type EngineOptions, type KernelBackend } from './engine/index.js';
+export { buildNb201, buildDarts, initParams, countParams, type Network } from './networks/index.js';
+export { buildNetwork, type NetworkSize } from './networks/build.js';
 export { loadDataset, openPart, datasetParts, DATASET_NAMES, type DatasetName, type ImageDataset, type ImageSet } from './data/index.js';
 export { prepareData, type DataOptions, type DataInfo, type PreparedData } from './train/data.js';
 export { trainNetwork, DARTS_TRAINING, type TrainSettings, type TrainResult } from './train/trainer.js';
@@ -53,7 +54,7 @@ export { saveModel, loadModel, architectureCost, measureLatency, type ModelCard,
 export { exportModel, EXPORT_FORMATS, type ExportFormat, type ExportBundle } from './export/index.js';
 
 // Jobs, runners and result stores: where queries run and where their results are kept.
-export { jobExecutor, scoringJob, trainingJob, type Job, type JobResult, type ScoringJob, type TrainingJob, type TableCellJob, type ExecutorOptions } from './jobs/index.js';
+export { jobExecutor, scoringJob, trainingJob, type Job, type JobResult, type ScoringJob, type TrainingJob, type TableCellJob } from './jobs/index.js';
 export { localRunner, inProcessRunner, workerThreadRunner, type Runner, type RunOptions, type JobEvent, type Executor, type JobContext } from './runner/index.js';
 export { openQueueRunner, type QueueRunner, type QueueRunnerOptions } from './runner/queue.js';
 export { startQueueWorker, type QueueWorker, type QueueWorkerOptions } from './runner/queue-worker.js';

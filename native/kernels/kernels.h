@@ -4,7 +4,7 @@
  *   - native (node-gyp, the machine's compiler with -march=native): vf = 16 lanes (AVX-512 where present).
  *
  * Every kernel has the signature  void k(const int32_t *args, int t0, int t1)  and computes tasks [t0, t1) of
- * its work; the caller (src/nn/engine) splits the tasks over threads. A task's result never depends on which
+ * its work; the caller (src/engine) splits the tasks over threads. A task's result never depends on which
  * thread ran it or on how many threads there are (reductions go through per-task partial sums added in task
  * order), so every number is the same with 1 or N threads.
  *
@@ -49,7 +49,7 @@ INLINE vf vzero(void) { return vsplat(0.0f); }
 
 typedef void (*kernel_fn)(const int32_t *args, int t0, int t1);
 
-/* The kernel table: its order is the ids src/nn/engine/kernels.ts uses (a test compares the two lists). */
+/* The kernel table: its order is the ids src/engine/kernels.ts uses (a test compares the two lists). */
 #define KERNEL_LIST(X) \
   X(pad_copy)          \
   X(pack_filter)       \
@@ -75,7 +75,18 @@ typedef void (*kernel_fn)(const int32_t *args, int t0, int t1);
   X(linear_bwd_input)  \
   X(linear_bwd_weight) \
   X(dot_f64)           \
-  X(sample_chan_dot)
+  X(sample_chan_dot)   \
+  X(dw_fwd)            \
+  X(dw_bwd_input)      \
+  X(dw_wgrad)          \
+  X(dw_wgrad_f32)      \
+  X(maxpool_fwd)       \
+  X(maxpool_bwd)       \
+  X(gather_idx)        \
+  X(chan_copy)         \
+  X(crop)              \
+  X(ew_act)            \
+  X(nc_scale)
 
 #define DECLARE(name) void k_##name(const int32_t *args, int t0, int t1);
 KERNEL_LIST(DECLARE)

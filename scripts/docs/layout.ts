@@ -14,23 +14,23 @@ export const FOLDERS: Readonly<Record<string, string>> = {
   'examples/': 'library examples the README lists and runs (`npm run docs`)',
   'native/': 'C sources of the kernels and the GP loops, their WebAssembly builds (kernels.wasm, gp.wasm), the Node addon (addon.c)',
   'native/gp/': "the GP's C loops (likelihood, posterior, the sweep's bounds), built to gp.wasm",
-  'native/kernels/': 'the kernels: C functions for convolutions, pooling, channel and elementwise ops (built into the addon and kernels.wasm)',
+  'native/kernels/': 'the kernels: C functions for convolutions (dense and depthwise), pooling, activations, channel and elementwise ops (built into the addon and kernels.wasm)',
   'scripts/': 'benchmarks and evidence runs (`npm run bench…`, `evidence:…`), the kernels build, the README generator (`npm run docs`)',
+  'scripts/anchors/': "PyTorch anchor scripts the benchmarks time against (the MBConv network's training step)",
+  'scripts/bench/': "the benchmarks' own networks (MBConv, defined as the PyTorch anchor defines it)",
   'scripts/docs/': "the README generator's examples, block rendering and this layout",
   'src/': 'the library; src/index.ts is its public API',
   'src/benchmarks/': 'tabular benchmarks: the data folder, one module per format (CSV, Suite-Zero json, pickles, official files) behind load.ts',
   'src/cli/': 'the `robot-nas` command (commander, cli-progress): flags, progress bars, printing; the work is done elsewhere',
   'src/data/': 'image datasets and the image cache (decode once, read rows on demand), decoding on worker threads, image-file lists, idx/npz arrays, CIFAR-10/100, ImageNet16-120, MNIST',
-  'src/engine/': 'the engine: tensors, memory, kernel loading, ops and autodiff on the kernels',
+  'src/engine/': 'the engine: tensors in one shared memory, the kernels\' loader (native addon or WebAssembly), ops on the kernels (convolutions, depthwise, pooling, activations), autodiff',
   'src/experiments/': 'tabular experiments: candidate pools, a method over seeds, the paper tables',
   'src/export/': 'the inference graph of a network and its ONNX, TF.js and PyTorch writers',
   'src/formats/': 'generic file formats: pickles (pickleparser), CSV (csv-parse), the data folder',
   'src/gp/': 'Gaussian process (Matérn 5/2), UCB/EI and the acquisition sweep, bounded optimisers (L-BFGS-B as scipy), ask/tell Bayesian optimisation',
   'src/jobs/': 'the job kinds (score, train, table-cell): constructors, keys, checks, and the executor every runner is given',
   'src/model/': 'saved model folders (card, safetensors weights, samples), size (params, FLOPs), latency',
-  'src/networks/': 'network definitions: NB201 and DARTS cells and networks, their parameters, the loss',
-  'src/nn/': 'the engine and the network definitions, with the tfjs tape: being split into src/engine/ and src/networks/',
-  'src/nn/engine/': "the kernels' loader (native addon or WebAssembly), tensor memory, ops and DARTS ops",
+  'src/networks/': 'network definitions on the engine: the Exec interface and layers, NB201 and DARTS cells and networks, their parameters, the loss',
   'src/numpy/': "numpy-compatible pieces: MT19937 with RandomState's draws, numpy's argsort and sum order",
   'src/objective/': 'the Objective interface, the QueryLedger (cache, cost, rounds, simulated schedule), the tabular and the job objectives',
   'src/pipeline/': 'real-data workflows as steps: a search (plan → data → pool and limits → metrics → queries → results), batch scoring, training the answer',
@@ -44,9 +44,6 @@ export const FOLDERS: Readonly<Record<string, string>> = {
   'src/util/': 'seeds (the seed table), keys, errors, atomic writes, output-path checks, statistics',
   'test/': 'unit, property (fast-check), contract and end-to-end tests: a folder per src folder, plus api, docs, structure',
 };
-
-/** Described ahead of the folder (the engine half of issue 21 creates them); rendered once they exist. */
-export const PENDING: ReadonlySet<string> = new Set(['src/engine/', 'src/networks/']);
 
 /** Folders walked to the bottom; test/ is one line. */
 const WALKED = ['bin', 'docs', 'examples', 'native', 'scripts', 'src'];
@@ -65,12 +62,12 @@ export function treeFolders(repo: string): string[] {
   return out.sort();
 }
 
-/** Folders without a description, and descriptions without a folder (pending ones excepted). */
+/** Folders without a description, and descriptions without a folder. */
 export function layoutProblems(repo: string): { undescribed: string[]; stale: string[] } {
   const tree = treeFolders(repo);
   return {
     undescribed: tree.filter((f) => FOLDERS[f] === undefined),
-    stale: Object.keys(FOLDERS).filter((f) => !tree.includes(f) && !PENDING.has(f)),
+    stale: Object.keys(FOLDERS).filter((f) => !tree.includes(f)),
   };
 }
 

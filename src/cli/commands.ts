@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 
 /**
  * Every sub-command module exports `register(program)`; list them here, in the order `--help` shows them. Modules are
- * imported on demand: a run loads only the command it names (the whole set costs ~0.4 s of start-up in module loading
- * — tfjs, vega, protobufjs — that `bench` or `table` never use); `--help`, `--version` and unknown commands load all.
+ * imported on demand: a run loads only the command it names (the whole set costs start-up time in module loading
+ * — vega, protobufjs, bullmq — that `bench` or `table` never use); `--help`, `--version` and unknown commands load all.
  */
 const COMMANDS: Record<string, () => Promise<{ register(program: Command): void }>> = {
   bench: () => import('./bench.js'),

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { EXPORT_FORMATS, exportModel, SAMPLE_LOGITS_FILE, type ExportFormat } from '../export/bundle.js';
 import { checkModelDestination, loadModel } from '../model/store.js';
 import { writeFolderAtomic } from '../util/atomic.js';
-import { initBackend } from '../nn/backend.js';
+import { startEngine } from './engine.js';
 import { choice } from './options.js';
 
 /**
@@ -38,7 +38,7 @@ export function register(program: Command): void {
     .action(async (f: Flags) => {
       const m = loadModel(f.model);
       checkModelDestination(f.out, 'out', SAMPLE_LOGITS_FILE);
-      await initBackend('wasm');
+      startEngine();
       const bundle = exportModel(m, f.format, VERSION);
       writeFolderAtomic(f.out, bundle.files);
       const { card } = m;

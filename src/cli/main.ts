@@ -49,6 +49,18 @@ export async function main(argv: string[]): Promise<number> {
     .name('robot-nas')
     .description('RoBoT: robustified and boosted training-free neural architecture search')
     .version(packageVersion(), '-V, --version', 'print the version')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Environment:',
+        '  ROBOT_NAS_DATA=DIR             data folder (default ../shared/data next to the package)',
+        '  ROBOT_NAS_KERNELS=native|wasm  kernel backend of the engine (default auto: native when its addon is built;',
+        '                                 same results either way; the former name ROBOT_NAS_ENGINE is still read)',
+        '  ROBOT_NAS_THREADS=N            threads one kernel is split over (default: the cores, at most 8; 1 in a worker thread)',
+        '  ROBOT_NAS_DEBUG=1              print the stack trace of an internal error',
+      ].join('\n'),
+    )
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
     .hook('preAction', (_program, action) => {

@@ -7,7 +7,7 @@ import { balancedPick } from '../data/common.js';
 import { className } from '../model/card.js';
 import { preprocessFiles } from '../model/preprocess.js';
 import { loadModel, type LoadedModel } from '../model/store.js';
-import { initBackend } from '../nn/backend.js';
+import { startEngine } from './engine.js';
 import { prepareData } from '../train/data.js';
 import { predict } from '../train/step.js';
 import { InputError } from '../util/errors.js';
@@ -137,7 +137,7 @@ export function register(program: Command): void {
               labels: null,
               what: `${files.length} image file(s)`,
             };
-      await initBackend('wasm');
+      startEngine();
       const k = card.classes.count;
       const per = card.input.shape.reduce((a, b) => a * b, 1);
       const logits = new Float32Array(inputs.count * k);

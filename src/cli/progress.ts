@@ -1,5 +1,6 @@
 import cliProgress from 'cli-progress';
 import type { TrainRequestHooks } from '../pipeline/train.js';
+import { startEngine } from './engine.js';
 
 /**
  * A progress bar on stderr when it is a terminal; otherwise (a pipe, a log file) one line every
@@ -129,6 +130,7 @@ export function trainingProgress(epochs: number): TrainRequestHooks & { stop(): 
   let bar: Progress | undefined;
   return {
     log: (m) => void process.stderr.write(`${m}\n`),
+    startEngine: () => void startEngine(),
     onDataProgress: (phase, done, total) => {
       if (done === 0 || bar === undefined) {
         bar?.stop();

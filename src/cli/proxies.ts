@@ -1,8 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { availableParallelism } from 'node:os';
-import { BACKEND_NAMES, initBackend, type BackendName } from '../nn/backend.js';
 import { jobExecutor } from '../jobs/index.js';
 import { parseArchSpec } from '../pipeline/archs.js';
 import { runProxyBatch } from '../pipeline/score-batch.js';
@@ -13,14 +12,13 @@ import { InputError } from '../util/errors.js';
 import { checkOutputFile } from '../util/output-paths.js';
 import { parseCount, parseMetrics, parsePositiveInt, parseSeed } from './options.js';
 import type { QueueRunner } from '../runner/queue.js';
+import { noteKernelFallback, startEngine } from './engine.js';
 import { addQueueOptions, cliQueueRunner, queueSummary, type QueueFlags } from './queue.js';
 
 interface Flags extends QueueFlags {
   fixture?: string;
   json?: boolean;
-  backend: BackendName;
   metrics?: MetricName[];
-  engine: 'manual' | 'tape';
   // batch mode
   space?: string;
   dataset?: string;
@@ -57,9 +55,7 @@ export function register(program: Command): void {
     )
     .option('--fixture <dir>', 'fixture folder (fixture mode)')
     .option('--json', 'fixture mode: print the metric values as one JSON object on the last stdout line')
-    .addOption(new Option('--backend <name>', 'tfjs engine (tensorflow needs the optional @tensorflow/tfjs-node)').choices(BACKEND_NAMES).default('wasm'))
     .option('--metrics <m1,m2,...>', `metrics to compute (default: the seven reference metrics; also: params, flops)`, parseMetrics)
-    .addOption(new Option('--engine <name>', 'fixture mode: differentiation engine: manual (fast) or tape (tfjs gradients, slow cross-check)').choices(['manual', 'tape']).default('manual'))
     .option('--space <id>', 'batch mode: search space (nb201, or darts: RoBoT\'s DARTS NetworkCIFAR, genotypes sampled as RoBoT samples its pool)')
     .option('--dataset <name>', 'batch mode: image dataset (e.g. cifar10-1k)')
     .option('--data <dir>', 'batch mode: dataset folder (default: the loader\'s default location)')
@@ -76,10 +72,10 @@ export function register(program: Command): void {
       const mixed = BATCH_FLAGS.filter((k) => f[k] !== undefined);
       if (mixed.length > 0) throw new InputError(`--fixture cannot be combined with the batch options ${mixed.map((k) => `--${k}`).join(', ')}`);
       const fixture = loadFixture(f.fixture);
-      const info = await initBackend(f.backend);
+      const info = startEngine();
       const names: MetricName[] = f.metrics ?? [...REFERENCE_METRICS];
       const t0 = performance.now();
-      const result = computeProxies(fixture.network, fixture.params, fixture.batch, names, { engine: f.engine });
+      const result = computeProxies(fixture.network, fixture.params, fixture.batch, names);
       const ms = performance.now() - t0;
       const m = fixture.manifest;
       const rows = names.map((name) => {
@@ -92,7 +88,7 @@ export function register(program: Command): void {
       const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
       const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
       const out: string[] = [
-        `${m.arch}  C=${m.channels} N=${m.cells_per_stage} classes=${m.num_classes} batch=${m.batch}  (${info.name}${info.name === 'wasm' ? `, simd ${info.simd ? 'on' : 'off'}, ${info.threads} thread` : ''}, ${(ms / 1000).toFixed(2)} s)`,
+        `${m.arch}  C=${m.channels} N=${m.cells_per_stage} classes=${m.num_classes} batch=${m.batch}  (${info.backend} kernels, ${info.threads} thread${info.threads > 1 ? 's' : ''}, ${(ms / 1000).toFixed(2)} s)`,
         line(header),
         line(widths.map((w) => '-'.repeat(w))),
         ...rows.map(line),
@@ -124,6 +120,7 @@ async function batchMode(f: Flags): Promise<void> {
     throw new InputError(`give --fixture DIR, or batch mode's ${missing.map((k) => `--${k}`).join(', ')} (e.g. --space nb201 --dataset cifar10-1k --out scores.csv)`);
   }
   checkOutputFile(f.out!, 'out');
+  noteKernelFallback();
   const metrics: MetricName[] = f.metrics ?? [...REFERENCE_METRICS];
   const err = process.stderr;
   const tty = err.isTTY === true;
@@ -133,7 +130,7 @@ async function batchMode(f: Flags): Promise<void> {
   let lastLog = 0;
   const inFlight = f.workers ?? availableParallelism();
   const runner =
-    f.queue !== undefined || f.queueName !== undefined ? await cliQueueRunner(f, inFlight, 'workers', (m) => void err.write(`${m}\n`)) : localRunner(inFlight, jobExecutor({ backend: f.backend }));
+    f.queue !== undefined || f.queueName !== undefined ? await cliQueueRunner(f, inFlight, 'workers', (m) => void err.write(`${m}\n`)) : localRunner(inFlight, jobExecutor());
   const summary = await runProxyBatch({
     space: f.space!,
     archs: parseArchSpec(f.archs ?? 'all'),

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { initBackend } from '../nn/backend.js';
+import { startEngine } from './engine.js';
 import { runSearch, SEARCH_METRICS, type SearchOptions, type SearchResult } from '../pipeline/search.js';
 import { checkModelDestination } from '../model/store.js';
 import { InputError } from '../util/errors.js';
@@ -267,7 +267,7 @@ export function register(program: Command): void {
       };
       // checked (and connected) before any data are loaded, so a bad --queue fails at once
       const runner = f.queue !== undefined || f.queueName !== undefined ? await cliQueueRunner(f, opts.parallel, 'parallel', log) : undefined;
-      await initBackend('wasm');
+      startEngine();
       const result = await runSearch(opts, {
         log,
         onDataProgress: (phase, done, total) => {

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { availableParallelism } from 'node:os';
 import { jobExecutor } from '../jobs/index.js';
 import { InputError } from '../util/errors.js';
+import { noteKernelFallback } from './engine.js';
 import { parseNumber, parsePositiveInt } from './options.js';
 import { addQueueOptions, queueTarget, type QueueFlags } from './queue.js';
 
@@ -28,6 +29,7 @@ export function register(program: Command): void {
   addQueueOptions(cmd, 'Redis URL of the queue, e.g. redis://127.0.0.1:6379 (required)').action(async (f: Flags) => {
     if (!(f.lockTimeout >= 1)) throw new InputError('--lock-timeout: expected at least 1 second');
     const t = await queueTarget(f);
+    noteKernelFallback();
     const { startQueueWorker } = await import('../runner/queue-worker.js');
     const concurrency = f.concurrency ?? availableParallelism();
     const log = (m: string): void => void process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${m}\n`);

@@ -4,7 +4,7 @@
  * description of NB201 or DARTS that could drift from it. Values carry their shape per image: [C, H, W], or
  * [F] after global pooling. BatchNorm nodes mean inference mode (running statistics).
  */
-import { convOut, type BatchNormLayer, type Conv2dLayer, type Exec, type LinearLayer, type Network, type ReluSite } from '../nn/layers.js';
+import { convOut, type BatchNormLayer, type Conv2dLayer, type Exec, type LinearLayer, type Network, type ReluSite } from '../networks/layers.js';
 
 export type GraphOp =
   | { kind: 'input' }

@@ -5,8 +5,8 @@
  * count_include_pad = 0, BatchNorm is the inference-mode operator with the running statistics, and weights
  * are initializers in PyTorch layout (which is ONNX's). Pure: returns the bytes.
  */
-import type { Network } from '../nn/layers.js';
-import type { ParamValues } from '../nn/params.js';
+import type { Network } from '../networks/layers.js';
+import type { ParamValues } from '../networks/params.js';
 import type { BnRunning } from '../train/step.js';
 import { liveNodes, traceNetwork, type GraphNode } from './graph.js';
 import { ONNX_FLOAT, ONNX_INT64, onnxRoot } from './onnx-schema.js';

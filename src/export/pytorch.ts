@@ -8,9 +8,9 @@
 import type { ModelCard } from '../model/card.js';
 import { encodeSafetensors } from '../model/safetensors.js';
 import { weightTensors } from '../model/store.js';
-import type { Network } from '../nn/layers.js';
-import type { ParamValues } from '../nn/params.js';
-import { nb201EdgeOps } from '../nn/nb201.js';
+import type { Network } from '../networks/layers.js';
+import type { ParamValues } from '../networks/params.js';
+import { nb201EdgeOps } from '../networks/nb201.js';
 import { parseGenotype } from '../spaces/darts.js';
 import type { BnRunning } from '../train/step.js';
 

@@ -17,8 +17,8 @@
  *
  * Pure: returns the model.json object and the weight bytes.
  */
-import type { Conv2dLayer, Network } from '../nn/layers.js';
-import { oihwToHwio, type ParamValues } from '../nn/params.js';
+import type { Conv2dLayer, Network } from '../networks/layers.js';
+import { oihwToHwio, type ParamValues } from '../networks/params.js';
 import type { BnRunning } from '../train/step.js';
 import { consumerCounts, liveNodes, traceNetwork, type GraphNode } from './graph.js';
 

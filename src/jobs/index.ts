@@ -14,12 +14,12 @@ import type { ScoringResult } from '../proxies/spec.js';
 import type { Executor } from '../runner/types.js';
 import type { TrainingOutcome } from '../train/spec.js';
 import { InputError } from '../util/errors.js';
-import type { ExecutorOptions, JobKind } from './kind.js';
+import type { JobKind } from './kind.js';
 import { SCORING, type ScoringJob } from './score.js';
 import { TABLE_CELL, type TableCellJob } from './table-cell.js';
 import { TRAINING, type TrainingJob } from './train.js';
 
-export type { ExecutorOptions, JobKind } from './kind.js';
+export type { JobKind } from './kind.js';
 export { scoringJob, type ScoringJob } from './score.js';
 export { trainingJob, trainingJobKey, type TrainingJob } from './train.js';
 export { tableCellJob, type TableCellJob } from './table-cell.js';
@@ -43,9 +43,9 @@ function kindOf(job: { kind?: unknown }): JobKind<Job, JobResult> {
 }
 
 /** The executor of robot-nas's jobs, for any runner (worker threads build it again from `thread`). */
-export function jobExecutor(options: ExecutorOptions = {}): Executor<Job, JobResult> {
+export function jobExecutor(): Executor<Job, JobResult> {
   return {
-    run: (job, ctx) => kindOf(job).run(job, ctx, options),
+    run: (job, ctx) => kindOf(job).run(job, ctx),
     key: (job) => kindOf(job).key(job),
     kind: (job) => kindOf(job).kind,
     label: (job) => `${job.kind} ${kindOf(job).subject(job)}`,
@@ -61,6 +61,6 @@ export function jobExecutor(options: ExecutorOptions = {}): Executor<Job, JobRes
     async warmUp() {
       await Promise.all(Object.values(JOB_KINDS).map((k: JobKind<Job, JobResult>) => k.warmUp?.()));
     },
-    thread: { module: import.meta.url, name: 'jobExecutor', options },
+    thread: { module: import.meta.url, name: 'jobExecutor', options: {} },
   };
 }

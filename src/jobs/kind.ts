@@ -3,16 +3,9 @@
  * is one such object, and index.ts makes them one executor for every runner.
  */
 import { resolve } from 'node:path';
-import type { BackendName } from '../nn/backend.js';
 import type { JobContext } from '../runner/types.js';
 import { getSpace } from '../spaces/index.js';
 import { InputError } from '../util/errors.js';
-
-/** How this process (or thread) runs jobs; structured-cloneable, since worker threads rebuild the executor from it. */
-export interface ExecutorOptions {
-  /** The engine's backend (default wasm). */
-  readonly backend?: BackendName;
-}
 
 export interface JobKind<J extends { readonly kind: string }, R> {
   readonly kind: J['kind'];
@@ -29,7 +22,7 @@ export interface JobKind<J extends { readonly kind: string }, R> {
   /** Loads the modules its jobs run on, ahead of the first one (a prestarted worker thread). */
   warmUp?(): Promise<void>;
   /** Runs the job in this thread, loading what it needs on first use (the engine only for the kinds that use it). */
-  run(job: J, ctx: JobContext, options: ExecutorOptions): Promise<R>;
+  run(job: J, ctx: JobContext): Promise<R>;
 }
 
 /**

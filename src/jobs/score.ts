@@ -25,8 +25,8 @@ export const SCORING: JobKind<ScoringJob, ScoringResult> = {
   async warmUp() {
     await import('../proxies/spec.js');
   },
-  async run(job, _ctx, o) {
+  async run(job) {
     const { scoreArchitecture } = await import('../proxies/spec.js');
-    return scoreArchitecture(job, o.backend ?? 'wasm');
+    return scoreArchitecture(job);
   },
 };

@@ -34,11 +34,11 @@ export const TRAINING: JobKind<TrainingJob, TrainingOutcome> = {
   relocate: (job, dir) => ({ ...job, data: relocatedData(job.data, dir) }),
   summary: (r) => `val ${r.validAccuracy.toFixed(2)}%`,
   async warmUp() {
-    await Promise.all([import('../nn/backend.js'), import('../train/spec.js')]);
+    await import('../train/spec.js');
   },
-  async run(job, ctx, o) {
-    const [{ initBackend }, { trainFromSpec }] = await Promise.all([import('../nn/backend.js'), import('../train/spec.js')]);
-    await initBackend(o.backend ?? 'wasm');
+  async run(job, ctx) {
+    // The thread's engine starts with its first training (src/engine/kernels.ts: ROBOT_NAS_KERNELS, ROBOT_NAS_THREADS).
+    const { trainFromSpec } = await import('../train/spec.js');
     return trainFromSpec(job, {
       onProgress: (step, steps, loss) => ctx.emit({ type: 'progress', step, steps, loss }),
       ...(ctx.signal ? { signal: ctx.signal } : {}),

@@ -1,11 +1,11 @@
 /**
  * Inference latency of a network on this machine's engine: the median wall time of batch-1 forward passes in
- * inference mode (running BatchNorm statistics), after warm-up runs that let the backend compile and cache its
- * kernels. Weights do not change the work done, so a network without trained weights is timed with a seeded
- * PyTorch-default initialisation. Timing only: no files, no console. The backend must be initialised first.
+ * inference mode (running BatchNorm statistics), after warm-up runs (first-use costs: the engine's start, memory growth,
+ * caches). Weights do not change the work done, so a network without trained weights is timed with a seeded
+ * PyTorch-default initialisation. Timing only: no files, no console.
  */
-import type { Network } from '../nn/layers.js';
-import { initParams, type ParamValues } from '../nn/params.js';
+import type { Network } from '../networks/layers.js';
+import { initParams, type ParamValues } from '../networks/params.js';
 import { freshRunning, predict, type BnRunning } from '../train/step.js';
 import { Rng } from '../util/rng.js';
 

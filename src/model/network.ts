@@ -1,10 +1,10 @@
 /**
- * The engine network (nn/build) of a model description — space, architecture, size, classes, input shape — with
+ * The network (networks/build) of a model description — space, architecture, size, classes, input shape — with
  * the architecture in its canonical spelling and bad sizes as InputErrors. Shared by saving, loading and the
  * size measures.
  */
-import { buildNetwork } from '../nn/build.js';
-import type { Network } from '../nn/layers.js';
+import { buildNetwork } from '../networks/build.js';
+import type { Network } from '../networks/layers.js';
 import { getSpace } from '../spaces/index.js';
 import { InputError } from '../util/errors.js';
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { architectureCost } from '../model/cost.js';
 import { measureLatency } from '../model/latency.js';
 import { buildSpecNetwork, type NetworkSpec } from '../model/network.js';
-import { backendInfo } from '../nn/backend.js';
+import { getEngine } from '../engine/kernels.js';
 import type { DataInfo } from '../train/data.js';
 import { SettingError } from '../util/errors.js';
 import { queryKey } from '../util/key.js';
@@ -68,7 +68,7 @@ export class LatencyCache {
       cells: p.o.cells,
       classes: info.classes,
       shape: info.shape,
-      engine: backendInfo() ?? null,
+      engine: getEngine().info, // kernel backend, threads, vector width: what the latency depends on
       cpu: cpus()[0]?.model ?? 'unknown',
       repeats: LATENCY_REPEATS,
     }).slice(0, 16);

@@ -10,9 +10,9 @@ import { join, resolve } from 'node:path';
 import { balancedPick } from '../data/common.js';
 import type { ImageSet } from '../data/imageset.js';
 import { checkModelDestination, saveModel } from '../model/store.js';
-import { initBackend } from '../nn/backend.js';
-import { buildNetwork } from '../nn/build.js';
-import { countParams } from '../nn/params.js';
+import { initEngine } from '../engine/kernels.js';
+import { buildNetwork } from '../networks/build.js';
+import { countParams } from '../networks/params.js';
 import { confusionCsv, renderConfusionSvg } from '../plot/confusion.js';
 import { getSpace } from '../spaces/index.js';
 import { augmentFor } from '../train/augment.js';
@@ -60,6 +60,8 @@ export interface TrainRequestHooks {
   onDataProgress?(phase: string, done: number, total: number): void;
   onStep?(step: number, steps: number, loss: number): void;
   onEpoch?(e: EpochLog): void;
+  /** Starts this thread's engine (the CLI's says on stderr when the WebAssembly kernels stand in); default initEngine(). */
+  startEngine?(): void;
 }
 
 const fmt = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(2));
@@ -127,7 +129,9 @@ export async function trainArchitecture(f: TrainRequest, hooks: TrainRequestHook
     ...(hooks.onDataProgress ? { onProgress: hooks.onDataProgress } : {}),
   });
   const { info } = data;
-  await initBackend('wasm');
+  // The engine starts after the data is read (as the command always did), through the caller's hook when it has one.
+  if (hooks.startEngine) hooks.startEngine();
+  else initEngine();
   const net = buildNetwork(f.space, arch, { channels: f.channels, cells: f.cells, classes: info.classes }, info.shape);
   const settings = { ...DARTS_TRAINING, lr: f.lr, epochs: f.epochs, batchSize: f.batchSize, augment: augmentFor(f.dataset, info.mean, info.std, info.shape[1]) };
   for (const n of info.notes ?? []) hooks.log?.(`data: ${n}`);

@@ -1,5 +1,5 @@
-import { convOut, type BatchNormLayer, type Conv2dLayer, type Exec, type LinearLayer, type Network, type ReluSite } from '../nn/layers.js';
-import { countParams } from '../nn/params.js';
+import { convOut, type ActivationSite, type BatchNormLayer, type Conv2dLayer, type Exec, type LinearLayer, type Network, type ReluSite } from '../networks/layers.js';
+import { countParams } from '../networks/params.js';
 
 /** Activation shape [H, W, C] (or [F] after global pooling). */
 type Shape = number[];
@@ -52,6 +52,12 @@ class MacCounter implements Exec<Shape> {
   }
   globalAvgPool(x: Shape): Shape {
     return [x[2]];
+  }
+  activation(_s: ActivationSite, x: Shape): Shape {
+    return x;
+  }
+  channelScale(x: Shape, _s: Shape): Shape {
+    return x;
   }
 }
 

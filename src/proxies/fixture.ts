@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Network } from '../nn/layers.js';
-import { buildNb201 } from '../nn/nb201.js';
-import { diffParamSpecs, paramSize, paramsFromBuffer, type ParamValues } from '../nn/params.js';
+import type { Network } from '../networks/layers.js';
+import { buildNb201 } from '../networks/nb201.js';
+import { diffParamSpecs, paramSize, paramsFromBuffer, type ParamValues } from '../networks/params.js';
 import { InputError } from '../util/errors.js';
 import { REFERENCE_METRICS, type Batch } from './types.js';
 

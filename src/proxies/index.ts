@@ -1,7 +1,7 @@
-import type { Network } from '../nn/layers.js';
-import type { ParamValues } from '../nn/params.js';
+import type { Network } from '../networks/layers.js';
+import type { ParamValues } from '../networks/params.js';
 import { PROXIES, synflowLog } from './metrics.js';
-import type { SynflowPassResult } from './passes.js';
+import type { SynflowPassResult } from './synflow.js';
 import { isMetricName, type Batch, type MetricName, type ProxyContext } from './types.js';
 
 export * from './types.js';
@@ -13,26 +13,15 @@ export interface ProxyResult {
   values: Partial<Record<MetricName, number>>;
   /** ln(synflow), when synflow was computed: finite even where synflow itself overflows. */
   synflowLog?: number;
-  /** Milliseconds per shared pass (loss, input, synflow) and per metric (excluding the passes). */
+  /** Milliseconds per shared pass (batch, synflow) and per metric (excluding the passes). */
   timings: { passes: Record<string, number>; metrics: Partial<Record<MetricName, number>> };
 }
 
 /**
  * Computes the requested metrics of one network with the given weights on one batch, running each shared pass
- * once (see passes.ts). The tfjs backend must already be initialised (nn/backend.ts `initBackend`).
+ * once (see metrics.ts) on the engine (src/engine, created on first use).
  */
-export interface ComputeOptions {
-  /** Differentiation engine (see ProxyContext.engine); default `manual`. */
-  engine?: 'manual' | 'tape';
-}
-
-export function computeProxies(
-  network: Network,
-  params: ParamValues,
-  batch: Batch,
-  metricNames: readonly string[],
-  options: ComputeOptions = {},
-): ProxyResult {
+export function computeProxies(network: Network, params: ParamValues, batch: Batch, metricNames: readonly string[]): ProxyResult {
   const names: MetricName[] = [];
   for (const m of metricNames) {
     if (!isMetricName(m)) throw new RangeError(`unknown metric "${m}"`);
@@ -45,7 +34,6 @@ export function computeProxies(
     params,
     batch,
     requested: new Set(names),
-    engine: options.engine ?? 'manual',
     shared<T>(key: string, compute: () => T): T {
       if (!cache.has(key)) {
         const t0 = performance.now();

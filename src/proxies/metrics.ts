@@ -1,19 +1,19 @@
-import { corrcoef, slogdet, symmetricEigenvalues } from '../nn/linalg.js';
+import { weightsPerChannel, type Network } from '../networks/layers.js';
 import { countMacs, countParams } from './cost.js';
-import { mainPass, type MainPassResult } from './engine.js';
-import { fisherFromChannelGrads, inputPass, lossPass, synflowPass, type SynflowPassResult } from './passes.js';
+import { corrcoef, slogdet, symmetricEigenvalues } from './linalg.js';
+import { mainPass, type MainPassResult } from './main-pass.js';
+import { synflowPass, synflowValue, type SynflowPassResult } from './synflow.js';
 import type { MetricName, Proxy, ProxyContext } from './types.js';
 
-/** Loss-derived quantities, whichever engine produced them. */
-interface LossResults {
-  weights: Float32Array[];
-  grads: Float32Array[];
-  channelGrads?: ArrayLike<number>[];
-  /** Σ W⊙(H g), by whichever product the engine computed. */
-  wHg?: number;
-}
+export { synflowLog } from './synflow.js';
 
-/** The one batch pass of the manual engine, computing what every requested batch metric needs. */
+/**
+ * The metrics, each computed from shared passes run once per network and batch: the batch pass (main-pass.ts: one
+ * forward, then the input Jacobian and the loss backward, with the Hessian-vector product in dual mode) and SynFlow's
+ * pass (synflow.ts).
+ */
+
+/** The one batch pass, computing what every requested batch metric needs. */
 function main(ctx: ProxyContext): MainPassResult {
   const r = ctx.requested;
   return ctx.shared('batch', () =>
@@ -27,51 +27,15 @@ function main(ctx: ProxyContext): MainPassResult {
   );
 }
 
-function loss(ctx: ProxyContext): LossResults {
-  if (ctx.engine === 'tape') {
-    const t = ctx.shared('loss', () =>
-      lossPass(ctx.network, ctx.params, ctx.batch, { fisher: ctx.requested.has('fisher'), hvp: ctx.requested.has('grasp') }),
-    );
-    return { weights: t.weights, grads: t.grads, channelGrads: t.channelGrads, wHg: t.hvp ? dotAll(t.weights, t.hvp) : undefined };
-  }
-  const m = main(ctx);
-  // gᵀ(H W) = Wᵀ(H g): H is symmetric.
-  return { weights: m.weights, grads: m.grads!, channelGrads: m.channelGrads, wHg: m.gHw };
-}
-
-function dotAll(a: Float32Array[], b: Float32Array[]): number {
-  let s = 0;
-  a.forEach((x, l) => {
-    const y = b[l];
-    for (let i = 0; i < x.length; i++) s += x[i] * y[i];
-  });
-  return s;
-}
-
-function input(ctx: ProxyContext): { jacobian?: Float32Array; naswotK?: Float64Array } {
-  if (ctx.engine === 'tape') {
-    return ctx.shared('input', () =>
-      inputPass(ctx.network, ctx.params, ctx.batch, { jacobian: ctx.requested.has('jacob_cov'), naswot: ctx.requested.has('naswot') }),
-    );
-  }
-  return main(ctx);
-}
-
 function synflowResult(ctx: ProxyContext): SynflowPassResult {
   return ctx.shared('synflow', () => synflowPass(ctx.network, ctx.params));
-}
-
-/** ln of SynFlow (finite even where the value itself overflows float64). */
-export function synflowLog(r: SynflowPassResult): number {
-  const s = r.layerSums.reduce((a, b) => a + b, 0);
-  return r.logScale + Math.log(s);
 }
 
 export const gradNorm: Proxy = {
   name: 'grad_norm',
   description: 'Σ_layers ‖∂L/∂W‖₂ over conv and linear weights (L = mean cross-entropy)',
   compute(ctx) {
-    return loss(ctx).grads.reduce((s, g) => {
+    return main(ctx).grads!.reduce((s, g) => {
       let q = 0;
       for (let i = 0; i < g.length; i++) q += g[i] * g[i];
       return s + Math.sqrt(q);
@@ -83,9 +47,9 @@ export const snip: Proxy = {
   name: 'snip',
   description: 'Σ |W ⊙ ∂L/∂W|',
   compute(ctx) {
-    const r = loss(ctx);
+    const r = main(ctx);
     let s = 0;
-    r.grads.forEach((g, l) => {
+    r.grads!.forEach((g, l) => {
       const w = r.weights[l];
       for (let i = 0; i < g.length; i++) s += Math.abs(w[i] * g[i]);
     });
@@ -97,9 +61,10 @@ export const grasp: Proxy = {
   name: 'grasp',
   description: 'Σ −W ⊙ (H g), g = ∂L/∂W, H the Hessian of L w.r.t. the weights',
   compute(ctx) {
-    const r = loss(ctx);
-    if (r.wHg === undefined) throw new Error('grasp: loss pass ran without the Hessian-vector product');
-    return -r.wHg;
+    // gᵀ(H W) = Wᵀ(H g): H is symmetric.
+    const r = main(ctx);
+    if (r.gHw === undefined) throw new Error('grasp: loss pass ran without the Hessian-vector product');
+    return -r.gHw;
   },
 };
 
@@ -107,7 +72,7 @@ export const fisher: Proxy = {
   name: 'fisher',
   description: 'Σ_layers Σ_k ½·mean_n(Σ_spatial a⊙∂L/∂a)² · (weights feeding channel k)',
   compute(ctx) {
-    const r = loss(ctx);
+    const r = main(ctx);
     if (!r.channelGrads) throw new Error('fisher: loss pass ran without channel masks');
     return fisherFromChannelGrads(ctx.network, r.channelGrads, ctx.batch.shape[0]);
   },
@@ -117,7 +82,7 @@ export const synflow: Proxy = {
   name: 'synflow',
   description: 'Σ |θ ⊙ ∂R/∂θ| on the |θ| network without BatchNorm (except reduction blocks), input of ones',
   compute(ctx) {
-    return Math.exp(synflowLog(synflowResult(ctx)));
+    return synflowValue(synflowResult(ctx));
   },
 };
 
@@ -125,7 +90,7 @@ export const jacobCov: Proxy = {
   name: 'jacob_cov',
   description: '−Σ (log(λ+1e-5) + 1/(λ+1e-5)), λ eigenvalues of the correlation of per-image input Jacobians',
   compute(ctx) {
-    const j = input(ctx).jacobian;
+    const j = main(ctx).jacobian;
     // No input gradient: the output does not depend on the input (a cell cut off by `none`). The reference's
     // Jacobian is then zero, its correlation matrix NaN and its eigen-decomposition fails: it records nan.
     if (!j) return NaN;
@@ -143,7 +108,7 @@ export const naswot: Proxy = {
   name: 'naswot',
   description: 'log|det K|, K = Σ_ReLUs (c cᵀ + (1−c)(1−c)ᵀ) of binary activation codes',
   compute(ctx) {
-    const k = input(ctx).naswotK;
+    const k = main(ctx).naswotK;
     if (!k) throw new Error('naswot: input pass ran without ReLU codes');
     return slogdet(k, ctx.batch.shape[0]).logAbsDet;
   },
@@ -172,3 +137,19 @@ export const PROXIES: Record<MetricName, Proxy> = {
   params,
   flops,
 };
+
+/** Fisher from per-sample channel values v [N, C] of each layer (see README): Σ_k ½·mean_n v² · weights per channel. */
+export function fisherFromChannelGrads(net: Network, channelGrads: ArrayLike<number>[], n: number): number {
+  let total = 0;
+  net.weightLayers.forEach((layer, li) => {
+    const v = channelGrads[li];
+    const ch = v.length / n;
+    const per = weightsPerChannel(layer);
+    for (let k = 0; k < ch; k++) {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += v[i * ch + k] * v[i * ch + k];
+      total += 0.5 * (s / n) * per;
+    }
+  });
+  return total;
+}

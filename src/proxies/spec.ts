@@ -9,15 +9,14 @@
  * - batch: the first `batch` indices of a Fisher–Yates shuffle of 0..count-1 driven by
  *   `Rng(deriveSeed(seed, 'batch'))` — the same images for every architecture of a run, and a batch of k is a
  *   prefix of a batch of k+1;
- * - weights: PyTorch-default init (nn/params.ts `initParams`) from `Rng(deriveSeed(seed, 'weights:' + arch))`
+ * - weights: PyTorch-default init (networks/params.ts `initParams`) from `Rng(deriveSeed(seed, 'weights:' + arch))`
  *   with `arch` the canonical string, so an architecture's weights do not depend on which other architectures
  *   run, in which order, or on which worker.
  * Non-finite values travel as the strings 'nan', 'inf', '-inf' (JSON has no such numbers; the CSV readers
  * accept these spellings).
  */
-import { initBackend, type BackendName } from '../nn/backend.js';
-import { buildNetwork } from '../nn/build.js';
-import { initParams } from '../nn/params.js';
+import { buildNetwork } from '../networks/build.js';
+import { initParams } from '../networks/params.js';
 import type { ImageSet } from '../data/imageset.js';
 import { getSpace } from '../spaces/index.js';
 import { InputError } from '../util/errors.js';
@@ -62,7 +61,7 @@ export interface ScoringResult {
   values: Record<string, MetricValue>;
   /** ln(synflow), present when synflow was requested (finite where synflow overflows). */
   ln_synflow?: MetricValue;
-  /** Wall seconds of the scoring itself (network build, init, metrics); excludes backend and data loading. */
+  /** Wall seconds of the scoring itself (network build, init, metrics); excludes data loading. */
   seconds: number;
 }
 
@@ -148,10 +147,7 @@ export function scoringDataset(d: ScoringData): Promise<ImageSet> {
   return p;
 }
 
-/**
- * Scores one architecture with an already loaded dataset; the tfjs backend must be initialised. Synchronous
- * and deterministic except for `seconds`.
- */
+/** Scores one architecture with an already loaded dataset. Synchronous and deterministic except for `seconds`. */
 export function scoreWithDataset(job: ScoringSpec, ds: ImageSet | ImageDataset): ScoringResult {
   const set = asImageSet(ds);
   const metrics = checkScoringSpec(job);
@@ -182,13 +178,9 @@ export function scoreWithDataset(job: ScoringSpec, ds: ImageSet | ImageDataset):
   return out;
 }
 
-/**
- * Scores one architecture in this thread: initialises the backend (once per process), loads the dataset (once per
- * process), scores the architecture.
- */
-export async function scoreArchitecture(job: ScoringSpec, backend: BackendName = 'wasm'): Promise<ScoringResult> {
+/** Scores one architecture in this thread: loads the dataset (once per process), scores the architecture. */
+export async function scoreArchitecture(job: ScoringSpec): Promise<ScoringResult> {
   checkScoringSpec(job);
   const ds = await scoringDataset(job.data);
-  await initBackend(backend);
   return scoreWithDataset(job, ds);
 }

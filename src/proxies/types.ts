@@ -1,5 +1,5 @@
-import type { Network } from '../nn/layers.js';
-import type { ParamValues } from '../nn/params.js';
+import type { Network } from '../networks/layers.js';
+import type { ParamValues } from '../networks/params.js';
 
 /** The seven reference metrics plus the two cost measures. */
 export const METRIC_NAMES = ['grad_norm', 'snip', 'grasp', 'fisher', 'synflow', 'jacob_cov', 'naswot', 'params', 'flops'] as const;
@@ -29,12 +29,7 @@ export interface ProxyContext {
   readonly batch: Batch;
   /** Every metric requested in this run, so shared passes compute what all of them need at once. */
   readonly requested: ReadonlySet<MetricName>;
-  /**
-   * `manual` (default): the project's autodiff (nn/autodiff.ts), one shared batch pass. `tape`: tfjs's own
-   * gradients (nested tf.grads for GraSP) — slow and memory-hungry, kept as an independent cross-check.
-   */
-  readonly engine: 'manual' | 'tape';
-  /** Memoised shared computation (loss gradients, input Jacobian, SynFlow pass). */
+  /** Memoised shared computation (the batch pass, SynFlow's pass). */
   shared<T>(key: string, compute: () => T): T;
 }
 

@@ -10,7 +10,7 @@
  * `seconds` is a function of the job (seed streams: util/seeds.ts), so the result does not depend on which
  * worker ran it or when; the job's key (jobs/train.ts) is its hash plus TRAINING_CODE_VERSION.
  */
-import { buildNetwork } from '../nn/build.js';
+import { buildNetwork } from '../networks/build.js';
 import { InputError } from '../util/errors.js';
 import { trainingSeed } from '../util/seeds.js';
 import { prepareData, type PreparedData } from './data.js';

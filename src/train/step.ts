@@ -1,14 +1,14 @@
 /**
- * One training step and batched inference of a `Network` on the manual autodiff engine (nn/autodiff.ts):
+ * One training step and batched inference of a `Network` on the engine's autodiff (engine/autodiff.ts):
  * forward in training mode (batch-statistics BatchNorm), mean cross-entropy, backward to every parameter.
  * Parameters stay in PyTorch layout on the host (the optimiser updates them in place); gradients are returned
  * in the same layout. Inference normalises with the running BatchNorm statistics, as `model.eval()` does.
  */
-import { AdExec, type BnBatchStats, type BnRunningStats } from '../nn/autodiff.js';
-import { disposeArena, inArena, Tensor } from '../nn/engine/tensor.js';
-import type { Network } from '../nn/layers.js';
-import { hwioToOihw, nchwToNhwc, oihwToHwio, type ParamValues } from '../nn/params.js';
-import { crossEntropySeed } from '../nn/loss.js';
+import { AdExec, type BnBatchStats, type BnRunningStats } from '../engine/autodiff.js';
+import { disposeArena, inArena, Tensor } from '../engine/tensor.js';
+import type { Network } from '../networks/layers.js';
+import { execParams, hwioToOihw, nchwToNhwc, type ParamValues } from '../networks/params.js';
+import { crossEntropySeed } from '../networks/loss.js';
 
 export type BnRunning = Map<string, BnRunningStats>;
 
@@ -34,17 +34,6 @@ export function countCorrect(logits: Float32Array, labels: Int32Array, k: number
   return correct;
 }
 
-/** Parameters in the executors' layouts (conv weights HWIO), as host arrays the engine copies in. */
-function execParams(net: Network, params: ParamValues): Map<string, Float32Array> {
-  const out = new Map<string, Float32Array>();
-  for (const p of net.params) {
-    const v = params.get(p.name);
-    if (v === undefined) throw new Error(`missing parameter ${p.name}`);
-    out.set(p.name, p.shape.length === 4 ? oihwToHwio(v, p.shape[0], p.shape[1], p.shape[2], p.shape[3]) : v);
-  }
-  return out;
-}
-
 /** Runs fn with an arena for the tensors it makes outside the executor (input, seed), freed afterwards. */
 function withArena<T>(fn: () => T): T {
   const arena: Tensor[] = [];
@@ -62,14 +51,14 @@ export function trainStep(net: Network, params: ParamValues, images: Float32Arra
   const k = net.numClasses;
   return withArena(() => {
     const bnStats = new Map<string, BnBatchStats>();
-    const exec = new AdExec(execParams(net, params), { dual: false, keepOutputs: false, bnBatchStats: bnStats });
+    const exec = new AdExec(execParams(net, params), { bnBatchStats: bnStats });
     const input = exec.input(Tensor.from(nchwToNhwc(images, n, c, h, w), [n, h, w, c]), false);
     const logits = net.forward(exec, input);
     const z = logits.v.dataSync();
     const seed = crossEntropySeed(z, null, labels, k);
     const r = exec.backward(
       logits,
-      { v: Tensor.from(seed.g, [n, k]), t: null },
+      { v: seed.g, t: null },
       { dual: false, paramGrads: true, allParams: true, fisher: false, inputGrad: false, last: true },
       input,
     );
@@ -119,7 +108,7 @@ export function freshRunning(net: Network): BnRunning {
 export function predict(net: Network, params: ParamValues, running: BnRunning, images: Float32Array, n: number): Float32Array {
   const [c, h, w] = net.inputShape;
   return withArena(() => {
-    const exec = new AdExec(execParams(net, params), { dual: false, keepOutputs: false, bnRunning: running });
+    const exec = new AdExec(execParams(net, params), { bnRunning: running });
     try {
       const input = exec.input(Tensor.from(nchwToNhwc(images, n, c, h, w), [n, h, w, c]), false);
       return net.forward(exec, input).v.dataSync();

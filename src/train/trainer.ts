@@ -7,8 +7,8 @@
  */
 import { asImageSet, type ImageSet } from '../data/imageset.js';
 import type { ImageDataset } from '../data/types.js';
-import type { Network } from '../nn/layers.js';
-import { initParams, type ParamValues } from '../nn/params.js';
+import type { Network } from '../networks/layers.js';
+import { initParams, type ParamValues } from '../networks/params.js';
 import { InputError, SettingError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { trainingStreams } from '../util/seeds.js';

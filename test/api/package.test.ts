@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { WASM_PATH } from '../../src/nn/engine/kernels.js';
+import { WASM_PATH } from '../../src/engine/kernels.js';
 import { GP_WASM_PATH } from '../../src/gp/wasm.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));

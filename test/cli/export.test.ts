@@ -5,13 +5,16 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu'; // the backend tfjs-layers runs on here (any would do)
 import * as tfl from '@tensorflow/tfjs-layers';
 import { loadModel } from '../../src/model/store.js';
-import { initBackend } from '../../src/nn/backend.js';
 import { predict } from '../../src/train/step.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDirs } from '../helpers/tmp.js';
 import { ALL_OPS_CELL, ALL_OPS_GENOTYPE, maxAbsDiff } from '../export/helpers.js';
+
+// PROD: no console hint from tfjs about installing tfjs-node.
+tf.env().set('PROD', true);
 
 const tmp = tempDirs('robot-nas-export-');
 const TINY = ['--dataset', 'mnist', '--epochs', '1', '--train-limit', '64', '--valid-limit', '32', '--test-limit', '32', '--batch-size', '32'];
@@ -50,7 +53,6 @@ for (const space of ['nb201', 'darts'] as const) {
   test(`train --save → export onnx | tfjs | pytorch (${space}): each runtime reproduces the engine's logits on the sample images`, async (t) => {
     const base = tmp();
     const model = trainedModel(space);
-    await initBackend('wasm');
     const m = loadModel(model);
     const engine = predict(m.net, m.params, m.running, m.samples.images, m.samples.count);
     const diffs: Record<string, number> = {};

@@ -6,7 +6,6 @@ import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
 import { loadDataset } from '../../src/data/index.js';
 import { loadModel } from '../../src/model/store.js';
-import { initBackend } from '../../src/nn/backend.js';
 import { predict } from '../../src/train/step.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDirs } from '../helpers/tmp.js';
@@ -104,7 +103,6 @@ test('predict on PNG and JPEG files: decoded, converted to grey, resized and nor
   assert.deepEqual(p.inputs, files);
   assert.equal(p.labels, undefined, 'no labels for files');
   assert.equal(p.accuracy, undefined);
-  await initBackend('wasm');
   const m = loadModel(dir);
   const x = new Float32Array(3 * 784);
   expected.forEach((e, i) => x.set(e, i * 784));

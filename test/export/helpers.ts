@@ -1,7 +1,7 @@
 import { loadDataset } from '../../src/data/index.js';
 import { buildSpecNetwork, type NetworkSpec } from '../../src/model/network.js';
-import type { Network } from '../../src/nn/layers.js';
-import { initParams, type ParamValues } from '../../src/nn/params.js';
+import type { Network } from '../../src/networks/layers.js';
+import { initParams, type ParamValues } from '../../src/networks/params.js';
 import type { BnRunning } from '../../src/train/step.js';
 import { Rng } from '../../src/util/rng.js';
 import { SHARED_DATA } from '../helpers/shared.js';

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
 import { exportOnnx, ONNX_OPSET } from '../../src/export/onnx.js';
 import { onnxRoot } from '../../src/export/onnx-schema.js';
-import { initBackend } from '../../src/nn/backend.js';
 import { predict } from '../../src/train/step.js';
 import { ALL_OPS_CELL, EXPORT_CASES, maxAbsDiff, randomModel, realImages } from './helpers.js';
 
@@ -11,7 +10,6 @@ import { ALL_OPS_CELL, EXPORT_CASES, maxAbsDiff, randomModel, realImages } from 
 
 for (const c of EXPORT_CASES) {
   test(`onnx export: onnxruntime-node logits equal the engine's within 1e-4 (${c.name})`, async () => {
-    await initBackend('wasm');
     const m = randomModel({ ...c.spec, inputShape: [...c.spec.inputShape] }, 11);
     const n = 8;
     const { images } = realImages(c.data, n);

@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { exportModel } from '../../src/export/bundle.js';
 import { loadModel, saveModel } from '../../src/model/store.js';
 import { writeFolderAtomic } from '../../src/util/atomic.js';
-import { initBackend } from '../../src/nn/backend.js';
 import { predict } from '../../src/train/step.js';
 import { tempDirs } from '../helpers/tmp.js';
 import { EXPORT_CASES, maxAbsDiff, randomModel, realImages } from './helpers.js';
@@ -36,7 +35,6 @@ print(json.dumps(out))
 `;
 
 test('pytorch export: model.py + model.safetensors in PyTorch give the engine logits within 1e-4 (both spaces)', { skip }, async () => {
-  await initBackend('wasm');
   const dirs: string[] = [];
   const refs: Float32Array[] = [];
   const names: string[][] = [];

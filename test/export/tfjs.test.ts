@@ -4,12 +4,15 @@ import fc from 'fast-check';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu'; // the backend tfjs-layers runs on here (any would do)
 import * as tfl from '@tensorflow/tfjs-layers';
 import { exportTfjs, samePoolPlan, TFJS_WEIGHTS_FILE } from '../../src/export/tfjs.js';
-import { initBackend } from '../../src/nn/backend.js';
 import { predict } from '../../src/train/step.js';
 import { tempDirs } from '../helpers/tmp.js';
 import { EXPORT_CASES, maxAbsDiff, randomModel, realImages } from './helpers.js';
+
+// PROD: no console hint from tfjs about installing tfjs-node.
+tf.env().set('PROD', true);
 
 const tmp = tempDirs('robot-nas-tfjs-');
 
@@ -32,7 +35,6 @@ function fileHandler(dir: string): tf.io.IOHandler {
 
 for (const c of EXPORT_CASES) {
   test(`tfjs export: tf.loadLayersModel of model.json + weights.bin gives the engine's logits within 1e-4 (${c.name})`, async () => {
-    await initBackend('wasm');
     const m = randomModel({ ...c.spec, inputShape: [...c.spec.inputShape] }, 12);
     const n = 8;
     const { images } = realImages(c.data, n);

@@ -67,7 +67,7 @@ test("a worker's data folder replaces the one a job names; results are summarise
 });
 
 test('worker threads rebuild the same executor from its module and options', async () => {
-  const t = jobExecutor({ backend: 'wasm' }).thread;
+  const t = jobExecutor().thread;
   assert.deepEqual(structuredClone(t), t);
   const m = (await import(t.module)) as Record<string, (o: unknown) => typeof ex>;
   assert.equal(m[t.name](t.options).key(score), ex.key(score));

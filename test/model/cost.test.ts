@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { architectureCost } from '../../src/model/cost.js';
 import { measureLatency } from '../../src/model/latency.js';
 import { buildSpecNetwork } from '../../src/model/network.js';
-import { initBackend } from '../../src/nn/backend.js';
 import { DARTS_V2, formatGenotype } from '../../src/spaces/darts.js';
 import { InputError } from '../../src/util/errors.js';
 
@@ -41,7 +40,6 @@ test('architectureCost: a bad architecture or size is an InputError', () => {
 });
 
 test('measureLatency: median of the timed batch-1 runs, with the samples it came from', async () => {
-  await initBackend('wasm');
   const net = buildSpecNetwork({ space: 'nb201', arch: SKIPS, channels: 4, cells: 1, ...mnist });
   const l = measureLatency(net, { warmup: 1, repeats: 5 });
   assert.equal(l.samplesMs.length, 5);

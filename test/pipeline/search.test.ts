@@ -10,7 +10,6 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Job, JobResult } from '../../src/jobs/index.js';
 import { architectureCost } from '../../src/model/cost.js';
-import { initBackend } from '../../src/nn/backend.js';
 import { parseArchSpec, readArchFile, selectArchs } from '../../src/pipeline/archs.js';
 import { runSearch } from '../../src/pipeline/search.js';
 import type { SearchOptions } from '../../src/pipeline/types.js';
@@ -24,7 +23,6 @@ import { queryKey } from '../../src/util/key.js';
 import { tempDirs } from '../helpers/tmp.js';
 
 const tmp = tempDirs('robot-nas-pipeline-');
-await initBackend('wasm'); // the answer's latency is measured on the engine
 
 /** A number in [0, 1) from a string: the fake jobs' values. */
 const unit = (s: string): number => parseInt(queryKey(s).slice(0, 8), 16) / 2 ** 32;

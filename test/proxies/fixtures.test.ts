@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES } from '../helpers/shared.js';
-import { initBackend } from '../../src/nn/backend.js';
 import { loadFixture } from '../../src/proxies/fixture.js';
 import { computeProxies, REFERENCE_METRICS } from '../../src/proxies/index.js';
 
@@ -22,8 +21,7 @@ test('metric fixtures are present', () => {
 });
 
 for (const name of dirs) {
-  test(`fixture ${name}: every metric within tolerance of the PyTorch reference (wasm)`, async () => {
-    await initBackend('wasm');
+  test(`fixture ${name}: every metric within tolerance of the PyTorch reference`, async () => {
     const fx = loadFixture(join(FIXTURES, name));
     const r = computeProxies(fx.network, fx.params, fx.batch, [...REFERENCE_METRICS]);
     const failures: string[] = [];

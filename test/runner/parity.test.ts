@@ -5,7 +5,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { initBackend } from '../../src/nn/backend.js';
 import { jobExecutor, scoringJob, trainingJob } from '../../src/jobs/index.js';
 import { CancelledError, inProcessRunner, workerThreadRunner, type JobEvent } from '../../src/runner/index.js';
 import { openQueueRunner } from '../../src/runner/queue.js';
@@ -45,7 +44,6 @@ const jobs = [...ARCHS.map(trainJob), ...ARCHS.map(scoreJob)];
 let reference: unknown[] | undefined;
 async function inProcessResults(): Promise<unknown[]> {
   if (reference !== undefined) return reference;
-  await initBackend('wasm');
   const here = inProcessRunner(executor);
   const events: JobEvent[] = [];
   const a: unknown[] = [];

@@ -13,14 +13,10 @@ const SRC = join(REPO, 'src');
 export const MAX_LINES = 450;
 
 /**
- * Files allowed to stay long for now, with why. Temporary: src/nn/ is being split into src/engine/ and src/networks/
- * (issue 21's engine half), which takes these apart; remove an entry when its file is split or states its reason.
+ * Files allowed to stay long for now, path → why (work in progress that will split them). Remove an entry when its
+ * file is split or states its own reason; the last test below fails on stale entries.
  */
-const ALLOWED: Record<string, string> = {
-  'nn/autodiff.ts': 'being split with the rest of src/nn (engine half of issue 21)',
-  'nn/engine/ops.ts': 'being split with the rest of src/nn (engine half of issue 21)',
-  'nn/grads.ts': 'the tfjs tape, removed by the engine half of issue 21',
-};
+const ALLOWED: Record<string, string> = {};
 
 const LONG_REASON = /^\s*(?:\/\/|\/?\*+)\s*Long file:\s*\w/m;
 

@@ -1,11 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { initBackend } from '../../src/nn/backend.js';
-import { buildNb201 } from '../../src/nn/nb201.js';
-import { initParams } from '../../src/nn/params.js';
+import { buildNb201 } from '../../src/networks/nb201.js';
+import { initParams } from '../../src/networks/params.js';
 import { freshRunning, predict, trainStep, updateRunning } from '../../src/train/step.js';
 import { Rng } from '../../src/util/rng.js';
-import { F64Exec, inputF64, lossGrads64 } from '../nn/f64.js';
+import { F64Exec, inputF64, lossGrads64 } from '../helpers/f64.js';
 
 const ARCH = '|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|none~2|';
 
@@ -22,7 +21,6 @@ function setup(seed: number) {
 }
 
 test('trainStep: gradients of every parameter (weights, biases, BatchNorm γ/β) match a float64 reference', async () => {
-  await initBackend('wasm');
   const { net, params, images, labels } = setup(3);
   const r = trainStep(net, params, images, labels);
   const ref = lossGrads64(net, params, images, labels);
@@ -52,7 +50,6 @@ test('trainStep: gradients of every parameter (weights, biases, BatchNorm γ/β)
 });
 
 test('predict: inference with running statistics equal to the batch statistics reproduces training-mode logits', async () => {
-  await initBackend('wasm');
   const { net, params, images, labels, n } = setup(4);
   const step = trainStep(net, params, images, labels);
   // Running statistics = this batch's biased statistics (momentum 1, then undo the unbiasing).

@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ImageDataset } from '../../src/data/types.js';
-import { initBackend } from '../../src/nn/backend.js';
-import { buildNb201 } from '../../src/nn/nb201.js';
+import { buildNb201 } from '../../src/networks/nb201.js';
 import { DARTS_TRAINING, trainNetwork, type TrainSettings } from '../../src/train/trainer.js';
 import { Rng } from '../../src/util/rng.js';
 import { inputErr } from '../helpers/errors.js';
@@ -31,7 +30,6 @@ const net = buildNb201({ arch: ARCH, channels: 4, cellsPerStage: 1, numClasses: 
 const settings: TrainSettings = { ...DARTS_TRAINING, lr: 0.1, epochs: 3, batchSize: 16, augment: null };
 
 test('trainNetwork learns a separable task and is deterministic for a seed', async () => {
-  await initBackend('wasm');
   const data = { train: synthetic(192, 1), valid: synthetic(64, 2), test: synthetic(64, 3) };
   const a = await trainNetwork(net, data, settings, 7);
   assert.equal(a.diverged, false);
@@ -48,7 +46,6 @@ test('trainNetwork learns a separable task and is deterministic for a seed', asy
 });
 
 test('trainNetwork: data that does not fit the network is an input error', async () => {
-  await initBackend('wasm');
   const wrong = { ...synthetic(8, 1), channels: 3 };
   await assert.rejects(trainNetwork(net, { train: wrong, valid: synthetic(8, 2) }, settings, 1), inputErr(/training images are 3×8×8, the network expects 1×8×8/));
   await assert.rejects(trainNetwork(net, { train: synthetic(8, 1), valid: synthetic(8, 2) }, { ...settings, epochs: 0 }, 1), inputErr(/epochs: expected a positive integer, got 0/));
@@ -65,7 +62,6 @@ test('divergence rules: the loss bound is 10·ln K; chance means within 3 standa
 });
 
 test('a training whose weights blow up is flagged diverged, with the reason', async () => {
-  await initBackend('wasm');
   const data = { train: synthetic(64, 1), valid: synthetic(32, 2) };
   const r = await trainNetwork(net, data, { ...settings, epochs: 1, lr: 1e4 }, 3);
   assert.equal(r.diverged, true);

@@ -10,8 +10,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { initBackend } from '../../src/nn/backend.js';
-import { buildNetwork } from '../../src/nn/build.js';
+import { buildNetwork } from '../../src/networks/build.js';
 import { augmentFor } from '../../src/train/augment.js';
 import { prepareData } from '../../src/train/data.js';
 import { trainingJob, trainingJobKey } from '../../src/jobs/train.js';
@@ -34,7 +33,6 @@ interface Fixture {
 }
 
 test('a fixture training reproduces its recorded numbers unless TRAINING_CODE_VERSION was bumped', async () => {
-  await initBackend('wasm');
   const data = await prepareData({ dataset: 'mnist', trainLimit: 320, validLimit: 100, seed: 3 });
   const train = { ...DARTS_TRAINING, lr: 0.1, epochs: 3, batchSize: 16, augment: augmentFor('mnist', data.info.mean, data.info.std, data.info.shape[1]) };
   const net = buildNetwork('nb201', ARCH, { channels: 4, cells: 1, classes: data.info.classes }, data.info.shape);
