@@ -9,6 +9,7 @@ export { trainArchitecture, type TrainRequest, type TrainRequestHooks, type Trai
 
 // Search methods: every SearchMethod runs on any pool and queries through a QueryLedger; write your own with keepBusy.
 export { createRobot, type RobotOptions } from './search/robot.js';
+export { createRobotPlus, type RobotPlusOptions } from './search/robot-plus.js';
 export { randomSearch } from './search/random.js';
 export { createRea, type ReaOptions } from './search/rea.js';
 export { createReinforce, type ReinforceOptions } from './search/reinforce.js';

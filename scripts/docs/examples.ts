@@ -218,6 +218,17 @@ export const EXAMPLES: readonly ReadmeExample[] = [
     }),
   ),
   {
+    // Long: the pools' trainings (about an hour of CPU, resumable, kept in robot-nas-results/evidence/); with the
+    // pools built, the replays take minutes.
+    id: 'evidence-search',
+    speed: 'long',
+    shown: 'npm run evidence:search',
+    argv: ['--import', TSX, '{repo}/scripts/search-evidence.ts'],
+    cwd: 'repo',
+    streams: 'stdout',
+    format: 'markdown',
+  },
+  {
     id: 'parallel-table',
     speed: 'long',
     shown: 'npm run bench:parallel',

@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { loadBenchmark, loadTable, TASKS, type BenchmarkId } from '../benchmarks/index.js';
 import { withMetricsTable } from '../benchmarks/join.js';
 import type { Benchmark } from '../benchmarks/types.js';
-import { METHOD_IDS, type MethodId } from '../search/registry.js';
+import { DEFAULT_METHOD, METHOD_IDS, type MethodId } from '../search/registry.js';
 import { runExperiment, type ExperimentResult } from '../experiments/run.js';
 import { NORMALISE_KINDS, type NormaliseKind } from '../search/normalise.js';
 import { InputError, SettingError } from '../util/errors.js';
@@ -19,7 +19,7 @@ interface BenchFlags {
   budget?: number;
   seeds: number[];
   metrics?: string[];
-  normalise: NormaliseKind;
+  normalise?: NormaliseKind;
   acquisition: 'ucb' | 'ei';
   stream: BayesOptStream;
   pool: 'complete' | 'zero';
@@ -56,7 +56,7 @@ export function formatExperiment(r: ExperimentResult, b: Benchmark): string {
   const lines = [
     `${r.benchmark} / ${r.task}: ${r.method}, T = ${r.budget}, seeds ${r.seeds[0]}..${r.seeds[r.seeds.length - 1]} (${r.seeds.length})`,
     `pool: ${r.poolSize} architectures; objective ${b.objectiveName}; final ${b.finalName}${b.finalNote !== undefined ? ` (${b.finalNote})` : ''}`,
-    `metrics: ${r.metrics.join(', ')}${r.method === 'robot' ? ` (normalise ${r.normalise})` : ''}`,
+    `metrics: ${r.metrics.join(', ')}${r.method.startsWith('robot') ? ` (normalise ${r.normalise})` : ''}`,
     '',
   ];
   const perRun = r.method === 'tf-avg' ? r.runs.map((run, k) => ({ key: r.metrics[k], run })) : r.runs.map((run) => ({ key: `seed ${run.seed}`, run }));
@@ -106,11 +106,11 @@ export function register(program: Command): void {
     .description('run one search method over seeds on a tabular benchmark and report mean ± std')
     .addOption(new Option('--benchmark <id>', 'benchmark').choices(BENCHMARKS))
     .option('--task <task>', 'task (nb201: cifar10|cifar100|imagenet16-120; tnb101: class_scene|class_object|room_layout|jigsaw|segmentsemantic|normal|autoencoder)')
-    .option('--method <m>', `search method: ${METHOD_IDS.join('|')}`, choice(METHOD_IDS), 'robot')
+    .option('--method <m>', `search method: ${METHOD_IDS.join('|')} (robot: the paper's algorithm; robot-plus: the robust variant)`, choice(METHOD_IDS), DEFAULT_METHOD)
     .option('--budget <T>', 'distinct architectures to query (default 20 for nb201, 100 for tnb101)', parsePositiveInt)
     .option('--seeds <list>', 'seeds, e.g. 10-19 or 1,2,3', parseSeeds, parseSeeds('10-19'))
     .option('--metrics <m1,m2,...>', 'training-free metric columns (default: the paper\'s set present in the data)', parseList)
-    .option('--normalise <kind>', `metric normalisation for RoBoT: ${NORMALISE_KINDS.join('|')}`, choice(NORMALISE_KINDS), 'minmax')
+    .option('--normalise <kind>', `metric normalisation for RoBoT: ${NORMALISE_KINDS.join('|')} (default: minmax for robot, log-minmax for robot-plus)`, choice(NORMALISE_KINDS))
     .option('--acquisition <a>', 'BO acquisition: ucb|ei', choice(['ucb', 'ei'] as const), 'ucb')
     .option('--stream <s>', "RoBoT's BO random stream: 'reference' (replays bayes_opt 1.2.0's numpy draws for the seed) or 'fast'", choice(['reference', 'fast'] as const), DEFAULT_BO_STREAM)
     .option('--pool <rule>', "candidate pool: 'complete' (archs with every metric) or 'zero' (all archs; a missing metric counts 0, as the reference)", choice(['complete', 'zero'] as const), 'complete')

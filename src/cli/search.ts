@@ -9,6 +9,7 @@ import { imbalanced, perClassAccuracy } from '../train/trainer.js';
 import { choice, DATA_HELP, parseCount, parseImageChannels, parseLimit, parseMetrics, parseNumber, parsePositive, parsePositiveInt, parseSeed, parseSize, TRAIN_DATASETS } from './options.js';
 import { trainArchitecture, type TrainRun } from '../pipeline/train.js';
 import { progressBar, trainingBars, trainingProgress, type Progress, type TrainingBars } from './progress.js';
+import { DEFAULT_METHOD } from '../search/registry.js';
 import { addQueueOptions, cliQueueRunner, queueSummary, type QueueFlags } from './queue.js';
 
 /**
@@ -141,6 +142,7 @@ export function formatSearchSummary(r: SearchResult, cwd = process.cwd()): strin
   if (r.weights) {
     lines.push(`metric weights       ${Object.entries(r.weights).map(([k, v]) => `${k} ${v >= 0 ? '+' : ''}${v.toFixed(2)}`).join(', ')}`);
   }
+  lines.push(...explanationLines(r));
   lines.push(
     `cost                 ${r.queries} trainings, ${fmt(r.totalCost, 1)} s of training (${fmt(r.freshTrainingSeconds, 1)} s in this run, ${r.cacheHits} from the cache); ` +
       `metrics ${fmt(r.pool.scoringSeconds, 1)} s for ${r.pool.scoredNow} architectures; wall ${fmt(r.wallSeconds, 0)} s`,
@@ -155,6 +157,35 @@ export function formatSearchSummary(r: SearchResult, cwd = process.cwd()): strin
       `--channels ${s.channels} --cells ${s.cells} --epochs ${Math.max(10, s.training.epochs)}`,
   );
   return lines.join('\n');
+}
+
+/** The explanation of the answer: what the weights lean on, what single metrics would have picked, the phases. */
+export function explanationLines(r: SearchResult): string[] {
+  const e = r.explanation;
+  const lines: string[] = [];
+  const leaning = e.leans.filter((l) => l.share >= 0.005);
+  if (leaning.length > 0) {
+    lines.push(`leans on             ${leaning.map((l) => `${l.metric} ${l.weight >= 0 ? 'high' : 'low'} ${(100 * l.share).toFixed(0)} %`).join(', ')} (share of the learned weights)`);
+  }
+  if (e.singles.length > 0) {
+    const same = e.singles.filter((p) => p.index === r.best.index).map((p) => p.metric);
+    const other = e.singles.filter((p) => p.index !== r.best.index);
+    const parts = [
+      ...(same.length > 0 ? [`${same.join(', ')} → the answer`] : []),
+      ...other.map((p) => `${p.metric} → query ${p.query} (${fmt(p.value)} %, ${p.gap >= 0 ? '+' : ''}${fmt(p.gap)})`),
+    ];
+    lines.push(`single metrics       among the ${r.queries} queried, each metric's top pick: ${parts.join('; ')}`);
+  }
+  const ph = e.phases;
+  if (ph) {
+    lines.push(
+      `phases               ${ph.bo > 0 ? `queries 1–${ph.bo} Bayesian optimisation of the weights` : 'no new query in Bayesian optimisation'} (T0 = ${ph.bo})` +
+        (ph.exploitationStartedAt === null
+          ? ', no exploitation'
+          : `, ${ph.exploitationStartedAt < r.queries ? `${ph.exploitationStartedAt}–${r.queries}` : `query ${r.queries}`} exploitation of the learned combination`),
+    );
+  }
+  return lines;
 }
 
 export function register(program: Command): void {
@@ -172,7 +203,7 @@ export function register(program: Command): void {
     .option('--image-channels <1|3>', 'grey (1) or RGB (3) input (default: the images\' own: grey stays 1 channel)', parseImageChannels)
     .option('--pool <n|all>', 'candidate pool: a seeded sample of n architectures, or all (nb201)', parseLimit, d.pool)
     .option('--budget <T|all>', 'distinct architectures to train (all: the whole pool)', parseLimit, d.budget)
-    .option('--method <m>', 'robot, rs, rea, reinforce, or metric:<name> (one metric, top-T)', 'robot')
+    .option('--method <m>', "robot-plus (RoBoT+, the robust variant), robot (the paper's RoBoT), rs, rea, reinforce, or metric:<name> (one metric, top-T)", DEFAULT_METHOD)
     .option('--metrics <m1,m2,...>', `training-free metrics (default ${SEARCH_METRICS.join(',')})`, parseMetrics)
     .option('--epochs <E>', 'training epochs per query', parsePositiveInt, d.epochs)
     .option('--channels <C>', 'network width: nb201 C of the first stage; darts initial channels', parsePositiveInt, d.channels)

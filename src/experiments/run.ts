@@ -8,7 +8,7 @@ import { checkBudget, type Schedule, type SearchMethod } from '../search/types.j
 import { InputError, SettingError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { mean, std } from '../util/stats.js';
-import { createMethod, isMethodId, METHOD_IDS, type MethodId } from '../search/registry.js';
+import { createMethod, defaultNormalise, isMethodId, METHOD_IDS, type MethodId, type RobotPlusVariant } from '../search/registry.js';
 import { buildPool, defaultMetrics, finalRank, type BenchmarkPool, type PoolRule } from './pool.js';
 
 export interface ExperimentOptions {
@@ -18,11 +18,14 @@ export interface ExperimentOptions {
   readonly seeds: readonly number[];
   /** Metric columns (default: the paper's set for the benchmark, see defaultMetrics). */
   readonly metrics?: readonly string[];
+  /** Metric normalisation (default: the method's, see defaultNormalise). */
   readonly normalise?: NormaliseKind;
   readonly acquisition?: 'ucb' | 'ei';
   /** RoBoT's BO random stream (default DEFAULT_BO_STREAM, 'reference'). */
   readonly stream?: BayesOptStream;
   readonly poolRule?: PoolRule;
+  /** RoBoT+ variant (ablations of the robustness study). */
+  readonly plus?: RobotPlusVariant;
   /** Simulated workers: queries run `parallel` at a time, each lasting its recorded cost (default 1). */
   readonly parallel?: number;
   /** Synchronous rounds (default) or asynchronous proposals (see SearchContext.schedule). */
@@ -174,12 +177,12 @@ export async function runExperiment(b: Benchmark, opts: ExperimentOptions): Prom
   if (!Number.isInteger(opts.budget) || opts.budget < 1) throw new InputError(`budget must be a positive integer, got ${opts.budget}`);
   if (opts.seeds.length === 0) throw new InputError('at least one seed is needed');
   const metrics = opts.metrics && opts.metrics.length > 0 ? [...opts.metrics] : defaultMetrics(b);
-  if (metrics.length === 0 && (opts.method === 'robot' || opts.method.startsWith('tf-'))) {
+  if (metrics.length === 0 && (opts.method.startsWith('robot') || opts.method.startsWith('tf-'))) {
     throw new InputError(
       `${opts.method} needs training-free metrics, but ${b.benchmark}/${b.task} (${b.sources.join(', ')}) has none; add a metric table (see the data layout in the README) or use --table`,
     );
   }
-  const normalise = opts.normalise ?? 'minmax';
+  const normalise = opts.normalise ?? defaultNormalise(opts.method);
   const parallel = opts.parallel ?? 1;
   if (!(Number.isInteger(parallel) && parallel >= 1)) throw new SettingError('parallel', `expected a positive integer, got ${parallel}`);
   const schedule = opts.schedule ?? 'sync';
@@ -201,7 +204,7 @@ export async function runExperiment(b: Benchmark, opts: ExperimentOptions): Prom
   } else {
     runs = [];
     for (const seed of opts.seeds) {
-      const method = createMethod(opts.method, { metrics, normalise, acquisition: opts.acquisition ?? 'ucb', stream: opts.stream });
+      const method = createMethod(opts.method, { metrics, normalise, acquisition: opts.acquisition ?? 'ucb', stream: opts.stream, ...(opts.plus ? { plus: opts.plus } : {}) });
       const r = await runOnce(bp, method, opts.budget, seed, parallel, schedule);
       runs.push(r);
       opts.onRun?.(r, runs.length, opts.seeds.length);

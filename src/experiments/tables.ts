@@ -32,6 +32,7 @@ const BASE_ROWS: readonly TableRow[] = [
   { label: 'Training-free avg.', method: 'tf-avg' },
   { label: 'Training-free best', method: 'tf-best' },
   { label: 'RoBoT', method: 'robot', normalise: 'minmax' },
+  { label: 'RoBoT+', method: 'robot-plus', extension: true },
   { label: 'RoBoT, rank normalisation', method: 'robot', normalise: 'rank', extension: true },
   { label: 'RoBoT, clipped min-max', method: 'robot', normalise: 'clip', extension: true },
 ];

@@ -7,6 +7,7 @@ import { seedStreams } from '../util/seeds.js';
 import { queriesAtOnce } from './plan.js';
 import type { QueriesDone } from './queries.js';
 import { paretoFront } from '../search/pareto.js';
+import { explainSearch } from '../search/explain.js';
 import { candidateSpec, hasLimits, type LatencyCache, type LimitedPool } from './limits.js';
 import type { ScoredPool } from './score.js';
 import type { SearchPlan, SearchResult } from './types.js';
@@ -63,6 +64,7 @@ export async function writeResults(
     pareto: front,
     t0: q.outcome.t0 ?? null,
     weights: q.outcome.weights ? { ...q.outcome.weights } : null,
+    explanation: explainSearch(scored.pool, o.metrics, q.lines.map((l) => ({ index: l.index, value: l.validAccuracy })), bestIndex, q.outcome.weights, q.outcome.t0),
     queries: q.ledger.count,
     totalCost: q.ledger.cost,
     freshTrainingSeconds: q.objective.freshSeconds,

@@ -2,6 +2,7 @@ import type { JobEvent } from '../runner/types.js';
 import type { Schedule, SearchMethod } from '../search/types.js';
 import type { SearchSpace } from '../spaces/types.js';
 import type { DataInfo } from '../train/data.js';
+import type { SearchExplanation } from '../search/explain.js';
 
 export interface SearchOptions {
   space: 'nb201' | 'darts';
@@ -16,9 +17,9 @@ export interface SearchOptions {
   /** T: distinct architectures to train; 'all' trains the whole pool (exhaustive ground truth). */
   budget: number | 'all';
   /**
-   * `robot` (default), `rs`, `rea`, `reinforce`, `metric:<name>` (greedy on one metric's ranking), or any
-   * SearchMethod object (a method of your own: it runs on the pool and queries through the ledger like the others;
-   * settings.json records its name).
+   * `robot-plus` (the CLI's default), `robot`, `rs`, `rea`, `reinforce`, `metric:<name>` (greedy on one metric's
+   * ranking), or any SearchMethod object (a method of your own: it runs on the pool and queries through the ledger
+   * like the others; settings.json records its name).
    */
   method: string | SearchMethod;
   metrics: string[];
@@ -104,6 +105,11 @@ export interface SearchResult {
   pareto: { arch: string; index: number; query: number; validAccuracy: number; params: number; flops: number }[];
   t0: number | null;
   weights: Record<string, number> | null;
+  /**
+   * Why this answer: the metrics the learned weights lean on, what each metric alone would have picked among the
+   * queried architectures (by query number and validation accuracy), and where Bayesian optimisation ended.
+   */
+  explanation: SearchExplanation;
   queries: number;
   /** Σ seconds of the distinct queries (cached ones at their recorded cost). */
   totalCost: number;

@@ -13,8 +13,8 @@ import { averageRanks } from '../util/stats.js';
 
 export { averageRanks };
 
-export type NormaliseKind = 'minmax' | 'rank' | 'quantile' | 'clip';
-export const NORMALISE_KINDS: readonly NormaliseKind[] = ['minmax', 'rank', 'quantile', 'clip'];
+export type NormaliseKind = 'minmax' | 'rank' | 'quantile' | 'clip' | 'log-minmax';
+export const NORMALISE_KINDS: readonly NormaliseKind[] = ['minmax', 'rank', 'quantile', 'clip', 'log-minmax'];
 
 export function isNormaliseKind(s: string): s is NormaliseKind {
   return (NORMALISE_KINDS as readonly string[]).includes(s);
@@ -33,6 +33,10 @@ export interface NormaliseOptions {
  *   Note that there a missing value's contribution of 0 sits at the median, not the minimum.
  * - 'clip': winsorise at the given percentiles (numpy's linear interpolation, over finite
  *   values), then min-max.
+ * - 'log-minmax': min-max, except that a non-negative column whose values span more than
+ *   LOG_DECADES orders of magnitude (from the 1st percentile of its positive values to its
+ *   maximum) is taken as log1p(v / p₁) first — such a metric (raw synflow: 10⁷ to 10⁵⁰) is on a
+ *   multiplicative scale, and min-max of it keeps only its few largest values apart.
  */
 export function normalise(values: Float64Array, kind: NormaliseKind, options: NormaliseOptions = {}): Float64Array {
   switch (kind) {
@@ -42,6 +46,8 @@ export function normalise(values: Float64Array, kind: NormaliseKind, options: No
       return rankScaled(values);
     case 'quantile':
       return normalScores(values);
+    case 'log-minmax':
+      return minMax(spansDecades(values) ?? values);
     case 'clip': {
       const [lo, hi] = options.clipPercentiles ?? [1, 99];
       if (!(lo >= 0 && hi <= 100 && lo <= hi)) {
@@ -52,6 +58,26 @@ export function normalise(values: Float64Array, kind: NormaliseKind, options: No
     default:
       throw new InputError(`unknown normalisation '${String(kind)}' (expected one of ${NORMALISE_KINDS.join(', ')})`);
   }
+}
+
+/** Orders of magnitude above which 'log-minmax' takes a column in log. */
+export const LOG_DECADES = 10;
+
+/**
+ * log1p(v / p₁) of a non-negative column spanning more than LOG_DECADES decades (p₁ = 1st percentile of its
+ * positive finite values; zeros stay lowest, at 0), or undefined for any other column. NaN and +∞ pass through.
+ */
+export function spansDecades(values: Float64Array): Float64Array | undefined {
+  const positive: number[] = [];
+  for (const v of values) {
+    if (v < 0) return undefined;
+    if (v > 0 && Number.isFinite(v)) positive.push(v);
+  }
+  if (positive.length < 2) return undefined;
+  positive.sort((a, b) => a - b);
+  const p1 = positive[Math.floor(0.01 * positive.length)];
+  if (!(positive[positive.length - 1] / p1 > 10 ** LOG_DECADES)) return undefined;
+  return values.map((v) => Math.log1p(v / p1));
 }
 
 /**

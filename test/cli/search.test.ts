@@ -19,6 +19,11 @@ interface ResultJson {
   best: { arch: string; index: number; validAccuracy: number; query: number };
   t0: number | null;
   weights: Record<string, number> | null;
+  explanation: {
+    leans: { metric: string; weight: number; share: number }[];
+    singles: { metric: string; index: number; arch: string; query: number; value: number; gap: number }[];
+    phases: { bo: number; exploitation: number; exploitationStartedAt: number | null } | null;
+  };
   queries: number;
   totalCost: number;
   freshTrainingSeconds: number;
@@ -33,14 +38,14 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-test('search: RoBoT with training queries writes result.json, queries.jsonl, metrics and the curve; a rerun resumes from the cache', () => {
+test('search: RoBoT+ (the default) with training queries writes result.json, queries.jsonl, metrics and the curve; a rerun resumes from the cache', () => {
   const out = join(dir, 'run');
   const r = runCli(['search', ...TINY, '--out', out]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /best architecture\s+\|/);
   assert.match(r.stdout, /validation accuracy\s+\d+\.\d\d %/);
   const res = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as ResultJson;
-  assert.equal(res.method, 'RoBoT');
+  assert.equal(res.method, 'RoBoT+');
   assert.equal(res.queries, 3);
   assert.equal(res.pool.size, 8);
   assert.equal(res.data.trainCount, 96);
@@ -56,6 +61,30 @@ test('search: RoBoT with training queries writes result.json, queries.jsonl, met
   assert.equal(res.best.validAccuracy, Math.max(...lines.map((l) => l.validAccuracy)));
   assert.equal(lines[2].bestSoFar, res.best.validAccuracy);
   assert.match(readFileSync(join(out, 'search-curve.svg'), 'utf8'), /^<svg/);
+
+  // The explanation: shares of the learned weights, each metric's pick among the queried, the phases.
+  const e = res.explanation;
+  assert.equal(e.leans.length, 6);
+  assert.ok(Math.abs(e.leans.reduce((a, l) => a + l.share, 0) - 1) < 1e-9);
+  for (let k = 1; k < e.leans.length; k++) assert.ok(e.leans[k - 1].share >= e.leans[k].share, 'largest share first');
+  for (const l of e.leans) assert.equal(l.weight, res.weights![l.metric]);
+  assert.deepEqual(e.singles.map((p) => p.metric), ['grad_norm', 'snip', 'grasp', 'fisher', 'synflow', 'jacob_cov']);
+  const metricsCsv = readFileSync(join(out, 'metrics.csv'), 'utf8').trim().split('\n');
+  const header = metricsCsv[0].split(',');
+  const valueOf = (arch: string, m: string): number => Number(metricsCsv.find((row) => row.includes(arch))!.split(',')[header.indexOf(m)]);
+  for (const p of e.singles) {
+    const line = lines[p.query - 1];
+    assert.equal(line.arch, p.arch);
+    assert.equal(p.value, line.validAccuracy);
+    assert.equal(p.gap, p.value - res.best.validAccuracy);
+    assert.ok(p.gap <= 0, 'no single pick beats the answer among the queried');
+    // the metric's highest value among the queried architectures
+    for (const l of lines) assert.ok(valueOf(l.arch, p.metric) <= valueOf(p.arch, p.metric), `${p.metric}: ${l.arch}`);
+  }
+  assert.deepEqual(e.phases, { bo: res.t0, exploitation: 3 - res.t0!, exploitationStartedAt: res.t0! < 3 ? res.t0! + 1 : null });
+  assert.match(r.stdout, /^leans on\s+\S+ (high|low) \d+ %/m);
+  assert.match(r.stdout, /^single metrics\s+among the 3 queried, each metric's top pick: /m);
+  assert.match(r.stdout, new RegExp(`^phases\\s+queries 1–${res.t0} Bayesian optimisation of the weights \\(T0 = ${res.t0}\\)`, 'm'));
   assert.equal(readFileSync(join(out, 'metrics.csv'), 'utf8').trim().split('\n').length, 9);
   assert.ok(existsSync(join(dir, 'query-cache.jsonl')), 'cache next to the output folder');
 

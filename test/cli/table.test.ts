@@ -10,7 +10,7 @@ test('table nb201 prints every method with ours next to the paper and writes SVG
   const out = mkdtempSync(join(tmpdir(), 'robot-nas-table-'));
   const r = runCli(['table', 'nb201', '--seeds', '10-11', '--out', out, '--json']);
   assert.equal(r.code, 0, r.stderr);
-  for (const label of ['REA', 'RS', 'REINFORCE', 'Training-free avg.', 'Training-free best', 'RoBoT', 'Optimal']) {
+  for (const label of ['REA', 'RS', 'REINFORCE', 'Training-free avg.', 'Training-free best', 'RoBoT', 'RoBoT\\+ \\*', 'Optimal']) {
     assert.match(r.stdout, new RegExp(`\\| ${label.replace('.', '\\.')}`), label);
   }
   assert.match(r.stdout, /94\.36±0\.00/); // the paper's column
@@ -23,7 +23,7 @@ test('table nb201 prints every method with ours next to the paper and writes SVG
     assert.match(svg, /number of queried architectures/);
   }
   const j = r.json<{ cells: { task: string; row: string; final: { mean: number }; t0: { mean: number } | null }[] }>();
-  assert.equal(j.cells.length, 3 * 8);
+  assert.equal(j.cells.length, 3 * 9);
   const robot = j.cells.find((c) => c.task === 'cifar10' && c.row === 'RoBoT')!;
   assert.ok(robot.t0 !== null && robot.final.mean > 93);
   assert.ok(existsSync(join(out, 'nb201-results.json')));
@@ -34,7 +34,7 @@ test('table tnb101-macro reports validation ranks, the same on worker threads as
   const r = runCli(['table', 'tnb101-macro', '--seeds', '10', '--budget', '30', '--workers', '2', '--out', out, '--json']);
   assert.equal(r.code, 0, r.stderr);
   const j = r.json<{ cells: { task: string; row: string; rank: { mean: number } }[] }>();
-  assert.equal(j.cells.length, 7 * 8);
+  assert.equal(j.cells.length, 7 * 9);
   for (const c of j.cells) assert.ok(c.rank.mean >= 1, `${c.task} ${c.row}`);
   assert.ok(existsSync(join(out, 'tnb101-macro-normal.svg')));
   const one = mkdtempSync(join(tmpdir(), 'robot-nas-table-'));
