@@ -55,7 +55,7 @@ test('a plan holds the checked options, the method and the space', () => {
 test('impossible searches are refused before any data is read, naming their setting', () => {
   refused({ space: 'nb101' as 'nb201' }, 'space', /expected nb201 or darts/);
   refused({ metrics: [] }, 'metrics', /at least one metric/);
-  refused({ method: 'nope' }, 'method', /expected robot, rs, rea, reinforce or metric:<name>, got nope/);
+  refused({ method: 'nope' }, 'method', /expected robot-plus, robot, rs, rea, reinforce or metric:<name>, got nope/);
   refused({ method: 'tf-best' }, 'method', /got tf-best/);
   refused({ method: 'metric:fisher' }, 'method', /'fisher' is not one of the scored metrics/);
   refused({ method: { name: 'half' } as never }, 'method', /a SearchMethod object/);

@@ -21,7 +21,7 @@ function closeArr(actual: Float64Array, expected: number[], tol = 1e-12): void {
 }
 
 test('kinds are listed and recognised', () => {
-  assert.deepEqual(NORMALISE_KINDS, ['minmax', 'rank', 'quantile', 'clip']);
+  assert.deepEqual(NORMALISE_KINDS, ['minmax', 'rank', 'quantile', 'clip', 'log-minmax']);
   assert.ok(isNormaliseKind('rank'));
   assert.ok(!isNormaliseKind('zscore'));
   assert.throws(() => normalise(f([1]), 'zscore' as never), /unknown normalisation/);

@@ -12,12 +12,6 @@ import { REPO } from '../helpers/shared.js';
 const SRC = join(REPO, 'src');
 export const MAX_LINES = 450;
 
-/**
- * Files allowed to stay long for now, path → why (work in progress that will split them). Remove an entry when its
- * file is split or states its own reason; the last test below fails on stale entries.
- */
-const ALLOWED: Record<string, string> = {};
-
 const LONG_REASON = /^\s*(?:\/\/|\/?\*+)\s*Long file:\s*\w/m;
 
 function lines(text: string): number {
@@ -42,13 +36,7 @@ test(`no source file is longer than ${MAX_LINES} lines unless it says why`, () =
     const text = readFileSync(f, 'utf8');
     const n = lines(text);
     const path = rel(SRC, f);
-    if (n > MAX_LINES && !LONG_REASON.test(header(text)) && ALLOWED[path] === undefined) long.push(`${path}: ${n} lines`);
+    if (n > MAX_LINES && !LONG_REASON.test(header(text))) long.push(`${path}: ${n} lines`);
   }
   assert.deepEqual(long, [], `split these files, or say why in their opening comment ('Long file: …')`);
-});
-
-test('the allow-list holds only files that exist and are still long', () => {
-  const files = new Map(sourceFiles(SRC).map((f) => [rel(SRC, f), f]));
-  const stale = Object.keys(ALLOWED).filter((p) => !files.has(p) || lines(readFileSync(files.get(p)!, 'utf8')) <= MAX_LINES);
-  assert.deepEqual(stale, [], 'remove these entries from ALLOWED');
 });
