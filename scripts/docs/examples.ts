@@ -229,6 +229,16 @@ export const EXAMPLES: readonly ReadmeExample[] = [
     format: 'markdown',
   },
   {
+    // Long: about two hours of CPU the first time (resumable; runs kept in robot-nas-results/robust/), seconds after.
+    id: 'bench-robust',
+    speed: 'long',
+    shown: 'npm run bench:robust',
+    argv: ['--import', TSX, '{repo}/scripts/bench-robust.ts'],
+    cwd: 'repo',
+    streams: 'stdout',
+    format: 'markdown',
+  },
+  {
     id: 'parallel-table',
     speed: 'long',
     shown: 'npm run bench:parallel',

@@ -59,7 +59,7 @@ test('property: batch and async proposals never query an architecture twice, and
   const bp = buildPool(b, metrics, 'complete');
   await fc.assert(
     fc.asyncProperty(
-      fc.constantFrom<MethodId>('robot', 'rs', 'rea', 'reinforce'),
+      fc.constantFrom<MethodId>('robot-plus', 'robot', 'rs', 'rea', 'reinforce'),
       fc.integer({ min: 1, max: 8 }),
       fc.integer({ min: 2, max: 40 }),
       fc.boolean(),
