@@ -7,6 +7,7 @@
  *   npm run bench:robust                                   every study (hours of CPU the first time; resumable)
  *   npm run bench:robust -- --studies nb201 --budgets 20   one study, one budget
  *   npm run bench:robust -- --rows robot-plus,robot,tf-best --seeds 0-19
+ *   npm run bench:robust -- --cached-only                  the tables from the stored runs only (a cell lists its run count when short)
  *
  * Work is data: each (task, method, budget, block of 25 seeds) is a table-cell job run on worker threads; its runs are
  * stored in robot-nas-results/robust/runs.jsonl under a key of everything they depend on (benchmark files' content
@@ -38,6 +39,7 @@ const { values: args } = parseArgs({
     parallel: { type: 'string' },
     data: { type: 'string' },
     out: { type: 'string', default: join('robot-nas-results', 'robust') },
+    'cached-only': { type: 'boolean', default: false },
   },
 });
 
@@ -159,6 +161,7 @@ try {
               parts[k] = cached;
               return;
             }
+            if (args['cached-only'] && !row.method.startsWith('tf-')) return;
             total++;
             const job = tableCellJob({ benchmark: study.benchmark as BenchmarkId, task: L.task, ...(args.data !== undefined ? { data: args.data } : {}), experiment });
             const run = row.method.startsWith('tf-') ? runExperiment(L.b, experiment) : (runner.run(job) as Promise<ExperimentResult>);

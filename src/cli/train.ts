@@ -1,7 +1,9 @@
 import { Command, Option } from 'commander';
 import { trainArchitecture, type TrainRequest } from '../pipeline/train.js';
 import { choice, DATA_HELP, parseImageChannels, parseLimit, parseNumber, parsePositiveInt, parseSeed, TRAIN_DATASETS } from './options.js';
+import { InputError } from '../util/errors.js';
 import { trainingProgress } from './progress.js';
+import { readSearchAnswer } from './train-from.js';
 
 /**
  * `robot-nas train`: the step after a search — train one architecture for longer and report train, validation
@@ -17,7 +19,8 @@ export function register(program: Command): void {
     .command('train')
     .description('train one architecture and report its train / validation / test accuracy (the step after a search)')
     .addOption(new Option('--space <space>', 'search space').choices(['nb201', 'darts']).default('nb201'))
-    .requiredOption('--arch <arch>', "architecture: an NB201 cell string ('|nor_conv_3x3~0|+|…|') or a DARTS genotype as printed by search")
+    .option('--arch <arch>', "architecture: an NB201 cell string ('|nor_conv_3x3~0|+|…|') or a DARTS genotype as printed by search")
+    .option('--from <dir>', "a search's output folder (or its result.json): its answer, space, dataset, data, width, depth and split; flags given here win (e.g. --channels 32 to train the answer wider)")
     .addOption(new Option('--dataset <name>', `dataset: ${TRAIN_DATASETS.join(', ')}`).argParser(choice(TRAIN_DATASETS)).default('mnist'))
     .option('--data <dir|file>', DATA_HELP)
     .option('--image-size <N>', 'resize the images to N×N (default: their own size)', parsePositiveInt)
@@ -36,10 +39,35 @@ export function register(program: Command): void {
     .option('--out <file>', 'also write the report as JSON to this file')
     .option('--save <dir>', 'save the trained model (weights, architecture, preprocessing, accuracies) as a model folder')
     .option('--json', 'print the report as JSON')
-    .action(async (f: TrainFlags) => {
+    .action(async (f0: TrainFlags & { from?: string }, cmd: Command) => {
+      const f = withSearchAnswer(f0, (k) => cmd.getOptionValueSource(k) === 'cli');
       const progress = trainingProgress(f.epochs);
       const run = await trainArchitecture(f, progress).finally(() => progress.stop());
       process.stdout.write((f.json ? JSON.stringify(run.report, null, 2) : run.summary) + '\n');
       if (run.notSaved) throw run.notSaved;
     });
+}
+
+/** The flags with --from's search answer filled in where the command line did not set them (`given`). */
+export function withSearchAnswer(f: TrainFlags & { from?: string }, given: (flag: string) => boolean): TrainFlags {
+  if (f.from === undefined) {
+    if (f.arch === undefined) throw new InputError('train: --arch or --from is required (the architecture, or the output folder of a search)');
+    return f;
+  }
+  if (f.arch !== undefined) throw new InputError('train: give --arch or --from, not both (--from already names the architecture)');
+  const a = readSearchAnswer(f.from);
+  const out: TrainFlags = { ...f, arch: a.arch };
+  const fill = <K extends keyof TrainFlags>(k: K, v: TrainFlags[K] | undefined): void => {
+    if (v !== undefined && !given(k)) out[k] = v;
+  };
+  fill('space', a.space);
+  fill('dataset', a.dataset);
+  fill('data', a.data);
+  fill('imageSize', a.imageSize);
+  fill('imageChannels', a.imageChannels);
+  fill('channels', a.channels);
+  fill('cells', a.cells);
+  fill('validFraction', a.validFraction);
+  fill('seed', a.seed);
+  return out;
 }

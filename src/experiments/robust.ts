@@ -128,12 +128,13 @@ export function summariseRuns(runs: readonly RobustRun[], report: RobustStudy['r
 }
 
 /** "mean · tail · worst · fail %" of one cell. */
-export function cellText(s: RobustSummary, report: RobustStudy['report']): string {
+export function cellText(s: RobustSummary, report: RobustStudy['report'], expectedRuns?: number): string {
   if (s.runs === 0) return '–';
+  const short = expectedRuns !== undefined && s.runs < expectedRuns ? ` (${s.runs} runs)` : '';
   const d = report === 'final' ? 2 : 1;
   const w = report === 'final' ? s.worst.toFixed(2) : String(Math.round(s.worst));
   const obj = s.objFailRate !== undefined ? ` / ${(100 * s.objFailRate).toFixed(0)} %` : '';
-  return `${s.mean.toFixed(d)} · ${s.tail.toFixed(d)} · ${w} · ${(100 * s.failRate).toFixed(0)} %${obj}`;
+  return `${s.mean.toFixed(d)} · ${s.tail.toFixed(d)} · ${w} · ${(100 * s.failRate).toFixed(0)} %${obj}${short}`;
 }
 
 export interface RobustTable {
@@ -160,7 +161,7 @@ export function robustMarkdown(t: RobustTable): string {
   ];
   for (const { row, cells } of t.rows) {
     if (cells.every((c) => c === undefined)) continue;
-    lines.push(`| ${row.label} | ${cells.map((c) => (c === undefined ? '–' : cellText(c, study.report))).join(' | ')} |`);
+    lines.push(`| ${row.label} | ${cells.map((c) => (c === undefined ? '–' : cellText(c, study.report, row.method === 'tf-avg' ? undefined : row.method === 'tf-best' ? 1 : study.seeds.length))).join(' | ')} |`);
   }
   const thr = t.tasks.map((x) => (study.report === 'final' ? x.threshold.toFixed(2) : String(x.threshold)));
   lines.push(`| *tf-best threshold* | ${thr.join(' | ')} |`);

@@ -241,3 +241,23 @@ test('search on CIFAR-10 in the binary release format (written here: 5 train bat
   assert.equal(res.data.trainCount + res.data.validCount, 150);
   assert.equal(res.queries, 2);
 });
+
+test('train --from a search folder trains its answer with its settings; flags given win; bad --from is exit 2', () => {
+  const out = join(dir, 'run');
+  const res = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as ResultJson & { best: { arch: string; params: number } };
+  const small = ['--epochs', '1', '--train-limit', '64', '--valid-limit', '32', '--test-limit', '32', '--json'];
+  const r = runCli(['train', '--from', out, ...small]);
+  assert.equal(r.code, 0, r.stderr);
+  const rep = JSON.parse(r.stdout) as { arch: string; params: number };
+  assert.equal(rep.arch, res.best.arch);
+  assert.equal(rep.params, res.best.params, 'same width and depth as the search (its --channels 4 --cells 1)');
+  const wide = JSON.parse(runCli(['train', '--from', join(out, 'result.json'), '--channels', '8', ...small]).stdout) as { arch: string; params: number };
+  assert.equal(wide.arch, res.best.arch);
+  assert.ok(wide.params > rep.params, 'trained wider than the search proxy');
+  const bad = runCli(['train', '--from', join(dir, 'no-such-search')]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--from: expected a search output folder/);
+  const both = runCli(['train', '--from', out, '--arch', res.best.arch]);
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /not both/);
+});
