@@ -132,6 +132,14 @@ export function formatSearchSummary(r: SearchResult, cwd = process.cwd()): strin
       ...(l.maxLatency !== undefined ? [`latency ≤ ${l.maxLatency} ms`] : []),
     ];
     lines.push(`limits               ${stated.join(', ')}: ${l.removed} of ${l.before} candidates removed before scoring`);
+    const z = r.suggestedSize;
+    if (z) {
+      lines.push(
+        `suggested size       C=${z.channels}, ${r.space === 'nb201' ? 'N' : 'cells'}=${z.cells}: ${z.params.toLocaleString('en-US')} parameters, ${short(z.flops)} FLOPs` +
+          `${z.latencyMs !== undefined ? `, ${fmt(z.latencyMs)} ms` : ''} — the largest of this cell within the limits; train it with ` +
+          `npx robot-nas train --from ${shellPath(rel(dirname(r.files.result)))} --channels ${z.channels} --cells ${z.cells}`,
+      );
+    }
   }
   lines.push(
     `pareto front         ${r.pareto.map((p) => `${fmt(p.validAccuracy)} % at ${short(p.params)}`).join(', ')} (accuracy vs parameters of the queried architectures; result.json "pareto")`,

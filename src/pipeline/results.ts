@@ -11,6 +11,7 @@ import { explainSearch } from '../search/explain.js';
 import { candidateSpec, hasLimits, type LatencyCache, type LimitedPool } from './limits.js';
 import type { ScoredPool } from './score.js';
 import type { SearchPlan, SearchResult } from './types.js';
+import { suggestSize } from './suggest-size.js';
 
 export async function writeResults(
   p: SearchPlan,
@@ -61,6 +62,7 @@ export async function writeResults(
     ...(bestLine.details?.validByClass !== undefined ? { bestByClass: bestLine.details.validByClass as { total: number[]; correct: number[] } } : {}),
     bestLatencyMs: latencyMs,
     limits: hasLimits(o.limits) ? { ...o.limits, before: limited.before, removed: limited.removed } : null,
+    suggestedSize: suggestSize(candidateSpec(p, data.info, bestLine.arch), o.limits) ?? null,
     pareto: front,
     t0: q.outcome.t0 ?? null,
     weights: q.outcome.weights ? { ...q.outcome.weights } : null,

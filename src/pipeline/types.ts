@@ -91,6 +91,17 @@ export interface QueryLine {
   details?: Record<string, unknown>;
 }
 
+/** A size (width C, depth N) of the answer's cell that fits the search's limits, with its cost (pipeline/suggest-size.ts). */
+export interface SizeSuggestion {
+  readonly channels: number;
+  readonly cells: number;
+  readonly params: number;
+  readonly flops: number;
+  readonly latencyMs?: number;
+  /** The limits it was chosen under (what the user gave). */
+  readonly limits: PoolLimits;
+}
+
 export interface SearchResult {
   method: string;
   space: string;
@@ -101,6 +112,8 @@ export interface SearchResult {
   bestLatencyMs: number;
   /** The limits given, the candidates before them and how many they removed (null without limits). */
   limits: (PoolLimits & { before: number; removed: number }) | null;
+  /** The largest width and depth of the answer's cell within the limits (null without limits): search small, train large. */
+  suggestedSize: SizeSuggestion | null;
   /** Queried architectures no other queried one beats on validation accuracy without more parameters, by size. */
   pareto: { arch: string; index: number; query: number; validAccuracy: number; params: number; flops: number }[];
   t0: number | null;

@@ -18,6 +18,7 @@ interface Result {
   limits: { maxParams?: number; maxLatency?: number; before: number; removed: number } | null;
   pareto: { arch: string; validAccuracy: number; params: number }[];
   trained?: { arch: string; validAccuracy: number; model: string | null };
+  suggestedSize: { channels: number; cells: number; params: number; flops: number; latencyMs?: number } | null;
 }
 
 test('search --max-params removes the larger candidates before scoring; the answer, its size and the Pareto front are reported; --train-best --save keeps a model', () => {
@@ -51,6 +52,14 @@ test('search --max-params removes the larger candidates before scoring; the answ
   assert.equal(card.accuracies.validation, res.trained.validAccuracy);
   const settings = JSON.parse(readFileSync(join(d, 'small', 'settings.json'), 'utf8')) as { limits?: unknown };
   assert.deepEqual(settings.limits, { maxParams: limit, maxLatency: 1000 });
+  // search small, train large: the largest size of the answer's cell within the limits, at least the searched one
+  assert.equal(all.suggestedSize, null, 'no limit, no target to fit');
+  const z = res.suggestedSize!;
+  assert.ok(z.params <= limit && z.params >= res.best.params && z.channels >= 4 && z.cells >= 1, JSON.stringify(z));
+  assert.ok(z.latencyMs !== undefined && z.latencyMs <= 1000);
+  const wide = runCli(['train', '--from', join(d, 'small'), '--channels', String(z.channels), '--cells', String(z.cells), '--epochs', '1', '--train-limit', '64', '--valid-limit', '32', '--test-limit', '32', '--json']);
+  assert.equal(wide.code, 0, wide.stderr);
+  assert.equal((JSON.parse(wide.stdout) as { params: number }).params, z.params, 'the suggested size trains with the parameters it was chosen by');
 });
 
 test('a limit no candidate meets is exit 2 naming the flag and the closest architecture, before any scoring', () => {
