@@ -6,7 +6,11 @@
  * Ours computes the six with shared passes (one loss pass feeds grad_norm, snip, grasp and fisher); PyTorch's anchor
  * computes each on a fresh copy of the network, as zero-cost-nas does — the same numbers either way (the fixtures).
  *
- *   npm run bench:metrics [-- --archs 6 --rounds 2 --threads 1,2 --no-torch --json]
+ * Then the metrics of issue 20, each under its official protocol (ZiCo: two batches of 64; MeCo: one image; SWAP: 16
+ * images, 32 Gaussian re-initialisations; AZ-NAS: 64 noise images, Kaiming-normal weights — its three scores are one
+ * computation), ours next to anchors/metrics_anchor.py `bench` on the same architectures, same rounds.
+ *
+ *   npm run bench:metrics [-- --archs 6 --new-archs 2 --rounds 2 --threads 1,2 --no-torch --json]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,13 +30,23 @@ const o = new Command()
   .option('--archs <n>', 'random architectures (the same for both sides)', (v) => Number.parseInt(v, 10), 6)
   .option('--rounds <n>', 'rounds of (ours, PyTorch) per thread count; the best round of each side is reported', (v) => Number.parseInt(v, 10), 2)
   .option('--threads <list>', 'thread counts', (v) => v.split(',').map((s) => Number.parseInt(s, 10)), [1, 2])
+  .option('--new-archs <n>', 'architectures (the first of --archs) on which the issue-20 metrics are timed (PyTorch\'s SWAP takes minutes each)', (v) => Number.parseInt(v, 10), 2)
   .option('--no-torch', 'skip the PyTorch anchor')
   .option('--json', 'print a JSON summary as the last line')
   .parse()
-  .opts<{ archs: number; rounds: number; threads: number[]; torch: boolean; json?: boolean }>();
+  .opts<{ archs: number; newArchs: number; rounds: number; threads: number[]; torch: boolean; json?: boolean }>();
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TORCH_SCRIPT = join(ROOT, '..', 'shared', 'tools', 'torch_metric_bench.py');
+const ANCHOR = join(ROOT, 'anchors', 'metrics_anchor.py');
+/** The new metrics as timed: AZ-NAS's three scores share one computation. */
+const NEW: { key: string; metrics: string[] }[] = [
+  { key: 'six', metrics: [...PAPER_METRICS] },
+  { key: 'zico', metrics: ['zico'] },
+  { key: 'meco', metrics: ['meco'] },
+  { key: 'swap', metrics: ['swap'] },
+  { key: 'aznas', metrics: ['az_expressivity', 'az_progressivity', 'az_trainability'] },
+];
 const PYTHON = '/usr/bin/python3';
 const cifar = join(resolveDataDir(), 'cifar10');
 const IMAGES = join(cifar, 'images_1000x32x32x3_uint8.bin');
@@ -52,6 +66,37 @@ for (let b = 0; b < n; b++) {
   for (let c = 0; c < 3; c++) for (let p = 0; p < 1024; p++) x[(b * 3 + c) * 1024 + p] = (raw[(b * 1024 + p) * 3 + c] / 255 - MEAN[c]) / STD[c];
 }
 const batch: Batch = { shape: [n, 3, 32, 32], x, targets: Int32Array.from(labels.subarray(0, n)) };
+const x2 = new Float32Array(n * 3 * 32 * 32);
+for (let b = 0; b < n; b++) {
+  for (let c = 0; c < 3; c++) for (let p = 0; p < 1024; p++) x2[(b * 3 + c) * 1024 + p] = (raw[((n + b) * 1024 + p) * 3 + c] / 255 - MEAN[c]) / STD[c];
+}
+const batch2: Batch = { shape: [n, 3, 32, 32], x: x2, targets: Int32Array.from(labels.subarray(n, 2 * n)) };
+
+/** Seconds per architecture of each new metric (mean over the architectures). */
+function oursNew(threads: number): Record<string, number> {
+  initEngine({ threads });
+  const out: Record<string, number> = {};
+  for (const g of NEW) {
+    let total = 0;
+    const some = archs.slice(0, o.newArchs);
+    some.forEach((arch, k) => {
+      const net = buildNb201({ arch, channels: 16, cellsPerStage: 5, numClasses: 10 });
+      const params = initParams(net, new Rng(k));
+      const t0 = performance.now();
+      computeProxies(net, params, batch, g.metrics, { extraBatches: [batch2], seed: k });
+      total += (performance.now() - t0) / 1000;
+    });
+    out[g.key] = total / some.length;
+  }
+  return out;
+}
+
+function torchNew(threads: number, archFile: string): Record<string, number> {
+  const r = spawnSync(PYTHON, [ANCHOR, 'bench', archFile, String(Math.min(o.newArchs, archs.length)), String(threads), IMAGES, LABELS], { encoding: 'utf8' });
+  const last = r.stdout.trim().split('\n').pop() ?? '';
+  if (r.status !== 0 || !last.startsWith('{')) throw new Error(`metrics_anchor.py bench failed: ${r.stderr || r.stdout}`);
+  return JSON.parse(last) as Record<string, number>;
+}
 
 function ours(threads: number): number {
   initEngine({ threads });
@@ -93,9 +138,11 @@ try {
     for (const t of o.threads) {
       process.stderr.write(`round ${round + 1}/${o.rounds}: ours, ${t} thread(s)\n`);
       keep(`ours/${t}`, ours(t));
+      for (const [k, v] of Object.entries(oursNew(t))) keep(`ours/${t}/${k}`, v);
       if (noTorch === null) {
         process.stderr.write(`round ${round + 1}/${o.rounds}: PyTorch, ${t} thread(s)\n`);
         keep(`torch/${t}`, torch(t, archFile));
+        for (const [k, v] of Object.entries(torchNew(t, archFile))) keep(`torch/${t}/${k}`, v);
       }
     }
   }
@@ -116,4 +163,18 @@ for (const t of o.threads) {
   process.stdout.write(cells.map((c) => c.padStart(14)).join('') + '\n');
   summary.push({ threads: t, oursSeconds: mine, torchSeconds: th ?? null });
 }
+process.stdout.write(`\nthe metrics of issue 20 on the first ${Math.min(o.newArchs, archs.length)} architectures, each under its official protocol (anchor: anchors/metrics_anchor.py bench, same run)\n`);
+process.stdout.write(['metric', 'threads', 'ours s', ...(noTorch === null ? ['torch s', 'ratio'] : []), 'vs six'].map((h) => h.padStart(14)).join('') + '\n');
+for (const g of NEW.filter((x) => x.key !== 'six')) {
+  for (const t of o.threads) {
+    const mine = best.get(`ours/${t}/${g.key}`)!;
+    const th = best.get(`torch/${t}/${g.key}`);
+    const six = best.get(`ours/${t}/six`)!;
+    const name = g.key === 'aznas' ? 'az_* (all 3)' : g.key;
+    const cells = [name, String(t), mine.toFixed(2), ...(th !== undefined ? [th.toFixed(2), `${(th / mine).toFixed(2)}×`] : []), `${(mine / six).toFixed(2)}×`];
+    process.stdout.write(cells.map((c) => c.padStart(14)).join('') + '\n');
+    summary.push({ metric: g.key, threads: t, oursSeconds: mine, torchSeconds: th ?? null });
+  }
+}
+process.stdout.write('vs six: the metric\'s seconds over our six paper metrics\' seconds on the same architectures and threads\n');
 if (o.json) process.stdout.write(JSON.stringify(summary) + '\n');

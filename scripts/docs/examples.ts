@@ -217,6 +217,26 @@ export const EXAMPLES: readonly ReadmeExample[] = [
       format: 'code',
     }),
   ),
+  // The metric study (issue 20): the report of the scored rows; `npm run study:metrics` computes them first (hours).
+  {
+    id: 'study-metrics',
+    speed: 'long',
+    shown: 'npm run study:metrics',
+    argv: ['--import', TSX, '{repo}/scripts/study-metrics.ts', '--report-only'],
+    cwd: 'repo',
+    streams: 'stdout',
+    format: 'code',
+  },
+  // RoBoT with candidate metric sets on every pool with a ground truth (scripts/metric-sets.ts; the runs are kept).
+  {
+    id: 'study-sets',
+    speed: 'long',
+    shown: 'npm run study:sets',
+    argv: ['--import', TSX, '{repo}/scripts/metric-sets.ts', '--report-only'],
+    cwd: 'repo',
+    streams: 'stdout',
+    format: 'markdown',
+  },
   {
     // Long: the pools' trainings (about an hour of CPU, resumable, kept in robot-nas-results/evidence/); with the
     // pools built, the replays take minutes.

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 
 /** What each folder holds, one line each. */
 export const FOLDERS: Readonly<Record<string, string>> = {
+  'anchors/': 'the PyTorch anchor of the metrics (metrics_anchor.py; writes test/fixtures/metrics/anchors.json)',
   'bin/': 'the `robot-nas` executable (runs dist/cli/main.js)',
   'docs/': 'material the README links to',
   'docs/figures/': 'figures the README shows, written by `npm run docs`',
@@ -15,7 +16,7 @@ export const FOLDERS: Readonly<Record<string, string>> = {
   'native/': 'C sources of the kernels and the GP loops, their WebAssembly builds (kernels.wasm, gp.wasm), the Node addon (addon.c)',
   'native/gp/': "the GP's C loops (likelihood, posterior, the sweep's bounds), built to gp.wasm",
   'native/kernels/': 'the kernels: C functions for convolutions (dense and depthwise), pooling, activations, channel and elementwise ops (built into the addon and kernels.wasm)',
-  'scripts/': 'benchmarks and evidence runs (`npm run bench…`, `evidence:…`), the kernels build, the README generator (`npm run docs`)',
+  'scripts/': 'benchmarks and evidence runs (`npm run bench…`, `evidence:…`), the metric study (`npm run study:metrics`, metric-sets.ts), the anchor fixtures (`npm run anchors:fixtures`), the trust sweep (`npm run sweep`), the kernels build, the README generator (`npm run docs`)',
   'scripts/anchors/': "PyTorch anchor scripts the benchmarks time against (the MBConv network's training step)",
   'scripts/bench/': "the benchmarks' own networks (MBConv, defined as the PyTorch anchor defines it)",
   'scripts/evidence/': 'the real-training evidence pools (MNIST, CIFAR-10 1k, a Fashion-MNIST folder) and their report',
@@ -36,18 +37,18 @@ export const FOLDERS: Readonly<Record<string, string>> = {
   'src/objective/': 'the Objective interface, the QueryLedger (cache, cost, rounds, simulated schedule), the tabular and the job objectives',
   'src/pipeline/': 'real-data workflows as steps: a search (plan → data → pool and limits → metrics → queries → results), batch scoring, training the answer',
   'src/plot/': 'SVG plots (vega-lite): a search curve, Figure-2-style best-so-far curves',
-  'src/proxies/': "training-free metrics, their fixtures, one architecture's scoring from its description, the results CSV",
+  'src/proxies/': "training-free metrics (one module per later metric: zico, meco, swap, aznas), their fixtures, one architecture's scoring from its description, the results CSV",
   'src/runner/': 'where jobs run: this thread, worker threads, a BullMQ queue on Redis (coordinator and worker); each is given an executor',
   'src/search/': 'search methods (RoBoT, RoBoT+ with its rank fit, RS, REA, REINFORCE, training-free), normalisation, the registry, batch scheduling, why an answer won, the Pareto front',
   'src/spaces/': 'search spaces: nb201, tnb101-micro, tnb101-macro, darts (encodings, enumeration, mutation)',
   'src/store/': 'result stores: the interface (get/put/scan/claim), JSON Lines (several processes at once), memory',
   'src/train/': 'training: SGD steps on the engine, optimiser and schedule, augmentation, splits, the loop, one training from its description',
-  'src/util/': 'seeds (the seed table), keys, errors, atomic writes, output-path checks, statistics',
-  'test/': 'unit, property (fast-check), contract and end-to-end tests: a folder per src folder, plus api, docs, structure',
+  'src/util/': 'seeds (the seed table), keys, errors, atomic writes, output-path checks, which output folders are ours to replace (owned-folder), shell quoting of printed commands, statistics',
+  'test/': 'unit, property (fast-check), contract and end-to-end tests: a folder per src folder, plus api, docs, structure, and trust (the cases of issue 18)',
 };
 
 /** Folders walked to the bottom; test/ is one line. */
-const WALKED = ['bin', 'docs', 'examples', 'native', 'scripts', 'src'];
+const WALKED = ['anchors', 'bin', 'docs', 'examples', 'native', 'scripts', 'src'];
 
 /** The folders of the tree the layout covers, as `path/`, sorted. */
 export function treeFolders(repo: string): string[] {

@@ -2,7 +2,7 @@
  * Benchmark tables as CSV: our NAS-Bench-201 layout (`nb201/<task>.csv`), TransNAS-Bench-101's `micro.csv` /
  * `macro.csv` (one column per task), and any CSV with an `arch` column (see `loadTable` in load.ts).
  */
-import { columnIndex, numberColumn, numberColumns, readCsvFile, requireColumn, textColumn, type CsvTable } from '../formats/csv.js';
+import { columnIndex, numberColumn, numberColumns, readCsvFile, requireColumn, requireFinite, textColumn, type CsvTable } from '../formats/csv.js';
 import type { SearchSpace } from '../spaces/types.js';
 import { inputError } from '../util/errors.js';
 import { BENCHMARK_IDS, TNB_TASKS, TNB_TASK_SET, type BenchmarkId } from './ids.js';
@@ -68,6 +68,10 @@ export function loadNb201Csv(file: string, task: string, mode: 'paper' | 'task')
     if (h.startsWith('zc.') || h.startsWith('sz.')) metricKs.push(k);
   });
   const [objective, rawCost, final, ...metricCols] = numberColumns(t, [objK, costK, finalK, ...metricKs]);
+  // metrics may be ±inf or nan where they are undefined (the released naswot has -inf); what a search queries may not
+  requireFinite(t, objK, objective!);
+  requireFinite(t, costK, rawCost!);
+  requireFinite(t, finalK, final!);
   const metrics = new Map<string, Float64Array>(metricKs.map((k, j) => [t.header[k]!, metricCols[j]!]));
   const cost = rawCost!.map((c) => (Number.isNaN(c) ? 0 : c));
   return makeBenchmark({
@@ -90,7 +94,7 @@ export function loadTnb101Csv(t: CsvTable, id: 'tnb101-micro' | 'tnb101-macro', 
   const space = spaceFor(id);
   const k = requireColumn(t, task, ` (the task's performance column)`);
   const archs = csvArchs(t, space);
-  const perf = numberColumn(t, k);
+  const perf = requireFinite(t, k, numberColumn(t, k));
   return makeBenchmark({
     benchmark: id,
     task,
@@ -136,9 +140,9 @@ export function loadCsvTable(file: string, opts: TableOptions): Benchmark {
   const finalCol = FINAL_COLUMNS.find((c) => t.header.includes(c)) ?? objCol;
   const finalNote = finalCol === objCol ? `${file} has no final-metric column (${FINAL_COLUMNS.join(', ')}): the objective ${objCol} is reported instead` : undefined;
   const archs = parseArchs(space, rawArchs, file, lineLoc(t));
-  const objective = numberColumn(t, columnIndex(t, objCol));
-  const cost =
-    costCol === undefined ? new Float64Array(archs.length) : numberColumn(t, columnIndex(t, costCol)).map((c) => (Number.isNaN(c) ? 0 : c));
+  const strict = (col: string): Float64Array => requireFinite(t, columnIndex(t, col), numberColumn(t, columnIndex(t, col)));
+  const objective = strict(objCol);
+  const cost = costCol === undefined ? new Float64Array(archs.length) : strict(costCol).map((c) => (Number.isNaN(c) ? 0 : c));
   return makeBenchmark({
     benchmark: id,
     task: opts.task ?? taskFromFileName(file) ?? stem(file),
@@ -147,7 +151,7 @@ export function loadCsvTable(file: string, opts: TableOptions): Benchmark {
     archs,
     objective,
     cost,
-    final: finalCol === objCol ? objective : numberColumn(t, columnIndex(t, finalCol)),
+    final: finalCol === objCol ? objective : strict(finalCol),
     metrics: metricColumns(t),
     objectiveName: objCol,
     finalName: finalCol,

@@ -43,13 +43,18 @@ function asList(v: unknown): unknown[] | undefined {
   return undefined;
 }
 
-function num(file: string, where: string, v: unknown, optional: boolean): number {
+/**
+ * A number of an entry. Accuracies, costs and indices must be finite (a NaN or inf there would silently change what a
+ * search finds); metric values (`finite` false) may be non-finite where the metric is undefined for a network.
+ */
+function num(file: string, where: string, v: unknown, optional: boolean, finite = true): number {
   if (v === undefined || v === null) {
     if (optional) return NaN;
     throw inputError(file, undefined, `${where}: missing, expected a number`);
   }
   const x = pyNumber(v);
   if (x === undefined) throw inputError(file, undefined, `${where}: expected a number, got ${pyTypeName(v)}`);
+  if (finite && !Number.isFinite(x)) throw inputError(file, undefined, `${where}: expected a finite number, got ${x} (use None for an unknown value)`);
   return x;
 }
 
@@ -114,7 +119,7 @@ export function zeroCostFromValues(items: readonly unknown[], file: string): Zer
     if (!isDict(lm)) throw inputError(file, undefined, `${where}, key 'logmeasures': expected a dict of metric values, got ${pyTypeName(lm)}`);
     const metrics = new Map<string, number>();
     for (const [name, v] of lm) {
-      metrics.set(String(name), num(file, `${where}, logmeasures['${String(name)}']`, v, true));
+      metrics.set(String(name), num(file, `${where}, logmeasures['${String(name)}']`, v, true, false));
     }
     const iv = d.get('i');
     const i = iv === undefined ? k : num(file, `${where}, key 'i'`, iv, false);

@@ -7,7 +7,8 @@
  *
  * Both are read into tasks → entries (the architecture key as written, val_accuracy, metrics by
  * name with value = the number or `.score`). Metric computation times (`.time`) are not training
- * costs and are ignored. Python's json writes NaN/Infinity as bare tokens, which are accepted.
+ * costs and are ignored. Python's json writes NaN/Infinity as bare tokens, which are accepted in metrics
+ * (a metric may be undefined for a network) and refused, with their line and column, in `val_accuracy`.
  */
 import { readFileSync } from 'node:fs';
 import { inputError } from '../util/errors.js';
@@ -38,24 +39,44 @@ const NON_METRIC_KEYS = new Set(['id', 'arch', 'naslib_subset_idx', 'val_accurac
 
 const SENTINEL = '\u0000py:';
 
-function parseJsonText(text: string, file: string): unknown {
+/** Where each bare NaN/Infinity token was: holder object → key → offset in the text (to name its line and column). */
+type TokenPlaces = WeakMap<object, Map<string, number>>;
+
+function parseJsonText(text: string, file: string, places: TokenPlaces): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
     if (/\b(NaN|Infinity)\b/.test(text)) {
       // Python's json module writes NaN, Infinity and -Infinity as bare tokens.
-      // (the sentinel is written as the JSON escape \u0000, which no real key or value contains)
-      const fixed = text.replace(/([:,[]\s*)(-?Infinity|NaN)(?=\s*[,}\]])/g, '$1"\\u0000py:$2"');
+      // (the sentinel is written as the JSON escape \u0000, which no real key or value contains; it carries the
+      // token's offset, so that a value that must be finite can be refused with its line and column)
+      const fixed = text.replace(/([:,[]\s*)(-?Infinity|NaN)(?=\s*[,}\]])/g, (_m, pre: string, tok: string, at: number) => `${pre}"\\u0000py:${tok}@${at + pre.length}"`);
       try {
-        return JSON.parse(fixed, (_k, v: unknown) =>
-          typeof v === 'string' && v.startsWith(SENTINEL) ? Number(v.slice(SENTINEL.length)) : v,
-        );
+        return JSON.parse(fixed, function (this: object, k: string, v: unknown) {
+          if (typeof v !== 'string' || !v.startsWith(SENTINEL)) return v;
+          const [tok, at] = v.slice(SENTINEL.length).split('@');
+          let m = places.get(this);
+          if (m === undefined) places.set(this, (m = new Map()));
+          m.set(k, Number(at));
+          return Number(tok);
+        });
       } catch {
         /* fall through to the original error */
       }
     }
     throw inputError(file, undefined, `invalid JSON: ${e instanceof Error ? e.message : String(e)}`);
   }
+}
+
+/** `line:column` (1-based) of an offset in `text`. */
+function lineColumn(text: string, offset: number): string {
+  let line = 1;
+  let last = -1;
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    last = i;
+  }
+  return `${line}:${offset - last}`;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -82,7 +103,12 @@ function looksLikeTaskMap(v: unknown): boolean {
 }
 
 export function parseSuiteZero(text: string, file: string): SzFile {
-  const root = parseJsonText(text, file);
+  const places: TokenPlaces = new WeakMap();
+  const root = parseJsonText(text, file, places);
+  const where = (holder: object, key: string): string | undefined => {
+    const at = places.get(holder)?.get(key);
+    return at === undefined ? undefined : lineColumn(text, at);
+  };
   if (!isObject(root)) throw inputError(file, undefined, 'expected a JSON object (NAS-Bench-Suite-Zero layout)');
   let spaceKey: string | undefined;
   let taskMap: Record<string, unknown>;
@@ -109,7 +135,7 @@ export function parseSuiteZero(text: string, file: string): SzFile {
     }
     const entries: SzEntry[] = [];
     for (const [key, rec] of Object.entries(archMap)) {
-      entries.push(readEntry(file, taskName, key, rec));
+      entries.push(readEntry(file, taskName, key, rec, where));
     }
     tasks.push({ name: taskName, entries });
   }
@@ -123,13 +149,15 @@ function describe(v: unknown): string {
   return typeof v === 'object' ? 'an object' : String(v);
 }
 
-function readEntry(file: string, task: string, key: string, rec: unknown): SzEntry {
+function readEntry(file: string, task: string, key: string, rec: unknown, place: (holder: object, key: string) => string | undefined): SzEntry {
   const where = `task "${task}", key "${key}"`;
   if (!isObject(rec)) throw inputError(file, undefined, `${where}: expected an object of metrics, got ${describe(rec)}`);
   let valAcc = NaN;
   const va = rec['val_accuracy'];
   if (va !== undefined && va !== null) {
     if (typeof va !== 'number') throw inputError(file, undefined, `${where}, val_accuracy: expected a number, got ${describe(va)}`);
+    // the accuracy a search queries and reports: a NaN or Infinity would silently change the answer (metrics may be non-finite)
+    if (!Number.isFinite(va)) throw inputError(file, place(rec, 'val_accuracy'), `${where}, val_accuracy: expected a finite number, got ${va} (leave it out or null for an unknown value)`);
     valAcc = va;
   }
   const metrics = new Map<string, number>();

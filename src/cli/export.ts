@@ -2,8 +2,11 @@ import { Command, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { EXPORT_FORMATS, exportModel, SAMPLE_LOGITS_FILE, type ExportFormat } from '../export/bundle.js';
-import { checkModelDestination, loadModel } from '../model/store.js';
+import { EXPORT_FOLDER } from '../export/folder.js';
+import { loadModel } from '../model/store.js';
 import { writeFolderAtomic } from '../util/atomic.js';
+import { checkReplaceable } from '../util/owned-folder.js';
+import { shellCommand } from '../util/shell.js';
 import { startEngine } from './engine.js';
 import { choice } from './options.js';
 
@@ -34,13 +37,13 @@ export function register(program: Command): void {
     .description('export a saved model (robot-nas train … --save DIR) as ONNX, TF.js or PyTorch, with sample inputs and logits')
     .requiredOption('--model <dir>', 'model folder written by train --save')
     .addOption(new Option('--format <format>', EXPORT_FORMATS.join(' | ')).argParser(choice(EXPORT_FORMATS)).makeOptionMandatory())
-    .requiredOption('--out <dir>', 'output folder (created; a previous export there is replaced)')
+    .requiredOption('--out <dir>', 'output folder (created; a previous export there is replaced, any other non-empty folder is refused)')
     .action(async (f: Flags) => {
       const m = loadModel(f.model);
-      checkModelDestination(f.out, 'out', SAMPLE_LOGITS_FILE);
+      checkReplaceable(f.out, 'out', EXPORT_FOLDER);
       startEngine();
       const bundle = exportModel(m, f.format, VERSION);
-      writeFolderAtomic(f.out, bundle.files);
+      writeFolderAtomic(f.out, bundle.files, EXPORT_FOLDER);
       const { card } = m;
       const width = Math.max(...[...bundle.files.keys()].map((k) => k.length));
       const lines = [`exported ${card.space} ${card.arch} (${card.network.params.toLocaleString('en-US')} parameters) as ${NAMES[f.format]} to ${f.out}`];
@@ -50,7 +53,7 @@ export function register(program: Command): void {
           ? `onnxruntime: new InferenceSession on ${join(f.out, 'model.onnx')}, feed sample-input.bin as 'input'`
           : f.format === 'tfjs'
             ? 'tfjs: tf.loadLayersModel on model.json, predict sample-input.bin'
-            : `python3 ${join(f.out, 'model.py')} (needs torch)`;
+            : `${shellCommand(['python3', join(f.out, 'model.py')])} (needs torch)`;
       lines.push(`check: ${check}; compare with ${SAMPLE_LOGITS_FILE}`);
       process.stdout.write(lines.join('\n') + '\n');
     });

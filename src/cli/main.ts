@@ -82,6 +82,11 @@ export async function main(argv: string[]): Promise<number> {
     // Anything else is a bug or an environment failure (out of memory, disk full): one line, the stack on request.
     const e = err instanceof Error ? err : new Error(String(err));
     const code = (e as NodeJS.ErrnoException).code;
+    if (/^engine heap: out of memory/.test(e.message)) {
+      // a network the size checks let through (they are lower bounds) but a metric or step still could not hold
+      process.stderr.write(`robot-nas: the network does not fit in the engine's memory (${e.message.replace(/^engine heap: out of memory /, '')}); use fewer --channels or --cells, or a smaller batch\n`);
+      return 2;
+    }
     if (code === 'ENOSPC' || code === 'EDQUOT') {
       // Everything written so far is whole (atomic files, repaired logs): freeing space and rerunning resumes.
       process.stderr.write(`robot-nas: the disk is full (${e.message}); free some space and run the same command again to resume\n`);

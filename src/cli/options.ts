@@ -1,4 +1,5 @@
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import { DEFAULT_MAX_PIXELS } from '../data/pixel-limit.js';
 import { isMetricName, METRIC_NAMES, type MetricName } from '../proxies/types.js';
 
 /** `10-19`, `1,2,5`, `7`, or a mix (`1-3,9`) → seed list. */
@@ -94,6 +95,18 @@ export function parseImageChannels(text: string): 1 | 3 {
 export function parseCount(text: string): number {
   if (!/^\d+$/.test(text.trim())) throw new InvalidArgumentError(`expected a non-negative integer, got '${text}'`);
   return Number(text);
+}
+
+/**
+ * `--max-pixels N`: the largest image (width × height) a command decodes. Set in the environment
+ * (ROBOT_NAS_MAX_PIXELS, data/folder.ts), so that the worker threads the command starts see the same limit.
+ */
+export function addMaxPixels(cmd: Command): Command {
+  return cmd.option('--max-pixels <n>', `refuse images above n pixels (e.g. 100M; default ${DEFAULT_MAX_PIXELS / 1e6}M, or ROBOT_NAS_MAX_PIXELS), naming the file`, (t: string) => Math.round(parseSize(t)));
+}
+
+export function applyMaxPixels(f: { maxPixels?: number }): void {
+  if (f.maxPixels !== undefined) process.env.ROBOT_NAS_MAX_PIXELS = String(f.maxPixels);
 }
 
 /** A comma-separated list of training-free metric names. */

@@ -11,7 +11,11 @@ import { startEngine } from './engine.js';
 import { prepareData } from '../train/data.js';
 import { predict } from '../train/step.js';
 import { InputError } from '../util/errors.js';
-import { choice, parsePositiveInt } from './options.js';
+import { IMAGE_FILE } from '../data/decode.js';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { shellQuote } from '../util/shell.js';
+import { addMaxPixels, applyMaxPixels, choice, parsePositiveInt } from './options.js';
 
 /**
  * `robot-nas predict`: a saved model's predicted class and probability for image files (preprocessed as the
@@ -27,6 +31,7 @@ interface Flags {
   limit?: number;
   batchSize: number;
   json?: boolean;
+  maxPixels?: number;
 }
 
 interface Inputs {
@@ -63,6 +68,22 @@ async function fromDataset(m: LoadedModel, f: Flags): Promise<Inputs> {
       ...(t.imageChannels !== undefined && t.imageChannels !== null ? { imageChannels: t.imageChannels as 1 | 3 } : {}),
       cacheDir,
     });
+    // the seeded split is the model's validation split only on the images it was trained from: on other images it
+    // could hold training images, and a folder's labels follow its class names (matched by name in the other splits)
+    const where = dir !== undefined ? `${name} (${dir})` : name;
+    const names = card.classes.names;
+    if (names && data.info.classNames && data.info.classNames.join('\0') !== names.join('\0')) {
+      throw new InputError(
+        `--split valid: ${where} has classes ${data.info.classNames.map((n) => `'${n}'`).join(', ')}, the model ${names.map((n) => `'${n}'`).join(', ')}; ` +
+          'its validation split cannot be rebuilt (use --split test or --split train, which match classes by name)',
+      );
+    }
+    if (data.info.fingerprint !== t.fingerprint) {
+      throw new InputError(
+        `--split valid: ${where} holds other images than the model was trained on (the data changed: fingerprint ${t.fingerprint} → ${data.info.fingerprint}); ` +
+          'its validation split cannot be rebuilt (use --split test or --split train)',
+      );
+    }
     ds = data.valid.withNorm(card.preprocessing.mean, card.preprocessing.std);
     if (f.limit !== undefined && f.limit < ds.count) ds = ds.select(balancedPick(ds.labels, ds.classes, f.limit));
   } else {
@@ -75,6 +96,8 @@ async function fromDataset(m: LoadedModel, f: Flags): Promise<Inputs> {
     // the model's input shape and classes: the part is converted to them and its classes matched by name
     const like = { shape: [c, h, w] as [number, number, number], classNames: card.classes.names ?? Array.from({ length: card.classes.count }, (_, k) => String(k)) };
     const p = await openPart(io, part, like as unknown as CacheMeta);
+    // a class of the model with no images here is fine, and said
+    for (const n of p.meta.notes) process.stderr.write(`note: ${n}\n`);
     if (p.meta.classes > card.classes.count) throw new InputError(`${name} has ${p.meta.classes} classes; the model outputs ${card.classes.count}`);
     const foreign = card.classes.names && p.meta.classNames ? p.meta.classNames.filter((n) => !card.classes.names!.includes(n)) : [];
     if (foreign.length > 0) {
@@ -99,6 +122,37 @@ async function fromDataset(m: LoadedModel, f: Flags): Promise<Inputs> {
   };
 }
 
+/** The files to predict: each argument a PNG/JPEG file, or a folder whose image files (sorted, not recursive) are all predicted. */
+function imageFiles(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const a of args) {
+    let dir = false;
+    try {
+      dir = statSync(a).isDirectory();
+    } catch {
+      // not there: decodeImage names the file
+    }
+    if (!dir) {
+      out.push(a);
+      continue;
+    }
+    const found = readdirSync(a)
+      .filter((n) => !n.startsWith('.') && IMAGE_FILE.test(n))
+      .sort()
+      .map((n) => join(a, n))
+      .filter((p) => {
+        try {
+          return statSync(p).isFile();
+        } catch {
+          return true; // a broken link: decodeImage names it
+        }
+      });
+    if (found.length === 0) throw new InputError(`${a}: a folder with no .png, .jpg or .jpeg files to predict`);
+    out.push(...found);
+  }
+  return out;
+}
+
 /** Softmax of one row, in float64. */
 function softmax(row: Float32Array): number[] {
   let max = -Infinity;
@@ -109,10 +163,10 @@ function softmax(row: Float32Array): number[] {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('predict')
     .description('predict the class of images with a saved model (robot-nas train … --save DIR)')
-    .argument('[images...]', 'PNG or JPEG files')
+    .argument('[images...]', 'PNG or JPEG files, or folders of them')
     .requiredOption('--model <dir>', 'model folder written by train --save')
     .option('--dataset <name>', `predict a dataset split instead of files: ${DATASET_NAMES.join(', ')}`)
     .option('--data <dir>', 'dataset folder (default: the one the model was trained from, for the same dataset)')
@@ -120,22 +174,24 @@ export function register(program: Command): void {
     .option('--limit <n>', 'at most n images of the split (class-balanced)', parsePositiveInt)
     // 256 is what train evaluates with, so a split's logits come out of the same batches.
     .option('--batch-size <n>', 'images per inference batch', parsePositiveInt, 256)
-    .option('--json', 'also print one JSON object (logits, labels, accuracy) as the last line')
-    .action(async (files: string[], f: Flags) => {
+    .option('--json', 'also print one JSON object (logits, labels, accuracy) as the last line');
+  addMaxPixels(cmd).action(async (files: string[], f: Flags) => {
+      applyMaxPixels(f);
       if (files.length > 0 && f.dataset !== undefined) throw new InputError('give image files or --dataset, not both');
       if (files.length === 0 && f.dataset === undefined) throw new InputError('nothing to predict: give image files (PNG/JPEG) or --dataset NAME [--split test|valid|train]');
       if (f.dataset === undefined && (f.limit !== undefined || f.data !== undefined)) throw new InputError('--limit and --data go with --dataset');
       const m = loadModel(f.model);
       const { card, net } = m;
+      const images = f.dataset === undefined ? imageFiles(files) : [];
       const inputs: Inputs =
         f.dataset !== undefined
           ? await fromDataset(m, f)
           : {
-              names: files,
-              images: preprocessFiles(files, card.input.shape[0], card.preprocessing),
-              count: files.length,
+              names: images,
+              images: preprocessFiles(images, card.input.shape[0], card.preprocessing),
+              count: images.length,
               labels: null,
-              what: `${files.length} image file(s)`,
+              what: `${images.length} image file(s)`,
             };
       startEngine();
       const k = card.classes.count;
@@ -148,7 +204,9 @@ export function register(program: Command): void {
       const rows: number[][] = [];
       const predictions: { class: number; name: string; probability: number }[] = [];
       let correct = 0;
-      const width = Math.min(48, Math.max(...inputs.names.map((s) => s.length)));
+      // names and classes are quoted as a shell would (a space must not split a column)
+      const shown = inputs.names.map(shellQuote);
+      const width = Math.min(48, Math.max(...shown.map((s) => s.length)));
       const lines: string[] = [];
       for (let i = 0; i < inputs.count; i++) {
         const row = logits.subarray(i * k, (i + 1) * k);
@@ -161,8 +219,8 @@ export function register(program: Command): void {
         const label = inputs.labels?.[i];
         if (label !== undefined && label === best) correct++;
         lines.push(
-          `${inputs.names[i].padEnd(width)}  ${className(card, best).padEnd(10)} p ${p.toFixed(4)}` +
-            (label !== undefined ? `  label ${className(card, label)}${label === best ? '' : '  ✗'}` : ''),
+          `${shown[i]!.padEnd(width)}  ${shellQuote(className(card, best)).padEnd(10)} p ${p.toFixed(4)}` +
+            (label !== undefined ? `  label ${shellQuote(className(card, label))}${label === best ? '' : '  ✗'}` : ''),
         );
       }
       const accuracy = inputs.labels ? (100 * correct) / inputs.count : undefined;

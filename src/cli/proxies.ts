@@ -7,13 +7,13 @@ import { parseArchSpec } from '../pipeline/archs.js';
 import { runProxyBatch } from '../pipeline/score-batch.js';
 import { localRunner } from '../runner/index.js';
 import { loadFixture } from '../proxies/fixture.js';
-import { computeProxies, REFERENCE_METRICS, type MetricName } from '../proxies/index.js';
+import { computeProxies, metricsByData, REFERENCE_METRICS, type MetricName } from '../proxies/index.js';
 import { InputError } from '../util/errors.js';
 import { checkOutputFile } from '../util/output-paths.js';
-import { parseCount, parseMetrics, parsePositiveInt, parseSeed } from './options.js';
+import { addMaxPixels, applyMaxPixels, parseCount, parseMetrics, parsePositiveInt, parseSeed } from './options.js';
 import type { QueueRunner } from '../runner/queue.js';
 import { noteKernelFallback, startEngine } from './engine.js';
-import { addQueueOptions, cliQueueRunner, queueSummary, type QueueFlags } from './queue.js';
+import { addQueueOptions, addQueueTimeout, cliQueueRunner, queueSummary, type QueueFlags } from './queue.js';
 
 interface Flags extends QueueFlags {
   fixture?: string;
@@ -30,10 +30,11 @@ interface Flags extends QueueFlags {
   workers?: number;
   seed?: number;
   out?: string;
+  maxPixels?: number;
 }
 
 /** Flags that only batch mode reads (named in the error when mixed with --fixture). */
-const BATCH_FLAGS = ['space', 'dataset', 'data', 'archs', 'batch', 'channels', 'cells', 'workers', 'seed', 'out', 'queue', 'queueName'] as const;
+const BATCH_FLAGS = ['space', 'dataset', 'data', 'archs', 'batch', 'channels', 'cells', 'workers', 'seed', 'out', 'queue', 'queueName', 'queueTimeout', 'maxPixels'] as const;
 
 function fmt(v: number | undefined): string {
   if (v === undefined) return '-';
@@ -55,7 +56,7 @@ export function register(program: Command): void {
     )
     .option('--fixture <dir>', 'fixture folder (fixture mode)')
     .option('--json', 'fixture mode: print the metric values as one JSON object on the last stdout line')
-    .option('--metrics <m1,m2,...>', `metrics to compute (default: the seven reference metrics; also: params, flops)`, parseMetrics)
+    .option('--metrics <m1,m2,...>', `metrics to compute: ${metricsByData()} (default: the seven reference metrics)`, parseMetrics)
     .option('--space <id>', 'batch mode: search space (nb201, or darts: RoBoT\'s DARTS NetworkCIFAR, genotypes sampled as RoBoT samples its pool)')
     .option('--dataset <name>', 'batch mode: image dataset (e.g. cifar10-1k)')
     .option('--data <dir>', 'batch mode: dataset folder (default: the loader\'s default location)')
@@ -66,8 +67,11 @@ export function register(program: Command): void {
     .option('--workers <k>', 'batch mode: worker threads (default: the number of cores; 0 = run in this thread)', parseCount)
     .option('--seed <s>', 'batch mode: run seed for the sample, the batch and the weights (default 0)', parseSeed)
     .option('--out <file.csv>', 'batch mode: output CSV, one row per architecture; rerunning resumes it');
+  addMaxPixels(cmd);
+  addQueueTimeout(cmd);
   addQueueOptions(cmd, 'batch mode: submit the scoring jobs to this Redis queue (redis://HOST:PORT) for `robot-nas worker`s, instead of running them here; --workers = jobs kept in flight')
     .action(async (f: Flags) => {
+      applyMaxPixels(f);
       if (f.fixture === undefined) return batchMode(f);
       const mixed = BATCH_FLAGS.filter((k) => f[k] !== undefined);
       if (mixed.length > 0) throw new InputError(`--fixture cannot be combined with the batch options ${mixed.map((k) => `--${k}`).join(', ')}`);
@@ -130,7 +134,7 @@ async function batchMode(f: Flags): Promise<void> {
   let lastLog = 0;
   const inFlight = f.workers ?? availableParallelism();
   const runner =
-    f.queue !== undefined || f.queueName !== undefined ? await cliQueueRunner(f, inFlight, 'workers', (m) => void err.write(`${m}\n`)) : localRunner(inFlight, jobExecutor());
+    f.queue !== undefined || f.queueName !== undefined || f.queueTimeout !== undefined ? await cliQueueRunner(f, inFlight, 'workers', (m) => void err.write(`${m}\n`)) : localRunner(inFlight, jobExecutor());
   const summary = await runProxyBatch({
     space: f.space!,
     archs: parseArchSpec(f.archs ?? 'all'),

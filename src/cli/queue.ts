@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { jobExecutor, type Job, type JobResult } from '../jobs/index.js';
 import type { QueueRunner, QueueRunnerStats } from '../runner/queue.js';
-import { checkRedis, DEFAULT_QUEUE_NAME, parseQueueUrl, type QueueTarget } from '../runner/queue-connection.js';
+import { checkRedis, DEFAULT_QUEUE_NAME, DEFAULT_QUEUE_TIMEOUT_SECONDS, parseQueueUrl, type QueueTarget } from '../runner/queue-connection.js';
 import { InputError } from '../util/errors.js';
 import { parsePositiveInt } from './options.js';
 
@@ -13,6 +13,7 @@ import { parsePositiveInt } from './options.js';
 export interface QueueFlags {
   queue?: string;
   queueName?: string;
+  queueTimeout?: number;
 }
 
 /** Adds `--queue URL` and `--queue-name NAME` to a command. */
@@ -20,6 +21,15 @@ export function addQueueOptions(cmd: Command, queueHelp: string): Command {
   return cmd
     .option('--queue <url>', queueHelp)
     .option('--queue-name <name>', `BullMQ queue name, to keep several projects apart on one Redis (default ${DEFAULT_QUEUE_NAME})`);
+}
+
+/** Adds `--queue-timeout S` to a command that submits jobs (search, proxies). */
+export function addQueueTimeout(cmd: Command): Command {
+  return cmd.option(
+    '--queue-timeout <seconds>',
+    `with --queue: give up (exit 2) after waiting this long with no live worker on the queue or Redis unreachable; the wait is reported every 30 s (default ${DEFAULT_QUEUE_TIMEOUT_SECONDS})`,
+    parsePositiveInt,
+  );
 }
 
 /** The checked queue target of a command's flags (InputError with the fix when Redis is unusable). */
@@ -34,10 +44,11 @@ export async function queueTarget(f: QueueFlags): Promise<QueueTarget> {
 export async function cliQueueRunner(f: QueueFlags, capacity: number, setting: string, log: (m: string) => void): Promise<QueueRunner<Job, JobResult>> {
   if (capacity < 1) throw new InputError(`--${setting} 0 runs jobs in this process; with --queue give the number of jobs to keep in flight (≥ 1)`);
   if (f.queueName !== undefined && f.queue === undefined) throw new InputError('--queue-name needs --queue');
+  if (f.queueTimeout !== undefined && f.queue === undefined) throw new InputError('--queue-timeout needs --queue');
   const target = await queueTarget(f);
   // BullMQ is loaded only by commands that use the queue
   const { openQueueRunner } = await import('../runner/queue.js');
-  return openQueueRunner({ target, capacity, log, executor: jobExecutor() });
+  return openQueueRunner({ target, capacity, log, executor: jobExecutor(), ...(f.queueTimeout !== undefined ? { timeoutSeconds: f.queueTimeout } : {}) });
 }
 
 /** One line on what the queue did for a run: jobs added, answered by earlier runs' results, joined, resubmitted. */

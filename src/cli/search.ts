@@ -1,16 +1,19 @@
 import { Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
+import { metricsByData } from '../proxies/types.js';
 import { startEngine } from './engine.js';
 import { runSearch, SEARCH_METRICS, type SearchOptions, type SearchResult } from '../pipeline/search.js';
 import { checkModelDestination } from '../model/store.js';
 import { InputError } from '../util/errors.js';
 import { imbalanced, perClassAccuracy } from '../train/trainer.js';
-import { choice, DATA_HELP, parseCount, parseImageChannels, parseLimit, parseMetrics, parseNumber, parsePositive, parsePositiveInt, parseSeed, parseSize, TRAIN_DATASETS } from './options.js';
+import { addMaxPixels, applyMaxPixels, choice, DATA_HELP, parseCount, parseImageChannels, parseLimit, parseMetrics, parseNumber, parsePositive, parsePositiveInt, parseSeed, parseSize, TRAIN_DATASETS } from './options.js';
 import { trainArchitecture, type TrainRun } from '../pipeline/train.js';
+import { TRAIN_DEFAULTS } from './train.js';
+import { shellCommand } from '../util/shell.js';
 import { progressBar, trainingBars, trainingProgress, type Progress, type TrainingBars } from './progress.js';
 import { DEFAULT_METHOD } from '../search/registry.js';
-import { addQueueOptions, cliQueueRunner, queueSummary, type QueueFlags } from './queue.js';
+import { addQueueOptions, addQueueTimeout, cliQueueRunner, queueSummary, type QueueFlags } from './queue.js';
 
 /**
  * `robot-nas search`: RoBoT (or a baseline) on real data with training queries. Without arguments it is the
@@ -66,6 +69,7 @@ interface Flags extends QueueFlags {
   trainBest?: number;
   save?: string;
   json?: boolean;
+  maxPixels?: number;
 }
 
 /** 1,234,567 → "1.23 M" (sizes in the summary). */
@@ -77,15 +81,35 @@ function fmt(v: number | null | undefined, d = 2): string {
   return v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(d);
 }
 
-/** A shell word for an architecture string (DARTS genotypes contain single quotes). */
-export function shellWord(text: string): string {
-  if (!text.includes("'")) return `'${text}'`;
-  return `"${text.replace(/["\\$`]/g, (c) => `\\${c}`)}"`;
-}
-
-/** A path as one shell word (quoted when it holds anything but plain characters). */
-export function shellPath(p: string): string {
-  return /^[\w./@%+=:,-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`;
+/**
+ * The `train` command that trains a search's answer longer: the same data (`--data`, `--image-size`,
+ * `--image-channels`), split (`--seed`, `--valid-fraction`), network and recipe (`--batch-size`, `--lr`), for at
+ * least 10 epochs on every training image. Settings equal to `train`'s defaults are left out; every word is quoted by
+ * the one shell quoting (util/shell), so the line runs as printed.
+ */
+export function nextTrainCommand(r: SearchResult): string {
+  const s = r.settings as {
+    dir?: string | null;
+    imageSize?: number;
+    imageChannels?: number;
+    seed: number;
+    validFraction: number;
+    channels: number;
+    cells: number;
+    training: { epochs: number; batchSize: number; lr: number };
+  };
+  const words = ['npx', 'robot-nas', 'train', '--space', r.space, '--arch', r.best.arch, '--dataset', r.data.dataset];
+  if (s.dir !== undefined && s.dir !== null) words.push('--data', s.dir);
+  if (s.imageSize !== undefined) words.push('--image-size', String(s.imageSize));
+  if (s.imageChannels !== undefined) words.push('--image-channels', String(s.imageChannels));
+  if (s.seed !== TRAIN_DEFAULTS.seed) words.push('--seed', String(s.seed));
+  words.push('--channels', String(s.channels), '--cells', String(s.cells), '--epochs', String(Math.max(10, s.training.epochs)));
+  if (s.validFraction !== TRAIN_DEFAULTS.validFraction) words.push('--valid-fraction', String(s.validFraction));
+  if (s.training.batchSize !== TRAIN_DEFAULTS.batchSize) words.push('--batch-size', String(s.training.batchSize));
+  if (s.training.lr !== TRAIN_DEFAULTS.lr) words.push('--lr', String(s.training.lr));
+  // the image size limit the search ran with (--max-pixels sets it for the process)
+  if (process.env.ROBOT_NAS_MAX_PIXELS) words.push('--max-pixels', process.env.ROBOT_NAS_MAX_PIXELS);
+  return shellCommand(words);
 }
 
 /** Per-class validation accuracy of the answer, when its classes are imbalanced (or always with `all`). */
@@ -137,7 +161,7 @@ export function formatSearchSummary(r: SearchResult, cwd = process.cwd()): strin
       lines.push(
         `suggested size       C=${z.channels}, ${r.space === 'nb201' ? 'N' : 'cells'}=${z.cells}: ${z.params.toLocaleString('en-US')} parameters, ${short(z.flops)} FLOPs` +
           `${z.latencyMs !== undefined ? `, ${fmt(z.latencyMs)} ms` : ''} — the largest of this cell within the limits; train it with ` +
-          `npx robot-nas train --from ${shellPath(rel(dirname(r.files.result)))} --channels ${z.channels} --cells ${z.cells}`,
+          shellCommand(['npx', 'robot-nas', 'train', '--from', rel(dirname(r.files.result)), '--channels', String(z.channels), '--cells', String(z.cells)]),
       );
     }
   }
@@ -157,12 +181,7 @@ export function formatSearchSummary(r: SearchResult, cwd = process.cwd()): strin
     `parallel             ${r.parallel} at a time (${r.schedule === 'sync' ? 'synchronous rounds' : 'asynchronous'}): queries took ${fmt(r.queryWallSeconds, 0)} s wall` +
       ` (their recorded costs scheduled on ${r.parallel} worker${r.parallel > 1 ? 's' : ''}: ${fmt(r.scheduleSeconds, 0)} s)`,
     `results              ${rel(dirname(r.files.result))}/ (result.json, queries.jsonl, metrics.csv, search-curve.svg)`,
-    `next                 npx robot-nas train --space ${r.space} --arch ${shellWord(r.best.arch)} --dataset ${r.data.dataset} ` +
-      (s.dir !== null ? `--data ${shellPath(s.dir)} ` : '') +
-      (s.imageSize !== undefined ? `--image-size ${s.imageSize} ` : '') +
-      (s.imageChannels !== undefined ? `--image-channels ${s.imageChannels} ` : '') +
-      (s.seed !== 0 ? `--seed ${s.seed} ` : '') +
-      `--channels ${s.channels} --cells ${s.cells} --epochs ${Math.max(10, s.training.epochs)}`,
+    `next                 ${nextTrainCommand(r)}`,
   );
   return lines.join('\n');
 }
@@ -212,7 +231,7 @@ export function register(program: Command): void {
     .option('--pool <n|all>', 'candidate pool: a seeded sample of n architectures, or all (nb201)', parseLimit, d.pool)
     .option('--budget <T|all>', 'distinct architectures to train (all: the whole pool)', parseLimit, d.budget)
     .option('--method <m>', "robot-plus (RoBoT+, the robust variant), robot (the paper's RoBoT), rs, rea, reinforce, or metric:<name> (one metric, top-T)", DEFAULT_METHOD)
-    .option('--metrics <m1,m2,...>', `training-free metrics (default ${SEARCH_METRICS.join(',')})`, parseMetrics)
+    .option('--metrics <m1,m2,...>', `training-free metrics to score and combine: ${metricsByData()} (default ${SEARCH_METRICS.join(',')})`, parseMetrics)
     .option('--epochs <E>', 'training epochs per query', parsePositiveInt, d.epochs)
     .option('--channels <C>', 'network width: nb201 C of the first stage; darts initial channels', parsePositiveInt, d.channels)
     .option('--cells <N>', 'nb201: cells per stage; darts: number of cells', parsePositiveInt, d.cells)
@@ -235,8 +254,19 @@ export function register(program: Command): void {
     .option('--train-best <E>', 'after the search, train the answer for E epochs and report its train / validation / test accuracy (as `train` does)', parsePositiveInt)
     .option('--save <dir>', 'with --train-best: save the trained answer as a model folder (for predict and export)')
     .option('--json', 'print result.json to stdout instead of the summary');
+  addMaxPixels(cmd);
+  addQueueTimeout(cmd);
+  // --cache FILE and --no-cache set one value (the last given wins in commander): both given is a contradiction
+  const given = new Set<string>();
+  cmd.on('option:cache', () => given.add('--cache'));
+  cmd.on('option:no-cache', () => given.add('--no-cache'));
   addQueueOptions(cmd, 'submit the scoring and training jobs to this Redis queue (redis://HOST:PORT) for `robot-nas worker`s to run, instead of running them here; --parallel = jobs kept in flight')
     .action(async (f: Flags) => {
+      applyMaxPixels(f);
+      if (given.size === 2) throw new InputError('--cache FILE and --no-cache contradict each other: give one of them');
+      if (f.async && f.parallel === 0) {
+        throw new InputError('--async: with --parallel 0 the jobs run one at a time in this thread, so nothing can be proposed while another runs; drop --async, or give --parallel K (K ≥ 2)');
+      }
       if (f.save !== undefined && f.trainBest === undefined) throw new InputError('--save: needs --train-best E (the epochs to train the answer for before saving it)');
       // Refused now rather than after the search and the training.
       if (f.save !== undefined) checkModelDestination(f.save, 'save');
@@ -266,6 +296,7 @@ export function register(program: Command): void {
         seed: f.seed,
         ...(f.searchSeed !== undefined ? { searchSeed: f.searchSeed } : {}),
         out,
+        ...(f.out === undefined ? { outIsDefault: true } : {}),
         cache,
         parallel: f.parallel ?? availableParallelism(),
         schedule: f.async ? 'async' : 'sync',
@@ -305,7 +336,7 @@ export function register(program: Command): void {
         }
       };
       // checked (and connected) before any data are loaded, so a bad --queue fails at once
-      const runner = f.queue !== undefined || f.queueName !== undefined ? await cliQueueRunner(f, opts.parallel, 'parallel', log) : undefined;
+      const runner = f.queue !== undefined || f.queueName !== undefined || f.queueTimeout !== undefined ? await cliQueueRunner(f, opts.parallel, 'parallel', log) : undefined;
       startEngine();
       const result = await runSearch(opts, {
         log,
@@ -348,7 +379,7 @@ export function register(program: Command): void {
               (l.diverged ? `  (diverged: ${String(l.details?.divergence ?? 'yes')})` : ''),
           );
         },
-      }, runner ? { runner } : {}).finally(async () => {
+      }, { ...(runner ? { runner } : {}), startedAt: 0 }).finally(async () => {
         stopBars();
         await runner?.close();
       });

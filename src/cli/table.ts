@@ -12,6 +12,7 @@ import { jobExecutor, tableCellJob } from '../jobs/index.js';
 import { workerThreadRunner } from '../runner/worker-threads.js';
 import type { ExperimentResult } from '../experiments/run.js';
 import { checkOutputDir } from '../util/output-paths.js';
+import { checkReplaceableFile, jsonWithKeys } from '../util/owned-folder.js';
 
 
 /** Figure-2-style plots, one per task: every searching method's best-so-far curve, T0 marked. */
@@ -48,6 +49,10 @@ export function register(program: Command): void {
       const spec = TABLES[id];
       checkOutputDir(f.out, 'out');
       const outDir = resolve(f.out);
+      // The files a rerun overwrites must be a previous run's (a table, its results, its plots), never a file of the user's.
+      checkReplaceableFile(join(outDir, `${id}-table.md`), 'out', 'a table', (t) => t.startsWith(`### ${spec.title}\n`));
+      checkReplaceableFile(join(outDir, `${id}-results.json`), 'out', 'a table\'s results', (t) => jsonWithKeys(t, ['table', 'seeds', 'budget', 'cells']));
+      for (const task of spec.tasks) checkReplaceableFile(join(outDir, `${id}-${task}.svg`), 'out', 'a table\'s plot', (t) => t.trimStart().startsWith('<svg') && t.includes(`${spec.id} ${task}`));
       mkdirSync(outDir, { recursive: true });
       const bar = progressBar(spec.tasks.length * spec.rows.length, id);
       const started = Date.now();

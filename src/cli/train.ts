@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { trainArchitecture, type TrainRequest } from '../pipeline/train.js';
-import { choice, DATA_HELP, parseImageChannels, parseLimit, parseNumber, parsePositiveInt, parseSeed, TRAIN_DATASETS } from './options.js';
+import { addMaxPixels, applyMaxPixels, choice, DATA_HELP, parseImageChannels, parseLimit, parseNumber, parsePositiveInt, parseSeed, TRAIN_DATASETS } from './options.js';
 import { InputError } from '../util/errors.js';
 import { trainingProgress } from './progress.js';
 import { readSearchAnswer } from './train-from.js';
@@ -12,10 +12,14 @@ import { readSearchAnswer } from './train-from.js';
 
 export interface TrainFlags extends TrainRequest {
   json?: boolean;
+  maxPixels?: number;
 }
 
+/** `train`'s defaults (search's `next` line leaves out what equals them). */
+export const TRAIN_DEFAULTS = { epochs: 10, channels: 8, cells: 1, batchSize: 32, lr: 0.1, validFraction: 0.2, seed: 0 } as const;
+
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('train')
     .description('train one architecture and report its train / validation / test accuracy (the step after a search)')
     .addOption(new Option('--space <space>', 'search space').choices(['nb201', 'darts']).default('nb201'))
@@ -26,21 +30,22 @@ export function register(program: Command): void {
     .option('--image-size <N>', 'resize the images to N×N (default: their own size)', parsePositiveInt)
     .option('--image-channels <1|3>', "grey (1) or RGB (3) input (default: the images' own)", parseImageChannels)
     .option('--confusion <dir>', 'write the confusion matrix of the test images (validation images when the dataset has no test part) as confusion.csv and confusion.svg into this folder')
-    .option('--epochs <E>', 'training epochs', parsePositiveInt, 10)
-    .option('--channels <C>', 'network width (nb201 C; darts initial channels)', parsePositiveInt, 8)
-    .option('--cells <N>', 'nb201: cells per stage; darts: number of cells', parsePositiveInt, 1)
-    .option('--batch-size <n>', 'training batch size', parsePositiveInt, 32)
-    .option('--lr <x>', 'initial learning rate (cosine to 0.001; SGD momentum 0.9, weight decay 3e-4, clip 5)', parseNumber, 0.1)
-    .option('--valid-fraction <x>', 'share of the training images held out for validation', parseNumber, 0.2)
+    .option('--epochs <E>', 'training epochs', parsePositiveInt, TRAIN_DEFAULTS.epochs)
+    .option('--channels <C>', 'network width (nb201 C; darts initial channels)', parsePositiveInt, TRAIN_DEFAULTS.channels)
+    .option('--cells <N>', 'nb201: cells per stage; darts: number of cells', parsePositiveInt, TRAIN_DEFAULTS.cells)
+    .option('--batch-size <n>', 'training batch size', parsePositiveInt, TRAIN_DEFAULTS.batchSize)
+    .option('--lr <x>', 'initial learning rate (cosine to 0.001; SGD momentum 0.9, weight decay 3e-4, clip 5)', parseNumber, TRAIN_DEFAULTS.lr)
+    .option('--valid-fraction <x>', 'share of the training images held out for validation', parseNumber, TRAIN_DEFAULTS.validFraction)
     .option('--train-limit <n|all>', 'train on at most n images', parseLimit)
     .option('--valid-limit <n|all>', 'validate on at most n images', parseLimit)
     .option('--test-limit <n|all>', 'test on at most n images', parseLimit)
-    .option('--seed <s>', 'seed of split, initial weights, batch order and augmentation', parseSeed, 0)
+    .option('--seed <s>', 'seed of split, initial weights, batch order and augmentation', parseSeed, TRAIN_DEFAULTS.seed)
     .option('--out <file>', 'also write the report as JSON to this file')
     .option('--save <dir>', 'save the trained model (weights, architecture, preprocessing, accuracies) as a model folder')
-    .option('--json', 'print the report as JSON')
-    .action(async (f0: TrainFlags & { from?: string }, cmd: Command) => {
-      const f = withSearchAnswer(f0, (k) => cmd.getOptionValueSource(k) === 'cli');
+    .option('--json', 'print the report as JSON');
+  addMaxPixels(cmd).action(async (f0: TrainFlags & { from?: string }, c: Command) => {
+      const f = withSearchAnswer(f0, (k) => c.getOptionValueSource(k) === 'cli');
+      applyMaxPixels(f);
       const progress = trainingProgress(f.epochs);
       const run = await trainArchitecture(f, progress).finally(() => progress.stop());
       process.stdout.write((f.json ? JSON.stringify(run.report, null, 2) : run.summary) + '\n');

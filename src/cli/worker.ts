@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { jobExecutor } from '../jobs/index.js';
 import { InputError } from '../util/errors.js';
 import { noteKernelFallback } from './engine.js';
-import { parseNumber, parsePositiveInt } from './options.js';
+import { addMaxPixels, applyMaxPixels, parseNumber, parsePositiveInt } from './options.js';
 import { addQueueOptions, queueTarget, type QueueFlags } from './queue.js';
 
 /**
@@ -16,6 +16,7 @@ interface Flags extends QueueFlags {
   lockTimeout: number;
   data?: string;
   name?: string;
+  maxPixels?: number;
 }
 
 export function register(program: Command): void {
@@ -26,7 +27,9 @@ export function register(program: Command): void {
     .option('--lock-timeout <seconds>', 'seconds without a heartbeat after which a job of this worker is given to another (BullMQ lockDuration)', parseNumber, 30)
     .option('--data <dir>', "this machine's dataset folder, used instead of the one a job names (trainings still check the images' fingerprint)")
     .option('--name <name>', 'name shown by `queue status` (default host:pid)');
+  addMaxPixels(cmd);
   addQueueOptions(cmd, 'Redis URL of the queue, e.g. redis://127.0.0.1:6379 (required)').action(async (f: Flags) => {
+    applyMaxPixels(f);
     if (!(f.lockTimeout >= 1)) throw new InputError('--lock-timeout: expected at least 1 second');
     const t = await queueTarget(f);
     noteKernelFallback();
@@ -54,6 +57,8 @@ export function register(program: Command): void {
         log(`${sig}: stopping${n > 0 ? ' — handing running trainings back to the queue' : ''}`);
         void w.stop().then(() => {
           log(`stopped: ${w.record.done} done, ${w.record.failed} failed, ${w.record.handedBack} handed back`);
+          // a client cut off from Redis may keep timers of its own: they must not keep a stopped worker alive
+          setTimeout(() => process.exit(process.exitCode ?? 0), 1000).unref();
           resolve();
         });
       };

@@ -13,6 +13,13 @@ import { createRequire } from 'node:module';
 import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
 import { inputError } from '../util/errors.js';
+import { maxImagePixels, tooManyPixels } from './pixel-limit.js';
+
+/** Whether a file holds its format's end marker (PNG's IEND chunk, JPEG's EOI) near its end: not cut short. */
+export function hasEnd(buf: Uint8Array, png: boolean): boolean {
+  const tail = Buffer.from(buf.subarray(Math.max(0, buf.length - 32)));
+  return png ? tail.includes('IEND') : tail.includes(Buffer.from([0xff, 0xd9]));
+}
 
 /** Decoded pixels: `channels` interleaved 8-bit values per pixel (1 grey, 3 RGB; alpha already dropped). */
 export interface Pixels {
@@ -31,8 +38,8 @@ export interface ImageHeader {
   channels: 1 | 3;
 }
 
-/** Images above this many pixels are refused (a 20000×20000 PNG would need 1.6 GB to decode). */
-export const DEFAULT_MAX_PIXELS = 50_000_000;
+/** Images above this many pixels are refused (a 20000×20000 PNG would need 1.6 GB to decode); `--max-pixels` sets it. */
+export { DEFAULT_MAX_PIXELS } from './pixel-limit.js';
 
 export const IMAGE_FILE = /\.(png|jpe?g)$/i;
 
@@ -139,7 +146,7 @@ export function parseHeader(buf: Uint8Array, file: string): ImageHeader | undefi
 }
 
 /** The header of an image file, reading as little of it as needed. */
-export function probeImage(file: string, maxPixels = DEFAULT_MAX_PIXELS): ImageHeader {
+export function probeImage(file: string, maxPixels = maxImagePixels()): ImageHeader {
   const head = readHead(file, 64);
   let h = parseHeader(head, file);
   if (h === undefined && isJpeg(head)) h = parseHeader(readImageFile(file), file);
@@ -149,9 +156,7 @@ export function probeImage(file: string, maxPixels = DEFAULT_MAX_PIXELS): ImageH
 }
 
 function checkPixels(h: ImageHeader, file: string, maxPixels: number): void {
-  if (h.width * h.height > maxPixels) {
-    throw inputError(file, undefined, `${h.width}×${h.height} ${h.format} image has ${(h.width * h.height).toLocaleString('en-US')} pixels, above the limit of ${maxPixels.toLocaleString('en-US')}`);
-  }
+  if (h.width * h.height > maxPixels) throw tooManyPixels(file, h.width, h.height, h.format, maxPixels);
 }
 
 /** Interleaved pixels of `k` values per pixel (8 or 16 bit, alpha last when present) → 1 or 3 channels of 8 bits. */
@@ -187,11 +192,11 @@ function toPixels(raw: Uint8Array, width: number, height: number, k: number, six
  * Decodes a PNG or JPEG file. Grey files give 1 channel, colour files 3 (alpha dropped). `maxPixels` refuses
  * huge images before decoding them.
  */
-export function decodeFile(file: string, maxPixels = DEFAULT_MAX_PIXELS): Pixels {
+export function decodeFile(file: string, maxPixels = maxImagePixels()): Pixels {
   return decodeBuffer(readImageFile(file), file, maxPixels);
 }
 
-export function decodeBuffer(buf: Buffer, file: string, maxPixels = DEFAULT_MAX_PIXELS): Pixels {
+export function decodeBuffer(buf: Buffer, file: string, maxPixels = maxImagePixels()): Pixels {
   const h = parseHeader(buf, file);
   const kind = isPng(buf) ? 'PNG' : 'JPEG';
   if (h === undefined) throw inputError(file, undefined, `cannot decode ${kind} image: the file ends inside its header (truncated)`);
@@ -216,7 +221,8 @@ export function decodeBuffer(buf: Buffer, file: string, maxPixels = DEFAULT_MAX_
     return toPixels(j.data, j.width, j.height, 4, false, h.channels === 1);
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    const truncated = /end of file|unexpected end|truncat|waitng on finished stream|waiting on finished stream|EOF/i.test(msg);
-    throw inputError(file, undefined, truncated ? `cannot decode ${kind} image: the file is truncated (${msg})` : `cannot decode ${kind} image: ${msg}`);
+    // a file cut short (no end marker, or the decoder's words for it) is said so, without the decoder's internals
+    const truncated = !hasEnd(buf, kind === 'PNG') || /end of file|unexpected end|truncat|waitng on finished stream|waiting on finished stream|EOF/i.test(msg);
+    throw inputError(file, undefined, truncated ? `the ${kind} file is truncated or incomplete (it ends before its image data do); replace or remove it` : `cannot decode ${kind} image: ${msg}`);
   }
 }

@@ -15,6 +15,8 @@ import pngjs from 'pngjs';
 import { InputError, inputError } from '../util/errors.js';
 import { PixelSink, balancedPick, checkOptions, finishDataset, hwc, isDir, pickNorm, type LoadOptions } from './common.js';
 import type { ImageDataset } from './types.js';
+import { maxImagePixels, tooManyPixels } from './pixel-limit.js';
+import { hasEnd, parseHeader } from './decode.js';
 
 const IMAGE_FILE = /\.(png|jpe?g)$/i;
 
@@ -25,8 +27,20 @@ interface RgbaImage {
   data: Uint8Array;
 }
 
-/** Decodes a PNG or JPEG (recognised by its signature, not its extension) to RGBA. */
-export function decodeImage(file: string): RgbaImage {
+/** The decoder's words for a file that fails to decode; a file cut short is said so, naming no decoder internals. */
+function decodeFailure(e: unknown, buf: Uint8Array, png: boolean): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (!hasEnd(buf, png) || /finished stream|unexpected end|premature end|truncated|not enough data/i.test(msg)) {
+    return `the ${png ? 'PNG' : 'JPEG'} file is truncated or incomplete (it ends before its image data do); replace or remove it`;
+  }
+  return `cannot decode ${png ? 'PNG' : 'JPEG'} image: ${msg}`;
+}
+
+/**
+ * Decodes a PNG or JPEG (recognised by its signature, not its extension) to RGBA. An image above `maxPixels`
+ * (`--max-pixels`) is refused from its header, before it is decoded.
+ */
+export function decodeImage(file: string, maxPixels = maxImagePixels()): RgbaImage {
   let buf: Buffer;
   try {
     buf = readFileSync(file);
@@ -36,6 +50,8 @@ export function decodeImage(file: string): RgbaImage {
   const isPng = buf.length >= 8 && buf.readUInt32BE(0) === 0x89504e47;
   const isJpeg = buf.length >= 3 && buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff;
   if (!isPng && !isJpeg) throw inputError(file, undefined, 'cannot decode image: not a PNG or JPEG file');
+  const dims = parseHeader(buf, file);
+  if (dims !== undefined && dims.width * dims.height > maxPixels) throw tooManyPixels(file, dims.width, dims.height, dims.format, maxPixels);
   let img: RgbaImage;
   try {
     if (isPng) {
@@ -45,7 +61,7 @@ export function decodeImage(file: string): RgbaImage {
       img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true });
     }
   } catch (e) {
-    throw inputError(file, undefined, `cannot decode ${isPng ? 'PNG' : 'JPEG'} image: ${e instanceof Error ? e.message : String(e)}`);
+    throw inputError(file, undefined, decodeFailure(e, buf, isPng));
   }
   if (!(img.width >= 1 && img.height >= 1) || img.data.length < img.width * img.height * 4) {
     throw inputError(file, undefined, `cannot decode ${isPng ? 'PNG' : 'JPEG'} image: no pixel data`);

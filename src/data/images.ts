@@ -19,7 +19,7 @@ import { cacheFolder, cacheKey, CacheFile, folderWriter, memoryWriter, type Cach
 import { CIFAR100_FORMAT, CIFAR10_FORMAT, loadCifarBinary } from './cifar.js';
 import { loadCifar10Subset } from './cifar10-1k.js';
 import { candidateDirs } from './common.js';
-import { DEFAULT_MAX_PIXELS } from './decode.js';
+import { maxImagePixels } from './pixel-limit.js';
 import { buildFromFiles, csvFiles, csvParts, folderFiles, folderParts, type BuildContext, type Part, type Prep } from './files.js';
 import { IMAGENET16_MEAN, IMAGENET16_STD, loadImageNet16 } from './imagenet16.js';
 import { mnistPart } from './mnist.js';
@@ -252,7 +252,7 @@ export async function openPart(o: ImageOptions, part: Part, train?: CacheMeta): 
   const ctxFor = (writer: BuildContext['writer']): BuildContext => ({
     writer,
     threads: o.threads ?? availableParallelism(),
-    maxPixels: o.maxPixels ?? DEFAULT_MAX_PIXELS,
+    maxPixels: o.maxPixels ?? maxImagePixels(),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
   });
   if (o.cacheDir === undefined) {

@@ -24,10 +24,14 @@ export function batchOf(ds: ImageDataset, indices: ArrayLike<number>): { images:
   return { images, labels };
 }
 
-/** A dataset of the given images (copied, in the given order), with the same normalisation and classes. */
+/**
+ * A dataset of the given images (copied, in the given order), with the same normalisation and classes; sources that
+ * name one file per image (folder datasets) follow their images.
+ */
 export function subset(ds: ImageDataset, indices: ArrayLike<number>): ImageDataset {
   const { images, labels } = batchOf(ds, indices);
-  return { ...ds, images, labels, count: labels.length };
+  const sources = ds.sources.length === ds.count && ds.count > 0 ? Array.from(indices, (i) => ds.sources[i]!) : ds.sources;
+  return { ...ds, images, labels, count: labels.length, sources };
 }
 
 export interface SplitOptions {

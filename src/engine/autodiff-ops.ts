@@ -17,7 +17,10 @@ export function recordBatchNorm(rec: Recorder, layer: BatchNormLayer, x: ADNode)
   const beta = layer.bias ? rec.hostParam(layer.bias) : undefined;
   const running = rec.opts.bnRunning;
   if (running) return batchNormInference(layer, x, running, gamma, beta);
-  const { xhat, y, r, mean, variance } = BN.bnForward(x.v, c, layer.eps, gamma, beta);
+  const fw = BN.bnForward(x.v, c, layer.eps, gamma, beta);
+  const { xhat, r, mean, variance } = fw;
+  const y = rec.opts.torchBnRounding ? torchConstantChannels(fw.y, c, layer.eps, mean, variance, gamma, beta) : fw.y;
+  if (y !== fw.y && fw.y !== xhat) fw.y.dispose();
   rec.opts.bnBatchStats?.set(layer.name, { mean, variance, count: x.v.size / c });
   let xhatT: Tensor | null = null;
   let rho: Float64Array | null = null;
@@ -50,6 +53,27 @@ export function recordBatchNorm(rec: Recorder, layer: BatchNormLayer, x: ADNode)
     },
   });
   return out;
+}
+
+/**
+ * PyTorch's forward value on channels whose batch variance is exactly 0 (see AdExecOptions.torchBnRounding): the
+ * constant x = mean maps to f32(x·α + β) with one rounding (PyTorch's vectorised fma), α = f32(f32(invstd)·γ),
+ * β = f32(bias − f32(mean)·α). Returns y itself when no channel is constant.
+ */
+function torchConstantChannels(y: Tensor, c: number, eps: number, mean: Float32Array, variance: Float64Array, gamma?: Float32Array, beta?: Float32Array): Tensor {
+  let any = false;
+  const s = new Float32Array(c).fill(1);
+  const t = new Float32Array(c);
+  for (let k = 0; k < c; k++) {
+    if (variance[k] !== 0) continue;
+    any = true;
+    const invstd = Math.fround(1 / Math.sqrt(variance[k] + eps));
+    const alpha = Math.fround(invstd * (gamma ? gamma[k] : 1));
+    const b = Math.fround((beta ? beta[k] : 0) - mean[k] * alpha);
+    s[k] = 0;
+    t[k] = Math.fround(mean[k] * alpha + b); // products of two float32 are exact in float64: one rounding, as fma
+  }
+  return any ? O.affine(y, c, s, t) : y; // y·1 + 0 is y bit for bit on the other channels
 }
 
 /** Eval-mode BatchNorm: one per-channel affine map from the running statistics; not differentiable here. */

@@ -57,6 +57,16 @@ export interface AdExecOptions {
   bnBatchStats?: Map<string, BnBatchStats>;
   /** Inference: normalise with these running statistics instead of the batch's (no backward through BN then). */
   bnRunning?: ReadonlyMap<string, BnRunningStats>;
+  /**
+   * Training-free metrics: a BatchNorm channel that is exactly constant over the batch outputs what PyTorch's CPU
+   * kernel outputs, fma(x, α, β) with α = f32(invstd·γ), β = f32(bias − mean·α) — a rounding residue of about
+   * 1e-7, not our exact 0. NAS-Bench-201 cells whose output does not depend on their input (every path through
+   * `none`) feed such channels forward, and the next BatchNorm amplifies the residue 316-fold (1/√eps), so in
+   * PyTorch — where every published metric value comes from — such networks carry a nonzero signal and fisher
+   * sees large values on them (up to 1e4). Exact zeros made our fisher rank them last instead (issue 20).
+   * Other channels are unchanged. Off for training (its numbers are fixed by the training code version).
+   */
+  torchBnRounding?: boolean;
 }
 
 export interface BnBatchStats {

@@ -153,7 +153,8 @@ export class AdExec implements Exec<ADNode>, Recorder {
   }
 
   /**
-   * Runs the recorded operations backwards from `output` seeded with `seed`. May be called several times
+   * Runs the recorded operations backwards from `output` seeded with `seed`, down to `input` (the network input,
+   * or any node recorded before `output`, whose gradient is then `inputGrad`). May be called several times
    * (e.g. the input Jacobian, then the loss) before a final call with `mode.last`, which frees every tensor.
    */
   backward(output: ADNode, seed: GradIn, mode: BackwardMode, input?: ADNode): BackwardResult {
@@ -225,6 +226,9 @@ export class AdExec implements Exec<ADNode>, Recorder {
     ctx.accumulate(output, seedCopy);
     for (let i = this.tape.length - 1; i >= 0; i--) {
       const e = this.tape[i];
+      // `input` may be an intermediate node (AZ-NAS: one cell's vector-Jacobian product): its gradient is complete
+      // here, since everything that depends on it was recorded after it.
+      if (e.output === input) break;
       const g = grads.get(e.output);
       if (g !== undefined) {
         grads.delete(e.output);

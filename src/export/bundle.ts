@@ -4,6 +4,7 @@
  * logits for them) — so that any runtime can be checked against the engine. The engine's backend must be
  * initialised; no file access here.
  */
+import { createHash } from 'node:crypto';
 import type { LoadedModel } from '../model/store.js';
 import { predict } from '../train/step.js';
 import { exportOnnx, ONNX_OPSET } from './onnx.js';
@@ -22,6 +23,8 @@ export interface SampleLogits {
   labels: number[] | null;
   classNames: string[] | null;
   producer: string;
+  /** SHA-256 of every other file of the export: what makes the folder provably ours (export/folder.ts). */
+  files: Record<string, string>;
 }
 
 export interface ExportBundle {
@@ -64,6 +67,7 @@ export function exportModel(m: LoadedModel, format: ExportFormat, producerVersio
     labels: samples.labels ? Array.from(samples.labels) : null,
     classNames: card.classes.names,
     producer: `robot-nas ${producerVersion} engine`,
+    files: {},
   };
   const files = new Map<string, Uint8Array | string>();
   const describe = new Map<string, string>();
@@ -86,6 +90,7 @@ export function exportModel(m: LoadedModel, format: ExportFormat, producerVersio
     describe.set(PYTORCH_WEIGHTS_FILE, 'state_dict (BatchNorm running statistics included) as safetensors');
   }
   files.set(SAMPLE_INPUT_FILE, new Uint8Array(samples.images.buffer.slice(samples.images.byteOffset, samples.images.byteOffset + samples.images.byteLength)));
+  for (const [name, data] of files) sampleLogits.files[name] = createHash('sha256').update(data).digest('hex');
   files.set(SAMPLE_LOGITS_FILE, JSON.stringify(sampleLogits) + '\n');
   describe.set(SAMPLE_INPUT_FILE, `${samples.count} real preprocessed images (float32 NCHW) from the model folder`);
   describe.set(SAMPLE_LOGITS_FILE, "the robot-nas engine's logits for them");

@@ -186,6 +186,25 @@ export function numberColumns(t: CsvTable, ks: readonly number[]): Float64Array[
   return outs;
 }
 
+/**
+ * Refuses a written non-finite value (`nan`, `inf`, `1e999`…) in column k, whose parsed values are `values`: in the
+ * columns a search queries or reports (objective, cost, final metric) such a value would silently change the
+ * answer. An empty cell stays NaN, "unknown", as everywhere.
+ */
+export function requireFinite(t: CsvTable, k: number, values: Float64Array): Float64Array {
+  for (let r = 0; r < values.length; r++) {
+    if (Number.isFinite(values[r]!)) continue;
+    const cell = t.rows[r]![k]!;
+    if (cell.trim() === '') continue;
+    throw inputError(
+      t.file,
+      undefined,
+      `line ${t.lines[r]}, column ${t.header[k]}: expected a finite number, got '${cell.trim()}' (leave the cell empty for an unknown value)`,
+    );
+  }
+  return values;
+}
+
 /** A text column (cells trimmed). */
 export function textColumn(t: CsvTable, k: number): string[] {
   return t.rows.map((row) => row[k]!.trim());

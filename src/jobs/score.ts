@@ -1,7 +1,7 @@
 /**
  * The scoring job: one architecture's training-free metrics (src/proxies/spec.ts describes and runs it).
  *
- *   { kind: 'score', space, arch, config: { channels, cells, batch, classes, metrics }, data: { dataset, dir?, split? }, seed }
+ *   { kind: 'score', space, arch, config: { channels, cells, batch, classes, metrics }, data: { dataset, dir?, split?, fingerprint }, seed, version }
  *     → { arch, values: { metric: value }, ln_synflow?, seconds }
  */
 import type { ScoringResult, ScoringSpec } from '../proxies/spec.js';

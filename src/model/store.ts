@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { balancedPick } from '../data/common.js';
 import type { Network } from '../networks/layers.js';
@@ -18,8 +18,8 @@ import { countParams, type ParamValues } from '../networks/params.js';
 import { countMacs } from '../proxies/cost.js';
 import type { BnRunning } from '../train/step.js';
 import { writeFolderAtomic } from '../util/atomic.js';
-import { InputError, SettingError, inputError } from '../util/errors.js';
-import { checkOutputDir } from '../util/output-paths.js';
+import { InputError, inputError } from '../util/errors.js';
+import { checkReplaceable, claimByManifest, type FolderOwner } from '../util/owned-folder.js';
 import {
   MANIFEST_FILE,
   MODEL_FORMAT,
@@ -78,19 +78,26 @@ function errCode(e: unknown): string {
   return (e as NodeJS.ErrnoException).code ?? String(e);
 }
 
+/** A saved model folder is ours when its manifest.json is a valid model card and the folder holds only the files it names, unchanged. */
+export const MODEL_FOLDER: FolderOwner = {
+  what: 'a model folder',
+  claim: (dir) =>
+    claimByManifest(dir, MANIFEST_FILE, 'a robot-nas model card', (json, file) => {
+      const card = parseCard(json, file);
+      return new Map([
+        [card.files.weights.path, card.files.weights.sha256],
+        [card.files.samples.path, card.files.samples.sha256],
+      ]);
+    }),
+};
+
 /**
- * Fails (SettingError on `setting`) unless `dir` can become an output folder: writable (util/output-paths), and
- * not a non-empty folder without `marker` (a saved model's manifest, by default) — only such a folder is
- * replaced, never a folder of something else.
+ * Fails (SettingError on `setting`) unless `dir` can become a model folder: writable (util/output-paths), and absent,
+ * empty, or a previous model folder holding nothing but what robot-nas wrote (util/owned-folder) — only such a folder
+ * is replaced, never a folder of something else.
  */
-export function checkModelDestination(dir: string, setting = 'save', marker = MANIFEST_FILE): void {
-  checkOutputDir(dir, setting);
-  if (existsSync(dir) && statSync(dir).isDirectory()) {
-    const entries = readdirSync(dir);
-    if (entries.length > 0 && !entries.includes(marker)) {
-      throw new SettingError(setting, `${dir}: folder exists, is not empty and holds no ${marker}; refusing to replace it (choose a new folder)`);
-    }
-  }
+export function checkModelDestination(dir: string, setting = 'save'): void {
+  checkReplaceable(dir, setting, MODEL_FOLDER);
 }
 
 function checkWeights(net: Network, params: ParamValues, running: BnRunning): void {
@@ -175,6 +182,7 @@ export function saveModel(dir: string, m: ModelToSave): ModelCard {
       [SAMPLES_FILE, sampleBytes],
       [MANIFEST_FILE, JSON.stringify(card, null, 2) + '\n'],
     ]),
+    MODEL_FOLDER,
   );
   return card;
 }

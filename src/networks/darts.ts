@@ -109,12 +109,22 @@ function addOp(b: NetworkBuilder, p: string, op: DartsOp, c: number, stride: num
   }
 }
 
+// Module marks (Exec.module) follow DARTS's model.py / operations.py: ReLUConvBN and SepConv/DilConv wrap a
+// Sequential `op`, FactorizedReduce and Identity are modules, pools are bare nn.AvgPool2d/MaxPool2d, each cell is
+// a module; they do not change the network's value.
 function runPre<T>(exec: Exec<T>, pre: Pre, x: T): T {
   const r = exec.relu(pre.relu, x);
-  if (pre.kind === 'rcb') return exec.batchNorm(pre.bn, exec.conv(pre.conv, r));
+  if (pre.kind === 'rcb') {
+    const y = exec.batchNorm(pre.bn, exec.conv(pre.conv, r));
+    exec.module?.('ReLUConvBN.op', 'wrap', y);
+    exec.module?.('ReLUConvBN', 'wrap', y);
+    return y;
+  }
   const a = exec.conv(pre.conv1, r);
   const bb = exec.conv(pre.conv2, execOp(exec, 'crop')(r, 1, 1));
-  return exec.batchNorm(pre.bn, execOp(exec, 'concat')([a, bb]));
+  const y = exec.batchNorm(pre.bn, execOp(exec, 'concat')([a, bb]));
+  exec.module?.('FactorizedReduce', 'wrap', y);
+  return y;
 }
 
 /** Applies an op; null stands for an exact zero term (the `none` op), which the node sum skips. */
@@ -123,6 +133,7 @@ function runOp<T>(exec: Exec<T>, impl: OpImpl, x: T): T | null {
     case 'none':
       return null;
     case 'identity':
+      exec.module?.('Identity', 'wrap', x);
       return x;
     case 'pool':
       return impl.max ? execOp(exec, 'maxPool')(x, 3, impl.stride, 1) : exec.avgPool(x, 3, impl.stride, 1);
@@ -131,6 +142,8 @@ function runOp<T>(exec: Exec<T>, impl: OpImpl, x: T): T | null {
     case 'conv': {
       let h = x;
       for (const s of impl.stages) h = exec.batchNorm(s.bn, exec.conv(s.pw, exec.conv(s.dw, exec.relu(s.relu, h))));
+      exec.module?.('SepConv/DilConv.op', 'wrap', h);
+      exec.module?.('SepConv/DilConv', 'wrap', h);
       return h;
     }
   }
@@ -207,9 +220,11 @@ export function buildDarts(config: DartsConfig): Network {
 
   function forward<T>(exec: Exec<T>, x: T): T {
     let s0 = exec.batchNorm(stemBn, exec.conv(stemConv, x));
+    exec.module?.('stem', 'feature', s0);
     let s1 = s0;
-    for (const cell of cells) {
+    for (const [i, cell] of cells.entries()) {
       const s = cellForward(exec, cell, s0, s1);
+      exec.module?.(`cells.${i}`, 'feature', s);
       s0 = s1;
       s1 = s;
     }

@@ -110,7 +110,17 @@ export interface Exec<T> {
   activation?(site: ActivationSite, x: T): T;
   /** x [N, H, W, C] times s (one value per image and channel: [N, C] or [N, 1, 1, C]), broadcast over positions. */
   channelScale?(x: T, s: T): T;
+  /**
+   * Marks x as the output of a module of the network's official PyTorch definition that is not itself one of the
+   * operations above (a Sequential or wrapper returning its last op's output, an Identity, a cell): `feature` for
+   * the stem and each cell or reduction block (AZ-NAS's cell features), `wrap` for the others. MeCo hooks every
+   * module, so a tensor several nested modules return counts once per module. Executors that do not care omit it.
+   */
+  module?(name: string, role: ModuleRole, x: T): void;
 }
+
+/** See Exec.module. */
+export type ModuleRole = 'feature' | 'wrap';
 
 /** Ops that only some executors implement, and the networks that need them. */
 const OPTIONAL_OPS = { maxPool: 'DARTS networks', concat: 'DARTS networks', crop: 'DARTS networks', activation: 'mobile networks', channelScale: 'mobile networks' };

@@ -111,19 +111,32 @@ export function buildNb201(config: Nb201Config): Network {
   const topRelu = b.relu('top_relu');
   const classifier: LinearLayer = b.linear('classifier', width, numClasses, true);
 
+  // Module marks (Exec.module) follow the NAS-Bench-201 model MeCo's code scores (foresight/models/nasbench2.py:
+  // stem = Sequential(conv, BN) in a module, ReLUConvBN = Sequential(ReLU, conv, BN) in a module, POOLING wraps its
+  // AvgPool2d, stacks of cells are Sequentials, the reduction's shortcut is Sequential(AvgPool2d, conv), the head's
+  // lastact is Sequential(BN, ReLU)); the network's value does not depend on them.
   function forward<T>(exec: Exec<T>, x: T): T {
     let h = exec.batchNorm(stemBn, exec.conv(stemConv, x));
+    exec.module?.('stem.net', 'wrap', h);
+    exec.module?.('stem', 'feature', h);
+    let k = 0;
     for (const block of blocks) {
+      const name = `layers.${k++}`;
       if (block.kind === 'reduction') {
-        const a = exec.batchNorm(block.bnA, exec.conv(block.convA, exec.relu(block.reluA, h)));
-        const bb = exec.batchNorm(block.bnB, exec.conv(block.convB, exec.relu(block.reluB, a)));
+        const a = reluConvBn(exec, `${name}.conv_a`, block.reluA, block.convA, block.bnA, h);
+        const bb = reluConvBn(exec, `${name}.conv_b`, block.reluB, block.convB, block.bnB, a);
         const s = exec.conv(block.shortcut, exec.avgPool(h, 2, 2, 0));
+        exec.module?.(`${name}.residual`, 'wrap', s);
         h = exec.add([s, bb]);
       } else {
-        h = cellForward(exec, block.edges, h);
+        h = cellForward(exec, block.edges, h, name);
       }
+      exec.module?.(name, 'feature', h);
+      if (block.kind === 'cell' && (k === blocks.length || blocks[k].kind === 'reduction')) exec.module?.(`${name}.stack`, 'wrap', h);
     }
-    const z = exec.globalAvgPool(exec.relu(topRelu, exec.batchNorm(topBn, h)));
+    const r = exec.relu(topRelu, exec.batchNorm(topBn, h));
+    exec.module?.('top.lastact', 'wrap', r);
+    const z = exec.globalAvgPool(r);
     return exec.linear(classifier, z);
   }
 
@@ -139,7 +152,15 @@ export function buildNb201(config: Nb201Config): Network {
   };
 }
 
-function cellForward<T>(exec: Exec<T>, edges: CellEdge[], x: T): T {
+/** ReLU → conv → BN, marked as its Sequential and its ReLUConvBN module. */
+function reluConvBn<T>(exec: Exec<T>, name: string, relu: ReluSite, conv: Conv2dLayer, bn: BatchNormLayer, x: T): T {
+  const y = exec.batchNorm(bn, exec.conv(conv, exec.relu(relu, x)));
+  exec.module?.(`${name}.op`, 'wrap', y);
+  exec.module?.(name, 'wrap', y);
+  return y;
+}
+
+function cellForward<T>(exec: Exec<T>, edges: CellEdge[], x: T, name: string): T {
   const nodes: T[] = [x];
   for (let to = 1; to <= 3; to++) {
     const terms: T[] = [];
@@ -151,13 +172,17 @@ function cellForward<T>(exec: Exec<T>, edges: CellEdge[], x: T): T {
           // Contributes exact zeros to the sum and nothing to any gradient: skipped (see below).
           break;
         case 'skip_connect':
+          exec.module?.(`${name}.ops.${e.to}_${e.from}`, 'wrap', inp); // Identity
           terms.push(inp);
           break;
-        case 'avg_pool_3x3':
-          terms.push(exec.avgPool(inp, 3, 1, 1));
+        case 'avg_pool_3x3': {
+          const y = exec.avgPool(inp, 3, 1, 1);
+          exec.module?.(`${name}.ops.${e.to}_${e.from}`, 'wrap', y); // POOLING around its AvgPool2d
+          terms.push(y);
           break;
+        }
         default:
-          terms.push(exec.batchNorm(e.bn!, exec.conv(e.conv!, exec.relu(e.relu!, inp))));
+          terms.push(reluConvBn(exec, `${name}.ops.${e.to}_${e.from}`, e.relu!, e.conv!, e.bn!, inp));
       }
     }
     // A node fed only by `none` edges is an all-zero tensor; it is still materialised because conv ops reading

@@ -2,7 +2,7 @@
  * Step 3 of a search, the pool's limits: size and speed limits on the candidate pool, applied before anything is scored.
  * Parameters and FLOPs come from the network definition (model/cost); latency is the median batch-1 inference
  * on this machine's engine (model/latency), measured once per candidate and cached next to the metric table,
- * keyed by everything it depends on (network size, input, engine, CPU), so a rerun or another search with the
+ * keyed by everything it depends on (network size, input, engine and its version, CPU), so a rerun or another search with the
  * same limits measures nothing again. A limit that leaves no candidate names the architecture closest to it.
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
@@ -15,6 +15,7 @@ import { getEngine } from '../engine/kernels.js';
 import type { DataInfo } from '../train/data.js';
 import { SettingError } from '../util/errors.js';
 import { queryKey } from '../util/key.js';
+import { PACKAGE_VERSION } from '../util/version.js';
 import { shownPath } from './files.js';
 import type { PoolLimits, SearchHooks, SearchPlan } from './types.js';
 
@@ -71,6 +72,8 @@ export class LatencyCache {
       engine: getEngine().info, // kernel backend, threads, vector width: what the latency depends on
       cpu: cpus()[0]?.model ?? 'unknown',
       repeats: LATENCY_REPEATS,
+      // the engine's code: a newer robot-nas may run the same network at another speed
+      code: PACKAGE_VERSION,
     }).slice(0, 16);
     this.file = join(dir, `latency-${key}.jsonl`);
     if (existsSync(this.file)) {

@@ -4,14 +4,16 @@
  * resumable. Step 4 of a search, and `robot-nas proxies`'s batch mode.
  *
  * Next to the CSV a small `<out>.meta.json` records what the numbers depend on besides the metrics (space,
- * dataset, split, C, N, batch, classes, seed); resuming with different settings is an InputError instead of
- * a silent mix of incompatible rows.
+ * dataset, split, C, N, batch, classes, seed, the scoring batch's fingerprint and the scoring code version); resuming with
+ * different settings or other images is an InputError instead of a silent mix of incompatible rows.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { Split } from '../data/types.js';
 import { scoringJob, type ScoringJob } from '../jobs/score.js';
 import { openResults } from '../proxies/results.js';
-import { batchIndices, scoringDataset, SCORING_SPACES, type ScoringResult } from '../proxies/spec.js';
+import { batchIndices, SCORING_CODE_VERSION, scoringDataset, scoringFingerprint, SCORING_SPACES, type ScoringResult } from '../proxies/spec.js';
+import { METRICS_CODE_VERSION } from '../proxies/types.js';
+import { checkFits, SMALLEST_ARCH } from '../model/fits.js';
 import type { Runner } from '../runner/types.js';
 import { getSpace } from '../spaces/index.js';
 import { writeAtomic } from '../util/atomic.js';
@@ -68,6 +70,9 @@ interface RunMeta {
   batch: number;
   classes: number;
   seed: number;
+  /** The scoring batch's images (proxies/spec.ts scoringFingerprint), and the version of the scoring numerics. */
+  fingerprint: string;
+  code: number;
 }
 
 /** Checks the settings against those recorded next to an existing results file. */
@@ -80,11 +85,22 @@ function checkMeta(out: string, meta: RunMeta): void {
     } catch (e) {
       throw inputError(file, undefined, `unreadable run settings (${(e as Error).message}); delete it to start over`);
     }
+    // rows recorded without a fingerprint (an older robot-nas) cannot be matched to these images: not reused
+    if (old.fingerprint === undefined) {
+      throw new InputError(`${out} was scored by an older robot-nas that did not record which images it used; its rows cannot be checked against these images: use another --out`);
+    }
+    // a file without the code version was computed by metric code version 1
+    old.code ??= 1;
+    // other settings first: the scoring batch (and so its fingerprint) depends on --batch and --seed, and the
+    // setting that changed is the useful thing to name
     const diffs = (Object.keys(meta) as (keyof RunMeta)[])
-      .filter((k) => old[k] !== undefined && old[k] !== meta[k])
+      .filter((k) => k !== 'fingerprint' && old[k] !== undefined && old[k] !== meta[k])
       .map((k) => `${k} ${String(old[k])} (now ${String(meta[k])})`);
     if (diffs.length > 0) {
       throw new InputError(`${out} was computed with other settings: ${diffs.join(', ')}; use another --out, or the same settings to resume`);
+    }
+    if (old.fingerprint !== meta.fingerprint) {
+      throw new InputError(`${out} was scored on other images: the data changed (fingerprint ${old.fingerprint} → ${meta.fingerprint}); use another --out, or the same images to resume`);
     }
   }
 }
@@ -101,7 +117,7 @@ export async function runProxyBatch(o: BatchOptions): Promise<BatchSummary> {
   const space = getSpace(o.space);
   const metrics = [...new Set(o.metrics)];
   const archs = selectArchs(space, o.archs, o.seed);
-  const data = {
+  const where = {
     dataset: o.dataset,
     ...(o.dir !== undefined ? { dir: o.dir } : {}),
     ...(o.split !== undefined ? { split: o.split } : {}),
@@ -110,9 +126,22 @@ export async function runProxyBatch(o: BatchOptions): Promise<BatchSummary> {
     ...(o.imageCache !== undefined ? { cache: o.imageCache } : {}),
     ...(o.imageFolders !== undefined ? { folders: o.imageFolders } : {}),
   };
-  // loaded here too, to fail fast on a bad dataset and to learn its class count and size
-  const ds = await scoringDataset(data);
+  // loaded here too, to fail fast on a bad dataset and to learn its class count, size and scoring batch's fingerprint
+  const ds = await scoringDataset(where);
   batchIndices(ds.count, o.batch, o.seed);
+  if (metrics.includes('zico') && 2 * o.batch > ds.count) {
+    throw new InputError(`zico compares gradients on two batches of ${o.batch} images, but ${o.dataset} has only ${ds.count}: use a smaller batch or leave out zico`);
+  }
+  if (o.space === 'nb201' || o.space === 'darts') {
+    // a size the engine cannot hold is refused before any job (model/fits.ts)
+    checkFits(
+      { space: o.space, arch: SMALLEST_ARCH[o.space], channels: o.channels, cells: o.cells, classes: ds.classes, inputShape: [ds.channels, ds.height, ds.width] },
+      [{ setting: 'batch', batch: o.batch, doing: 'score the metrics on' }],
+      `even the smallest ${o.space} network`,
+    );
+  }
+  // every job carries its scoring batch's fingerprint: a worker with other images refuses it (proxies/spec.ts matchedDataset)
+  const data = { ...where, fingerprint: scoringFingerprint(ds, o.batch, o.seed) };
   const meta: RunMeta = {
     space: o.space,
     dataset: o.dataset,
@@ -122,6 +151,8 @@ export async function runProxyBatch(o: BatchOptions): Promise<BatchSummary> {
     batch: o.batch,
     classes: ds.classes,
     seed: o.seed,
+    fingerprint: data.fingerprint,
+    code: SCORING_CODE_VERSION,
   };
   checkMeta(o.out, meta);
   const results = openResults(o.out, metrics, space); // creates the folder
@@ -141,6 +172,7 @@ export async function runProxyBatch(o: BatchOptions): Promise<BatchSummary> {
           config: { channels: o.channels, cells: o.cells, batch: o.batch, classes: ds.classes, metrics },
           data,
           seed: o.seed,
+          version: METRICS_CODE_VERSION,
         });
         return o.runner.run(job).then(
           (res) => {
@@ -151,7 +183,8 @@ export async function runProxyBatch(o: BatchOptions): Promise<BatchSummary> {
           },
           (e: unknown) => {
             // name the architecture, keeping the error's class (InputError → exit 2) and stack
-            if (e instanceof Error && !e.message.startsWith('scoring ')) e.message = `scoring ${arch}: ${e.message}`;
+            // (a runner that gave up waiting is about the queue, not this architecture)
+            if (e instanceof Error && !e.message.startsWith('scoring ') && e.name !== 'QueueTimeoutError') e.message = `scoring ${arch}: ${e.message}`;
             throw e;
           },
         );

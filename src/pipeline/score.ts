@@ -7,7 +7,7 @@
 import { dirname, join, resolve } from 'node:path';
 import type { Split } from '../data/types.js';
 import type { ScoringJob } from '../jobs/score.js';
-import { toMetricValue } from '../proxies/spec.js';
+import { SCORING_CODE_VERSION, scoringDataset, scoringFingerprint, toMetricValue } from '../proxies/spec.js';
 import { formatRow, readResults } from '../proxies/results.js';
 import type { Runner } from '../runner/types.js';
 import { checkBudget, makePool, type Pool } from '../search/types.js';
@@ -51,17 +51,31 @@ export async function scorePool(
   const { o, space } = p;
   const log = (m: string): void => hooks.log?.(m);
   const split: Split | undefined = (await hasTrainPart(o.dataset, o.dir)) ? 'train' : undefined;
+  // The table is keyed by everything a row depends on: the images it was scored on (the scoring batch's fingerprint,
+  // not only where they are), the network size, the scoring batch and seed, the metrics and the scoring code's version.
+  // (The set is the one runProxyBatch scores from, loaded once per process.)
+  const images = await scoringDataset({
+    dataset: o.dataset,
+    ...(o.dir !== undefined ? { dir: o.dir } : {}),
+    ...(split !== undefined ? { split } : {}),
+    ...(o.imageSize !== undefined ? { imageSize: o.imageSize } : {}),
+    ...(o.imageChannels !== undefined ? { imageChannels: o.imageChannels } : {}),
+    cache: p.imageCache,
+    ...(folders !== undefined ? { folders } : {}),
+  });
   const scoringKey = queryKey({
     kind: 'metrics',
     space: o.space,
     dataset: o.dataset,
     dir: o.dir === undefined ? null : resolve(o.dir),
     split: split ?? null,
+    fingerprint: scoringFingerprint(images, o.scoreBatch, o.seed),
     channels: o.channels,
     cells: o.cells,
     batch: o.scoreBatch,
     seed: o.seed,
     metrics: o.metrics,
+    code: SCORING_CODE_VERSION,
     // The working image shape and preprocessing: folders were always 3×32×32 and now keep their own size, so their
     // tables must not be reused; mnist's input never changed and is left out, so its tables keep their names.
     ...(o.dataset !== 'mnist' && info ? { input: info.shape.join('x') } : {}),

@@ -25,12 +25,14 @@ import type { ResultStore } from '../store/types.js';
 import type { TrainingOutcome } from '../train/spec.js';
 import { writeAtomic } from '../util/atomic.js';
 import { InputError } from '../util/errors.js';
-import { settingsDiff } from './files.js';
-import { loadData, planSearch, searchSettings, trainSettings } from './plan.js';
+import { searchFolder, settingsDiff, shownPath } from './files.js';
+import { whyNotReplaceable } from '../util/owned-folder.js';
+import { loadData, planSearch, poolSize, searchSettings, trainSettings } from './plan.js';
 import { runQueries } from './queries.js';
 import { writeResults } from './results.js';
 import { checkBudget } from '../search/types.js';
-import { applyLimits, LatencyCache } from './limits.js';
+import { applyLimits, candidateSpec, LatencyCache } from './limits.js';
+import { checkPoolFits } from '../model/fits.js';
 import { choosePool, scorePool, tableDir } from './score.js';
 import type { SearchHooks, SearchOptions, SearchPlan, SearchResult } from './types.js';
 
@@ -41,6 +43,19 @@ export interface SearchServices {
   runner?: Runner<Job, JobResult>;
   /** Where trainings are kept (default: the `cache` file, or memory). */
   store?: ResultStore;
+  /**
+   * `performance.now()` from which the result's wall seconds count (default: when runSearch is called). The CLI gives
+   * 0, the process's start, so that the figure covers start-up, data loading and everything else the user waited for.
+   */
+  startedAt?: number;
+}
+
+/** The default output folder of a search: the first of `out`, `out-2`, … that is free or holds this same search. */
+function defaultOut(p: SearchPlan, settings: Record<string, unknown>): string {
+  for (let n = 1; ; n++) {
+    const dir = n === 1 ? p.out : `${p.out}-${n}`;
+    if (whyNotReplaceable(dir, searchFolder(p.cache, dir)) === undefined && settingsDiff(join(dir, 'settings.json'), settings).length === 0) return dir;
+  }
 }
 
 /**
@@ -49,10 +64,10 @@ export interface SearchServices {
  * blocks the corrected command.
  */
 export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}, services: SearchServices = {}): Promise<SearchResult> {
-  const startMs = performance.now();
+  const startMs = services.startedAt ?? performance.now();
   const plan = planSearch(o);
-  // threads started now load their modules while this thread reads the data
-  const runner = services.runner ?? localRunner(o.parallel, jobExecutor(), true);
+  // threads started now load their modules while this thread reads the data (no more than the pool has jobs)
+  const runner = services.runner ?? localRunner(Math.min(o.parallel, poolSize(plan)), jobExecutor(), true);
   try {
     return await searchWith(plan, runner, o, hooks, services, startMs);
   } finally {
@@ -60,20 +75,29 @@ export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}, servi
   }
 }
 
-async function searchWith(plan: SearchPlan, runner: Runner<Job, JobResult>, o: SearchOptions, hooks: SearchHooks, services: SearchServices, startMs: number): Promise<SearchResult> {
+async function searchWith(checked: SearchPlan, runner: Runner<Job, JobResult>, o: SearchOptions, hooks: SearchHooks, services: SearchServices, startMs: number): Promise<SearchResult> {
   const log = (m: string): void => hooks.log?.(m);
-  const data = await loadData(plan, log, hooks.onDataProgress);
+  const data = await loadData(checked, log, hooks.onDataProgress);
   const train = trainSettings(o, data.info);
-  const settings = searchSettings(o, train);
+  const settings = searchSettings(o, train, data.info);
+  const plan = o.outIsDefault ? { ...checked, out: defaultOut(checked, settings) } : checked;
   const settingsFile = join(plan.out, 'settings.json');
   const diffs = settingsDiff(settingsFile, settings);
   if (diffs.length > 0) {
-    throw new InputError(`${settingsFile}: this folder holds a search with other settings — ${diffs.join('; ')}. Use another --out, or the same settings to resume.`);
+    throw new InputError(`${shownPath(plan.out)} holds a search with other settings — ${diffs.join('; ')}. Use another --out, or the same settings to resume.`);
   }
   const store = services.store ?? (plan.cache === null ? new MemoryStore() : JsonlStore.open(plan.cache));
   const latency = new LatencyCache(tableDir(plan), plan, data.info);
   const limited = applyLimits(plan, data.info, choosePool(plan), latency, hooks);
   if (o.budget !== 'all' && limited.removed > 0) checkBudget(limited.archs.length, o.budget, `the pool (${limited.archs.length} of ${limited.before} architectures within the limits)`);
+  // every network the search may score or train must fit in the engine, checked before the first job (model/fits.ts)
+  checkPoolFits(
+    limited.archs.map((a) => candidateSpec(plan, data.info, a)),
+    [
+      { setting: 'scoreBatch', batch: o.scoreBatch, doing: 'score the metrics on' },
+      { setting: 'batchSize', batch: Math.min(o.batchSize, data.info.trainCount), doing: 'train on' },
+    ],
+  );
   const scored = await scorePool(plan, limited.archs, runner, hooks, limited.before, data.info, data.folders);
   writeAtomic(settingsFile, JSON.stringify(settings, null, 2) + '\n');
   writeAtomic(join(plan.out, 'metrics.csv'), scored.csv);

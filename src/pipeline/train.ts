@@ -9,6 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { balancedPick } from '../data/common.js';
 import type { ImageSet } from '../data/imageset.js';
+import { checkFits } from '../model/fits.js';
 import { checkModelDestination, saveModel } from '../model/store.js';
 import { initEngine } from '../engine/kernels.js';
 import { buildNetwork } from '../networks/build.js';
@@ -17,11 +18,13 @@ import { confusionCsv, renderConfusionSvg } from '../plot/confusion.js';
 import { getSpace } from '../spaces/index.js';
 import { augmentFor } from '../train/augment.js';
 import { prepareData } from '../train/data.js';
-import { checkTrainSettings, DARTS_TRAINING, imbalanced, perClassAccuracy, trainNetwork, type ClassCounts, type EpochLog } from '../train/trainer.js';
+import { atChance, checkTrainSettings, DARTS_TRAINING, imbalanced, perClassAccuracy, trainNetwork, type ClassCounts, type EpochLog } from '../train/trainer.js';
 import { TRAINING_CODE_VERSION } from '../train/version.js';
 import { writeAtomic } from '../util/atomic.js';
 import { InputError } from '../util/errors.js';
 import { checkOutputDir, checkOutputFile } from '../util/output-paths.js';
+import { checkReplaceableFile, jsonWithKeys } from '../util/owned-folder.js';
+import { shellCommand } from '../util/shell.js';
 import { trainingSeed } from '../util/seeds.js';
 
 /** One training request (the `train` command's flags). */
@@ -80,7 +83,10 @@ export function checkTrainRequest(f: TrainRequest): string {
     throw new InputError(`--arch: not a ${f.space} architecture: ${(e as Error).message}`);
   }
   // Everything that can fail without data fails before the data is read and long before the training ends.
-  if (f.out !== undefined) checkOutputFile(f.out, 'out');
+  if (f.out !== undefined) {
+    checkOutputFile(f.out, 'out');
+    checkReplaceableFile(f.out, 'out', 'a training report', (t) => jsonWithKeys(t, ['space', 'arch', 'dataset', 'params', 'validAccuracy', 'settings']));
+  }
   if (f.save !== undefined) checkModelDestination(f.save, 'save');
   if (f.confusion !== undefined) checkOutputDir(f.confusion, 'confusion');
   checkTrainSettings({ ...DARTS_TRAINING, lr: f.lr, epochs: f.epochs, batchSize: f.batchSize, augment: null });
@@ -132,6 +138,12 @@ export async function trainArchitecture(f: TrainRequest, hooks: TrainRequestHook
   // The engine starts after the data is read (as the command always did), through the caller's hook when it has one.
   if (hooks.startEngine) hooks.startEngine();
   else initEngine();
+  // a size the engine cannot hold is refused before the training (model/fits.ts)
+  checkFits(
+    { space: f.space, arch, channels: f.channels, cells: f.cells, classes: info.classes, inputShape: info.shape },
+    [{ setting: 'batchSize', batch: Math.min(f.batchSize, info.trainCount), doing: 'train on' }],
+    'the network',
+  );
   const net = buildNetwork(f.space, arch, { channels: f.channels, cells: f.cells, classes: info.classes }, info.shape);
   const settings = { ...DARTS_TRAINING, lr: f.lr, epochs: f.epochs, batchSize: f.batchSize, augment: augmentFor(f.dataset, info.mean, info.std, info.shape[1]) };
   for (const n of info.notes ?? []) hooks.log?.(`data: ${n}`);
@@ -143,8 +155,12 @@ export async function trainArchitecture(f: TrainRequest, hooks: TrainRequestHook
     ...(hooks.onStep ? { onStep: hooks.onStep } : {}),
     ...(hooks.onEpoch ? { onEpoch: hooks.onEpoch } : {}),
   });
-  // Weights from a training whose loss became non-finite are not kept; other divergences are saved and recorded.
-  const saved = f.save !== undefined && r.divergence !== 'non-finite loss';
+  // The trainer flags a first epoch at chance (what a one-epoch query can tell); a longer training that left chance
+  // afterwards did train. A training that blew up (non-finite or exploding loss) saves nothing: exit 2 after the
+  // report. One still at chance is kept, marked in its card and said: small datasets often cannot show more.
+  const last = r.epochs.at(-1);
+  const divergence = r.divergence === 'chance accuracy' && last !== undefined && !atChance(last.trainAccuracy, info.classes, info.trainCount) ? undefined : r.divergence;
+  const saved = f.save !== undefined && divergence !== 'non-finite loss' && divergence !== 'loss above bound';
   const report = {
     space: f.space,
     perClass: {
@@ -158,8 +174,8 @@ export async function trainArchitecture(f: TrainRequest, hooks: TrainRequestHook
     trainAccuracy: Number.isFinite(r.trainAccuracy) ? r.trainAccuracy : null,
     validAccuracy: r.validAccuracy,
     testAccuracy: r.testAccuracy ?? null,
-    diverged: r.diverged,
-    divergence: r.divergence ?? null,
+    diverged: divergence !== undefined,
+    divergence: divergence ?? null,
     seconds: r.seconds,
     epochs: r.epochs,
     data: info,
@@ -207,7 +223,7 @@ export async function trainArchitecture(f: TrainRequest, hooks: TrainRequestHook
         trainingSeed: trainingSeed(f.seed, arch),
         trainingCodeVersion: TRAINING_CODE_VERSION,
         seconds: r.seconds,
-        divergence: r.divergence ?? null,
+        divergence: divergence ?? null,
       },
       accuracies: {
         train: Number.isFinite(r.trainAccuracy) ? r.trainAccuracy : null,
@@ -235,9 +251,12 @@ export async function trainArchitecture(f: TrainRequest, hooks: TrainRequestHook
       ...(r.testByClass ? classLines('test', r.testByClass, names) : []),
       ...(f.confusion !== undefined ? [`confusion matrix     ${join(f.confusion, 'confusion.csv')}, ${join(f.confusion, 'confusion.svg')} (${r.testConfusion ? 'test' : 'validation'} images)`] : []),
       `time                 ${r.seconds.toFixed(1)} s`,
-      ...(r.diverged ? [`diverged             yes — ${r.divergence ?? 'diverged'}${r.divergence === 'non-finite loss' ? '; training stopped there' : ''}`] : []),
-      ...(saved ? [`saved model          ${f.save} (predict: npx robot-nas predict --model ${f.save} IMAGE.png; export: npx robot-nas export --model ${f.save} --format onnx --out DIR)`] : []),
+      ...(divergence !== undefined ? [`diverged             yes — ${divergence}${divergence === 'non-finite loss' ? '; training stopped there' : divergence === 'chance accuracy' ? ` after the last epoch${saved ? ' (the model is saved and marked so in its card)' : ''}` : ''}`] : []),
+      ...(saved ? [`saved model          ${f.save} (predict: ${shellCommand(['npx', 'robot-nas', 'predict', '--model', f.save!])} IMAGE.png; export: ${shellCommand(['npx', 'robot-nas', 'export', '--model', f.save!, '--format', 'onnx', '--out'])} DIR)`] : []),
   ].join('\n');
-  const notSaved = f.save !== undefined && !saved ? new InputError(`training diverged (non-finite loss); no model saved to ${f.save} (try a lower --lr)`) : undefined;
+  const notSaved =
+    f.save !== undefined && !saved
+      ? new InputError(`training diverged (${divergence}); no model saved to ${f.save} (try a lower --lr)`)
+      : undefined;
   return { report, summary, ...(notSaved ? { notSaved } : {}) };
 }

@@ -38,6 +38,12 @@ export interface SearchOptions {
    *  searches with different search seeds share one pool and every training through the cache. */
   searchSeed?: number;
   out: string;
+  /**
+   * `out` is the default folder name, not one the user chose: when it holds a search with other settings (or
+   * anything that is not a search), the first of `out-2`, `out-3`, … that is free or holds this same search is used
+   * instead of refusing — so searches with different settings run one after another without naming folders.
+   */
+  outIsDefault?: boolean;
   /** Query cache file; null = no disk cache (memory only). */
   cache: string | null;
   /** Jobs (scorings, trainings) at once, on that many worker threads; 0 = one at a time in this thread. */

@@ -10,6 +10,8 @@ export interface ScoringData {
   dataset: string;
   dir?: string;
   split?: Split;
+  /** Fingerprint of the scoring batch's images (proxies/spec.ts scoringFingerprint): a worker whose images differ refuses the job. */
+  fingerprint?: string;
   /** Working image size and channels asked for (absent: the images' own). */
   imageSize?: number;
   imageChannels?: 1 | 3;

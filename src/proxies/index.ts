@@ -21,7 +21,20 @@ export interface ProxyResult {
  * Computes the requested metrics of one network with the given weights on one batch, running each shared pass
  * once (see metrics.ts) on the engine (src/engine, created on first use).
  */
-export function computeProxies(network: Network, params: ParamValues, batch: Batch, metricNames: readonly string[]): ProxyResult {
+export interface ComputeOptions {
+  /** ProxyContext.seed; default 0. */
+  seed?: number;
+  /** ProxyContext.extraBatches (zico needs one); default none. */
+  extraBatches?: readonly Batch[];
+}
+
+export function computeProxies(
+  network: Network,
+  params: ParamValues,
+  batch: Batch,
+  metricNames: readonly string[],
+  options: ComputeOptions = {},
+): ProxyResult {
   const names: MetricName[] = [];
   for (const m of metricNames) {
     if (!isMetricName(m)) throw new RangeError(`unknown metric "${m}"`);
@@ -34,6 +47,8 @@ export function computeProxies(network: Network, params: ParamValues, batch: Bat
     params,
     batch,
     requested: new Set(names),
+    seed: options.seed ?? 0,
+    extraBatches: options.extraBatches ?? [],
     shared<T>(key: string, compute: () => T): T {
       if (!cache.has(key)) {
         const t0 = performance.now();

@@ -48,6 +48,7 @@ export function mainPass(net: Network, values: ParamValues, batch: Batch, needs:
   const params = execParams(net, values);
   const exec = new AdExec(params, {
     dual: needs.hvp,
+    torchBnRounding: true,
     onReluInput: naswotK ? (_s, x, nn) => addBinaryCodeKernel(x, nn, naswotK) : undefined,
   });
   const arena: Tensor[] = [];

@@ -1,9 +1,13 @@
 import { weightsPerChannel, type Network } from '../networks/layers.js';
 import { countMacs, countParams } from './cost.js';
+import { azNas, type AzScores } from './aznas.js';
 import { corrcoef, slogdet, symmetricEigenvalues } from './linalg.js';
 import { mainPass, type MainPassResult } from './main-pass.js';
+import { meco } from './meco.js';
+import { swap } from './swap.js';
 import { synflowPass, synflowValue, type SynflowPassResult } from './synflow.js';
-import type { MetricName, Proxy, ProxyContext } from './types.js';
+import type { Batch, MetricName, Proxy, ProxyContext } from './types.js';
+import { zico } from './zico.js';
 
 export { synflowLog } from './synflow.js';
 
@@ -116,7 +120,7 @@ export const naswot: Proxy = {
 
 export const params: Proxy = {
   name: 'params',
-  description: 'number of parameters',
+  description: 'number of trainable parameters (every conv, linear and BatchNorm weight and bias)',
   compute: (ctx) => countParams(ctx.network),
 };
 
@@ -124,6 +128,60 @@ export const flops: Proxy = {
   name: 'flops',
   description: 'multiply-accumulates of conv and linear layers for one input image',
   compute: (ctx) => countMacs(ctx.network),
+};
+
+function halves(b: Batch): Batch[] {
+  const [n, c, h, w] = b.shape;
+  if (n < 2) throw new RangeError('zico: needs two batches, or a batch of at least two images to split');
+  const k = Math.floor(n / 2);
+  const per = c * h * w;
+  const part = (from: number, to: number): Batch => ({ shape: [to - from, c, h, w], x: b.x.subarray(from * per, to * per), targets: b.targets.subarray(from, to) });
+  return [part(0, k), part(k, 2 * k)];
+}
+
+function azResult(ctx: ProxyContext): AzScores {
+  return ctx.shared('aznas', () => azNas(ctx.network, ctx.batch.shape[0], ctx.seed));
+}
+
+export const zicoProxy: Proxy = {
+  name: 'zico',
+  description: 'Σ_layers log Σ mean_b|∂L/∂W| / std_b(∂L/∂W) over two batches (ZiCo)',
+  compute(ctx) {
+    // Without a second batch (a fixture's single batch), the two halves of the one given, as zero-cost-nas's port of
+    // ZiCo splits its batch (split_data=2); scoring jobs always hand in two full batches.
+    const batches = ctx.extraBatches.length > 0 ? [ctx.batch, ...ctx.extraBatches] : halves(ctx.batch);
+    return zico(ctx.network, ctx.params, batches);
+  },
+};
+
+export const mecoProxy: Proxy = {
+  name: 'meco',
+  description: 'Σ_modules λ_min of the channel correlation matrix of one image\'s feature maps (MeCo)',
+  compute: (ctx) => meco(ctx.network, ctx.params, ctx.batch),
+};
+
+export const swapProxy: Proxy = {
+  name: 'swap',
+  description: 'distinct ReLU activation patterns over 16 images, mean over 32 N(0,1) weight draws (SWAP)',
+  compute: (ctx) => swap(ctx.network, ctx.batch, ctx.seed),
+};
+
+export const azExpressivity: Proxy = {
+  name: 'az_expressivity',
+  description: 'Σ_cells entropy of the channel-covariance spectrum of each cell\'s output, noise input (AZ-NAS)',
+  compute: (ctx) => azResult(ctx).expressivity,
+};
+
+export const azProgressivity: Proxy = {
+  name: 'az_progressivity',
+  description: 'min over consecutive cells of the gain in that entropy (AZ-NAS)',
+  compute: (ctx) => azResult(ctx).progressivity,
+};
+
+export const azTrainability: Proxy = {
+  name: 'az_trainability',
+  description: 'mean over cells of −σ − 1/σ + 2, σ the top singular value of a cell\'s Jacobian sketch (AZ-NAS)',
+  compute: (ctx) => azResult(ctx).trainability,
 };
 
 export const PROXIES: Record<MetricName, Proxy> = {
@@ -136,6 +194,12 @@ export const PROXIES: Record<MetricName, Proxy> = {
   naswot,
   params,
   flops,
+  zico: zicoProxy,
+  meco: mecoProxy,
+  swap: swapProxy,
+  az_expressivity: azExpressivity,
+  az_progressivity: azProgressivity,
+  az_trainability: azTrainability,
 };
 
 /** Fisher from per-sample channel values v [N, C] of each layer (see README): Σ_k ½·mean_n v² · weights per channel. */

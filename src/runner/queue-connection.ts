@@ -9,6 +9,8 @@ import { InputError } from '../util/errors.js';
 
 /** Oldest Redis the queue accepts (BullMQ's scripts and our tests target 6.2+, what Debian ships). */
 export const MIN_REDIS_VERSION = '6.2.0';
+/** Default of `--queue-timeout`: long enough to start workers on other machines after the search. */
+export const DEFAULT_QUEUE_TIMEOUT_SECONDS = 600;
 /** BullMQ queue name used when none is given. */
 export const DEFAULT_QUEUE_NAME = 'robot-nas';
 

@@ -14,7 +14,11 @@
  */
 import { Queue, QueueEvents } from 'bullmq';
 import { InputError } from '../util/errors.js';
-import { connectionOptions, type QueueTarget } from './queue-connection.js';
+import { Redis } from 'ioredis';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { clientOptions, connectionOptions, DEFAULT_QUEUE_TIMEOUT_SECONDS, type QueueTarget } from './queue-connection.js';
+import { HEARTBEAT_MS, workersKey, type WorkerRecord } from './queue-worker.js';
+import { shellCommand } from '../util/shell.js';
 import { CancelledError, type Executor, type JobEvent, type RunOptions, type Runner } from './types.js';
 
 export interface QueueRunnerOptions<J = unknown, R = unknown> {
@@ -29,8 +33,23 @@ export interface QueueRunnerOptions<J = unknown, R = unknown> {
   backoffMs?: number;
   /** How often jobs in flight are checked against the queue (ms, default 2000). */
   watchMs?: number;
-  /** Messages about the connection and resubmitted jobs. */
+  /** Messages about the connection, resubmitted jobs and what a wait is for. */
   log?: (m: string) => void;
+  /**
+   * Seconds the runner waits with nothing able to move — no live worker on the queue, or Redis unreachable — before
+   * it gives up: every job in flight fails with a QueueTimeoutError (an input error: exit 2). Default 600.
+   */
+  timeoutSeconds?: number;
+  /** How often a waiting runner says what it waits for (ms, default 30000; the first time after 5 s). */
+  reportMs?: number;
+}
+
+/** The runner gave up waiting (no live worker, or Redis away for `--queue-timeout`): the jobs stay queued. */
+export class QueueTimeoutError extends InputError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'QueueTimeoutError';
+  }
 }
 
 export interface QueueRunnerStats {
@@ -102,6 +121,7 @@ export async function openQueueRunner<J, R>(o: QueueRunnerOptions<J, R>): Promis
   const watches = new Map<string, Watch<J, R>>();
   let offline = false;
   let closed = false;
+  let gaveUp: QueueTimeoutError | undefined;
 
   const onError = (e: Error): void => {
     if (closed) return;
@@ -166,20 +186,95 @@ export async function openQueueRunner<J, R>(o: QueueRunnerOptions<J, R>): Promis
   };
 
   /** Asks Redis where a job in flight stands; settles it when finished, adds it again when it has vanished. */
-  const check = async (w: Watch<J, R>): Promise<void> => {
-    if (w.settled || !w.submitted) return;
+  const check = async (w: Watch<J, R>): Promise<boolean> => {
+    if (w.settled || !w.submitted) return false;
     const state = await queue.getJobState(w.id);
-    if (w.settled) return;
+    if (w.settled) return true;
     if (state === 'completed' || state === 'failed') {
       const j = await queue.getJob(w.id);
-      if (j === undefined) return;
+      if (j === undefined) return true;
       settle(w, state === 'completed' ? { ok: j.returnvalue as R } : { err: failureError(j.failedReason, executor.subject(w.job)) });
     } else if (state === 'unknown') {
       log(`job ${w.id.slice(0, 14)}… (${executor.label(w.job)}) is no longer in the queue (Redis restarted without its data?): submitting it again`);
       await queue.add(executor.kind(w.job), w.job, { jobId: w.id });
       stats.resubmitted++;
     }
+    return true;
   };
+
+  // What a wait is for: the runner says it (after 5 s, then every reportMs) and gives up after the timeout, instead
+  // of waiting silently for ever when no worker runs or Redis is gone.
+  const limitMs = (o.timeoutSeconds ?? DEFAULT_QUEUE_TIMEOUT_SECONDS) * 1000;
+  const reportMs = o.reportMs ?? 30_000;
+  const startWorker = shellCommand(['npx', 'robot-nas', 'worker', '--queue', target.shown, ...(target.name !== 'robot-nas' ? ['--queue-name', target.name] : [])]);
+  let liveWorkers: number | undefined;
+  let reachable = true;
+  let checkingLive = false;
+  let lastLiveCheck = 0;
+  let waitingSince: number | undefined;
+  let lastReport = 0;
+  /** Workers that recorded themselves on this queue within three heartbeats (as `queue status` counts them). */
+  // its own client, failing fast while Redis is away (the runner knows then from its connection errors)
+  const probe = new Redis(target.url, { ...clientOptions(), enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  probe.on('error', () => undefined);
+  const countLive = async (): Promise<number> => {
+    const raw = await probe.hgetall(workersKey(target.name));
+    const now = Date.now();
+    return Object.values(raw).filter((v) => {
+      try {
+        const w = JSON.parse(v) as WorkerRecord;
+        return w.state === 'running' && now - Date.parse(w.seen) < 3 * HEARTBEAT_MS;
+      } catch {
+        return false;
+      }
+    }).length;
+  };
+  const waitTimer = setInterval(() => {
+    if (closed || gaveUp !== undefined) return;
+    const now = Date.now();
+    if (![...watches.values()].some((w) => !w.settled)) {
+      waitingSince = undefined;
+      return;
+    }
+    if (!checkingLive && now - lastLiveCheck >= 2000) {
+      checkingLive = true;
+      // the probe fails at once while Redis is away; bounded, so that a reply that never comes stops nothing
+      void Promise.race([countLive(), sleep(5000, undefined, { ref: false })])
+        .then((n) => {
+          reachable = n !== undefined;
+          if (n !== undefined) liveWorkers = n;
+        })
+        .catch(() => {
+          reachable = false;
+        })
+        .finally(() => {
+          checkingLive = false;
+          lastLiveCheck = Date.now();
+        });
+    }
+    const why = !reachable ? `Redis at ${target.shown} to be reachable again` : liveWorkers === 0 ? `a worker on the queue '${target.name}' at ${target.shown} (none is alive; start one: ${startWorker})` : undefined;
+    if (why === undefined) {
+      if (waitingSince !== undefined && lastReport >= waitingSince) log('queue: the jobs are moving again');
+      waitingSince = undefined;
+      return;
+    }
+    waitingSince ??= now;
+    const waited = now - waitingSince;
+    if (waited >= limitMs) {
+      gaveUp = new QueueTimeoutError(
+        `--queue-timeout: gave up after waiting ${Math.round(waited / 1000)} s for ${why}. The jobs already submitted stay in the queue: ` +
+          'run the same command again once it can proceed (nothing finished is lost), or raise --queue-timeout',
+      );
+      for (const w of [...watches.values()]) settle(w, { err: new QueueTimeoutError(gaveUp.message) });
+      for (const next of slots.splice(0)) next();
+      return;
+    }
+    if (waited >= 5000 && now - lastReport >= reportMs) {
+      lastReport = now;
+      log(`queue: waiting ${Math.round(waited / 1000)} s for ${why}; giving up after ${Math.round(limitMs / 1000)} s (--queue-timeout)`);
+    }
+  }, 1000);
+  waitTimer.unref();
 
   let watching = false;
   const watchTimer = setInterval(() => {
@@ -187,7 +282,9 @@ export async function openQueueRunner<J, R>(o: QueueRunnerOptions<J, R>): Promis
     watching = true;
     // while Redis is away these calls wait for it (they are queued by the client), so one round runs at a time
     void Promise.all([...watches.values()].map((w) => check(w)))
-      .then(() => {
+      .then((asked) => {
+        // back only when Redis answered (jobs not submitted yet ask nothing)
+        if (!asked.some(Boolean)) return;
         if (offline) log(`reconnected to Redis at ${target.shown}`);
         offline = false;
       })
@@ -253,9 +350,12 @@ export async function openQueueRunner<J, R>(o: QueueRunnerOptions<J, R>): Promis
     label: `the queue '${target.name}' at ${target.shown}, ${o.capacity} in flight`,
     async run(job: J, opts: RunOptions = {}) {
       if (closed) throw new Error('the runner is closed');
+      const given = (): QueueTimeoutError | undefined => gaveUp;
+      if (given() !== undefined) throw new QueueTimeoutError(given()!.message);
       if (opts.signal?.aborted) throw new CancelledError();
       await acquire();
       try {
+        if (given() !== undefined) throw new QueueTimeoutError(given()!.message);
         if (opts.signal?.aborted) throw new CancelledError();
         return await runOne(job, opts);
       } finally {
@@ -265,9 +365,14 @@ export async function openQueueRunner<J, R>(o: QueueRunnerOptions<J, R>): Promis
     async close() {
       closed = true;
       clearInterval(watchTimer);
+      clearInterval(waitTimer);
       const err = new Error('the runner was closed');
       for (const w of [...watches.values()]) settle(w, { err });
-      await Promise.allSettled([events.close(), queue.close()]);
+      // A clean close needs Redis; when it is away, the connections are cut instead of waited on for ever.
+      const clean = Promise.allSettled([events.close(), queue.close()]);
+      const inTime = await Promise.race([clean.then(() => true), sleep(3000, false, { ref: false })]);
+      if (!inTime) await Promise.allSettled([events.disconnect(), queue.disconnect()]);
+      probe.disconnect();
     },
   };
 }

@@ -37,6 +37,50 @@ function readFrom(file: string, offset: number): Buffer {
   }
 }
 
+/**
+ * Why `file` is not a query cache robot-nas may append to, and the line judged (undefined: absent, empty, or one of
+ * ours). Only the first line with text is read: a record, or the start of one cut by a crash. A store repairs its last line on opening, so a file of
+ * someone else (`--cache notes.txt`) must be refused before that, never cut.
+ */
+export function notAStore(file: string): { line: number; message: string } | undefined {
+  if (!existsSync(file)) return undefined;
+  let head: Buffer;
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      head = Buffer.alloc(Math.min(fstatSync(fd).size, 1 << 16));
+      readSync(fd, head, 0, head.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    return { line: 1, message: `cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})` };
+  }
+  const text = head.toString('utf8');
+  if (text.trim() === '') return undefined;
+  // blank lines are skipped, as the store skips them: the first line with text is judged
+  let start = 0;
+  let line = 1;
+  for (let nl = text.indexOf('\n'); nl >= 0 && text.slice(start, nl).trim() === ''; nl = text.indexOf('\n', start)) {
+    start = nl + 1;
+    line++;
+  }
+  const nl = text.indexOf('\n', start);
+  const first = nl < 0 ? text.slice(start) : text.slice(start, nl);
+  let ok: boolean;
+  if (nl < 0 && head.length < 1 << 16) ok = first.startsWith('{"key":"');
+  else {
+    try {
+      ok = isStoredResult(JSON.parse(first));
+    } catch {
+      ok = false;
+    }
+  }
+  return ok
+    ? undefined
+    : { line, message: 'is not a robot-nas query cache (its first line is not a query record {key, arch, value, cost, finished}); robot-nas never modifies a file it did not write' };
+}
+
 export class JsonlStore implements ResultStore {
   private readonly byKey = new Map<string, StoredResult>();
   /** Bytes of the file consumed so far (always just after a newline). */
@@ -59,6 +103,8 @@ export class JsonlStore implements ResultStore {
   static open(file: string, leaseMs = DEFAULT_LEASE_MS): JsonlStore {
     mkdirSync(dirname(file), { recursive: true });
     const store = new JsonlStore(file, leaseMs);
+    const foreign = notAStore(file);
+    if (foreign !== undefined) throw inputError(file, foreign.line, foreign.message);
     if (existsSync(file)) {
       store.withAppendLock(() => store.repairTail());
       store.refresh();

@@ -11,7 +11,7 @@
  * worker ran it or when; the job's key (jobs/train.ts) is its hash plus TRAINING_CODE_VERSION.
  */
 import { buildNetwork } from '../networks/build.js';
-import { InputError } from '../util/errors.js';
+import { DataMismatchError, InputError } from '../util/errors.js';
 import { trainingSeed } from '../util/seeds.js';
 import { prepareData, type PreparedData } from './data.js';
 import { trainNetwork, type TrainSettings } from './trainer.js';
@@ -66,13 +66,7 @@ export interface TrainingSpecHooks {
   signal?: AbortSignal;
 }
 
-/** A training job's images could not be matched: not worth retrying anywhere with the same data. */
-export class DataMismatchError extends InputError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'DataMismatchError';
-  }
-}
+export { DataMismatchError } from '../util/errors.js';
 
 /** The reference to prepared data (what a job carries instead of the images). */
 export function dataRefOf(
@@ -99,11 +93,15 @@ export function dataRefOf(
 /** Prepared data per reference, once per process (each worker thread has its own). */
 const prepared = new Map<string, Promise<PreparedData>>();
 
-/** The data a reference names, checked against its fingerprint. */
-export async function referencedData(ref: DataRef): Promise<PreparedData> {
+/**
+ * The data a job refers to, checked against its fingerprint. Data prepared earlier in this process (a long-lived
+ * worker) are read again once when they do not match, so files fixed on disk meanwhile are seen.
+ */
+export async function referencedData(ref: DataRef, retry = true): Promise<PreparedData> {
   const { fingerprint, ...where } = ref;
   const cacheKey = JSON.stringify(where);
   let p = prepared.get(cacheKey);
+  const fresh = p === undefined;
   if (p === undefined) {
     p = prepareData({
       dataset: ref.dataset,
@@ -124,6 +122,10 @@ export async function referencedData(ref: DataRef): Promise<PreparedData> {
   }
   const data = await p;
   if (data.info.fingerprint !== fingerprint) {
+    if (!fresh && retry) {
+      prepared.delete(cacheKey);
+      return referencedData(ref, false);
+    }
     throw new DataMismatchError(
       `the job's ${ref.dataset} images have fingerprint ${fingerprint}, but ${ref.dir ?? 'the default location'} here gives ${data.info.fingerprint}: ` +
         'this machine holds other data (point it to the same dataset files)',

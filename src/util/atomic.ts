@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { InputError } from './errors.js';
+import { refusal, whyNotReplaceable, type FolderOwner } from './owned-folder.js';
 
 /**
  * Writes a file atomically: a temporary file in the same folder, then a rename. A crash or a full disk never
@@ -21,9 +23,10 @@ export function writeAtomic(file: string, text: string | Uint8Array): void {
 /**
  * Writes a folder of files (name → contents) atomically: everything goes into a temporary sibling folder, which
  * is then renamed to `dir`; a previous folder at `dir` is moved aside first and removed after, so a reader
- * sees the old folder or the new one, never a mix.
+ * sees the old folder or the new one, never a mix. A previous folder is replaced only when `owner` says it is ours
+ * and holds nothing else (util/owned-folder.ts), checked again here, at the moment of replacing.
  */
-export function writeFolderAtomic(dir: string, files: ReadonlyMap<string, Uint8Array | string>): void {
+export function writeFolderAtomic(dir: string, files: ReadonlyMap<string, Uint8Array | string>, owner: FolderOwner): void {
   const abs = resolve(dir);
   const parent = dirname(abs);
   mkdirSync(parent, { recursive: true });
@@ -33,6 +36,8 @@ export function writeFolderAtomic(dir: string, files: ReadonlyMap<string, Uint8A
   try {
     for (const [name, data] of files) writeFileSync(join(tmp, name), data);
     if (existsSync(abs)) {
+      const why = whyNotReplaceable(abs, owner);
+      if (why !== undefined) throw new InputError(refusal(dir, owner, why));
       const old = join(parent, `.${basename(abs)}.old-${tag}`);
       renameSync(abs, old);
       renameSync(tmp, abs);

@@ -16,6 +16,17 @@ export function inputError(file: string | undefined, where: string | number | un
 }
 
 /**
+ * A job's images could not be matched: the data a worker finds (here, or on another machine) have another
+ * fingerprint than the job's. Not worth retrying anywhere with the same data.
+ */
+export class DataMismatchError extends InputError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DataMismatchError';
+  }
+}
+
+/**
  * An invalid setting, named by its option key (`scoreBatch`, `lr`, `pool`…). Library code knows settings, not
  * flags; the CLI maps the key to the flag of the running command (`--score-batch`), so every message names the
  * flag the user typed without the library knowing about the CLI.

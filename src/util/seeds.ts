@@ -33,6 +33,8 @@ export const seedStreams = {
   pool: (seed: number): number => deriveSeed(seed, 'archs'),
   scoringBatch: (seed: number): number => deriveSeed(seed, 'batch'),
   scoringWeights: (seed: number, arch: string): number => deriveSeed(seed, `weights:${arch}`),
+  /** Draws a metric makes itself (SWAP's and AZ-NAS's own weights, AZ-NAS's noise and Rademacher vectors). */
+  scoringDraws: (seed: number, arch: string): number => deriveSeed(seed, `draws:${arch}`),
   /** The base seed of an architecture's training; `trainingStreams` splits it into its three streams. */
   training: (seed: number, arch: string): number => deriveSeed(seed, `train:${arch}`),
   search: (seed: number, searchSeed?: number): number => searchSeed ?? seed,

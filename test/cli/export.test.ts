@@ -107,7 +107,7 @@ test('export: bad format, unsafe output folder and corrupt model are exit-2 erro
   writeFileSync(join(base, 'mine', 'notes.md'), 'keep me');
   const clobber = runCli(['export', '--model', model, '--format', 'onnx', '--out', join(base, 'mine')]);
   assert.equal(clobber.code, 2);
-  assert.match(clobber.stderr, /--out: .*mine: folder exists, is not empty and holds no sample-logits\.json/);
+  assert.match(clobber.stderr, /--out: .*mine is not an export folder of robot-nas: it holds no sample-logits\.json/);
   assert.deepEqual(readdirSync(join(base, 'mine')), ['notes.md']);
   const w = readFileSync(join(model, 'weights.safetensors'));
   writeFileSync(join(model, 'weights.safetensors'), w.subarray(0, w.length - 8));

@@ -116,7 +116,7 @@ test('a refused search leaves nothing that blocks the corrected command', () => 
   assert.equal(settings.budget, 2);
   // Another setting into the same folder is refused with the difference named, and changes nothing there.
   const before = readFileSync(join(out, 'settings.json'), 'utf8');
-  refused(['search', ...TINY, '--budget', '3', '--out', out], /other settings — budget: 2 \(now 3\)/);
+  refused(['search', ...TINY, '--budget', '3', '--out', out], /run holds a search with other settings — budget 2 → 3\. Use another --out/);
   assert.equal(readFileSync(join(out, 'settings.json'), 'utf8'), before);
 });
 

@@ -109,7 +109,7 @@ test('search: RoBoT+ (the default) with training queries writes result.json, que
   // Other settings in the same folder are refused with the differences named.
   const clash = runCli(['search', ...TINY.map((a) => (a === '96' ? '128' : a)), '--out', out]);
   assert.equal(clash.code, 2);
-  assert.match(clash.stderr, /settings\.json: this folder holds a search with other settings — trainLimit: 96 \(now 128\)/);
+  assert.match(clash.stderr, /holds a search with other settings — trainLimit 96 → 128\. Use another --out/);
 });
 
 test('search: bad input is a one-line error (exit 2)', () => {

@@ -86,14 +86,14 @@ test('a search replayed on its pool table gives the search answer, for every met
         }
       }
     }
-    // The same through the two commands a user runs: `search` (2 queries at a time) and `bench --table`, both RoBoT
-    // (search's default method is robot-plus).
-    const cli = runCli(['search', '--method', 'robot', '--pool', '14', '--budget', String(BUDGET), '--channels', '4', '--score-batch', '16', '--train-limit', '96', '--valid-limit', '64', '--seed', '3',
+    // The same through the two commands a user runs, each with its default method: `search` (2 queries at a time)
+    // and `bench --table`.
+    const cli = runCli(['search', '--pool', '14', '--budget', String(BUDGET), '--channels', '4', '--score-batch', '16', '--train-limit', '96', '--valid-limit', '64', '--seed', '3',
       '--search-seed', '1', '--parallel', '2', '--cache', cache, '--out', join(d, 'cli'), '--json']);
     assert.equal(cli.code, 0, cli.stderr);
     const searched = JSON.parse(cli.stdout) as { best: { arch: string }; t0: number; cacheHits: number; queries: number };
     assert.equal(searched.cacheHits, searched.queries);
-    const bench = runCli(['bench', '--table', table, '--metrics', METRICS.join(','), '--method', 'robot', '--budget', String(BUDGET), '--seeds', '1', '--parallel', '2', '--json']);
+    const bench = runCli(['bench', '--table', table, '--metrics', METRICS.join(','), '--budget', String(BUDGET), '--seeds', '1', '--parallel', '2', '--json']);
     assert.equal(bench.code, 0, bench.stderr);
     const benched = bench.json<{ runs: { arch: string; t0: number }[] }>();
     assert.equal(benched.runs[0].arch, searched.best.arch);

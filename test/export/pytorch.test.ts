@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { exportModel } from '../../src/export/bundle.js';
 import { loadModel, saveModel } from '../../src/model/store.js';
 import { writeFolderAtomic } from '../../src/util/atomic.js';
+import { EXPORT_FOLDER } from '../../src/export/folder.js';
 import { predict } from '../../src/train/step.js';
 import { tempDirs } from '../helpers/tmp.js';
 import { EXPORT_CASES, maxAbsDiff, randomModel, realImages } from './helpers.js';
@@ -57,7 +58,7 @@ test('pytorch export: model.py + model.safetensors in PyTorch give the engine lo
     });
     const loaded = loadModel(modelDir);
     const out = join(tmp(), 'export');
-    writeFolderAtomic(out, exportModel(loaded, 'pytorch', 'test').files);
+    writeFolderAtomic(out, exportModel(loaded, 'pytorch', 'test').files, EXPORT_FOLDER);
     // Images the export has not seen: the last 8 of the 24.
     const x = real.images.slice((real.images.length / 24) * 16);
     writeFileSync(join(out, 'x.bin'), x);

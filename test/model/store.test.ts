@@ -133,9 +133,8 @@ test('model folder destinations are checked before any work: files, non-model fo
   assert.throws(() => checkModelDestination(join(base, 'file.txt', 'model')), setting(/file\.txt is a file, so no folder can be created under it/));
   mkdirSync(join(base, 'stuff'));
   writeFileSync(join(base, 'stuff', 'notes.md'), 'mine');
-  assert.throws(() => checkModelDestination(join(base, 'stuff')), setting(/stuff: folder exists, is not empty and holds no manifest\.json; refusing to replace it/));
-  // An export folder is recognised by its own marker file.
-  assert.throws(() => checkModelDestination(join(base, 'stuff'), 'out', 'sample-logits.json'), (e: unknown) => e instanceof SettingError && e.setting === 'out');
+  assert.throws(() => checkModelDestination(join(base, 'stuff')), setting(/stuff is not a model folder of robot-nas: it holds no manifest\.json/));
+  assert.throws(() => checkModelDestination(join(base, 'stuff'), 'out'), (e: unknown) => e instanceof SettingError && e.setting === 'out');
   const model = join(base, 'model');
   saveModel(model, toSave('nb201'));
   checkModelDestination(model);

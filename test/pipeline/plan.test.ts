@@ -76,15 +76,17 @@ test('impossible searches are refused before any data is read, naming their sett
 
 test('settings: what a folder depends on (limits only when given, a method object by its name); the training recipe', () => {
   const o = options();
-  const train = trainSettings(o, { mean: [0.5], std: [0.25], shape: [1, 28, 28] } as never);
+  const info = { mean: [0.5], std: [0.25], shape: [1, 28, 28], fingerprint: '0123456789abcdef' } as never;
+  const train = trainSettings(o, info);
   assert.deepEqual({ ...train, augment: null }, { ...DARTS_TRAINING, lr: 0.1, epochs: 1, batchSize: 16, augment: null });
-  const s = searchSettings(o, train);
+  const s = searchSettings(o, train, info);
+  assert.equal(s.fingerprint, '0123456789abcdef', 'the images the queries train on are part of the settings');
   assert.equal(s.method, 'robot');
   assert.equal(s.parallel, 1, 'parallel 0 runs one query at a time');
   assert.equal(s.schedule, 'sync');
   assert.ok(!('limits' in s));
-  assert.deepEqual(searchSettings(options({ limits: { maxFlops: 10 } }), train).limits, { maxFlops: 10 });
-  assert.equal(searchSettings(options({ method: randomSearch }), train).method, 'RS');
+  assert.deepEqual(searchSettings(options({ limits: { maxFlops: 10 } }), train, info).limits, { maxFlops: 10 });
+  assert.equal(searchSettings(options({ method: randomSearch }), train, info).method, 'RS');
   assert.equal(queriesAtOnce(options({ parallel: 3 })), 3);
 });
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { scoreArchitecture, type ScoringSpec } from '../../src/proxies/spec.js';
 import { readResults } from '../../src/proxies/results.js';
+import { METRICS_CODE_VERSION } from '../../src/proxies/types.js';
 import { nb201Space } from '../../src/spaces/nb201.js';
 
 // Small networks keep each CLI run at a few seconds: C=4, N=1, 8 images.
@@ -57,7 +58,8 @@ test('batch mode writes one CSV row per architecture, on worker threads', () => 
     assert.ok(rec.seconds >= 0);
   }
   const meta = JSON.parse(readFileSync(`${out}.meta.json`, 'utf8')) as Record<string, unknown>;
-  assert.deepEqual(meta, { space: 'nb201', dataset: 'cifar10-1k', split: null, channels: 4, cells: 1, batch: 8, classes: 10, seed: 3 });
+  assert.match(String(meta.fingerprint), /^[0-9a-f]{16}$/, 'the images scored from');
+  assert.deepEqual(meta, { space: 'nb201', dataset: 'cifar10-1k', split: null, channels: 4, cells: 1, batch: 8, classes: 10, seed: 3, fingerprint: meta.fingerprint, code: METRICS_CODE_VERSION });
 });
 
 test('a rerun resumes: nothing recomputed, the file is unchanged', () => {
@@ -89,6 +91,17 @@ test('resuming with other metrics or settings is a usage error', () => {
   assert.match(r.stderr, /other settings: batch 8 \(now 16\)/);
 });
 
+test('rows of older metric code are not resumed: a results file without the code version is version 1', () => {
+  const old = join(dir, 'old.csv');
+  writeFileSync(old, readFileSync(out, 'utf8'));
+  const meta = JSON.parse(readFileSync(`${out}.meta.json`, 'utf8')) as Record<string, unknown>;
+  delete meta.code;
+  writeFileSync(`${old}.meta.json`, JSON.stringify(meta));
+  const r = proxies(['--archs', archFile, '--workers', '1', '--out', old]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, new RegExp(`other settings: code 1 \\(now ${METRICS_CODE_VERSION}\\)`));
+});
+
 test('--archs FILE with a bad line: exit 2 naming the file and line', () => {
   const bad = join(dir, 'bad.txt');
   writeFileSync(bad, `${ARCHS[0]}\n\n|nor_conv_3x3~0|+|oops~0|none~1|+|none~0|none~1|none~2|\n`);
@@ -105,6 +118,7 @@ test('the job function is deterministic for a seed, and agrees with the worker-t
     config: { channels: 4, cells: 1, batch: 8, classes: 10, metrics: ['grad_norm', 'snip', 'grasp', 'fisher', 'synflow', 'jacob_cov', 'naswot'] },
     data: { dataset: 'cifar10-1k' },
     seed: 3,
+    version: METRICS_CODE_VERSION,
   };
   const a = await scoreArchitecture(job);
   const b = await scoreArchitecture(JSON.parse(JSON.stringify(job)) as ScoringSpec);
@@ -113,6 +127,10 @@ test('the job function is deterministic for a seed, and agrees with the worker-t
   assert.equal(a.ln_synflow, b.ln_synflow);
   // JSON round trip of the result (what a remote runner would send back)
   assert.deepEqual(JSON.parse(JSON.stringify(a)), a);
+  // a job made by other metric code (or by code before versions: no field) is refused, never answered with these numerics
+  await assert.rejects(scoreArchitecture({ ...job, version: METRICS_CODE_VERSION - 1 }), /made for metric code version/);
+  const { version: _v, ...unversioned } = job;
+  await assert.rejects(scoreArchitecture(unversioned), /made for metric code version 1/);
   const other = await scoreArchitecture({ ...job, seed: 4 });
   assert.notEqual(other.values.grad_norm, a.values.grad_norm);
   // the CSV rows were computed on worker threads: same numbers, exactly
@@ -128,6 +146,7 @@ test('a cell cut off by none scores without error: jacob_cov is nan, as in the r
     config: { channels: 4, cells: 1, batch: 8, classes: 10, metrics: ['jacob_cov', 'grad_norm'] },
     data: { dataset: 'cifar10-1k' },
     seed: 3,
+    version: METRICS_CODE_VERSION,
   });
   assert.deepEqual(r.values, { jacob_cov: 'nan', grad_norm: 0 });
 });

@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { jobExecutor, scoringJob, trainingJob } from '../../src/jobs/index.js';
+import { METRICS_CODE_VERSION } from '../../src/proxies/types.js';
 import { CancelledError, inProcessRunner, workerThreadRunner, type JobEvent } from '../../src/runner/index.js';
 import { openQueueRunner } from '../../src/runner/queue.js';
 import { parseQueueUrl } from '../../src/runner/queue-connection.js';
@@ -34,6 +35,7 @@ const scoreJob = (arch: string) =>
     config: { channels: 4, cells: 1, batch: 8, classes: 10, metrics: ['grad_norm', 'snip', 'synflow', 'naswot'] },
     data: { dataset: 'mnist', split: 'train' },
     seed: 2,
+    version: METRICS_CODE_VERSION,
   });
 
 /** A result without its wall-clock seconds (the only field that depends on where and when it ran). */
