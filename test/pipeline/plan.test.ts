@@ -96,7 +96,10 @@ test('settingsDiff names what changed; loggedKeys repairs a torn last line of th
   assert.deepEqual(settingsDiff(file, { a: 1 }), [], 'no folder yet: nothing differs');
   writeFileSync(file, JSON.stringify({ a: 1, b: [1, 2] }));
   assert.deepEqual(settingsDiff(file, { a: 1, b: [1, 2] }), []);
-  assert.deepEqual(settingsDiff(file, { a: 2, b: [1, 2], c: true }), ['a: 1 (now 2)', 'c: undefined (now true)']);
+  assert.deepEqual(settingsDiff(file, { a: 2, b: [1, 2], c: true }), ['a 1 → 2', 'c none → true']);
+  // other images under the same data selection are said as such, not through what derives from them
+  writeFileSync(file, JSON.stringify({ dataset: 'mnist', seed: 0, fingerprint: 'aaaa', training: { augment: { mean: [0.1] } } }));
+  assert.deepEqual(settingsDiff(file, { dataset: 'mnist', seed: 0, fingerprint: 'bbbb', training: { augment: { mean: [0.2] } } }), ['the data changed (fingerprint aaaa → bbbb)']);
   writeFileSync(file, '{oops');
   assert.throws(() => settingsDiff(file, {}), /unreadable settings/);
   const log = join(d, 'queries.jsonl');

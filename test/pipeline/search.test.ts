@@ -136,7 +136,7 @@ test('a rerun in the same folder replays the finished work from the cache and th
   // the training cache's keys are the training jobs' keys
   const cache = readFileSync(join(out, '..', 'cache.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { key: string });
   assert.deepEqual(new Set(cache.map((c) => c.key)), new Set(lines(join(out, 'queries.jsonl')).map((l) => l.key)));
-  await assert.rejects(runSearch(options(out, { budget: 5 }), {}, { runner: fakeRunner() }), (e: Error) => e instanceof InputError && /other settings — budget: 4 \(now 5\)/.test(e.message));
+  await assert.rejects(runSearch(options(out, { budget: 5 }), {}, { runner: fakeRunner() }), (e: Error) => e instanceof InputError && /other settings — budget 4 → 5\./.test(e.message));
 });
 
 test('size limits shrink the pool before anything is scored; a limit nothing fits names the closest candidate', async () => {
