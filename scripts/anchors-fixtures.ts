@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveDataDir } from '../src/benchmarks/datadir.js';
 import type { AnchorNetworkSpec } from '../src/proxies/anchor-fixtures.js';
-import { seededSample } from '../src/proxies/job.js';
+import { seededSample } from '../src/proxies/spec.js';
 import { NB201_OPS, nb201FromOps } from '../src/spaces/nb201.js';
 import { writeAtomic } from '../src/util/atomic.js';
 import { Rng } from '../src/util/rng.js';

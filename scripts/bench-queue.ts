@@ -22,9 +22,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { Queue } from 'bullmq';
-import { selectArchs } from '../src/proxies/batch.js';
-import type { Job, JobResult } from '../src/runner/jobs.js';
-import { jobKeyOf } from '../src/runner/job-key.js';
+import { jobExecutor, trainingJob, type Job, type JobResult, type TrainingJob } from '../src/jobs/index.js';
+import { selectArchs } from '../src/pipeline/archs.js';
 import { openQueueRunner } from '../src/runner/queue.js';
 import { checkRedis, parseQueueUrl } from '../src/runner/queue-connection.js';
 import type { Runner } from '../src/runner/types.js';
@@ -32,7 +31,7 @@ import { workerThreadRunner } from '../src/runner/worker-threads.js';
 import { getSpace } from '../src/spaces/index.js';
 import { augmentFor } from '../src/train/augment.js';
 import { prepareData } from '../src/train/data.js';
-import { dataRefOf, type TrainingJob, type TrainingOutcome } from '../src/train/job.js';
+import { dataRefOf, type TrainingOutcome } from '../src/train/spec.js';
 import { DARTS_TRAINING } from '../src/train/trainer.js';
 
 const o = new Command()
@@ -86,15 +85,16 @@ async function redisUrl(): Promise<string> {
 const limits = { trainLimit: o.trainLimit, validLimit: 1000 };
 const data = await prepareData({ dataset: 'mnist', validFraction: 0.2, ...limits, seed: 0 });
 const train = { ...DARTS_TRAINING, lr: 0.1, epochs: 1, batchSize: 32, augment: augmentFor('mnist', data.info.mean, data.info.std, data.info.shape[1]) };
-const jobOf = (arch: string): TrainingJob => ({
-  kind: 'train',
-  space: 'nb201',
-  arch,
-  network: { channels: 8, cells: 1 },
-  data: dataRefOf(data, undefined, limits),
-  train,
-  seed: 0,
-});
+const jobOf = (arch: string): TrainingJob =>
+  trainingJob({
+    space: 'nb201',
+    arch,
+    network: { channels: 8, cells: 1 },
+    data: dataRefOf(data, undefined, limits),
+    train,
+    seed: 0,
+  });
+const executor = jobExecutor();
 // warm-ups first (2, one per worker), then the measured jobs: the same for every configuration
 const archs = selectArchs(getSpace('nb201'), { kind: 'sample', n: o.jobs + 2 }, 11);
 const warm = archs.slice(0, 2).map(jobOf);
@@ -155,7 +155,7 @@ function throughput(side: Row['side'], workers: number, r: { wall: number; jobs:
 }
 
 async function local(workers: number): Promise<Row> {
-  const runner = workerThreadRunner(workers);
+  const runner = workerThreadRunner(workers, executor);
   try {
     const r = await runAll(runner, workers);
     return {
@@ -171,7 +171,7 @@ async function local(workers: number): Promise<Row> {
 async function queued(url: string, workers: number): Promise<Row> {
   const target = parseQueueUrl(url, `bench-${process.pid}-${workers}-${Date.now().toString(36)}`);
   const procs = await spawnWorkers(url, target.name, workers);
-  const runner = await openQueueRunner({ target, capacity: workers });
+  const runner = await openQueueRunner({ target, capacity: workers, executor });
   const q = new Queue(target.name, { connection: { url } });
   try {
     const r = await runAll(runner, workers);
@@ -179,7 +179,7 @@ async function queued(url: string, workers: number): Promise<Row> {
     const f2c: number[] = [];
     const onw: number[] = [];
     for (const j of r.jobs) {
-      const bj = await q.getJob(jobKeyOf(jobOf(j.arch)));
+      const bj = await q.getJob(executor.key(jobOf(j.arch)));
       if (!bj?.processedOn || !bj.finishedOn) throw new Error(`job of ${j.arch} has no timestamps`);
       s2s.push(bj.processedOn - bj.timestamp);
       f2c.push(j.doneMs - bj.finishedOn);

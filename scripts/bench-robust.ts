@@ -25,7 +25,7 @@ import { parseSeeds } from '../src/cli/options.js';
 import { buildPool, defaultMetrics } from '../src/experiments/pool.js';
 import { robustMarkdown, robustRows, ROBUST_STUDIES, summariseRuns, type RobustRow, type RobustRun, type RobustStudy, type RobustTable } from '../src/experiments/robust.js';
 import { runExperiment, type ExperimentOptions, type ExperimentResult } from '../src/experiments/run.js';
-import type { TableCellJob } from '../src/pipeline/table-cell.js';
+import { jobExecutor, tableCellJob } from '../src/jobs/index.js';
 import { workerThreadRunner } from '../src/runner/worker-threads.js';
 import { topByMetric } from '../src/search/training-free.js';
 
@@ -96,7 +96,7 @@ function dataHash(b: Benchmark): string {
 }
 
 const SEED_BLOCK = 25;
-const runner = workerThreadRunner<TableCellJob, ExperimentResult>(parallel, new URL(`../src/pipeline/table-cell${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href);
+const runner = workerThreadRunner(parallel, jobExecutor());
 const toRuns = (r: ExperimentResult): RobustRun[] => r.runs.map((x) => ({ seed: x.seed, final: x.final, rank: x.rank, objective: x.objective, t0: x.t0 }));
 
 interface Cell {
@@ -163,8 +163,8 @@ try {
             }
             if (args['cached-only'] && !row.method.startsWith('tf-')) return;
             total++;
-            const job: TableCellJob = { kind: 'table-cell', benchmark: study.benchmark as BenchmarkId, task: L.task, ...(args.data !== undefined ? { data: args.data } : {}), experiment };
-            const run = row.method.startsWith('tf-') ? runExperiment(L.b, experiment) : runner.run(job);
+            const job = tableCellJob({ benchmark: study.benchmark as BenchmarkId, task: L.task, ...(args.data !== undefined ? { data: args.data } : {}), experiment });
+            const run = row.method.startsWith('tf-') ? runExperiment(L.b, experiment) : (runner.run(job) as Promise<ExperimentResult>);
             jobs.push(
               run.then((r) => {
                 parts[k] = toRuns(r);

@@ -8,6 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXAMPLES } from './docs/examples.js';
+import { refreshLayout } from './docs/layout.js';
 import { README, readmeBlocks, refreshFiles, removeSharedDirs, replaceBlocks, REPO, runExample, type ReadmeExample } from './docs/readme.js';
 
 const args = process.argv.slice(2);
@@ -21,8 +22,8 @@ if (unknown.length > 0) {
 }
 const chosen = EXAMPLES.filter((e) => (only ? only.has(e.id) : all || e.speed === 'quick'));
 
-// Source listings first: they are always cheap, so every run refreshes them.
-let text = refreshFiles(readFileSync(README, 'utf8'), (path) => readFileSync(join(REPO, path), 'utf8'));
+// Source listings and the layout first: they are always cheap, so every run refreshes them.
+let text = refreshLayout(refreshFiles(readFileSync(README, 'utf8'), (path) => readFileSync(join(REPO, path), 'utf8')), REPO);
 writeFileSync(README, text);
 const blocks = readmeBlocks(text);
 for (const e of EXAMPLES) if (!blocks.has(e.id)) throw new Error(`README has no block <!-- output: ${e.id} -->`);

@@ -23,7 +23,9 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { loadBenchmark } from '../src/benchmarks/index.js';
-import { parseArchSpec, runProxyBatch } from '../src/proxies/batch.js';
+import { jobExecutor } from '../src/jobs/index.js';
+import { parseArchSpec } from '../src/pipeline/archs.js';
+import { runProxyBatch } from '../src/pipeline/score-batch.js';
 import { localRunner } from '../src/runner/index.js';
 import { readResults } from '../src/proxies/results.js';
 import { REFERENCE_METRICS } from '../src/proxies/types.js';
@@ -51,7 +53,7 @@ const metrics = [...REFERENCE_METRICS];
 
 if (!o.reportOnly) {
   let last = 0;
-  const runner = localRunner(o.workers);
+  const runner = localRunner(o.workers, jobExecutor());
   const s = await runProxyBatch({
     space: 'nb201',
     archs: parseArchSpec(String(o.archs)),

@@ -21,7 +21,9 @@ import { basename, join } from 'node:path';
 import { loadBenchmark, loadTable, TASKS } from '../src/benchmarks/load.js';
 import { metricAgreement } from '../src/experiments/agreement.js';
 import type { Benchmark } from '../src/benchmarks/types.js';
-import { parseArchSpec, runProxyBatch } from '../src/proxies/batch.js';
+import { jobExecutor } from '../src/jobs/index.js';
+import { parseArchSpec } from '../src/pipeline/archs.js';
+import { runProxyBatch } from '../src/pipeline/score-batch.js';
 import { readResults } from '../src/proxies/results.js';
 import { METRIC_DATA, METRIC_NAMES } from '../src/proxies/types.js';
 import { localRunner } from '../src/runner/index.js';
@@ -51,7 +53,7 @@ const csv = join(o.out, `nb201-c${C}n${N}-b${BATCH}-s${o.seed}.csv`);
 
 if (!o.reportOnly) {
   let last = 0;
-  const runner = localRunner(o.workers);
+  const runner = localRunner(o.workers, jobExecutor());
   const s = await runProxyBatch({
     space: 'nb201',
     archs: parseArchSpec(String(o.archs)),

@@ -170,6 +170,15 @@ export const EXAMPLES: readonly ReadmeExample[] = [
     format: 'code',
   },
   {
+    id: 'example-own-method',
+    speed: 'quick',
+    shown: 'npx tsx examples/own-method.ts',
+    argv: ['--import', TSX, '{repo}/examples/own-method.ts'],
+    cwd: 'temp',
+    streams: 'stdout',
+    format: 'code',
+  },
+  {
     id: 'example-search-mnist',
     speed: 'long',
     shown: 'npx tsx examples/search-mnist.ts',

@@ -28,10 +28,11 @@ import { choosePool, scorePool } from '../../src/pipeline/score.js';
 import { runSearch, SEARCH_METRICS, type SearchHooks, type SearchOptions } from '../../src/pipeline/search.js';
 import { METRIC_NAMES } from '../../src/proxies/types.js';
 import { readResults } from '../../src/proxies/results.js';
-import { localRunner, type Job, type JobResult, type Runner } from '../../src/runner/index.js';
+import { jobExecutor, trainingJobKey, type Job, type JobResult, type TrainingJob } from '../../src/jobs/index.js';
+import { localRunner, type Runner } from '../../src/runner/index.js';
 import { JsonlStore } from '../../src/store/jsonl.js';
 import type { DataInfo } from '../../src/train/data.js';
-import { trainingJobKey, type TrainingJob, type TrainingOutcome } from '../../src/train/job.js';
+import type { TrainingOutcome } from '../../src/train/spec.js';
 import { TRAINING_CODE_VERSION } from '../../src/train/version.js';
 import { writeAtomic } from '../../src/util/atomic.js';
 import { queryKey } from '../../src/util/key.js';
@@ -212,7 +213,7 @@ export async function ensurePool(spec: PoolSpec, root: string, o: PoolOptions = 
   const dir = resolve(root, `${spec.id}-${key}`);
   const cacheFile = join(dir, 'query-cache.jsonl');
   const store = JsonlStore.open(cacheFile);
-  const runner = localRunner(parallel) as Runner<Job, JobResult>;
+  const runner: Runner<Job, JobResult> = localRunner(parallel, jobExecutor());
   const tag = `${spec.id}:`;
   const every = (n: number, total: number): boolean => n === total || n % 20 === 0;
   const hooks = (what: string): SearchHooks => ({

@@ -11,6 +11,7 @@ import { benchmarkAgreement, type MetricAgreement } from '../../src/experiments/
 import { binomialSE, pooledSeedStd, swapRate, tiedWithBest } from '../../src/experiments/noise.js';
 import { candidatePool, rankDifference, replay, searchMethodIds, summarise, type RankSummary, type ReplayResult } from '../../src/experiments/replay.js';
 import { runSearch } from '../../src/pipeline/search.js';
+import { jobExecutor } from '../../src/jobs/index.js';
 import { inProcessRunner } from '../../src/runner/index.js';
 import { JsonlStore } from '../../src/store/jsonl.js';
 import { mean } from '../../src/util/stats.js';
@@ -220,7 +221,7 @@ async function spotCheck(info: PoolInfo, cells: Cell[], o: ReportOptions): Promi
   const parallel = Math.max(...o.parallels);
   const seed = o.seeds[0];
   const store = JsonlStore.open(info.cacheFile);
-  const runner = inProcessRunner();
+  const runner = inProcessRunner(jobExecutor());
   const out: { method: string; arch: string }[] = [];
   try {
     for (const c of cells.filter((x) => x.budget === budget && x.parallel === parallel)) {

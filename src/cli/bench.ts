@@ -1,3 +1,4 @@
+import { DEFAULT_BO_STREAM, type BayesOptStream } from '../gp/bayesopt.js';
 import { Command, Option } from 'commander';
 import { loadBenchmark, loadTable, TASKS, type BenchmarkId } from '../benchmarks/index.js';
 import { withMetricsTable } from '../benchmarks/join.js';
@@ -20,7 +21,7 @@ interface BenchFlags {
   metrics?: string[];
   normalise?: NormaliseKind;
   acquisition: 'ucb' | 'ei';
-  stream: 'reference' | 'fast';
+  stream: BayesOptStream;
   pool: 'complete' | 'zero';
   objective?: 'paper' | 'task';
   data?: string;
@@ -111,7 +112,7 @@ export function register(program: Command): void {
     .option('--metrics <m1,m2,...>', 'training-free metric columns (default: the paper\'s set present in the data)', parseList)
     .option('--normalise <kind>', `metric normalisation for RoBoT: ${NORMALISE_KINDS.join('|')} (default: minmax for robot, log-minmax for robot-plus)`, choice(NORMALISE_KINDS))
     .option('--acquisition <a>', 'BO acquisition: ucb|ei', choice(['ucb', 'ei'] as const), 'ucb')
-    .option('--stream <s>', "RoBoT's BO random stream: 'reference' (replays bayes_opt 1.2.0's numpy draws for the seed) or 'fast'", choice(['reference', 'fast'] as const), 'reference')
+    .option('--stream <s>', "RoBoT's BO random stream: 'reference' (replays bayes_opt 1.2.0's numpy draws for the seed) or 'fast'", choice(['reference', 'fast'] as const), DEFAULT_BO_STREAM)
     .option('--pool <rule>', "candidate pool: 'complete' (archs with every metric) or 'zero' (all archs; a missing metric counts 0, as the reference)", choice(['complete', 'zero'] as const), 'complete')
     .option('--objective <o>', "nb201 objective: 'paper' (CIFAR-10 12-epoch validation accuracy, all tasks) or 'task' (the task's own 12-epoch); default paper", choice(['paper', 'task'] as const))
     .option('--data <dir>', 'benchmark data folder (default: $ROBOT_NAS_DATA, then ../shared/data next to the repository)')

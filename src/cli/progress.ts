@@ -1,4 +1,6 @@
 import cliProgress from 'cli-progress';
+import type { TrainRequestHooks } from '../pipeline/train.js';
+import { startEngine } from './engine.js';
 
 /**
  * A progress bar on stderr when it is a terminal; otherwise (a pipe, a log file) one line every
@@ -116,6 +118,42 @@ export function trainingBars(stream: NodeJS.WriteStream = process.stderr): Train
     },
     stop() {
       multi.stop();
+    },
+  };
+}
+
+/**
+ * The console's view of one training (`train`, `search --train-best`): a bar while the data are decoded, its plan
+ * on stderr, a bar through each epoch, then one line per finished epoch. `stop()` clears a bar left by a training that ended early.
+ */
+export function trainingProgress(epochs: number): TrainRequestHooks & { stop(): void } {
+  let bar: Progress | undefined;
+  return {
+    log: (m) => void process.stderr.write(`${m}\n`),
+    startEngine: () => void startEngine(),
+    onDataProgress: (phase, done, total) => {
+      if (done === 0 || bar === undefined) {
+        bar?.stop();
+        bar = progressBar(total, phase.padEnd(8));
+      }
+      bar.update(done);
+      if (done >= total) {
+        bar.stop();
+        bar = undefined;
+      }
+    },
+    onStep: (step, steps, loss) => {
+      bar ??= progressBar(steps, 'training');
+      bar.update(step, `loss ${loss.toFixed(3)}`);
+    },
+    onEpoch: (e) => {
+      bar?.stop();
+      bar = undefined;
+      process.stderr.write(`epoch ${e.epoch + 1}/${epochs}  lr ${e.lr.toFixed(4)}  loss ${e.trainLoss.toFixed(4)}  train ${e.trainAccuracy.toFixed(2)}%  ${e.seconds.toFixed(1)} s\n`);
+    },
+    stop: () => {
+      bar?.stop();
+      bar = undefined;
     },
   };
 }

@@ -2,7 +2,9 @@ import { dirname, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
 import { availableParallelism } from 'node:os';
-import { parseArchSpec, runProxyBatch } from '../proxies/batch.js';
+import { jobExecutor } from '../jobs/index.js';
+import { parseArchSpec } from '../pipeline/archs.js';
+import { runProxyBatch } from '../pipeline/score-batch.js';
 import { localRunner } from '../runner/index.js';
 import { loadFixture } from '../proxies/fixture.js';
 import { computeProxies, metricsByData, REFERENCE_METRICS, type MetricName } from '../proxies/index.js';
@@ -132,7 +134,7 @@ async function batchMode(f: Flags): Promise<void> {
   let lastLog = 0;
   const inFlight = f.workers ?? availableParallelism();
   const runner =
-    f.queue !== undefined || f.queueName !== undefined || f.queueTimeout !== undefined ? await cliQueueRunner(f, inFlight, 'workers', (m) => void err.write(`${m}\n`)) : localRunner(inFlight);
+    f.queue !== undefined || f.queueName !== undefined || f.queueTimeout !== undefined ? await cliQueueRunner(f, inFlight, 'workers', (m) => void err.write(`${m}\n`)) : localRunner(inFlight, jobExecutor());
   const summary = await runProxyBatch({
     space: f.space!,
     archs: parseArchSpec(f.archs ?? 'all'),

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { jobExecutor, type Job, type JobResult } from '../jobs/index.js';
 import type { QueueRunner, QueueRunnerStats } from '../runner/queue.js';
 import { checkRedis, DEFAULT_QUEUE_NAME, DEFAULT_QUEUE_TIMEOUT_SECONDS, parseQueueUrl, type QueueTarget } from '../runner/queue-connection.js';
 import { InputError } from '../util/errors.js';
@@ -40,14 +41,14 @@ export async function queueTarget(f: QueueFlags): Promise<QueueTarget> {
 }
 
 /** A queue runner keeping `capacity` jobs in flight; connection news go to `log`. */
-export async function cliQueueRunner(f: QueueFlags, capacity: number, setting: string, log: (m: string) => void): Promise<QueueRunner> {
+export async function cliQueueRunner(f: QueueFlags, capacity: number, setting: string, log: (m: string) => void): Promise<QueueRunner<Job, JobResult>> {
   if (capacity < 1) throw new InputError(`--${setting} 0 runs jobs in this process; with --queue give the number of jobs to keep in flight (≥ 1)`);
   if (f.queueName !== undefined && f.queue === undefined) throw new InputError('--queue-name needs --queue');
   if (f.queueTimeout !== undefined && f.queue === undefined) throw new InputError('--queue-timeout needs --queue');
   const target = await queueTarget(f);
   // BullMQ is loaded only by commands that use the queue
   const { openQueueRunner } = await import('../runner/queue.js');
-  return openQueueRunner({ target, capacity, log, ...(f.queueTimeout !== undefined ? { timeoutSeconds: f.queueTimeout } : {}) });
+  return openQueueRunner({ target, capacity, log, executor: jobExecutor(), ...(f.queueTimeout !== undefined ? { timeoutSeconds: f.queueTimeout } : {}) });
 }
 
 /** One line on what the queue did for a run: jobs added, answered by earlier runs' results, joined, resubmitted. */

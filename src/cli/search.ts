@@ -8,9 +8,10 @@ import { checkModelDestination } from '../model/store.js';
 import { InputError } from '../util/errors.js';
 import { imbalanced, perClassAccuracy } from '../train/trainer.js';
 import { addMaxPixels, applyMaxPixels, choice, DATA_HELP, parseCount, parseImageChannels, parseLimit, parseMetrics, parseNumber, parsePositive, parsePositiveInt, parseSeed, parseSize, TRAIN_DATASETS } from './options.js';
-import { TRAIN_DEFAULTS, trainArchitecture, type TrainRun } from './train.js';
+import { trainArchitecture, type TrainRun } from '../pipeline/train.js';
+import { TRAIN_DEFAULTS } from './train.js';
 import { shellCommand } from '../util/shell.js';
-import { progressBar, trainingBars, type Progress, type TrainingBars } from './progress.js';
+import { progressBar, trainingBars, trainingProgress, type Progress, type TrainingBars } from './progress.js';
 import { DEFAULT_METHOD } from '../search/registry.js';
 import { addQueueOptions, addQueueTimeout, cliQueueRunner, queueSummary, type QueueFlags } from './queue.js';
 
@@ -387,6 +388,7 @@ export function register(program: Command): void {
       if (f.trainBest !== undefined) {
         // The answer, trained longer on the search's split and recipe (its seed gives the same split).
         if (!f.json) process.stdout.write(formatSearchSummary(result) + '\n\n');
+        const progress = trainingProgress(f.trainBest);
         trained = await trainArchitecture({
           space: f.space,
           arch: result.best.arch,
@@ -405,8 +407,7 @@ export function register(program: Command): void {
           ...(f.validLimit !== undefined ? { validLimit: f.validLimit } : {}),
           seed: f.seed,
           ...(f.save !== undefined ? { save: f.save } : {}),
-          ...(f.maxPixels !== undefined ? { maxPixels: f.maxPixels } : {}),
-        });
+        }, progress).finally(() => progress.stop());
         if (f.json) process.stdout.write(JSON.stringify({ ...result, trained: trained.report }, null, 2) + '\n');
         else process.stdout.write(trained.summary + '\n');
         if (trained.notSaved) throw trained.notSaved;

@@ -8,8 +8,8 @@ import { renderCurvesSvg } from '../plot/curves.js';
 import { parseList, parsePositiveInt, parseSeeds } from './options.js';
 import { progressBar } from './progress.js';
 import { writeAtomic } from '../util/atomic.js';
-import { moduleNextTo, workerThreadRunner } from '../runner/worker-threads.js';
-import type { TableCellJob } from '../pipeline/table-cell.js';
+import { jobExecutor, tableCellJob } from '../jobs/index.js';
+import { workerThreadRunner } from '../runner/worker-threads.js';
 import type { ExperimentResult } from '../experiments/run.js';
 import { checkOutputDir } from '../util/output-paths.js';
 import { checkReplaceableFile, jsonWithKeys } from '../util/owned-folder.js';
@@ -60,7 +60,7 @@ export function register(program: Command): void {
       const load = (task: string) => loadBenchmark({ benchmark: spec.id, task, data: f.data });
       // Every task loads here first, so a missing or broken data file is reported before any thread starts.
       if (workers > 1) for (const task of spec.tasks) load(task);
-      const runner = workers > 1 ? workerThreadRunner<TableCellJob, ExperimentResult>(workers, moduleNextTo(import.meta.url, '../pipeline/table-cell')) : undefined;
+      const runner = workers > 1 ? workerThreadRunner(workers, jobExecutor()) : undefined;
       let t;
       try {
         t = await runTable(spec, load, {
@@ -68,7 +68,7 @@ export function register(program: Command): void {
           budget: f.budget,
           metrics: f.metrics,
           onCell: (done, _total, label) => bar.update(done, label),
-          ...(runner ? { runCell: (task: string, experiment) => runner.run({ kind: 'table-cell', benchmark: spec.id, task, data: f.data, experiment }) } : {}),
+          ...(runner ? { runCell: (task: string, experiment) => runner.run(tableCellJob({ benchmark: spec.id, task, data: f.data, experiment })) as Promise<ExperimentResult> } : {}),
         });
       } finally {
         await runner?.close();

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { availableParallelism } from 'node:os';
+import { jobExecutor } from '../jobs/index.js';
 import { InputError } from '../util/errors.js';
 import { noteKernelFallback } from './engine.js';
 import { addMaxPixels, applyMaxPixels, parseNumber, parsePositiveInt } from './options.js';
@@ -37,6 +38,7 @@ export function register(program: Command): void {
     const log = (m: string): void => void process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${m}\n`);
     const w = await startQueueWorker({
       target: t,
+      executor: jobExecutor(),
       concurrency,
       lockSeconds: f.lockTimeout,
       ...(f.data !== undefined ? { dataDir: f.data } : {}),

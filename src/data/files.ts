@@ -16,11 +16,11 @@ import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { moduleNextTo, workerThreadRunner } from '../runner/worker-threads.js';
+import { workerThreadRunner } from '../runner/worker-threads.js';
 import type { Runner } from '../runner/types.js';
 import { InputError, inputError } from '../util/errors.js';
 import type { CacheMeta, PixelStore, RowWriter } from './cache.js';
-import { decodeFiles, probeFiles, type DecodeJob, type DecodeResult, type ProbeJob } from './decode-job.js';
+import { decodeExecutor, decodeWork, type DecodeResult, type DecodeWork, type ProbeWork } from './decode-work.js';
 import { IMAGE_FILE, type ImageHeader } from './decode.js';
 import { Histogram } from './pixels.js';
 
@@ -263,11 +263,11 @@ export async function buildFromFiles(list: LabelledFiles, prep: Prep, ctx: Build
   const t0 = performance.now();
   const n = list.files.length;
   const useThreads = ctx.threads > 1 && n >= THREAD_MIN;
-  let runner: Runner<ProbeJob | DecodeJob, ImageHeader[] | DecodeResult> | undefined;
-  const run = (job: ProbeJob | DecodeJob): Promise<ImageHeader[] | DecodeResult> => {
-    if (!useThreads) return Promise.resolve(job.kind === 'probe' ? probeFiles(job) : decodeFiles(job));
-    runner ??= workerThreadRunner<ProbeJob | DecodeJob, ImageHeader[] | DecodeResult>(ctx.threads, moduleNextTo(import.meta.url, 'decode-job'));
-    return runner.run(job);
+  let runner: Runner<ProbeWork | DecodeWork, ImageHeader[] | DecodeResult> | undefined;
+  const run = (work: ProbeWork | DecodeWork): Promise<ImageHeader[] | DecodeResult> => {
+    if (!useThreads) return Promise.resolve(decodeWork(work));
+    runner ??= workerThreadRunner(ctx.threads, decodeExecutor());
+    return runner.run(work);
   };
   let writer: RowWriter | undefined;
   try {
@@ -280,7 +280,7 @@ export async function buildFromFiles(list: LabelledFiles, prep: Prep, ctx: Build
       let done = 0;
       await Promise.all(
         chunks(n, PROBE_CHUNK).map(async ([a, b]) => {
-          const hs = (await run({ kind: 'probe', files: list.files.slice(a, b), maxPixels: ctx.maxPixels })) as ImageHeader[];
+          const hs = (await run({ op: 'probe', files: list.files.slice(a, b), maxPixels: ctx.maxPixels })) as ImageHeader[];
           hs.forEach((h, k) => (headers[a + k] = h));
           done += b - a;
           ctx.onProgress?.('reading headers', done, n);
@@ -307,7 +307,7 @@ export async function buildFromFiles(list: LabelledFiles, prep: Prep, ctx: Build
     ctx.onProgress?.('decoding', 0, n);
     await Promise.all(
       chunks(n, DECODE_CHUNK).map(async ([a, b]) => {
-        const r = (await run({ kind: 'decode', files: list.files.slice(a, b), row0: a, shape, maxPixels: ctx.maxPixels, ...(w0.pixelsFile !== undefined ? { pixelsFile: w0.pixelsFile } : {}) })) as DecodeResult;
+        const r = (await run({ op: 'decode', files: list.files.slice(a, b), row0: a, shape, maxPixels: ctx.maxPixels, ...(w0.pixelsFile !== undefined ? { pixelsFile: w0.pixelsFile } : {}) })) as DecodeResult;
         if (r.bytes) {
           const per = c * h * w;
           for (let k = 0; k < b - a; k++) w0.write(a + k, r.bytes.subarray(k * per, (k + 1) * per));

@@ -7,7 +7,7 @@ import { Tensor } from './tensor.js';
  * [k, k, 1, C], i.e. of PyTorch's [C, 1, k, k] weight converted by `oihwToHwio`). Padding is symmetric, as PyTorch's
  * Conv2d(padding=p); `samePad` gives PyTorch's padding='same' for odd k.
  *
- * `exact` selects the arithmetic (see depthwise.c): true reproduces the JavaScript loops DARTS' networks ran on bit for
+ * `exact` selects the arithmetic (see native/kernels/depthwise.c): true reproduces the JavaScript loops DARTS' networks ran on bit for
  * bit (every tap rounded through double; the filter gradient summed in double in output-pixel order); false is plain
  * float arithmetic, several times faster. Results never depend on the engine kind or the threads.
  */

@@ -1,4 +1,5 @@
 import type { Benchmark } from '../benchmarks/types.js';
+import type { BayesOptStream } from '../gp/bayesopt.js';
 import { QueryLedger } from '../objective/ledger.js';
 import { TabularObjective } from '../objective/tabular.js';
 import type { NormaliseKind } from '../search/normalise.js';
@@ -20,8 +21,8 @@ export interface ExperimentOptions {
   /** Metric normalisation (default: the method's, see defaultNormalise). */
   readonly normalise?: NormaliseKind;
   readonly acquisition?: 'ucb' | 'ei';
-  /** RoBoT's BO random stream (default 'reference'). */
-  readonly stream?: 'reference' | 'fast';
+  /** RoBoT's BO random stream (default DEFAULT_BO_STREAM, 'reference'). */
+  readonly stream?: BayesOptStream;
   readonly poolRule?: PoolRule;
   /** RoBoT+ variant (ablations of the robustness study). */
   readonly plus?: RobotPlusVariant;

@@ -5,7 +5,6 @@
  */
 
 export type AcquisitionKind = 'ucb' | 'ei';
-export const ACQUISITION_KINDS: readonly AcquisitionKind[] = ['ucb', 'ei'];
 
 export interface AcquisitionSpec {
   readonly kind: AcquisitionKind;

@@ -14,6 +14,7 @@
 import type { Rng } from '../util/rng.js';
 import { acquisitionValue, acquisitionWithPartials, type AcquisitionKind, type AcquisitionSpec } from './acquisition.js';
 import { GaussianProcess } from './gp.js';
+import { createSweepScratch, sweepAcquisition, type SweepScratch } from './sweep.js';
 import { minimiseBounded } from './optimise.js';
 import { forwardDifferences, lbfgsb } from './lbfgsb.js';
 
@@ -41,12 +42,18 @@ export interface BayesOptOptions {
   /**
    * 'reference' retraces bayes_opt's random stream and search (bestStarts is then 0, the sweep
    * is drawn from the Rng, refinements and the GP fit replay scipy's L-BFGS-B, the former on
-   * forward differences as bayes_opt calls it); 'fast' (default) as described above.
+   * forward differences as bayes_opt calls it); 'fast' as described above. Default DEFAULT_BO_STREAM.
    */
   readonly stream?: BayesOptStream;
 }
 
 export type BayesOptStream = 'reference' | 'fast';
+
+/**
+ * The one default of the BO random stream, for BayesOpt and every search built on it (RoBoT, the CLI): 'reference',
+ * so that an unconfigured run retraces the paper's reference code for its seed.
+ */
+export const DEFAULT_BO_STREAM: BayesOptStream = 'reference';
 
 export class BayesOpt {
   readonly dim: number;
@@ -95,7 +102,7 @@ export class BayesOpt {
       throw new RangeError(`BayesOpt: ${options.bounds.length} bounds for ${dim} parameters`);
     }
     this.spec = { kind: options.acquisition ?? 'ucb', kappa: options.kappa ?? 2.576, xi: options.xi ?? 0 };
-    this.stream = options.stream ?? 'fast';
+    this.stream = options.stream ?? DEFAULT_BO_STREAM;
     const reference = this.stream === 'reference';
     this.samples = Math.max(1, Math.floor(options.samples ?? 10_000));
     this.localStarts = Math.max(0, Math.floor(options.localStarts ?? 10));
@@ -239,150 +246,6 @@ export class BayesOpt {
   }
 }
 
-/** Buffers for `sweepAcquisition`, reusable across calls of the same size. */
-export interface SweepScratch {
-  readonly meanBound: Float64Array;
-  readonly stdBound: Float64Array;
-  readonly bound: Float64Array;
-  readonly exact: Float64Array;
-  /** The refined bound of the points still in play. */
-  readonly fine: Float64Array;
-  readonly ids: Int32Array;
-  readonly meanOut: Float64Array;
-  readonly stdOut: Float64Array;
-}
-
-export function createSweepScratch(count: number): SweepScratch {
-  return {
-    meanBound: new Float64Array(count),
-    stdBound: new Float64Array(count),
-    bound: new Float64Array(count),
-    exact: new Float64Array(count),
-    fine: new Float64Array(count),
-    ids: new Int32Array(Math.max(count, 16)),
-    meanOut: new Float64Array(Math.max(count, 16)),
-    stdOut: new Float64Array(Math.max(count, 16)),
-  };
-}
-
-export interface SweepResult {
-  /** Index of the point with the largest acquisition (the first one on ties, as np.argmax). */
-  readonly best: number;
-  readonly bestValue: number;
-  /** Indexes of the `keep` largest, descending, earlier points first on ties. */
-  readonly top: Int32Array;
-}
-
-/**
- * Maximise the acquisition over `count` points (row-major) of a fitted GP. The result is the
- * same as evaluating every point exactly, but exact values (n kernel evaluations and an O(n²)
- * solve each) are only computed where an upper bound — the acquisition at upper bounds on μ and σ,
- * valid because UCB with κ ≥ 0 and EI both grow with μ and σ — could still reach the `keep` best.
- * Bounds come in two stages: the GP's cheap table bounds for every point (`boundBatch`), then, for
- * the points those leave in play, a σ bound from the nearest training points (`subsetStdBound`);
- * the survivors are evaluated best bound first, in batches (`exactBatch`), until no bound can
- * beat the values found. Typically a few dozen points of 10,000 are evaluated exactly.
- */
-export function sweepAcquisition(
-  gp: GaussianProcess,
-  points: Float64Array,
-  count: number,
-  spec: AcquisitionSpec,
-  yMax: number,
-  keep: number,
-  scratch: SweepScratch = createSweepScratch(count),
-): SweepResult {
-  const { meanBound, stdBound, bound, exact } = scratch;
-  gp.boundBatch(points, count, meanBound, stdBound);
-  const kappa = spec.kappa;
-  const acq = (m: number, sd: number): number => (spec.kind === 'ucb' ? m + kappa * sd : acquisitionValue(spec, m, sd, yMax));
-  for (let p = 0; p < count; p++) bound[p] = acq(meanBound[p], stdBound[p]);
-  const prune = spec.kind === 'ei' || kappa >= 0;
-  exact.fill(NaN, 0, count);
-  const running = new TopK(keep);
-  // With one point to keep the winner is the first index of the largest value, so a bound equal to the best value
-  // so far only matters for an earlier index (a flat GP gives every point the same value).
-  let bestValue = -Infinity;
-  let bestIndex = count;
-  const matters = (p: number, b: number): boolean => {
-    if (keep === 1) return b > bestValue || (b === bestValue && p < bestIndex);
-    return b >= running.threshold;
-  };
-  const ids = scratch.ids;
-  const mOut = scratch.meanOut;
-  const sOut = scratch.stdOut;
-  const evaluate = (list: ArrayLike<number>, from: number, to: number): void => {
-    let cnt = 0;
-    for (let j = from; j < to; j++) if (Number.isNaN(exact[list[j]])) ids[cnt++] = list[j];
-    if (cnt === 0) return;
-    gp.exactBatch(ids, cnt, mOut, sOut);
-    for (let j = 0; j < cnt; j++) {
-      const p = ids[j];
-      const a = acquisitionValue(spec, mOut[j], sOut[j], yMax);
-      exact[p] = a;
-      running.offer(p, a);
-      if (a > bestValue || (a === bestValue && p < bestIndex)) {
-        bestValue = a;
-        bestIndex = p;
-      }
-    }
-  };
-  if (!prune) {
-    const all = Int32Array.from({ length: count }, (_, p) => p);
-    for (let p0 = 0; p0 < count; p0 += EXACT_BATCH) evaluate(all, p0, Math.min(count, p0 + EXACT_BATCH));
-  } else {
-    // Seed the threshold from the points with the largest bounds.
-    const seeds = new TopK(Math.max(4 * keep, 16));
-    for (let p = 0; p < count; p++) seeds.offer(p, bound[p]);
-    evaluate(seeds.index, 0, seeds.size);
-    // Points the table bounds leave in play, with the tighter σ bound, best first.
-    const cand: number[] = [];
-    const fine = scratch.fine;
-    for (let p = 0; p < count; p++) {
-      if (!Number.isNaN(exact[p]) || !matters(p, bound[p])) continue;
-      const b = acq(meanBound[p], Math.min(stdBound[p], gp.subsetStdBound(p)));
-      if (!matters(p, b)) continue;
-      fine[p] = b;
-      cand.push(p);
-    }
-    cand.sort((x, y) => fine[y] - fine[x] || x - y);
-    for (let j = 0; j < cand.length; ) {
-      if (!matters(cand[j], fine[cand[j]])) {
-        // Sorted by bound: once the best remaining bound is below the values found, nothing else can matter (only
-        // equal bounds at earlier indexes can, checked one by one).
-        if (fine[cand[j]] < (keep === 1 ? bestValue : running.threshold)) break;
-        j++;
-        continue;
-      }
-      let e = j;
-      const batch: number[] = [];
-      while (e < cand.length && batch.length < EXACT_BATCH) {
-        if (matters(cand[e], fine[cand[e]])) batch.push(cand[e]);
-        e++;
-      }
-      evaluate(batch, 0, batch.length);
-      j = e;
-    }
-  }
-  // Final selection in index order; pruned points cannot qualify.
-  const chosen = new TopK(keep);
-  let best = 0;
-  let bestValueFinal = -Infinity;
-  for (let p = 0; p < count; p++) {
-    const a = exact[p];
-    if (Number.isNaN(a)) continue;
-    if (a > bestValueFinal) {
-      bestValueFinal = a;
-      best = p;
-    }
-    chosen.offer(p, a);
-  }
-  return { best, bestValue: bestValueFinal, top: chosen.index.slice(0, chosen.size) };
-}
-
-/** Points evaluated exactly at a time by the sweep. */
-const EXACT_BATCH = 32;
-
 function pointKey(x: ArrayLike<number>): string {
   // Number → string round-trips exactly, so equal keys mean bit-equal points (−0 and 0 merge, as in Python).
   return Array.prototype.join.call(x, ',');
@@ -412,34 +275,5 @@ function fillUniformBox(buf: Float64Array, count: number, lower: Float64Array, u
     if (k < 0) continue;
     buf[k] = lower[m] + (upper[m] - lower[m]) * ((t >>> 0) / 4294967296);
     if (++m === dim) m = 0;
-  }
-}
-
-/**
- * The k largest values offered, with their indexes, in descending order; among equal values the
- * one offered first ranks first. `threshold` is the k-th value (−∞ until k are held).
- */
-class TopK {
-  readonly index: Int32Array;
-  readonly value: Float64Array;
-  size = 0;
-  constructor(readonly k: number) {
-    this.index = new Int32Array(k);
-    this.value = new Float64Array(k);
-  }
-  get threshold(): number {
-    return this.size < this.k ? -Infinity : this.value[this.k - 1];
-  }
-  offer(i: number, v: number): void {
-    if (this.size === this.k && !(v > this.value[this.k - 1])) return;
-    for (let j = 0; j < this.size; j++) if (this.index[j] === i) return;
-    let j = this.size < this.k ? this.size++ : this.k - 1;
-    while (j > 0 && this.value[j - 1] < v) {
-      this.value[j] = this.value[j - 1];
-      this.index[j] = this.index[j - 1];
-      j--;
-    }
-    this.value[j] = v;
-    this.index[j] = i;
   }
 }

@@ -5,11 +5,13 @@
  * maximising the log marginal likelihood from ℓ = 1 plus `restarts` starts uniform in log-bounds.
  */
 import type { Rng } from '../util/rng.js';
-import { cholesky, choleskyInverse, choleskySolve, dot, solveLower } from './linalg.js';
+import { cholesky, choleskySolve, dot, solveLower } from './linalg.js';
 import { matern52FromScaledSq, matern52Gram, matern52InputFactor, pairwiseDistances } from './kernel.js';
 import { minimiseBounded } from './optimise.js';
 import { lbfgsb } from './lbfgsb.js';
-import { gpHeaps, type GpHeap } from './wasm.js';
+import { blockOf, destandardisedStd, loadModel, posteriorInto, type FittedGp } from './posterior.js';
+import { gpHeaps } from './wasm.js';
+import { numpySum } from '../numpy/sum.js';
 
 export interface GpOptions {
   /** Added to the Gram diagonal (sklearn's alpha; default 1e-6). */
@@ -36,56 +38,6 @@ export interface GpOptions {
 
 const LOG_2PI = Math.log(2 * Math.PI);
 const SQRT5 = Math.sqrt(5);
-/** Points per block in predictBatch: n×512 doubles stay in cache. */
-const BATCH_BLOCK = 512;
-/** Nearest training points of `subsetStdBound`. */
-const SUBSET = 4;
-/**
- * Slack added to the standardised variance bound of `subsetStdBound`: it covers the rounding of both that bound and the
- * exact posterior (each is a handful of operations on numbers ≤ 1, far below 1e-9).
- */
-const SUBSET_SLACK = 1e-9;
-/** Beyond this scaled distance the kernel underflows to exactly 0 (√5·s > 745). */
-const UNDERFLOW_S = 340;
-
-/**
- * k at u = s² = j/TABLE_STEPS_PER_UNIT (s = r/ℓ), u ≤ TABLE_MAX_S², for the sweep bounds. As a function of u, k is
- * convex with k'' = (25/12)e^{−√5s} ≤ 25/12, so linear interpolation overestimates it, by at most δ²·(25/12)/8;
- * TABLE_SLACK on either side covers rounding. Beyond TABLE_MAX_S, 0 ≤ k ≤ k(TABLE_MAX_S) ≈ 3e-17. Indexed by the squared distance,
- * the bounds need no square root.
- */
-const TABLE_STEPS_PER_UNIT = 64;
-const TABLE_MAX_S = 20;
-const TABLE_SLACK = 1e-12;
-const TABLE_ERROR = (25 / 96) / (TABLE_STEPS_PER_UNIT * TABLE_STEPS_PER_UNIT) + TABLE_SLACK;
-const KERNEL_TABLE = Float64Array.from({ length: TABLE_STEPS_PER_UNIT * TABLE_MAX_S * TABLE_MAX_S + 1 }, (_, j) => {
-  const d = SQRT5 * Math.sqrt(j / TABLE_STEPS_PER_UNIT);
-  return (1 + d + (d * d) / 3) * Math.exp(-d);
-});
-
-/**
- * Σ a[off..off+n) in numpy's order (pairwise summation: 8 interleaved accumulators for blocks
- * of up to 128, halving above), so a mean or std is bit-equal to np.mean / np.std.
- */
-export function numpySum(a: ArrayLike<number>, off: number, n: number): number {
-  if (n < 8) {
-    let r = 0;
-    for (let i = 0; i < n; i++) r += a[off + i];
-    return r;
-  }
-  if (n <= 128) {
-    const r = [a[off], a[off + 1], a[off + 2], a[off + 3], a[off + 4], a[off + 5], a[off + 6], a[off + 7]];
-    let i = 8;
-    for (; i < n - (n % 8); i += 8) for (let j = 0; j < 8; j++) r[j] += a[off + i + j];
-    let res = (r[0] + r[1] + (r[2] + r[3])) + (r[4] + r[5] + (r[6] + r[7]));
-    for (; i < n; i++) res += a[off + i];
-    return res;
-  }
-  let n2 = Math.floor(n / 2);
-  n2 -= n2 % 8;
-  return numpySum(a, off, n2) + numpySum(a, off + n2, n - n2);
-}
-
 export class GaussianProcess {
   readonly dim: number;
   private readonly noise: number;
@@ -111,29 +63,13 @@ export class GaussianProcess {
   // Workspace for likelihood evaluations, sized to n.
   private dist: Float64Array = new Float64Array(0);
   private kBuf: Float64Array = new Float64Array(0);
-  private dkBuf: Float64Array = new Float64Array(0);
-  private lBuf: Float64Array = new Float64Array(0);
-  private invBuf: Float64Array = new Float64Array(0);
-  private workBuf: Float64Array = new Float64Array(0);
   private aBuf: Float64Array = new Float64Array(0);
   // Workspace for predictions.
   private kStar: Float64Array = new Float64Array(0);
   private vBuf: Float64Array = new Float64Array(0);
-  private batchK: Float64Array = new Float64Array(0);
   private invDiag: Float64Array = new Float64Array(0);
-  /** Squared distances of the last `boundBatch` call, point-major (count × n), a view of the sweep instance's memory. */
-  private sweepD: Float64Array = new Float64Array(0);
-  private sweepCount = 0;
-  /** Identifies this GP's last sweep in the sweep instance, and its current fit in the work instance. */
-  private sweepToken: object = {};
-  private modelToken: object = {};
-  /** The Gram matrix (noise on the diagonal) of the fitted length scale, for `subsetStdBound`. */
-  private gram: Float64Array = new Float64Array(0);
-  // Workspace of subsetStdBound.
-  private subIdx = new Int32Array(SUBSET);
-  private subD = new Float64Array(SUBSET);
-  private subK = new Float64Array(SUBSET * SUBSET);
-  private subV = new Float64Array(SUBSET);
+  /** The current fit as the posterior computations read it (posterior.ts); a new object per fit. */
+  private model: FittedGp | undefined;
 
   constructor(dim: number, options: GpOptions = {}) {
     if (!(Number.isInteger(dim) && dim >= 1)) throw new RangeError(`GaussianProcess: dim must be a positive integer, got ${dim}`);
@@ -364,7 +300,7 @@ export class GaussianProcess {
     const s = this.yStdValue;
     const m0 = this.yMeanValue;
     const { work } = gpHeaps();
-    const model = this.loadModel(work);
+    const model = loadModel(this.model!, work);
     const B = blockOf(count);
     const kkAt = work.alloc(n * B);
     const meanAt = work.alloc(B);
@@ -384,7 +320,7 @@ export class GaussianProcess {
             const t = points[po + m] - x[xo + m];
             d2 += t * t;
           }
-          // Matérn 5/2 inlined, written exactly as matern52FromScaledSq (which exactAt calls) so that
+          // Matérn 5/2 inlined, written exactly as matern52FromScaledSq (which the sweep's exact evaluations call) so that
           // both agree to the bit.
           const d = SQRT5 * Math.sqrt(d2 * inv2);
           kk[row + q] = (1 + d + (d * d) / 3) * Math.exp(-d);
@@ -393,226 +329,21 @@ export class GaussianProcess {
       // Mean αᵀk* and the forward substitution L⁻¹K* (whose squares leave the prior variance 1) in WebAssembly.
       work.x.gp_posterior(kkAt, B, cnt, model.l, n, model.alpha, model.invDiag, meanAt, varAt);
       for (let q = 0; q < cnt; q++) {
-        stdOut[p0 + q] = this.destandardisedStd(vv[q]);
+        stdOut[p0 + q] = destandardisedStd(this.model!, vv[q]);
         meanOut[p0 + q] = mv[q] * s + m0;
       }
     }
   }
 
   /**
-   * Upper bounds on the posterior mean and std at `count` points (row-major count×dim), without
-   * evaluating the kernel: each k(r) is read from a table by linear interpolation, whose error
-   * is at most δ²·max|k''|/8 (a few 1e-5), and the bounds use k ± that error. The std bound uses
-   * the nearest training point alone (k*ᵀK⁻¹k* ≥ k*ᵢ²/Kᵢᵢ for every i). `exactAt` then gives
-   * the exact posterior of the points that still matter. Distances are kept until the next call
-   * or fit.
-   */
-  boundBatch(points: Float64Array, count: number, meanUpper: Float64Array, stdUpper: Float64Array): void {
-    this.requireFitted();
-    const n = this.n;
-    const dim = this.dim;
-    const s = this.yStdValue;
-    const m0 = this.yMeanValue;
-    const diag = 1 + this.noise;
-    // Distances and table bounds in WebAssembly (native/gp/gp.c; the same operations as a plain loop), kept in the
-    // sweep instance for exactAt, exactBatch and subsetStdBound. Training points coordinate-major, padded to even n.
-    const { sweep } = gpHeaps();
-    const np = n + (n & 1);
-    // The table first: it stays in place from one sweep to the next.
-    const sizes = [KERNEL_TABLE.length, count * dim, dim * np, n, 5, count * n, count, count];
-    const offsets: number[] = [];
-    let bytes = 0;
-    for (const c of sizes) {
-      offsets.push(bytes);
-      bytes += 8 * c + (16 - ((8 * c) % 16)) % 16;
-    }
-    this.sweepToken = {};
-    sweep.claim(this.sweepToken, bytes);
-    const [tableAt, ptsAt, xtAt, alphaAt, prmAt, ddAt, muAt, kmaxAt] = offsets.map((o) => sweep.start + o);
-    const table = sweep.view(tableAt, KERNEL_TABLE.length);
-    if (table[1] !== KERNEL_TABLE[1]) table.set(KERNEL_TABLE);
-    sweep.view(ptsAt, count * dim).set(points.subarray(0, count * dim));
-    const xt = sweep.view(xtAt, dim * np);
-    xt.fill(0);
-    for (let i = 0; i < n; i++) for (let m = 0; m < dim; m++) xt[m * np + i] = this.x[i * dim + m];
-    sweep.view(alphaAt, n).set(this.alpha);
-    const maxU = TABLE_STEPS_PER_UNIT * TABLE_MAX_S * TABLE_MAX_S;
-    sweep.view(prmAt, 5).set([TABLE_STEPS_PER_UNIT / (this.ell * this.ell), maxU, TABLE_STEPS_PER_UNIT * UNDERFLOW_S * UNDERFLOW_S, TABLE_ERROR, TABLE_SLACK]);
-    sweep.x.gp_sweep(ptsAt, count, dim, xtAt, np, n, alphaAt, tableAt, prmAt, ddAt, muAt, kmaxAt);
-    const mu = sweep.view(muAt, count);
-    const kmax = sweep.view(kmaxAt, count);
-    for (let p = 0; p < count; p++) {
-      meanUpper[p] = mu[p] * s + m0;
-      // The 1e-12 slack keeps the bound above the exact value's rounding error.
-      const ub = 1 - (kmax[p] * kmax[p]) / diag + 1e-12;
-      stdUpper[p] = Math.sqrt(ub < 1 ? ub : 1) * s;
-    }
-    this.sweepD = sweep.view(ddAt, count * n);
-    this.sweepCount = count;
-  }
-
-  /**
-   * Exact posterior mean and std at point p of the last `boundBatch` call, written to out[0..1];
-   * bit-identical to what `predictBatch` computes (same operations in the same order).
-   */
-  exactAt(p: number, out: Float64Array): void {
-    if (!(p >= 0 && p < this.sweepCount)) throw new RangeError(`GaussianProcess.exactAt: no point ${p} in the last sweep`);
-    const n = this.n;
-    const dd = this.sweepDistances();
-    const v = this.vBuf;
-    const inv2 = 1 / (this.ell * this.ell);
-    const ko = p * n;
-    let mu = 0;
-    for (let i = 0; i < n; i++) {
-      const k = matern52FromScaledSq(dd[ko + i] * inv2);
-      v[i] = k;
-      mu += this.alpha[i] * k;
-    }
-    this.posteriorInto(v, mu, out);
-  }
-
-  /**
-   * A tighter upper bound on the posterior std at point p of the last `boundBatch` call: the posterior given only the
-   * SUBSET nearest training points has at least the variance of the posterior given all of them, and is a small exact
-   * solve (plus SUBSET_SLACK for rounding).
-   */
-  subsetStdBound(p: number): number {
-    if (!(p >= 0 && p < this.sweepCount)) throw new RangeError(`GaussianProcess.subsetStdBound: no point ${p} in the last sweep`);
-    const n = this.n;
-    const m = Math.min(SUBSET, n);
-    const dd = this.sweepDistances();
-    const ko = p * n;
-    const idx = this.subIdx;
-    const dist = this.subD;
-    // The m smallest distances, by insertion.
-    let have = 0;
-    for (let i = 0; i < n; i++) {
-      const d = dd[ko + i];
-      if (have === m && !(d < dist[m - 1])) continue;
-      let j = have < m ? have++ : m - 1;
-      while (j > 0 && dist[j - 1] > d) {
-        dist[j] = dist[j - 1];
-        idx[j] = idx[j - 1];
-        j--;
-      }
-      dist[j] = d;
-      idx[j] = i;
-    }
-    const inv2 = 1 / (this.ell * this.ell);
-    const ks = this.subV;
-    const kk = this.subK;
-    for (let a = 0; a < m; a++) {
-      ks[a] = matern52FromScaledSq(dist[a] * inv2);
-      for (let b = 0; b <= a; b++) kk[a * m + b] = this.gram[idx[a] * n + idx[b]];
-    }
-    const l = cholesky(kk, m, kk);
-    let ub: number;
-    if (l === null) {
-      ub = 1;
-    } else {
-      const v = solveLower(l, m, ks, ks);
-      let q = 0;
-      for (let a = 0; a < m; a++) q += v[a] * v[a];
-      ub = 1 - q + SUBSET_SLACK;
-    }
-    return Math.sqrt(ub < 1 ? (ub > 0 ? ub : 0) : 1) * this.yStdValue;
-  }
-
-  /**
-   * Exact posterior mean and std at points idx[0..count) of the last `boundBatch` call, bit-identical to `exactAt`
-   * (the same operations in the same order for every point), with the points side by side in the inner loops.
-   */
-  exactBatch(idx: ArrayLike<number>, count: number, meanOut: Float64Array, stdOut: Float64Array): void {
-    const n = this.n;
-    const dd = this.sweepDistances();
-    const inv2 = 1 / (this.ell * this.ell);
-    for (let q = 0; q < count; q++) {
-      if (!(idx[q] >= 0 && idx[q] < this.sweepCount)) throw new RangeError(`GaussianProcess.exactBatch: no point ${idx[q]} in the last sweep`);
-    }
-    const { work } = gpHeaps();
-    const model = this.loadModel(work);
-    const B = blockOf(count);
-    const kkAt = work.alloc(n * B);
-    const meanAt = work.alloc(B);
-    const varAt = work.alloc(B);
-    const kk = work.view(kkAt, n * B);
-    const mv = work.view(meanAt, B);
-    const vv = work.view(varAt, B);
-    for (let p0 = 0; p0 < count; p0 += B) {
-      const cnt = Math.min(B, count - p0);
-      for (let i = 0; i < n; i++) {
-        const row = i * B;
-        for (let q = 0; q < cnt; q++) kk[row + q] = matern52FromScaledSq(dd[idx[p0 + q] * n + i] * inv2);
-      }
-      work.x.gp_posterior(kkAt, B, cnt, model.l, n, model.alpha, model.invDiag, meanAt, varAt);
-      for (let q = 0; q < cnt; q++) {
-        meanOut[p0 + q] = mv[q] * this.yStdValue + this.yMeanValue;
-        stdOut[p0 + q] = this.destandardisedStd(vv[q]);
-      }
-    }
-  }
-
-  /**
-   * This fit's L, α and 1/diag(L) in the work instance's persistent part (written once per fit, unless another GP's
-   * calls took the part since), with the layout reset after them.
-   */
-  private loadModel(work: GpHeap): { l: number; alpha: number; invDiag: number } {
-    const n = this.n;
-    const nn = n * n;
-    const at = work.start;
-    const model = { l: at, alpha: at + 8 * nn, invDiag: at + 8 * (nn + n) };
-    if (!work.claim(this.modelToken, 8 * (nn + 2 * n))) {
-      work.view(model.l, nn).set(this.l.subarray(0, nn));
-      work.view(model.alpha, n).set(this.alpha);
-      work.view(model.invDiag, n).set(this.invDiag);
-    }
-    return model;
-  }
-
-  /** The distances of the last `boundBatch` call (in the sweep instance, which another GP's sweep overwrites). */
-  private sweepDistances(): Float64Array {
-    if (!gpHeaps().sweep.ownedBy(this.sweepToken)) {
-      throw new RangeError("GaussianProcess: the last sweep's distances were overwritten by another GP's boundBatch");
-    }
-    return this.sweepD;
-  }
-
-  /**
-   * Posterior mean and std at one point into out[0..1], computed exactly as `exactAt` computes
+   * Posterior mean and std at one point into out[0..1], computed exactly as the sweep's `exactAt` computes
    * them for a sweep point (so a point gets the same value either way).
    */
   predictInto(point: ArrayLike<number>, out: Float64Array): void {
     this.requireFitted();
     const n = this.n;
     const ks = this.kernelVector(point);
-    this.posteriorInto(ks, dot(this.alpha, ks, n), out);
-  }
-
-  /**
-   * Mean and std into out[0..1] from k* (in `v`, overwritten with L⁻¹k*) and μₙ = αᵀk*: forward
-   * substitution with the same operations in the same order as `predictBatch`, so `exactAt` and
-   * `predictInto` agree with it to the bit.
-   */
-  private posteriorInto(v: Float64Array, mu: number, out: Float64Array): void {
-    const n = this.n;
-    const l = this.l;
-    let varN = 1;
-    for (let i = 0; i < n; i++) {
-      let t = v[i];
-      for (let k = 0; k < i; k++) t -= l[i * n + k] * v[k];
-      const vi = t * this.invDiag[i];
-      v[i] = vi;
-      varN -= vi * vi;
-    }
-    out[0] = mu * this.yStdValue + this.yMeanValue;
-    out[1] = this.destandardisedStd(varN);
-  }
-
-  /** σ from the standardised variance (clipped at 0); sklearn's order √(σ²ₙ·s²) in reference mode. */
-  private destandardisedStd(varN: number): number {
-    if (!(varN > 0)) return 0;
-    const s = this.yStdValue;
-    return this.reference ? Math.sqrt(varN * (s * s)) : Math.sqrt(varN) * s;
+    posteriorInto(this.model!, ks, dot(this.alpha, ks, n), out);
   }
 
   private kernelVector(point: ArrayLike<number>): Float64Array {
@@ -640,13 +371,31 @@ export class GaussianProcess {
       throw new RangeError(`GaussianProcess.fit: Gram matrix not positive definite (length scale ${this.ell})`);
     }
     this.l = l;
-    this.gram = Float64Array.from(k.subarray(0, n * n));
     this.alpha = choleskySolve(l, n, this.yn, new Float64Array(n));
     this.invDiag = new Float64Array(n);
     for (let i = 0; i < n; i++) this.invDiag[i] = 1 / l[i * n + i];
-    this.modelToken = {};
-    this.sweepCount = 0;
+    this.model = {
+      n,
+      dim: this.dim,
+      x: this.x,
+      ell: this.ell,
+      noise: this.noise,
+      l,
+      alpha: this.alpha,
+      invDiag: this.invDiag,
+      gram: Float64Array.from(k.subarray(0, n * n)),
+      yMean: this.yMeanValue,
+      yStd: this.yStdValue,
+      reference: this.reference,
+      scratch: this.vBuf,
+    };
     this.fitted = true;
+  }
+
+  /** The current fit's posterior state (for the acquisition sweep, sweep.ts). */
+  posteriorModel(): FittedGp {
+    this.requireFitted();
+    return this.model!;
   }
 
   private requireFitted(): void {
@@ -657,18 +406,8 @@ export class GaussianProcess {
     if (this.dist.length === n * n) return;
     this.dist = new Float64Array(n * n);
     this.kBuf = new Float64Array(n * n);
-    this.dkBuf = new Float64Array(n * n);
-    this.lBuf = new Float64Array(n * n);
-    this.invBuf = new Float64Array(n * n);
-    this.workBuf = new Float64Array(n * n);
     this.aBuf = new Float64Array(n);
     this.kStar = new Float64Array(n);
     this.vBuf = new Float64Array(n);
   }
-}
-
-/** Points per posterior block: up to BATCH_BLOCK, even (two points share a SIMD register). */
-function blockOf(count: number): number {
-  const b = Math.min(BATCH_BLOCK, Math.max(count, 1));
-  return b + (b & 1);
 }

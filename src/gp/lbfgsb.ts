@@ -10,6 +10,9 @@
  *
  * Problems here are tiny, so the limited-memory matrix is formed densely (θI updated by the
  * stored pairs, which equals the compact representation) instead of in compact form.
+ *
+ * Long file: one iteration (Cauchy point, subspace step, line search, stopping rules) that must stay step for step
+ * scipy's; kept in one file so that it reads side by side with scipy's lbfgsb routines.
  */
 import type { FunctionWithGradient } from './optimise.js';
 import { bfgsUpdate, setScaledIdentity } from './bfgs.js';

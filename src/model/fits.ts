@@ -1,6 +1,6 @@
 /**
  * Whether a network can run in the engine at all, decided from its definition before any work: the engine keeps
- * every tensor in one 32-bit WebAssembly memory (nn/engine/memory.ts, 4 GiB). A training or scoring step at batch B
+ * every tensor in one 32-bit WebAssembly memory (engine/memory.ts, 4 GiB). A training or scoring step at batch B
  * holds at least the weights and their gradients and every activation of the forward pass for the backward pass:
  *
  *   bytes ≥ 0.9 × 4 × (2 · parameters + B · activation values per image)
@@ -15,7 +15,7 @@ import { countParams } from '../networks/params.js';
 import { SettingError } from '../util/errors.js';
 import { buildSpecNetwork, type NetworkSpec } from './network.js';
 
-/** The engine's memory: one wasm32 memory (nn/engine/memory.ts). */
+/** The engine's memory: one wasm32 memory (engine/memory.ts). */
 export const ENGINE_BYTES = 4 * 2 ** 30;
 
 /** The smallest network of each space at a given size (parameter-free cell operations): the lower bound of a pool. */

@@ -1,5 +1,5 @@
 /**
- * Step 3a of a search: size and speed limits on the candidate pool, applied before anything is scored.
+ * Step 3 of a search, the pool's limits: size and speed limits on the candidate pool, applied before anything is scored.
  * Parameters and FLOPs come from the network definition (model/cost); latency is the median batch-1 inference
  * on this machine's engine (model/latency), measured once per candidate and cached next to the metric table,
  * keyed by everything it depends on (network size, input, engine and its version, CPU), so a rerun or another search with the
@@ -17,8 +17,7 @@ import { SettingError } from '../util/errors.js';
 import { queryKey } from '../util/key.js';
 import { PACKAGE_VERSION } from '../util/version.js';
 import { shownPath } from './files.js';
-import type { SearchPlan } from './plan.js';
-import type { PoolLimits, SearchHooks } from './types.js';
+import type { PoolLimits, SearchHooks, SearchPlan } from './types.js';
 
 export interface ArchSize {
   params: number;

@@ -6,7 +6,6 @@ import { dirname, resolve } from 'node:path';
 import { searchMethod } from '../search/registry.js';
 import { checkBudget, type SearchMethod } from '../search/types.js';
 import { getSpace } from '../spaces/index.js';
-import type { SearchSpace } from '../spaces/types.js';
 import { augmentFor } from '../train/augment.js';
 import { prepareData, type DataInfo, type PreparedData } from '../train/data.js';
 import { checkTrainSettings, DARTS_TRAINING, type TrainSettings } from '../train/trainer.js';
@@ -19,18 +18,16 @@ import { checkLimits, hasLimits } from './limits.js';
 import { checkFits, footprint, minimumBytes, SMALLEST_ARCH } from '../model/fits.js';
 import type { NetworkSpec } from '../model/network.js';
 import { totalmem } from 'node:os';
-import type { SearchOptions } from './types.js';
+import type { SearchOptions, SearchPlan } from './types.js';
 
-/** Everything a search needs, checked: built from the options before any data is read. */
-export interface SearchPlan {
-  o: SearchOptions;
-  method: SearchMethod;
-  space: SearchSpace;
-  out: string;
-  /** Resolved cache file, or null for a memory-only cache. */
-  cache: string | null;
-  /** Folder of the image caches: beside the query cache (or in the output folder without one). */
-  imageCache: string;
+/** The method of a search: one named in the registry, or a SearchMethod given as it is. */
+function methodOf(o: SearchOptions): SearchMethod {
+  if (typeof o.method === 'string') return searchMethod(o.method, o.metrics);
+  const m = o.method as Partial<SearchMethod> | null;
+  if (typeof m !== 'object' || m === null || typeof m.name !== 'string' || m.name === '' || typeof m.run !== 'function') {
+    throw new SettingError('method', 'expected a method name or a SearchMethod object ({ name, run(ctx) })');
+  }
+  return o.method;
 }
 
 /** What a worker thread holds before any job: the engine's initial 16 MB heap and its JavaScript heap. */
@@ -47,7 +44,7 @@ export const MAX_POOL = 1_000_000;
 export function planSearch(o: SearchOptions): SearchPlan {
   if (o.space !== 'nb201' && o.space !== 'darts') throw new SettingError('space', `expected nb201 or darts, got ${String(o.space)}`);
   if (o.metrics.length === 0) throw new SettingError('metrics', 'at least one metric is needed');
-  const method = searchMethod(o.method, o.metrics);
+  const method = methodOf(o);
   const space = getSpace(o.space);
   if (o.pool !== 'all' && !(Number.isInteger(o.pool) && o.pool >= 1)) throw new SettingError('pool', `expected a positive integer or all, got ${o.pool}`);
   // DARTS (~1e20 genotypes) can only be sampled.
@@ -170,7 +167,7 @@ export function searchSettings(o: SearchOptions, train: TrainSettings, info: Dat
     ...(o.imageChannels !== undefined ? { imageChannels: o.imageChannels } : {}),
     pool: o.pool,
     budget: o.budget,
-    method: o.method,
+    method: typeof o.method === 'string' ? o.method : o.method.name,
     metrics: o.metrics,
     channels: o.channels,
     cells: o.cells,

@@ -1,5 +1,5 @@
 /**
- * Step 4 of a search: the search method runs on the pool, each query a training job on the runner, answered from
+ * Step 5 of a search: the search method runs on the pool, each query a training job on the runner, answered from
  * the result store when it was trained before (here or by another process). Queries are logged to
  * queries.jsonl in the order the search records them (in synchronous rounds: the order proposed, whatever order
  * the trainings finished in), appended as each round or query completes.
@@ -11,15 +11,16 @@ import { QueryLedger } from '../objective/ledger.js';
 import type { Runner } from '../runner/types.js';
 import type { SearchOutcome } from '../search/types.js';
 import type { ResultStore } from '../store/types.js';
-import { dataRefOf, trainingJobKey, type TrainingJob, type TrainingOutcome } from '../train/job.js';
+import { trainingJob, trainingJobKey, type TrainingJob } from '../jobs/train.js';
+import { dataRefOf, type TrainingOutcome } from '../train/spec.js';
 import type { PreparedData } from '../train/data.js';
 import type { TrainSettings } from '../train/trainer.js';
 import { Rng } from '../util/rng.js';
 import { seedStreams } from '../util/seeds.js';
 import { loggedKeys } from './files.js';
-import { queriesAtOnce, type SearchPlan } from './plan.js';
+import { queriesAtOnce } from './plan.js';
 import type { ScoredPool } from './score.js';
-import type { QueryLine, SearchHooks } from './types.js';
+import type { QueryLine, SearchHooks, SearchPlan } from './types.js';
 
 export interface QueriesDone {
   lines: QueryLine[];
@@ -33,8 +34,7 @@ export interface QueriesDone {
 /** The training job of one architecture of the search. */
 export function trainingJobFor(p: SearchPlan, data: PreparedData, train: TrainSettings, arch: string): TrainingJob {
   const { o } = p;
-  return {
-    kind: 'train',
+  return trainingJob({
     space: o.space,
     arch,
     network: { channels: o.channels, cells: o.cells },
@@ -46,7 +46,7 @@ export function trainingJobFor(p: SearchPlan, data: PreparedData, train: TrainSe
     ),
     train,
     seed: o.seed,
-  };
+  });
 }
 
 export async function runQueries(

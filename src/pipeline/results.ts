@@ -4,13 +4,13 @@ import { renderSearchSvg } from '../plot/search.js';
 import type { PreparedData } from '../train/data.js';
 import { writeAtomic } from '../util/atomic.js';
 import { seedStreams } from '../util/seeds.js';
-import { queriesAtOnce, type SearchPlan } from './plan.js';
+import { queriesAtOnce } from './plan.js';
 import type { QueriesDone } from './queries.js';
 import { paretoFront } from '../search/pareto.js';
 import { explainSearch } from '../search/explain.js';
 import { candidateSpec, hasLimits, type LatencyCache, type LimitedPool } from './limits.js';
 import type { ScoredPool } from './score.js';
-import type { SearchResult } from './types.js';
+import type { SearchPlan, SearchResult } from './types.js';
 import { suggestSize } from './suggest-size.js';
 
 export async function writeResults(

@@ -1,22 +1,23 @@
 /**
- * Step 3 of a search: the pool and its metrics. The scored table is shared by every search with the same
- * scoring settings (rows are per architecture, any pool), named by their key so that no setting change can
- * clash with it. Architectures with a non-finite metric are dropped, and the budget is checked against what is
+ * Steps 3 and 4 of a search: the candidate pool (its limits: limits.ts) and its metrics. The scored table is shared
+ * by every search with the same scoring settings (rows are per architecture, any pool), named by their key so that
+ * no setting change can clash with it. Architectures with a non-finite metric are dropped, and the budget is checked against what is
  * left — before the output folder is claimed.
  */
 import { dirname, join, resolve } from 'node:path';
 import type { Split } from '../data/types.js';
-import { runProxyBatch, selectArchs, type BatchSummary } from '../proxies/batch.js';
-import { jobDataset, SCORING_CODE_VERSION, scoringFingerprint, toJobValue, type ProxyJob } from '../proxies/job.js';
+import type { ScoringJob } from '../jobs/score.js';
+import { SCORING_CODE_VERSION, scoringDataset, scoringFingerprint, toMetricValue } from '../proxies/spec.js';
 import { formatRow, readResults } from '../proxies/results.js';
 import type { Runner } from '../runner/types.js';
 import { checkBudget, makePool, type Pool } from '../search/types.js';
 import { hasTrainPart, type DataInfo } from '../train/data.js';
 import { InputError } from '../util/errors.js';
 import { queryKey } from '../util/key.js';
+import { selectArchs } from './archs.js';
 import { shownPath } from './files.js';
-import type { SearchPlan } from './plan.js';
-import type { SearchHooks } from './types.js';
+import { runProxyBatch, type BatchSummary } from './score-batch.js';
+import type { SearchHooks, SearchPlan } from './types.js';
 
 export interface ScoredPool {
   archs: readonly string[];
@@ -41,7 +42,7 @@ export function tableDir(p: SearchPlan): string {
 export async function scorePool(
   p: SearchPlan,
   archs: readonly string[],
-  runner: Runner<ProxyJob, unknown>,
+  runner: Runner<ScoringJob, unknown>,
   hooks: SearchHooks,
   before = archs.length,
   info?: DataInfo,
@@ -53,7 +54,7 @@ export async function scorePool(
   // The table is keyed by everything a row depends on: the images it was scored on (the scoring batch's fingerprint,
   // not only where they are), the network size, the scoring batch and seed, the metrics and the scoring code's version.
   // (The set is the one runProxyBatch scores from, loaded once per process.)
-  const images = await jobDataset({
+  const images = await scoringDataset({
     dataset: o.dataset,
     ...(o.dir !== undefined ? { dir: o.dir } : {}),
     ...(split !== undefined ? { split } : {}),
@@ -113,8 +114,8 @@ export async function scorePool(
       const row = table.rows.get(a)!;
       return formatRow(table.header, {
         arch: a,
-        values: Object.fromEntries(o.metrics.map((m) => [m, toJobValue(row[m])])),
-        ...(row.ln_synflow !== undefined ? { ln_synflow: toJobValue(row.ln_synflow) } : {}),
+        values: Object.fromEntries(o.metrics.map((m) => [m, toMetricValue(row[m])])),
+        ...(row.ln_synflow !== undefined ? { ln_synflow: toMetricValue(row.ln_synflow) } : {}),
         seconds: row.seconds,
       });
     });

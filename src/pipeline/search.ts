@@ -17,23 +17,24 @@
  * This module is the I/O edge of the search; the search methods themselves stay pure.
  */
 import { join } from 'node:path';
-import { localRunner, type Job, type JobResult, type Runner } from '../runner/index.js';
+import { jobExecutor, type Job, type JobResult, type TrainingJob } from '../jobs/index.js';
+import { localRunner, type Runner } from '../runner/index.js';
 import { JsonlStore } from '../store/jsonl.js';
 import { MemoryStore } from '../store/memory.js';
 import type { ResultStore } from '../store/types.js';
-import type { TrainingJob, TrainingOutcome } from '../train/job.js';
+import type { TrainingOutcome } from '../train/spec.js';
 import { writeAtomic } from '../util/atomic.js';
 import { InputError } from '../util/errors.js';
 import { searchFolder, settingsDiff, shownPath } from './files.js';
 import { whyNotReplaceable } from '../util/owned-folder.js';
-import { loadData, planSearch, poolSize, searchSettings, trainSettings, type SearchPlan } from './plan.js';
+import { loadData, planSearch, poolSize, searchSettings, trainSettings } from './plan.js';
 import { runQueries } from './queries.js';
 import { writeResults } from './results.js';
 import { checkBudget } from '../search/types.js';
 import { applyLimits, candidateSpec, LatencyCache } from './limits.js';
 import { checkPoolFits } from '../model/fits.js';
 import { choosePool, scorePool, tableDir } from './score.js';
-import type { SearchHooks, SearchOptions, SearchResult } from './types.js';
+import type { SearchHooks, SearchOptions, SearchPlan, SearchResult } from './types.js';
 
 export { SEARCH_METRICS, type PoolLimits, type QueryLine, type SearchHooks, type SearchOptions, type SearchResult } from './types.js';
 
@@ -66,7 +67,7 @@ export async function runSearch(o: SearchOptions, hooks: SearchHooks = {}, servi
   const startMs = services.startedAt ?? performance.now();
   const plan = planSearch(o);
   // threads started now load their modules while this thread reads the data (no more than the pool has jobs)
-  const runner = services.runner ?? localRunner(Math.min(o.parallel, poolSize(plan)), true);
+  const runner = services.runner ?? localRunner(Math.min(o.parallel, poolSize(plan)), jobExecutor(), true);
   try {
     return await searchWith(plan, runner, o, hooks, services, startMs);
   } finally {

@@ -8,21 +8,11 @@
 import { architectureCost } from '../model/cost.js';
 import { measureLatency } from '../model/latency.js';
 import { buildSpecNetwork, type NetworkSpec } from '../model/network.js';
-import type { PoolLimits } from './types.js';
+import type { PoolLimits, SizeSuggestion } from './types.js';
 
 /** Widths and depths tried, as the search spaces' usual settings (NB201: C 16, N 5 is the benchmark's size). */
 const WIDTHS = [8, 12, 16, 24, 32, 48, 64];
 const DEPTHS = { nb201: [1, 2, 3, 4, 5], darts: [1, 2, 3, 4, 5, 6, 8] } as const;
-
-export interface SizeSuggestion {
-  readonly channels: number;
-  readonly cells: number;
-  readonly params: number;
-  readonly flops: number;
-  readonly latencyMs?: number;
-  /** The limits it was chosen under (what the user gave). */
-  readonly limits: PoolLimits;
-}
 
 /**
  * The fitting size with the most parameters (ties: fewer FLOPs), at least the searched size; undefined without any

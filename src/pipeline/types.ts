@@ -1,5 +1,6 @@
 import type { JobEvent } from '../runner/types.js';
-import type { Schedule } from '../search/types.js';
+import type { Schedule, SearchMethod } from '../search/types.js';
+import type { SearchSpace } from '../spaces/types.js';
 import type { DataInfo } from '../train/data.js';
 import type { SearchExplanation } from '../search/explain.js';
 
@@ -15,8 +16,12 @@ export interface SearchOptions {
   pool: number | 'all';
   /** T: distinct architectures to train; 'all' trains the whole pool (exhaustive ground truth). */
   budget: number | 'all';
-  /** `robot-plus` (the CLI's default), `robot`, `rs`, `rea`, `reinforce`, or `metric:<name>` (greedy on one metric's ranking). */
-  method: string;
+  /**
+   * `robot-plus` (the CLI's default), `robot`, `rs`, `rea`, `reinforce`, `metric:<name>` (greedy on one metric's
+   * ranking), or any SearchMethod object (a method of your own: it runs on the pool and queries through the ledger
+   * like the others; settings.json records its name).
+   */
+  method: string | SearchMethod;
   metrics: string[];
   channels: number;
   cells: number;
@@ -92,6 +97,17 @@ export interface QueryLine {
   details?: Record<string, unknown>;
 }
 
+/** A size (width C, depth N) of the answer's cell that fits the search's limits, with its cost (pipeline/suggest-size.ts). */
+export interface SizeSuggestion {
+  readonly channels: number;
+  readonly cells: number;
+  readonly params: number;
+  readonly flops: number;
+  readonly latencyMs?: number;
+  /** The limits it was chosen under (what the user gave). */
+  readonly limits: PoolLimits;
+}
+
 export interface SearchResult {
   method: string;
   space: string;
@@ -102,9 +118,9 @@ export interface SearchResult {
   bestLatencyMs: number;
   /** The limits given, the candidates before them and how many they removed (null without limits). */
   limits: (PoolLimits & { before: number; removed: number }) | null;
-  /** Queried architectures no other queried one beats on validation accuracy without more parameters, by size. */
   /** The largest width and depth of the answer's cell within the limits (null without limits): search small, train large. */
-  suggestedSize: import('./suggest-size.js').SizeSuggestion | null;
+  suggestedSize: SizeSuggestion | null;
+  /** Queried architectures no other queried one beats on validation accuracy without more parameters, by size. */
   pareto: { arch: string; index: number; query: number; validAccuracy: number; params: number; flops: number }[];
   t0: number | null;
   weights: Record<string, number> | null;
@@ -137,3 +153,15 @@ export interface SearchResult {
 
 /** The six metrics of the RoBoT paper's NAS-Bench-201 experiments. */
 export const SEARCH_METRICS = ['grad_norm', 'snip', 'grasp', 'fisher', 'synflow', 'jacob_cov'] as const;
+
+/** Everything a search needs, checked: built from the options before any data is read. */
+export interface SearchPlan {
+  o: SearchOptions;
+  method: SearchMethod;
+  space: SearchSpace;
+  out: string;
+  /** Resolved cache file, or null for a memory-only cache. */
+  cache: string | null;
+  /** Folder of the image caches: beside the query cache (or in the output folder without one). */
+  imageCache: string;
+}

@@ -5,12 +5,12 @@ import { Histogram } from '../data/pixels.js';
 import type { Split } from '../data/types.js';
 import { InputError } from '../util/errors.js';
 
-/** Where a job's images come from: a dataset name, an optional folder and split, the preprocessing (JSON-serialisable). */
-export interface JobData {
+/** Where a scoring's images come from: a dataset name, an optional folder and split, the preprocessing (JSON-serialisable). */
+export interface ScoringData {
   dataset: string;
   dir?: string;
   split?: Split;
-  /** Fingerprint of the scoring batch's images (proxies/job.ts scoringFingerprint): a worker whose images differ refuses the job. */
+  /** Fingerprint of the scoring batch's images (proxies/spec.ts scoringFingerprint): a worker whose images differ refuses the job. */
   fingerprint?: string;
   /** Working image size and channels asked for (absent: the images' own). */
   imageSize?: number;
@@ -22,10 +22,10 @@ export interface JobData {
 }
 
 /**
- * A job's images (src/data/images.ts): the split asked for, else the dataset's training part; read from the image
+ * A scoring's images (src/data/images.ts): the split asked for, else the dataset's training part; read from the image
  * cache, normalised with the dataset's usual statistics or the part's own.
  */
-export async function loadJobDataset(spec: JobData): Promise<ImageSet> {
+export async function loadScoringDataset(spec: ScoringData): Promise<ImageSet> {
   if (!(DATASET_NAMES as readonly string[]).includes(spec.dataset)) {
     throw new InputError(`unknown dataset '${spec.dataset}'; expected one of ${DATASET_NAMES.join(', ')}`);
   }

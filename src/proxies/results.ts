@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import { parseNumberCell } from '../formats/csv.js';
 import type { SearchSpace } from '../spaces/types.js';
 import { InputError, inputError } from '../util/errors.js';
-import type { JobValue, ProxyJobResult } from './job.js';
+import type { MetricValue, ScoringResult } from './spec.js';
 
 /** Output columns for a metric list: arch, the metrics, ln_synflow when synflow is among them, seconds. */
 export function resultColumns(metrics: readonly string[]): string[] {
@@ -17,7 +17,7 @@ export function resultColumns(metrics: readonly string[]): string[] {
   return ['arch', ...ms, ...(ms.includes('synflow') ? ['ln_synflow'] : []), 'seconds'];
 }
 
-function cell(v: JobValue | undefined): string {
+function cell(v: MetricValue | undefined): string {
   if (v === undefined) return 'nan';
   // String() of a finite number is the shortest text that reads back to the same double
   return typeof v === 'number' ? String(v) : v;
@@ -67,7 +67,7 @@ export function splitCsvLine(line: string): string[] | undefined {
 }
 
 /** One CSV line (with its newline) for a result, in `header` order. */
-export function formatRow(header: readonly string[], r: ProxyJobResult): string {
+export function formatRow(header: readonly string[], r: ScoringResult): string {
   const cells = header.map((h) => {
     if (h === 'arch') return csvField(r.arch);
     if (h === 'seconds') return r.seconds.toFixed(3);
@@ -84,7 +84,7 @@ export interface ResultsFile {
   readonly done: ReadonlySet<string>;
   /** What opening had to repair (a dropped partial last line), for the user; undefined if nothing. */
   readonly repaired: string | undefined;
-  append(r: ProxyJobResult): void;
+  append(r: ScoringResult): void;
   close(): void;
 }
 

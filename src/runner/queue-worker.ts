@@ -1,31 +1,30 @@
 /**
- * The worker's side of the distributed queue (`robot-nas worker`): a BullMQ Worker that takes scoring and training
- * jobs from Redis and runs them on this machine's worker threads.
+ * The worker's side of the distributed queue (`robot-nas worker`): a BullMQ Worker that takes jobs from Redis and
+ * runs them on this machine's worker threads, with the executor it is given (the CLI's: src/jobs/).
  *
  * - Jobs run off the event loop (worker threads, runner/worker-threads.ts), so a CPU-bound training never delays the
  *   lock renewals and heartbeats on the main thread: a job whose lock expires really has a dead or cut-off worker.
  * - A deterministic failure (a bad job, a bad architecture, data that differ from the job's fingerprint) fails the
  *   job at once (UnrecoverableError, its message prefixed with the error's class so the coordinator can report it as
  *   an input error); any other failure is retried by BullMQ with the job's backoff, on any worker.
- * - `stop()` (SIGINT/SIGTERM) stops taking jobs, cancels the running trainings and hands them back to the queue
- *   (another worker starts them at once); a scoring job, which cannot be interrupted, finishes first.
+ * - `stop()` (SIGINT/SIGTERM) stops taking jobs, cancels the running ones and hands them back to the queue (another
+ *   worker starts them at once); a job that cannot be interrupted (a scoring) finishes first.
  * - Every few seconds the worker records itself in a hash next to the queue (host, pid, what it runs, counts), which
  *   `robot-nas queue status` lists as the workers seen.
  */
-import { resolve } from 'node:path';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UnrecoverableError, WaitingError, Worker, type Job as BullJob } from 'bullmq';
 import { Redis } from 'ioredis';
 import { InputError } from '../util/errors.js';
-import { checkJobShape, jobLabel } from './job-key.js';
-import type { Job, JobResult } from './jobs.js';
 import { clientOptions, connectionOptions, type QueueTarget } from './queue-connection.js';
-import { CancelledError, type Runner } from './types.js';
+import { CancelledError, type Executor, type Runner } from './types.js';
 import { workerThreadRunner } from './worker-threads.js';
 
-export interface QueueWorkerOptions {
+export interface QueueWorkerOptions<J = unknown, R = unknown> {
   target: QueueTarget;
+  /** Checks, describes and (on worker threads) runs the jobs. */
+  executor: Executor<J, R>;
   /** Jobs run at once (one worker thread each). */
   concurrency: number;
   /**
@@ -35,10 +34,10 @@ export interface QueueWorkerOptions {
   lockSeconds?: number;
   /** Name shown in the queue's status (default host:pid). */
   name?: string;
-  /** This machine's dataset folder, used instead of the folder a job names (training jobs still check the data's fingerprint). */
+  /** This machine's dataset folder, used instead of the folder a job names (the executor's `relocate`; trainings still check the data's fingerprint). */
   dataDir?: string;
   /** Runs the jobs (default: `concurrency` worker threads, restarted if one crashes). Must keep the event loop free. */
-  runner?: Runner<Job, JobResult>;
+  runner?: Runner<J, R>;
   log?: (m: string) => void;
 }
 
@@ -60,11 +59,11 @@ export interface WorkerRecord {
 export interface QueueWorker {
   readonly name: string;
   readonly record: WorkerRecord;
-  /** Stops taking jobs, hands running trainings back to the queue, closes everything. */
+  /** Stops taking jobs, hands running jobs back to the queue, closes everything. */
   stop(): Promise<void>;
 }
 
-/** Hash next to the queue's keys holding one WorkerRecord per worker name (job ids start with train-/score-, so no clash). */
+/** Hash next to the queue's keys holding one WorkerRecord per worker name (job ids start with their kind, so no clash). */
 export function workersKey(queueName: string): string {
   return `bull:${queueName}:robot-nas-workers`;
 }
@@ -73,8 +72,8 @@ export function workersKey(queueName: string): string {
 export const HEARTBEAT_MS = 5000;
 
 /** Worker threads, replaced by fresh ones after a thread crash (the thread runner refuses all work once one dies). */
-function resilientThreads(size: number): Runner<Job, JobResult> {
-  let current = workerThreadRunner(size);
+function resilientThreads<J, R>(size: number, executor: Executor<J, R>): Runner<J, R> {
+  let current = workerThreadRunner(size, executor);
   return {
     capacity: size,
     label: `${size} worker thread${size > 1 ? 's' : ''}`,
@@ -84,7 +83,7 @@ function resilientThreads(size: number): Runner<Job, JobResult> {
         return await r.run(job, opts);
       } catch (e) {
         if (e instanceof Error && /^worker thread \d+ (crashed|exited unexpectedly)/.test(e.message) && r === current) {
-          current = workerThreadRunner(size);
+          current = workerThreadRunner(size, executor);
           void r.close();
         }
         throw e;
@@ -94,11 +93,11 @@ function resilientThreads(size: number): Runner<Job, JobResult> {
   };
 }
 
-export async function startQueueWorker(o: QueueWorkerOptions): Promise<QueueWorker> {
-  const { target } = o;
+export async function startQueueWorker<J, R>(o: QueueWorkerOptions<J, R>): Promise<QueueWorker> {
+  const { target, executor } = o;
   const log = o.log ?? (() => undefined);
   const name = o.name ?? `${hostname()}:${process.pid}`;
-  const runner = o.runner ?? resilientThreads(o.concurrency);
+  const runner = o.runner ?? resilientThreads(o.concurrency, executor);
   const lockDuration = Math.round((o.lockSeconds ?? 30) * 1000);
   const running = new Map<string, { ctl: AbortController; label: string }>();
   let stopping = false;
@@ -116,20 +115,18 @@ export async function startQueueWorker(o: QueueWorkerOptions): Promise<QueueWork
     handedBack: 0,
   };
 
-  // this machine's data: decoded into its own image cache (robot-nas-results/ here), not the submitter's folders
-  const withDataDir = (job: Job): Job =>
-    o.dataDir === undefined ? job : ({ ...job, data: { ...job.data, dir: o.dataDir, cache: resolve('robot-nas-results'), folders: undefined } } as Job);
+  const withDataDir = (job: J): J => (o.dataDir === undefined || executor.relocate === undefined ? job : executor.relocate(job, o.dataDir));
 
-  const processor = async (bjob: BullJob, token?: string): Promise<JobResult> => {
+  const processor = async (bjob: BullJob, token?: string): Promise<R> => {
     const id = bjob.id ?? '?';
-    let job: Job;
+    let job: J;
     try {
-      job = checkJobShape(bjob.data);
+      job = executor.check(bjob.data);
     } catch (e) {
       record.failed++;
       throw new UnrecoverableError(`InputError: ${(e as Error).message} (worker ${name})`);
     }
-    const label = jobLabel(job);
+    const label = executor.label(job);
     const ctl = new AbortController();
     const handBack = async (): Promise<never> => {
       await bjob.moveToWait(token);
@@ -156,8 +153,8 @@ export async function startQueueWorker(o: QueueWorkerOptions): Promise<QueueWork
         },
       });
       record.done++;
-      const r = result as { validAccuracy?: number };
-      log(`done  ${label}${typeof r.validAccuracy === 'number' ? `  val ${r.validAccuracy.toFixed(2)}%` : ''}  ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      const summary = executor.summary?.(job, result) ?? '';
+      log(`done  ${label}${summary !== '' ? `  ${summary}` : ''}  ${((performance.now() - t0) / 1000).toFixed(1)} s`);
       return result;
     } catch (e) {
       if (stopping && (e instanceof CancelledError || ctl.signal.aborted)) return handBack();

@@ -3,7 +3,7 @@
  * running them, and hands back their results as workers on any machine finish them (`robot-nas worker`,
  * queue-worker.ts).
  *
- * - A job's queue id is its key (job-key.ts): a job already in the queue — waiting, running, or finished by an
+ * - A job's queue id is its key (the executor's `key`): a job already in the queue — waiting, running, or finished by an
  *   earlier coordinator that was killed — is joined, not added again, so it runs once and answers every submitter.
  *   A job found failed is retried: a new submission after a failure is a request to try again.
  * - At most `capacity` jobs are in flight (the search's --parallel); the rest wait here, so the queue holds what the
@@ -14,17 +14,17 @@
  */
 import { Queue, QueueEvents } from 'bullmq';
 import { InputError } from '../util/errors.js';
-import { jobKeyOf } from './job-key.js';
-import type { Job, JobResult } from './jobs.js';
 import { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { clientOptions, connectionOptions, DEFAULT_QUEUE_TIMEOUT_SECONDS, type QueueTarget } from './queue-connection.js';
 import { HEARTBEAT_MS, workersKey, type WorkerRecord } from './queue-worker.js';
 import { shellCommand } from '../util/shell.js';
-import { CancelledError, type JobEvent, type RunOptions, type Runner } from './types.js';
+import { CancelledError, type Executor, type JobEvent, type RunOptions, type Runner } from './types.js';
 
-export interface QueueRunnerOptions {
+export interface QueueRunnerOptions<J = unknown, R = unknown> {
   target: QueueTarget;
+  /** The jobs' executor: the coordinator only reads their keys, kinds and labels (the workers run them). */
+  executor: Executor<J, R>;
   /** Jobs kept in flight at once. */
   capacity: number;
   /** Runs of a job before a transient failure is final (deterministic failures fail at once). Default 3. */
@@ -65,7 +65,7 @@ export interface QueueRunnerStats {
   resubmitted: number;
 }
 
-export interface QueueRunner extends Runner<Job, JobResult> {
+export interface QueueRunner<J = unknown, R = unknown> extends Runner<J, R> {
   readonly target: QueueTarget;
   readonly stats: QueueRunnerStats;
 }
@@ -73,16 +73,16 @@ export interface QueueRunner extends Runner<Job, JobResult> {
 /** Finished jobs stay in Redis this long, so a coordinator rerun within it reuses results it never received. */
 export const KEEP_FINISHED_SECONDS = 7 * 24 * 3600;
 
-interface Waiter {
+interface Waiter<R> {
   onEvent?: (e: JobEvent) => void;
-  resolve: (r: JobResult) => void;
+  resolve: (r: R) => void;
   reject: (e: Error) => void;
 }
 
-interface Watch {
+interface Watch<J, R> {
   id: string;
-  job: Job;
-  waiters: Waiter[];
+  job: J;
+  waiters: Waiter<R>[];
   /** Set once the job is known to be in the queue. */
   submitted: boolean;
   settled: boolean;
@@ -92,9 +92,9 @@ interface Watch {
 const INPUT_FAILURE = /^(InputError|DataMismatchError|SettingError|SpaceError): /;
 
 /** The error a failed job's reason stands for: an InputError for a deterministic failure (exit 2 in the CLI). */
-export function failureError(reason: string, arch: string): Error {
+export function failureError(reason: string, subject: string): Error {
   const m = INPUT_FAILURE.exec(reason);
-  return m ? new InputError(`${arch}: ${reason.slice(m[0].length)}`) : new Error(`${arch}: the job failed on its workers: ${reason}`);
+  return m ? new InputError(`${subject}: ${reason.slice(m[0].length)}`) : new Error(`${subject}: the job failed on its workers: ${reason}`);
 }
 
 function isConnectionError(e: unknown): boolean {
@@ -102,9 +102,9 @@ function isConnectionError(e: unknown): boolean {
   return /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EHOSTUNREACH)$/.test(err.code ?? '') || /Connection is closed|connect ECONN|Socket closed/i.test(err.message ?? '');
 }
 
-export async function openQueueRunner(o: QueueRunnerOptions): Promise<QueueRunner> {
+export async function openQueueRunner<J, R>(o: QueueRunnerOptions<J, R>): Promise<QueueRunner<J, R>> {
   if (!(Number.isInteger(o.capacity) && o.capacity >= 1)) throw new RangeError(`queue runner capacity must be a positive integer, got ${o.capacity}`);
-  const { target } = o;
+  const { target, executor } = o;
   const log = o.log ?? (() => undefined);
   const connection = connectionOptions(target);
   const queue = new Queue(target.name, {
@@ -118,7 +118,7 @@ export async function openQueueRunner(o: QueueRunnerOptions): Promise<QueueRunne
   });
   const events = new QueueEvents(target.name, { connection });
   const stats: QueueRunnerStats = { submitted: 0, reused: 0, joined: 0, retried: 0, resubmitted: 0 };
-  const watches = new Map<string, Watch>();
+  const watches = new Map<string, Watch<J, R>>();
   let offline = false;
   let closed = false;
   let gaveUp: QueueTimeoutError | undefined;
@@ -134,7 +134,7 @@ export async function openQueueRunner(o: QueueRunnerOptions): Promise<QueueRunne
   events.on('error', onError);
   await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
 
-  const settle = (w: Watch, r: { ok: JobResult } | { err: Error }): void => {
+  const settle = (w: Watch<J, R>, r: { ok: R } | { err: Error }): void => {
     if (w.settled) return;
     w.settled = true;
     watches.delete(w.id);
@@ -153,21 +153,21 @@ export async function openQueueRunner(o: QueueRunnerOptions): Promise<QueueRunne
   });
   events.on('completed', ({ jobId, returnvalue }) => {
     const w = watches.get(jobId);
-    if (w) settle(w, { ok: returnvalue as JobResult });
+    if (w) settle(w, { ok: returnvalue as R });
   });
   events.on('failed', ({ jobId, failedReason }) => {
     const w = watches.get(jobId);
-    if (w) settle(w, { err: failureError(failedReason, w.job.arch) });
+    if (w) settle(w, { err: failureError(failedReason, executor.subject(w.job)) });
   });
 
   /** Adds the job, or joins the queue entry that already has its id. */
-  const submit = async (w: Watch): Promise<void> => {
+  const submit = async (w: Watch<J, R>): Promise<void> => {
     const existing = await queue.getJob(w.id);
     if (existing !== undefined) {
       const state = await existing.getState();
       if (state === 'completed') {
         stats.reused++;
-        settle(w, { ok: existing.returnvalue as JobResult });
+        settle(w, { ok: existing.returnvalue as R });
         return;
       }
       if (state === 'failed') {
@@ -180,23 +180,23 @@ export async function openQueueRunner(o: QueueRunnerOptions): Promise<QueueRunne
         return;
       }
     }
-    await queue.add(w.job.kind, w.job, { jobId: w.id });
+    await queue.add(executor.kind(w.job), w.job, { jobId: w.id });
     stats.submitted++;
     w.submitted = true;
   };
 
   /** Asks Redis where a job in flight stands; settles it when finished, adds it again when it has vanished. */
-  const check = async (w: Watch): Promise<boolean> => {
+  const check = async (w: Watch<J, R>): Promise<boolean> => {
     if (w.settled || !w.submitted) return false;
     const state = await queue.getJobState(w.id);
     if (w.settled) return true;
     if (state === 'completed' || state === 'failed') {
       const j = await queue.getJob(w.id);
       if (j === undefined) return true;
-      settle(w, state === 'completed' ? { ok: j.returnvalue as JobResult } : { err: failureError(j.failedReason, w.job.arch) });
+      settle(w, state === 'completed' ? { ok: j.returnvalue as R } : { err: failureError(j.failedReason, executor.subject(w.job)) });
     } else if (state === 'unknown') {
-      log(`job ${w.id.slice(0, 14)}… (${w.job.kind} ${w.job.arch}) is no longer in the queue (Redis restarted without its data?): submitting it again`);
-      await queue.add(w.job.kind, w.job, { jobId: w.id });
+      log(`job ${w.id.slice(0, 14)}… (${executor.label(w.job)}) is no longer in the queue (Redis restarted without its data?): submitting it again`);
+      await queue.add(executor.kind(w.job), w.job, { jobId: w.id });
       stats.resubmitted++;
     }
     return true;
@@ -311,10 +311,10 @@ export async function openQueueRunner(o: QueueRunnerOptions): Promise<QueueRunne
     else inFlight--;
   };
 
-  const runOne = (job: Job, opts: RunOptions): Promise<JobResult> =>
-    new Promise<JobResult>((resolve, reject) => {
-      const id = jobKeyOf(job);
-      const waiter: Waiter = { ...(opts.onEvent ? { onEvent: opts.onEvent } : {}), resolve, reject };
+  const runOne = (job: J, opts: RunOptions): Promise<R> =>
+    new Promise<R>((resolve, reject) => {
+      const id = executor.key(job);
+      const waiter: Waiter<R> = { ...(opts.onEvent ? { onEvent: opts.onEvent } : {}), resolve, reject };
       let w = watches.get(id);
       const fresh = w === undefined;
       if (w === undefined) {
@@ -348,11 +348,11 @@ export async function openQueueRunner(o: QueueRunnerOptions): Promise<QueueRunne
     stats,
     capacity: o.capacity,
     label: `the queue '${target.name}' at ${target.shown}, ${o.capacity} in flight`,
-    async run(job: Job, opts: RunOptions = {}) {
+    async run(job: J, opts: RunOptions = {}) {
       if (closed) throw new Error('the runner is closed');
       const given = (): QueueTimeoutError | undefined => gaveUp;
       if (given() !== undefined) throw new QueueTimeoutError(given()!.message);
-      opts.signal?.throwIfAborted();
+      if (opts.signal?.aborted) throw new CancelledError();
       await acquire();
       try {
         if (given() !== undefined) throw new QueueTimeoutError(given()!.message);

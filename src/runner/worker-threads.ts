@@ -5,33 +5,23 @@
  */
 import { Worker } from 'node:worker_threads';
 import { InputError } from '../util/errors.js';
-import type { Job, JobResult } from './jobs.js';
 import type { FromWorker, ToWorker } from './protocol.js';
-import { CancelledError, type RunOptions, type Runner } from './types.js';
+import { CancelledError, type Executor, type RunOptions, type Runner, type ThreadExecutor } from './types.js';
 
 /**
- * A worker thread running worker.js next to this module. When this module runs from TypeScript source under
- * tsx (tests, scripts), the worker is worker.ts, loaded by a tiny eval script that first registers tsx's loader
- * in the worker: in Node 20 the main thread's `--import tsx` hooks do not reach a worker's module loading.
+ * A worker thread running worker.js next to this module. When this module or the executor's runs from TypeScript
+ * source under tsx (tests, scripts), the thread first registers tsx's loader, through a tiny eval script: in Node 20
+ * the main thread's `--import tsx` hooks do not reach a worker's module loading.
  */
-function startWorker(executor: string | undefined): Worker {
-  const workerData = { executor };
-  if (import.meta.url.endsWith('.ts')) {
-    const url = new URL('./worker.ts', import.meta.url).href;
+function startWorker(executor: ThreadExecutor, warmUp: boolean): Worker {
+  const workerData = { executor, warmUp };
+  const url = new URL(`./worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url);
+  if (url.href.endsWith('.ts') || executor.module.endsWith('.ts')) {
     const tsx = import.meta.resolve('tsx/esm/api');
-    const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url)}); })`;
+    const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
     return new Worker(code, { eval: true, workerData });
   }
-  return new Worker(new URL('./worker.js', import.meta.url), { workerData });
-}
-
-/**
- * A module that runs another family of jobs in the threads: it exports `executeJob(job, emit, signal)` like
- * jobs.ts (the default, scoring and training). Given as the URL of its source file next to the caller
- * (`moduleNextTo(import.meta.url, 'table-cell')`), so that a thread loads only what its jobs need.
- */
-export function moduleNextTo(callerUrl: string, name: string): string {
-  return new URL(`./${name}${callerUrl.endsWith('.ts') ? '.ts' : '.js'}`, callerUrl).href;
+  return new Worker(url, { workerData });
 }
 
 interface Pending<J, R> {
@@ -48,11 +38,11 @@ interface Slot<J, R> {
 }
 
 /**
- * `executor`: the module that runs the jobs (see moduleNextTo); by default jobs.ts's scoring and training.
- * `prestart`: start every thread now rather than at its first job, so that their module loading overlaps the
- * caller's own work (a search reading its data).
+ * Each thread builds `executor` from its `thread` description and runs its jobs with it. `prestart`: start every
+ * thread now rather than at its first job, warming its executor up (`warmUp`), so that their module loading
+ * overlaps the caller's own work (a search reading its data).
  */
-export function workerThreadRunner<J = Job, R = JobResult>(size: number, executor?: string, prestart = false): Runner<J, R> {
+export function workerThreadRunner<J, R>(size: number, executor: Executor<J, R>, o: { prestart?: boolean } = {}): Runner<J, R> {
   if (!(Number.isInteger(size) && size >= 1)) throw new RangeError(`worker count must be a positive integer, got ${size}`);
   const queue: Pending<J, R>[] = [];
   const slots: Slot<J, R>[] = [];
@@ -76,7 +66,7 @@ export function workerThreadRunner<J = Job, R = JobResult>(size: number, executo
   /** Starts one more thread (threads start on demand, so an idle runner costs nothing). */
   const addWorker = (): Slot<J, R> => {
     const k = slots.length;
-    const worker = startWorker(executor);
+    const worker = startWorker(executor.thread, o.prestart === true);
     const slot: Slot<J, R> = { worker };
     worker.on('message', (msg: FromWorker<R>) => {
       const p = slot.current;
@@ -119,7 +109,7 @@ export function workerThreadRunner<J = Job, R = JobResult>(size: number, executo
     }
   };
 
-  if (prestart) while (slots.length < size) addWorker();
+  if (o.prestart) while (slots.length < size) addWorker();
 
   return {
     capacity: size,

@@ -1,32 +1,37 @@
 /**
- * Worker-thread entry of the worker-thread runner: runs the jobs it is sent, one at a time, with its own engine
- * and data caches (module state is per thread), and posts their events and results back.
+ * Worker-thread entry of the worker-thread runner: builds the runner's executor here (its module is imported in this
+ * thread, so the thread has its own engine and data caches: module state is per thread), runs the jobs it is sent,
+ * one at a time, and posts their events and results back.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { InputError } from '../util/errors.js';
+import { executeJob } from './execute.js';
 import type { FromWorker, ToWorker } from './protocol.js';
-import type { JobEvent } from './types.js';
+import type { Executor, ThreadExecutor } from './types.js';
 
 const port = parentPort;
 if (port === null) throw new Error('runner/worker.js must run in a worker thread');
-const data = workerData as { executor?: string } | undefined;
-type Execute = (job: unknown, emit: (e: JobEvent) => void, signal?: AbortSignal) => Promise<unknown>;
-// The module that runs this runner's jobs, loaded once (messages wait for it): scoring and training by default.
-const executor: Promise<Execute> = (data?.executor !== undefined ? import(data.executor) : import('./jobs.js')).then(
-  (m: { executeJob: Execute }) => m.executeJob,
-);
+const { executor: spec, warmUp } = workerData as { executor: ThreadExecutor; warmUp?: boolean };
+// Built once (messages wait for it).
+const executor: Promise<Executor> = import(spec.module).then((m: Record<string, unknown>) => {
+  const make = m[spec.name];
+  if (typeof make !== 'function') throw new Error(`${spec.module} has no executor factory '${spec.name}'`);
+  return (make as (options: unknown) => Executor)(spec.options);
+});
+// a prestarted thread loads what its jobs need now, while the caller still prepares them
+if (warmUp) void executor.then((ex) => ex.warmUp?.()).catch(() => undefined);
 const running = new Map<number, AbortController>();
 
-port.on('message', (msg: ToWorker<unknown>) => {
+port.on('message', (msg: ToWorker) => {
   if (msg.type === 'cancel') {
     running.get(msg.id)?.abort();
     return;
   }
   const ctl = new AbortController();
   running.set(msg.id, ctl);
-  const post = (m: FromWorker<unknown>): void => port.postMessage(m);
+  const post = (m: FromWorker): void => port.postMessage(m);
   executor
-    .then((executeJob) => executeJob(msg.job, (event) => post({ type: 'event', id: msg.id, event }), ctl.signal))
+    .then((ex) => executeJob(ex, msg.job, (event) => post({ type: 'event', id: msg.id, event }), ctl.signal))
     .then(
       (result) => post({ type: 'done', id: msg.id, result }),
       (err: unknown) =>

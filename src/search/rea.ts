@@ -1,5 +1,6 @@
 import type { SearchContext, SearchMethod, SearchOutcome } from './types.js';
-import { keepBusy, queryTarget, randomUnqueried } from './random.js';
+import { randomUnqueried } from './random.js';
+import { keepBusy, queryTarget } from './schedule.js';
 
 export interface ReaOptions {
   /** Population size; default floor(T / 3) as in the reference (at least 1). */

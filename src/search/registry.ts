@@ -1,3 +1,4 @@
+import type { BayesOptStream } from '../gp/bayesopt.js';
 import type { NormaliseKind } from './normalise.js';
 import { randomSearch } from './random.js';
 import { createRea } from './rea.js';
@@ -31,8 +32,8 @@ export interface MethodSettings {
   readonly metrics: readonly string[];
   readonly normalise: NormaliseKind;
   readonly acquisition: 'ucb' | 'ei';
-  /** RoBoT's BO random stream: 'reference' replays bayes_opt's draws (default), 'fast' is cheaper. */
-  readonly stream?: 'reference' | 'fast';
+  /** RoBoT's BO random stream: 'reference' replays bayes_opt's draws, 'fast' is cheaper (default DEFAULT_BO_STREAM). */
+  readonly stream?: BayesOptStream;
   /** RoBoT+ with one of its changes taken away (the robustness study's ablations). */
   readonly plus?: RobotPlusVariant;
 }

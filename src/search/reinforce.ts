@@ -1,6 +1,7 @@
 import type { Rng } from '../util/rng.js';
 import type { SearchContext, SearchMethod, SearchOutcome } from './types.js';
-import { fillRandomly, keepBusy, queryTarget, randomUnqueried } from './random.js';
+import { fillRandomly, randomUnqueried } from './random.js';
+import { keepBusy, queryTarget } from './schedule.js';
 
 export interface ReinforceOptions {
   /** Adam learning rate (reference: 0.01). */

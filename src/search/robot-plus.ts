@@ -26,9 +26,9 @@ import { GaussianProcess } from '../gp/gp.js';
 import { InputError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
 import type { NormaliseKind } from './normalise.js';
-import { keepBusy } from './random.js';
 import { fitRankWeights } from './rank-fit.js';
 import { normalisedColumns, scoreInto } from './robot.js';
+import { keepBusy } from './schedule.js';
 import type { SearchMethod } from './types.js';
 
 /** Bumped whenever RoBoT+'s numerics change: the robustness study's cached runs are keyed by it. */

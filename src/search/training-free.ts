@@ -3,7 +3,7 @@
  * query goes through the ledger so that the cost of reporting the objective is accounted.
  */
 import { InputError } from '../util/errors.js';
-import { keepBusy } from './random.js';
+import { keepBusy } from './schedule.js';
 import type { Pool, SearchMethod } from './types.js';
 
 /** Column of `metric` in the pool, or an InputError listing the available ones. */

@@ -1,5 +1,5 @@
 import { xoroshiro128plus, unsafeUniformIntDistribution, type RandomGenerator } from 'pure-rand';
-import { MT19937 } from './mt19937.js';
+import { MT19937 } from '../numpy/mt19937.js';
 
 /**
  * Which generator backs an Rng: 'xoroshiro' (pure-rand's xoroshiro128+, the default) or

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { EXAMPLES } from '../../scripts/docs/examples.js';
 import { join } from 'node:path';
+import { layoutBlock, layoutProblems, renderLayout, treeFolders } from '../../scripts/docs/layout.js';
 import { fileBlocks, masked, README, readmeBlocks, renderBlock, removeSharedDirs, renderFile, REPO, runExample, type ReadmeExample } from '../../scripts/docs/readme.js';
 
 const blocks = readmeBlocks(readFileSync(README, 'utf8'));
@@ -24,6 +25,15 @@ test('every source listing in the README is its file, whole and current', () => 
   const files = fileBlocks(readFileSync(README, 'utf8'));
   assert.ok(files.size >= 2);
   for (const [path, block] of files) assert.equal(block, renderFile(path, readFileSync(join(REPO, path), 'utf8')), `README listing of ${path} is stale: run \`npm run docs\``);
+});
+
+test('the project layout is the tree: one described line per folder, no description without its folder', () => {
+  assert.deepEqual(layoutProblems(REPO), { undescribed: [], stale: [] }, 'edit FOLDERS in scripts/docs/layout.ts');
+  const block = layoutBlock(readFileSync(README, 'utf8'));
+  assert.equal(block, renderLayout(REPO), 'the README layout is stale: run `npm run docs`');
+  const lines = block!.split('\n').filter((l) => /^\w/.test(l));
+  assert.deepEqual(lines.map((l) => l.split(/\s+/)[0]), treeFolders(REPO));
+  assert.ok(lines.some((l) => l.startsWith('src/jobs/ ')) && lines.some((l) => l.startsWith('native/kernels/ ')));
 });
 
 test('rendering elides, cuts and frames output as the README shows it', () => {

@@ -16,6 +16,7 @@ import { choosePool } from '../../src/pipeline/score.js';
 import { planSearch } from '../../src/pipeline/plan.js';
 import { runSearch, SEARCH_METRICS, type SearchOptions } from '../../src/pipeline/search.js';
 import { readResults } from '../../src/proxies/results.js';
+import { jobExecutor } from '../../src/jobs/index.js';
 import { inProcessRunner } from '../../src/runner/index.js';
 import { JsonlStore } from '../../src/store/jsonl.js';
 import { runCli } from '../helpers/cli.js';
@@ -50,7 +51,7 @@ test('a search replayed on its pool table gives the search answer, for every met
     parallel: 1,
   };
   const store = JsonlStore.open(cache);
-  const runner = inProcessRunner();
+  const runner = inProcessRunner(jobExecutor());
   try {
     // Ground truth: every sampled architecture trained (scored on `params`, always finite, so none is dropped).
     await runSearch({ ...base, metrics: ['params'], out: join(d, 'truth') }, {}, { runner, store });

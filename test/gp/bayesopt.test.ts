@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BayesOpt, sweepAcquisition } from '../../src/gp/bayesopt.js';
+import { BayesOpt } from '../../src/gp/bayesopt.js';
+import { sweepAcquisition } from '../../src/gp/sweep.js';
 import { acquisitionValue, type AcquisitionSpec } from '../../src/gp/acquisition.js';
 import { GaussianProcess } from '../../src/gp/gp.js';
 import { Rng } from '../../src/util/rng.js';
@@ -10,7 +11,7 @@ const bumps = (x: ArrayLike<number>): number =>
   Math.exp(-((x[0] - 0.3) ** 2 + (x[1] + 0.2) ** 2) / 0.3) + 0.6 * Math.exp(-((x[0] + 0.6) ** 2 + (x[1] - 0.6) ** 2) / 0.05);
 
 function runBo(seed: number, evaluations: number, options: Partial<ConstructorParameters<typeof BayesOpt>[0]> = {}) {
-  const bo = new BayesOpt({ dim: 2, ...options }, new Rng(seed));
+  const bo = new BayesOpt({ dim: 2, stream: 'fast', ...options }, new Rng(seed));
   const xs: Float64Array[] = [];
   for (let t = 0; t < evaluations; t++) {
     const x = bo.suggest();
@@ -43,7 +44,7 @@ test('suggestions stay in the box; the first is uniform in it', () => {
     [2, 3],
     [-10, -9.5],
   ];
-  const bo = new BayesOpt({ dim: 2, bounds, samples: 500 }, new Rng(5));
+  const bo = new BayesOpt({ dim: 2, bounds, samples: 500, stream: 'fast' }, new Rng(5));
   for (let t = 0; t < 6; t++) {
     const x = bo.suggest();
     for (let m = 0; m < 2; m++) assert.ok(x[m] >= bounds[m][0] && x[m] <= bounds[m][1], `${Array.from(x)}`);
@@ -53,7 +54,7 @@ test('suggestions stay in the box; the first is uniform in it', () => {
 });
 
 test('a repeated point is answered from the cache and not registered twice', () => {
-  const bo = new BayesOpt({ dim: 2 }, new Rng(1));
+  const bo = new BayesOpt({ dim: 2, stream: 'fast' }, new Rng(1));
   assert.equal(bo.observe([0.5, -0.5], 3), true);
   assert.equal(bo.observe([0.5, -0.5], 4), false);
   assert.equal(bo.lookup([0.5, -0.5]), 3);

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { GaussianProcess } from '../../src/gp/gp.js';
+import { boundSweep } from '../../src/gp/sweep.js';
 import { matern52Gram, pairwiseDistances } from '../../src/gp/kernel.js';
 import { cholesky, choleskyInverse, choleskySolve } from '../../src/gp/linalg.js';
 import { Rng } from '../../src/util/rng.js';
@@ -83,16 +84,17 @@ test('two GPs taking turns get the posteriors each would get alone; a sweep over
   }
   const bm = new Float64Array(301);
   const bs = new Float64Array(301);
-  a.gp.boundBatch(a.pts, 301, bm, bs);
+  const sweepA = boundSweep(a.gp, a.pts, 301, bm, bs);
   const ex = new Float64Array(2);
   for (let p = 0; p < 301; p++) {
-    a.gp.exactAt(p, ex);
+    sweepA.exactAt(p, ex);
     assert.equal(ex[0], aloneA[0][p]);
     assert.ok(bm[p] >= ex[0] && bs[p] >= ex[1], `bounds at ${p}`);
   }
-  b.gp.boundBatch(b.pts, 301, bm, bs);
-  assert.throws(() => a.gp.exactAt(0, ex), /overwritten by another GP/);
-  b.gp.exactAt(0, ex);
+  const sweepB = boundSweep(b.gp, b.pts, 301, bm, bs);
+  assert.throws(() => sweepA.exactAt(0, ex), /overwritten by a later sweep/);
+  assert.throws(() => sweepB.exactAt(301, ex), /no point 301 in this sweep/);
+  sweepB.exactAt(0, ex);
   assert.equal(ex[0], aloneB[0][0]);
 });
 
@@ -123,7 +125,7 @@ test('the sweep bounds hold at training points, between them and far away, for s
     gp.predictBatch(pts, count, mean, std);
     const bm = new Float64Array(count);
     const bs = new Float64Array(count);
-    gp.boundBatch(pts, count, bm, bs);
+    boundSweep(gp, pts, count, bm, bs);
     for (let p = 0; p < count; p++) {
       assert.ok(bm[p] >= mean[p], `n ${n}: mean bound ${bm[p]} < ${mean[p]} at ${p}`);
       assert.ok(bs[p] >= std[p], `n ${n}: std bound ${bs[p]} < ${std[p]} at ${p}`);

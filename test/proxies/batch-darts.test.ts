@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { readMetricTable } from '../../src/benchmarks/join.js';
 import { buildDarts } from '../../src/networks/darts.js';
-import { sampleDartsArchs } from '../../src/proxies/batch.js';
+import { sampleDartsArchs } from '../../src/pipeline/archs.js';
 import { countMacs } from '../../src/proxies/cost.js';
 import { readResults, splitCsvLine } from '../../src/proxies/results.js';
 import { dartsSpace } from '../../src/spaces/darts.js';

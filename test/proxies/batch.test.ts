@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
-import { runProxyJob, type ProxyJob } from '../../src/proxies/job.js';
+import { scoreArchitecture, type ScoringSpec } from '../../src/proxies/spec.js';
 import { readResults } from '../../src/proxies/results.js';
 import { METRICS_CODE_VERSION } from '../../src/proxies/types.js';
 import { nb201Space } from '../../src/spaces/nb201.js';
@@ -112,8 +112,7 @@ test('--archs FILE with a bad line: exit 2 naming the file and line', () => {
 });
 
 test('the job function is deterministic for a seed, and agrees with the worker-thread results', async () => {
-  const job: ProxyJob = {
-    kind: 'score',
+  const job: ScoringSpec = {
     space: 'nb201',
     arch: ARCHS[1],
     config: { channels: 4, cells: 1, batch: 8, classes: 10, metrics: ['grad_norm', 'snip', 'grasp', 'fisher', 'synflow', 'jacob_cov', 'naswot'] },
@@ -121,18 +120,18 @@ test('the job function is deterministic for a seed, and agrees with the worker-t
     seed: 3,
     version: METRICS_CODE_VERSION,
   };
-  const a = await runProxyJob(job);
-  const b = await runProxyJob(JSON.parse(JSON.stringify(job)) as ProxyJob);
+  const a = await scoreArchitecture(job);
+  const b = await scoreArchitecture(JSON.parse(JSON.stringify(job)) as ScoringSpec);
   assert.equal(a.arch, nb201Space.parse(ARCHS[1]));
   assert.deepEqual(a.values, b.values);
   assert.equal(a.ln_synflow, b.ln_synflow);
   // JSON round trip of the result (what a remote runner would send back)
   assert.deepEqual(JSON.parse(JSON.stringify(a)), a);
   // a job made by other metric code (or by code before versions: no field) is refused, never answered with these numerics
-  await assert.rejects(runProxyJob({ ...job, version: METRICS_CODE_VERSION - 1 }), /made for metric code version/);
+  await assert.rejects(scoreArchitecture({ ...job, version: METRICS_CODE_VERSION - 1 }), /made for metric code version/);
   const { version: _v, ...unversioned } = job;
-  await assert.rejects(runProxyJob(unversioned), /made for metric code version 1/);
-  const other = await runProxyJob({ ...job, seed: 4 });
+  await assert.rejects(scoreArchitecture(unversioned), /made for metric code version 1/);
+  const other = await scoreArchitecture({ ...job, seed: 4 });
   assert.notEqual(other.values.grad_norm, a.values.grad_norm);
   // the CSV rows were computed on worker threads: same numbers, exactly
   const { rows } = readResults(out, nb201Space);
@@ -141,8 +140,7 @@ test('the job function is deterministic for a seed, and agrees with the worker-t
 });
 
 test('a cell cut off by none scores without error: jacob_cov is nan, as in the reference', async () => {
-  const r = await runProxyJob({
-    kind: 'score',
+  const r = await scoreArchitecture({
     space: 'nb201',
     arch: '|skip_connect~0|+|none~0|none~1|+|none~0|none~1|none~2|',
     config: { channels: 4, cells: 1, batch: 8, classes: 10, metrics: ['jacob_cov', 'grad_norm'] },

@@ -9,19 +9,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Queue } from 'bullmq';
+import { jobExecutor, trainingJob as makeTrainingJob, type Job, type JobResult, type TrainingJob } from '../../src/jobs/index.js';
 import { inProcessRunner } from '../../src/runner/in-process.js';
-import { jobKeyOf } from '../../src/runner/job-key.js';
-import type { Job, JobResult } from '../../src/runner/jobs.js';
 import { openQueueRunner } from '../../src/runner/queue.js';
 import { parseQueueUrl, type QueueTarget } from '../../src/runner/queue-connection.js';
 import { startQueueWorker } from '../../src/runner/queue-worker.js';
 import type { Runner } from '../../src/runner/types.js';
 import { prepareData } from '../../src/train/data.js';
-import { dataRefOf, type TrainingJob, type TrainingOutcome } from '../../src/train/job.js';
+import { dataRefOf, type TrainingOutcome } from '../../src/train/spec.js';
 import { DARTS_TRAINING } from '../../src/train/trainer.js';
 import { InputError } from '../../src/util/errors.js';
 import { skipUnless, spawnWorker, startedTrainings, testRedis, uniqueQueue } from './redis.js';
 
+const executor = jobExecutor();
 const redis = await testRedis();
 const skip = skipUnless(redis);
 const url = typeof redis === 'string' ? '' : redis.url;
@@ -31,16 +31,16 @@ const ARCH = '|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|s
 const limits = { trainLimit: 96, validLimit: 48 };
 const data = await prepareData({ dataset: 'mnist', validFraction: 0.2, ...limits, seed: 3 });
 
+
 function trainingJob(arch = ARCH): TrainingJob {
-  return {
-    kind: 'train',
+  return makeTrainingJob({
     space: 'nb201',
     arch,
     network: { channels: 4, cells: 1 },
     data: dataRefOf(data, undefined, limits),
     train: { ...DARTS_TRAINING, lr: 0.1, epochs: 1, batchSize: 32, augment: null },
     seed: 3,
-  };
+  });
 }
 
 /** What Redis holds about a job: its state and counters. */
@@ -58,8 +58,8 @@ async function bullJob(t: QueueTarget, id: string) {
 test('the same job submitted by two coordinators runs once; both get the result; a later submission reuses it', { skip }, async () => {
   const t = parseQueueUrl(url, uniqueQueue('dedup'));
   const job = trainingJob();
-  const a = await openQueueRunner({ target: t, capacity: 1 });
-  const b = await openQueueRunner({ target: t, capacity: 1 });
+  const a = await openQueueRunner({ target: t, capacity: 1, executor });
+  const b = await openQueueRunner({ target: t, capacity: 1, executor });
   // both submit before any worker exists: the second finds the first's queue entry
   const [ra, rb] = [a.run(job), b.run(job)];
   const worker = spawnWorker(url, t.name);
@@ -70,10 +70,10 @@ test('the same job submitted by two coordinators runs once; both get the result;
   const counts = await q.getJobCounts('wait', 'active', 'delayed', 'completed', 'failed');
   await q.close();
   assert.deepEqual(counts, { wait: 0, active: 0, delayed: 0, completed: 1, failed: 0 }, 'one queue entry, completed');
-  const again = await openQueueRunner({ target: t, capacity: 1 });
+  const again = await openQueueRunner({ target: t, capacity: 1, executor });
   assert.deepEqual(await again.run(job), resA);
   assert.equal(again.stats.reused, 1, 'answered by the finished queue entry');
-  const entry = await bullJob(t, jobKeyOf(job));
+  const entry = await bullJob(t, executor.key(job));
   assert.equal(entry.attemptsStarted, 1, 'started once');
   assert.deepEqual(startedTrainings(worker), [ARCH], 'the worker trained it once');
   await Promise.all([a.close(), b.close(), again.close()]);
@@ -83,7 +83,7 @@ test('the same job submitted by two coordinators runs once; both get the result;
 
 test('deterministic failures fail once with their message: data mismatch, bad architecture', { skip }, async () => {
   const t = parseQueueUrl(url, uniqueQueue('fail'));
-  const runner = await openQueueRunner({ target: t, capacity: 2, backoffMs: 200 });
+  const runner = await openQueueRunner({ target: t, capacity: 2, backoffMs: 200, executor });
   const worker = spawnWorker(url, t.name);
   const good = trainingJob();
   const mismatch: TrainingJob = { ...good, data: { ...good.data, fingerprint: '0123456789abcdef' } };
@@ -91,7 +91,7 @@ test('deterministic failures fail once with their message: data mismatch, bad ar
   await assert.rejects(runner.run(mismatch), (e: Error) => e instanceof InputError && /fingerprint 0123456789abcdef/.test(e.message) && /this machine holds other data/.test(e.message));
   await assert.rejects(runner.run(badArch), (e: Error) => e instanceof InputError && /bad architecture '\|conv_9x9~0\|/.test(e.message));
   for (const j of [mismatch, badArch]) {
-    const entry = await bullJob(t, jobKeyOf(j));
+    const entry = await bullJob(t, executor.key(j));
     assert.equal(entry.state, 'failed');
     assert.equal(entry.attemptsMade, 1, 'failed once, not `attempts` times');
     assert.equal(entry.attempts, 3);
@@ -104,7 +104,7 @@ test('deterministic failures fail once with their message: data mismatch, bad ar
 test('a transient failure is retried with backoff, then succeeds', { skip }, async () => {
   const t = parseQueueUrl(url, uniqueQueue('retry'));
   // a runner that loses its first run of every job (as a crashed thread would), then runs it for real
-  const real = inProcessRunner();
+  const real = inProcessRunner(executor);
   const runs: number[] = [];
   const flaky: Runner<Job, JobResult> = {
     capacity: 1,
@@ -116,14 +116,14 @@ test('a transient failure is retried with backoff, then succeeds', { skip }, asy
     },
     close: () => real.close(),
   };
-  const worker = await startQueueWorker({ target: t, concurrency: 1, runner: flaky, lockSeconds: 30 });
-  const coordinator = await openQueueRunner({ target: t, capacity: 1, backoffMs: 400 });
+  const worker = await startQueueWorker({ target: t, concurrency: 1, runner: flaky, lockSeconds: 30, executor });
+  const coordinator = await openQueueRunner({ target: t, capacity: 1, backoffMs: 400, executor });
   const job = trainingJob('|skip_connect~0|+|none~0|skip_connect~1|+|none~0|none~1|skip_connect~2|');
   const res = (await coordinator.run(job)) as TrainingOutcome;
   assert.ok(Number.isFinite(res.validAccuracy));
   assert.equal(runs.length, 2);
   assert.ok(runs[1] - runs[0] >= 400, `retried after the backoff (${runs[1] - runs[0]} ms)`);
-  const entry = await bullJob(t, jobKeyOf(job));
+  const entry = await bullJob(t, executor.key(job));
   assert.equal(entry.state, 'completed');
   assert.equal(entry.attemptsMade, 2);
   await coordinator.close();

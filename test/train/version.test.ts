@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { buildNetwork } from '../../src/networks/build.js';
 import { augmentFor } from '../../src/train/augment.js';
 import { prepareData } from '../../src/train/data.js';
-import { dataRefOf, trainingJobKey, type TrainingJob } from '../../src/train/job.js';
+import { trainingJob, trainingJobKey } from '../../src/jobs/train.js';
+import { dataRefOf } from '../../src/train/spec.js';
 import { DARTS_TRAINING, trainNetwork } from '../../src/train/trainer.js';
 import { TRAINING_CODE_VERSION } from '../../src/train/version.js';
 import { queryKey } from '../../src/util/key.js';
@@ -71,15 +72,14 @@ test('a fixture training reproduces its recorded numbers unless TRAINING_CODE_VE
 
 test("a training's cache key is its job's hash with the code version: another version, another key", async () => {
   const data = await prepareData({ dataset: 'mnist', trainLimit: 32, validLimit: 16, seed: 3 });
-  const job: TrainingJob = {
-    kind: 'train',
+  const job = trainingJob({
     space: 'nb201',
     arch: ARCH,
     network: { channels: 4, cells: 1 },
     data: dataRefOf(data, undefined, { trainLimit: 32, validLimit: 16 }),
     train: { ...DARTS_TRAINING, lr: 0.1, epochs: 1, batchSize: 16, augment: null },
     seed: 5,
-  };
+  });
   const { dir: _dir, ...where } = job.data;
   const key = trainingJobKey(job);
   assert.equal(key, queryKey({ ...job, data: where, code: TRAINING_CODE_VERSION }));

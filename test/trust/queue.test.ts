@@ -13,7 +13,7 @@ import { writeClassFolders } from '../helpers/images.js';
 import { redisBinary, spawnCli, spawnWorker, startRedis, uniqueQueue } from '../queue/redis.js';
 import { openQueueRunner, QueueTimeoutError } from '../../src/runner/queue.js';
 import { parseQueueUrl } from '../../src/runner/queue-connection.js';
-import type { Job } from '../../src/runner/jobs.js';
+import { jobExecutor, type Job } from '../../src/jobs/index.js';
 
 const tmp = tempDirs('robot-nas-trust-queue-');
 const skip = redisBinary() === undefined ? 'redis-server is not installed (these tests start and kill private instances)' : false;
@@ -35,7 +35,7 @@ test('a queued search with no worker says what it waits for and gives up after -
 test('the wait is reported periodically, and every job in flight fails with the reason when the runner gives up', { skip }, async () => {
   const redis = await startRedis();
   const lines: string[] = [];
-  const runner = await openQueueRunner({ target: parseQueueUrl(redis.url, uniqueQueue('report')), capacity: 2, timeoutSeconds: 8, reportMs: 1000, log: (m) => lines.push(m) });
+  const runner = await openQueueRunner({ target: parseQueueUrl(redis.url, uniqueQueue('report')), capacity: 2, timeoutSeconds: 8, reportMs: 1000, log: (m) => lines.push(m), executor: jobExecutor() });
   try {
     const job = (arch: string): Job => ({ kind: 'score', space: 'nb201', arch, config: { channels: 4, cells: 1, batch: 8, classes: 10, metrics: ['snip'] }, data: { dataset: 'mnist' }, seed: 0 });
     const runs = ['|none~0|+|none~0|none~1|+|none~0|none~1|none~2|', '|skip_connect~0|+|none~0|none~1|+|none~0|none~1|none~2|', '|nor_conv_1x1~0|+|none~0|none~1|+|none~0|none~1|none~2|'].map((a) => runner.run(job(a)));

@@ -5,18 +5,19 @@
  * (The queue worker started with another --data: test/trust/queue.test.ts.)
  */
 import { test } from 'node:test';
-import { METRICS_CODE_VERSION } from '../../src/proxies/types.js';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { tempDirs } from '../helpers/tmp.js';
 import { writeClassFolders } from '../helpers/images.js';
-import { runProxyJob, jobDataset, scoringFingerprint, type ProxyJob } from '../../src/proxies/job.js';
-import { loadJobDataset } from '../../src/proxies/datasets.js';
+import { jobExecutor, scoringJob as makeScoringJob, type ScoringJob, type TrainingJob } from '../../src/jobs/index.js';
+import { scoreArchitecture, scoringDataset, scoringFingerprint } from '../../src/proxies/spec.js';
+import { loadScoringDataset } from '../../src/proxies/datasets.js';
+import { METRICS_CODE_VERSION } from '../../src/proxies/types.js';
 import { localRunner } from '../../src/runner/index.js';
 import { DataMismatchError, InputError } from '../../src/util/errors.js';
-import { runTrainingJob, type TrainingJob } from '../../src/train/job.js';
+import { trainFromSpec } from '../../src/train/spec.js';
 import { DARTS_TRAINING } from '../../src/train/trainer.js';
 
 const tmp = tempDirs('robot-nas-trust-stored-');
@@ -67,16 +68,16 @@ test('proxies --out resumes only on the images it was scored from', () => {
   assert.match(old.stderr, /scored by an older robot-nas that did not record which images it used/);
 });
 
-function scoringJob(fingerprint: string, dir: string): ProxyJob {
-  return { kind: 'score', space: 'nb201', arch: ARCH, config: { channels: 4, cells: 1, batch: 8, classes: 2, metrics: ['snip'] }, data: { dataset: 'folder', dir, fingerprint }, seed: 1, version: METRICS_CODE_VERSION };
+function scoringJob(fingerprint: string, dir: string): ScoringJob {
+  return makeScoringJob({ space: 'nb201', arch: ARCH, config: { channels: 4, cells: 1, batch: 8, classes: 2, metrics: ['snip'] }, data: { dataset: 'folder', dir, fingerprint }, seed: 1, version: METRICS_CODE_VERSION });
 }
 
 test('a scoring job whose images differ from the ones here is refused, in this thread and on a worker thread, with both fingerprints', async () => {
   const data = join(tmp(), 'images');
   writeClassFolders(data, ['ant', 'bee'], 6, 8);
-  const here = scoringFingerprint(await loadJobDataset({ dataset: 'folder', dir: data }), 8, 1);
-  await assert.rejects(runProxyJob(scoringJob('0123456789abcdef', data)), (e: unknown) => e instanceof DataMismatchError && /fingerprint 0123456789abcdef, but .* here gives [0-9a-f]{16}: this machine holds other data/.test(e.message));
-  const runner = localRunner(1);
+  const here = scoringFingerprint(await loadScoringDataset({ dataset: 'folder', dir: data }), 8, 1);
+  await assert.rejects(scoreArchitecture(scoringJob('0123456789abcdef', data)), (e: unknown) => e instanceof DataMismatchError && /fingerprint 0123456789abcdef, but .* here gives [0-9a-f]{16}: this machine holds other data/.test(e.message));
+  const runner = localRunner(1, jobExecutor());
   try {
     await assert.rejects(runner.run(scoringJob('0123456789abcdef', data)), (e: unknown) => e instanceof InputError && /fingerprint 0123456789abcdef/.test(e.message));
     const ok = (await runner.run(scoringJob(here, data))) as { values: Record<string, unknown> };
@@ -89,11 +90,11 @@ test('a scoring job whose images differ from the ones here is refused, in this t
 test('a long-lived process reads the images again when a job names newer ones (a stale copy is not used, nor refused)', async () => {
   const data = join(tmp(), 'images');
   writeClassFolders(data, ['ant', 'bee'], 6, 8);
-  const old = await jobDataset({ dataset: 'folder', dir: data });
+  const old = await scoringDataset({ dataset: 'folder', dir: data });
   replaceClass(data, 'ant');
-  const now = scoringFingerprint(await loadJobDataset({ dataset: 'folder', dir: data }), 8, 1);
+  const now = scoringFingerprint(await loadScoringDataset({ dataset: 'folder', dir: data }), 8, 1);
   assert.notEqual(now, scoringFingerprint(old, 8, 1));
-  const r = await runProxyJob(scoringJob(now, data));
+  const r = await scoreArchitecture(scoringJob(now, data));
   assert.ok('snip' in r.values);
 });
 
@@ -107,5 +108,5 @@ test('a training job whose images differ is refused with both fingerprints', asy
     train: { ...DARTS_TRAINING, epochs: 1, batchSize: 16, augment: null },
     seed: 0,
   };
-  await assert.rejects(runTrainingJob(job), (e: unknown) => e instanceof DataMismatchError && /fingerprint 0123456789abcdef, but the default location here gives [0-9a-f]{16}/.test(e.message));
+  await assert.rejects(trainFromSpec(job), (e: unknown) => e instanceof DataMismatchError && /fingerprint 0123456789abcdef, but the default location here gives [0-9a-f]{16}/.test(e.message));
 });

@@ -1,6 +1,7 @@
 /**
- * Batch scoring: many architectures of a space, each a `ProxyJob` (job.ts) run on a `Runner` (in this thread,
- * on worker threads or on the queue: src/runner), one CSV row appended per finished architecture (results.ts), resumable.
+ * Batch scoring: many architectures of a space, each a scoring job (src/jobs/score.ts) run by the runner it is given
+ * (in-process, worker threads, a queue), one CSV row appended per finished architecture (proxies/results.ts),
+ * resumable. Step 4 of a search, and `robot-nas proxies`'s batch mode.
  *
  * Next to the CSV a small `<out>.meta.json` records what the numbers depend on besides the metrics (space,
  * dataset, split, C, N, batch, classes, seed, the scoring batch's fingerprint and the scoring code version); resuming with
@@ -8,109 +9,16 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { Split } from '../data/types.js';
-import { formatGenotype, sampleGenotype } from '../spaces/darts.js';
-import { getSpace } from '../spaces/index.js';
-import type { SearchSpace } from '../spaces/types.js';
-import { writeAtomic } from '../util/atomic.js';
-import { InputError, inputError, SettingError } from '../util/errors.js';
-import { seedStreams } from '../util/seeds.js';
-import { Rng } from '../util/rng.js';
-import { batchIndices, jobDataset, JOB_SPACES, SCORING_CODE_VERSION, scoringFingerprint, seededSample, type ProxyJob, type ProxyJobResult } from './job.js';
+import { scoringJob, type ScoringJob } from '../jobs/score.js';
+import { openResults } from '../proxies/results.js';
+import { batchIndices, SCORING_CODE_VERSION, scoringDataset, scoringFingerprint, SCORING_SPACES, type ScoringResult } from '../proxies/spec.js';
+import { METRICS_CODE_VERSION } from '../proxies/types.js';
 import { checkFits, SMALLEST_ARCH } from '../model/fits.js';
 import type { Runner } from '../runner/types.js';
-import { openResults } from './results.js';
-import { METRICS_CODE_VERSION } from './types.js';
-
-/** `all`, a sample size, a file of architectures (one per line), or a list of canonical architectures the caller already chose. */
-export type ArchSpec = { kind: 'all' } | { kind: 'sample'; n: number } | { kind: 'file'; file: string } | { kind: 'list'; archs: readonly string[] };
-
-/** `all` → the whole space; digits → a seeded sample of that many; anything else → a file name. */
-export function parseArchSpec(text: string): ArchSpec {
-  const t = text.trim();
-  if (t === 'all') return { kind: 'all' };
-  if (/^\d+$/.test(t)) {
-    const n = Number(t);
-    if (!(Number.isSafeInteger(n) && n >= 1)) throw new SettingError('archs', `expected all, a positive number of architectures or a file, got '${text}'`);
-    return { kind: 'sample', n };
-  }
-  return { kind: 'file', file: text };
-}
-
-/**
- * Reads one architecture per line (any notation the space parses); blank lines and `#` comments are skipped,
- * repeats (after canonicalisation) are dropped. A line that is not an architecture is an InputError naming it.
- */
-export function readArchFile(file: string, space: SearchSpace): string[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw inputError(file, undefined, code === 'ENOENT' ? 'file not found (--archs expects all, a number, or a file)' : `cannot read file (${code ?? String(e)})`);
-  }
-  const out: string[] = [];
-  const seen = new Set<string>();
-  text.split(/\r?\n/).forEach((raw, i) => {
-    const line = raw.replace(/#.*$/, '').trim();
-    if (line === '') return;
-    let arch: string;
-    try {
-      arch = space.parse(line);
-    } catch (e) {
-      throw inputError(file, i + 1, `not a ${space.id} architecture: '${line}' (${(e as Error).message})`);
-    }
-    if (!seen.has(arch)) out.push(arch);
-    seen.add(arch);
-  });
-  if (out.length === 0) throw inputError(file, undefined, 'no architectures in the file');
-  return out;
-}
-
-/**
- * n distinct DARTS genotypes (canonical strings) as RoBoT draws its pool: `sampleGenotype` on
- * `new Rng(seed, 'numpy')` (numpy's RandomState(seed)), repeats skipped, so the list is the first n distinct
- * genotypes of RoBoT's pool for that seed and samples of one seed are nested.
- */
-export function sampleDartsArchs(n: number, seed: number): string[] {
-  if (!(Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff)) {
-    throw new SettingError('seed', `${seed}: the darts space is sampled with numpy's RandomState, which needs a seed in 0..4294967295`);
-  }
-  const rng = new Rng(seed, 'numpy');
-  const out: string[] = [];
-  const seen = new Set<string>();
-  // repeats are astronomically rare (~2.8e20 genotypes); the cap only guards against a broken sampler
-  for (let draws = 0; out.length < n; draws++) {
-    if (draws >= 10 * n + 100) throw new Error(`darts sampling: only ${out.length} distinct genotypes in ${draws} draws`);
-    const g = formatGenotype(sampleGenotype(rng));
-    if (!seen.has(g)) out.push(g);
-    seen.add(g);
-  }
-  return out;
-}
-
-/**
- * The architectures to score. A sample of n is the first n of a Fisher–Yates shuffle of `space.enumerate()`
- * seeded by `seedStreams.pool(seed)`, so samples of one seed are nested (the 200 are the first 200 of 400).
- * The darts space cannot be enumerated: a sample of n is `sampleDartsArchs(n, seed)` and `all` is an InputError.
- */
-export function selectArchs(space: SearchSpace, spec: ArchSpec, seed: number, setting = 'archs'): string[] {
-  if (spec.kind === 'file') return readArchFile(spec.file, space);
-  if (spec.kind === 'list') return [...spec.archs];
-  if (space.id === 'darts') {
-    if (spec.kind === 'all') {
-      throw new SettingError(
-        setting,
-        `all: the darts space has ~${space.size.toExponential(1)} architectures and cannot be enumerated; it can only be sampled ` +
-          '(a number N draws N distinct genotypes as RoBoT samples its pool)' + (setting === 'archs' ? ' or read from a file (one genotype per line)' : ''),
-      );
-    }
-    return sampleDartsArchs(spec.n, seed);
-  }
-  const all = space.enumerate();
-  if (spec.kind === 'all') return all;
-  if (spec.n > all.length) throw new SettingError(setting, `${spec.n} architectures requested, but the ${space.id} space has only ${all.length}`);
-  return seededSample(all, spec.n, new Rng(seedStreams.pool(seed)));
-}
+import { getSpace } from '../spaces/index.js';
+import { writeAtomic } from '../util/atomic.js';
+import { InputError, inputError } from '../util/errors.js';
+import { selectArchs, type ArchSpec } from './archs.js';
 
 export interface BatchOptions {
   space: string;
@@ -131,13 +39,13 @@ export interface BatchOptions {
   batch: number;
   seed: number;
   /** Runs the scoring jobs (the CLI's, or a search's runner shared with its trainings). */
-  runner: Runner<ProxyJob, unknown>;
+  runner: Runner<ScoringJob, unknown>;
   /** Output CSV (resumed if it exists). */
   out: string;
   /** Called once the work is known, before any job runs. */
   onStart?: (info: { total: number; resumed: number; todo: number; workers: number; repaired?: string }) => void;
   /** Called after each finished architecture (its row is already written). */
-  onResult?: (r: ProxyJobResult, done: number, total: number) => void;
+  onResult?: (r: ScoringResult, done: number, total: number) => void;
 }
 
 export interface BatchSummary {
@@ -162,7 +70,7 @@ interface RunMeta {
   batch: number;
   classes: number;
   seed: number;
-  /** The scoring batch's images (job.ts scoringFingerprint), and the version of the scoring numerics. */
+  /** The scoring batch's images (proxies/spec.ts scoringFingerprint), and the version of the scoring numerics. */
   fingerprint: string;
   code: number;
 }
@@ -203,8 +111,8 @@ function writeMeta(out: string, meta: RunMeta): void {
 
 /** Scores every selected architecture not yet in `out`, appending rows as they finish. */
 export async function runProxyBatch(o: BatchOptions): Promise<BatchSummary> {
-  if (!(JOB_SPACES as readonly string[]).includes(o.space)) {
-    throw new InputError(`--space ${o.space}: no network builder for this space (supported: ${JOB_SPACES.join(', ')})`);
+  if (!(SCORING_SPACES as readonly string[]).includes(o.space)) {
+    throw new InputError(`--space ${o.space}: no network builder for this space (supported: ${SCORING_SPACES.join(', ')})`);
   }
   const space = getSpace(o.space);
   const metrics = [...new Set(o.metrics)];
@@ -219,7 +127,7 @@ export async function runProxyBatch(o: BatchOptions): Promise<BatchSummary> {
     ...(o.imageFolders !== undefined ? { folders: o.imageFolders } : {}),
   };
   // loaded here too, to fail fast on a bad dataset and to learn its class count, size and scoring batch's fingerprint
-  const ds = await jobDataset(where);
+  const ds = await scoringDataset(where);
   batchIndices(ds.count, o.batch, o.seed);
   if (metrics.includes('zico') && 2 * o.batch > ds.count) {
     throw new InputError(`zico compares gradients on two batches of ${o.batch} images, but ${o.dataset} has only ${ds.count}: use a smaller batch or leave out zico`);
@@ -232,7 +140,7 @@ export async function runProxyBatch(o: BatchOptions): Promise<BatchSummary> {
       `even the smallest ${o.space} network`,
     );
   }
-  // every job carries its scoring batch's fingerprint: a worker with other images refuses it (job.ts matchedDataset)
+  // every job carries its scoring batch's fingerprint: a worker with other images refuses it (proxies/spec.ts matchedDataset)
   const data = { ...where, fingerprint: scoringFingerprint(ds, o.batch, o.seed) };
   const meta: RunMeta = {
     space: o.space,
@@ -258,18 +166,17 @@ export async function runProxyBatch(o: BatchOptions): Promise<BatchSummary> {
     let done = resumed;
     await Promise.all(
       todo.map((arch) => {
-        const job: ProxyJob = {
-          kind: 'score',
+        const job = scoringJob({
           space: o.space,
           arch,
           config: { channels: o.channels, cells: o.cells, batch: o.batch, classes: ds.classes, metrics },
           data,
           seed: o.seed,
           version: METRICS_CODE_VERSION,
-        };
+        });
         return o.runner.run(job).then(
           (res) => {
-            const r = res as ProxyJobResult;
+            const r = res as ScoringResult;
             results.append(r);
             done++;
             o.onResult?.(r, done, archs.length);

@@ -1,22 +1,20 @@
 /**
- * One training query as a self-contained, JSON-serialisable job: everything a worker (a thread here, or a
- * machine elsewhere) needs to train an architecture and report its validation accuracy.
+ * One training query described by a JSON-serialisable value: everything a worker (a thread here, or a machine
+ * elsewhere) needs to train an architecture and report its validation accuracy (src/jobs/train.ts makes it a job).
  *
- *   { kind: 'train', space, arch, network: { channels, cells }, data: DataRef, train: TrainSettings, seed }
+ *   { space, arch, network: { channels, cells }, data: DataRef, train: TrainSettings, seed }
  *     → { validAccuracy, seconds, trainLoss, trainAccuracy, diverged, divergence?, epochs }
  *
  * The data travel as a reference (dataset, folder, split settings) plus the fingerprint of the images the
  * search saw: a worker rebuilds the split itself and refuses the job when its images differ. Everything but
  * `seconds` is a function of the job (seed streams: util/seeds.ts), so the result does not depend on which
- * worker ran it or when; the job's key (`trainingJobKey`) is its hash plus TRAINING_CODE_VERSION.
+ * worker ran it or when; the job's key (jobs/train.ts) is its hash plus TRAINING_CODE_VERSION.
  */
 import { buildNetwork } from '../networks/build.js';
 import { DataMismatchError, InputError } from '../util/errors.js';
-import { queryKey } from '../util/key.js';
 import { trainingSeed } from '../util/seeds.js';
 import { prepareData, type PreparedData } from './data.js';
 import { trainNetwork, type TrainSettings } from './trainer.js';
-import { TRAINING_CODE_VERSION } from './version.js';
 
 /** Where a training's images come from, and which images they must be. */
 export interface DataRef {
@@ -39,8 +37,7 @@ export interface DataRef {
   folders?: Partial<Record<'train' | 'val' | 'test' | 'all', string>>;
 }
 
-export interface TrainingJob {
-  kind: 'train';
+export interface TrainingSpec {
   space: string;
   /** Canonical architecture string. */
   arch: string;
@@ -64,7 +61,7 @@ export interface TrainingOutcome {
   epochs: number;
 }
 
-export interface TrainingJobHooks {
+export interface TrainingSpecHooks {
   onProgress?(step: number, steps: number, loss: number): void;
   signal?: AbortSignal;
 }
@@ -93,12 +90,6 @@ export function dataRefOf(
   };
 }
 
-/** The job's key: its hash without the data's location, plus the training code version. */
-export function trainingJobKey(job: TrainingJob): string {
-  const { dir: _location, cache: _cache, folders: _folders, ...data } = job.data;
-  return queryKey({ ...job, data, code: TRAINING_CODE_VERSION });
-}
-
 /** Prepared data per reference, once per process (each worker thread has its own). */
 const prepared = new Map<string, Promise<PreparedData>>();
 
@@ -106,7 +97,7 @@ const prepared = new Map<string, Promise<PreparedData>>();
  * The data a job refers to, checked against its fingerprint. Data prepared earlier in this process (a long-lived
  * worker) are read again once when they do not match, so files fixed on disk meanwhile are seen.
  */
-export async function jobData(ref: DataRef, retry = true): Promise<PreparedData> {
+export async function referencedData(ref: DataRef, retry = true): Promise<PreparedData> {
   const { fingerprint, ...where } = ref;
   const cacheKey = JSON.stringify(where);
   let p = prepared.get(cacheKey);
@@ -133,7 +124,7 @@ export async function jobData(ref: DataRef, retry = true): Promise<PreparedData>
   if (data.info.fingerprint !== fingerprint) {
     if (!fresh && retry) {
       prepared.delete(cacheKey);
-      return jobData(ref, false);
+      return referencedData(ref, false);
     }
     throw new DataMismatchError(
       `the job's ${ref.dataset} images have fingerprint ${fingerprint}, but ${ref.dir ?? 'the default location'} here gives ${data.info.fingerprint}: ` +
@@ -143,10 +134,9 @@ export async function jobData(ref: DataRef, retry = true): Promise<PreparedData>
   return data;
 }
 
-/** Trains the job's architecture; the backend must be initialised. */
-export async function runTrainingJob(job: TrainingJob, hooks: TrainingJobHooks = {}): Promise<TrainingOutcome> {
-  if (job.kind !== 'train') throw new InputError(`not a training job (kind ${String(job.kind)})`);
-  const data = await jobData(job.data);
+/** Trains the spec's architecture; the backend must be initialised. */
+export async function trainFromSpec(job: TrainingSpec, hooks: TrainingSpecHooks = {}): Promise<TrainingOutcome> {
+  const data = await referencedData(job.data);
   const net = buildNetwork(job.space, job.arch, { ...job.network, classes: data.info.classes }, data.info.shape);
   const r = await trainNetwork(net, data, job.train, trainingSeed(job.seed, job.arch), {
     ...(hooks.onProgress ? { onStep: hooks.onProgress } : {}),

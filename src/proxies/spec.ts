@@ -1,8 +1,8 @@
 /**
- * One architecture's scoring as a self-contained, JSON-serialisable job, so that a worker thread here (or a
- * machine elsewhere, later) can run it from its description alone:
+ * One architecture's scoring described by a JSON-serialisable value, so that a worker thread here (or a machine
+ * elsewhere, later) can run it from its description alone (src/jobs/score.ts makes it a job):
  *
- *   { kind: 'score', space, arch, config: { channels, cells, batch, classes, metrics }, data: { dataset, dir?, split?, fingerprint }, seed }
+ *   { space, arch, config: { channels, cells, batch, classes, metrics }, data: { dataset, dir?, split?, fingerprint }, seed, version }
  *     → { arch, values: { metric: value }, ln_synflow?, seconds }
  *
  * Determinism (everything but `seconds` is a function of the job; the streams are those of util/seeds.ts):
@@ -27,15 +27,15 @@ import { DataMismatchError, InputError } from '../util/errors.js';
 import { createHash } from 'node:crypto';
 import { Rng } from '../util/rng.js';
 import { seedStreams } from '../util/seeds.js';
-import { loadJobDataset, type JobData } from './datasets.js';
+import { loadScoringDataset, type ScoringData } from './datasets.js';
 import { asImageSet } from '../data/imageset.js';
 import type { ImageDataset } from '../data/types.js';
 import { computeProxies } from './index.js';
 import { isMetricName, METRIC_NAMES, METRICS_CODE_VERSION, type Batch, type MetricName } from './types.js';
 
-export type { JobData } from './datasets.js';
+export type { ScoringData } from './datasets.js';
 
-export interface JobConfig {
+export interface ScoringConfig {
   /** C: channels of the first stage (nb201), initial channels (darts: NetworkCIFAR's C). */
   channels: number;
   /** nb201: N, cells per stage; darts: the number of cells (NetworkCIFAR's `layers`, RoBoT's search uses 5). */
@@ -47,33 +47,33 @@ export interface JobConfig {
   metrics: string[];
 }
 
-export interface ProxyJob {
-  kind: 'score';
+export interface ScoringSpec {
   space: string;
   arch: string;
-  config: JobConfig;
-  data: JobData;
+  config: ScoringConfig;
+  data: ScoringData;
   /** The run seed; batch and weight seeds derive from it (see the module comment). */
   seed: number;
   /** METRICS_CODE_VERSION of the code that made the job (absent: version 1, before issue 20). */
   version?: number;
 }
 
-export type JobValue = number | 'nan' | 'inf' | '-inf';
+/** A metric value as JSON carries it (JSON has no NaN or infinities). */
+export type MetricValue = number | 'nan' | 'inf' | '-inf';
 
-export interface ProxyJobResult {
+export interface ScoringResult {
   /** Canonical architecture string. */
   arch: string;
   /** Metric → value, in `config.metrics` order. */
-  values: Record<string, JobValue>;
+  values: Record<string, MetricValue>;
   /** ln(synflow), present when synflow was requested (finite where synflow overflows). */
-  ln_synflow?: JobValue;
+  ln_synflow?: MetricValue;
   /** Wall seconds of the scoring itself (network build, init, metrics); excludes data loading. */
   seconds: number;
 }
 
 /** Spaces with a network builder. */
-export const JOB_SPACES = ['nb201', 'darts'] as const;
+export const SCORING_SPACES = ['nb201', 'darts'] as const;
 
 /** The first k of a seeded Fisher–Yates shuffle of `items` (a copy; k ≤ items.length). */
 export function seededSample<T>(items: readonly T[], k: number, rng: Rng): T[] {
@@ -100,31 +100,26 @@ export function batchIndices(count: number, batch: number, seed: number): number
 }
 
 /** The scoring batch of a run: images NCHW and labels copied from the dataset; `skip` batches of the shuffle first. */
-export function jobBatch(ds: ImageSet, batch: number, seed: number, skip = 0): Batch {
+export function scoringBatch(ds: ImageSet, batch: number, seed: number, skip = 0): Batch {
   const idx = batchIndices(ds.count, batch * (skip + 1), seed).slice(batch * skip);
   return { shape: [batch, ds.channels, ds.height, ds.width], x: ds.batch(idx), targets: Int32Array.from(idx, (i) => ds.labels[i]!) };
 }
 
-export function toJobValue(v: number): JobValue {
+export function toMetricValue(v: number): MetricValue {
   if (Number.isNaN(v)) return 'nan';
   if (v === Infinity) return 'inf';
   if (v === -Infinity) return '-inf';
   return v;
 }
 
-export function fromJobValue(v: JobValue): number {
-  return v === 'nan' ? NaN : v === 'inf' ? Infinity : v === '-inf' ? -Infinity : v;
-}
-
 function positiveInt(v: unknown): boolean {
   return typeof v === 'number' && Number.isInteger(v) && v >= 1;
 }
 
-/** Checks a job's shape (it may come from JSON); returns the metric names. InputError on bad fields. */
-export function checkJob(job: ProxyJob): MetricName[] {
-  if (job.kind !== 'score') throw new InputError(`not a scoring job (kind ${String(job.kind)})`);
-  if (!(JOB_SPACES as readonly string[]).includes(job.space)) {
-    throw new InputError(`no network builder for space '${job.space}' (supported: ${JOB_SPACES.join(', ')})`);
+/** Checks a spec's shape (it may come from JSON); returns the metric names. InputError on bad fields. */
+export function checkScoringSpec(job: ScoringSpec): MetricName[] {
+  if (!(SCORING_SPACES as readonly string[]).includes(job.space)) {
+    throw new InputError(`no network builder for space '${job.space}' (supported: ${SCORING_SPACES.join(', ')})`);
   }
   const c = job.config;
   for (const k of ['channels', 'cells', 'batch', 'classes'] as const) {
@@ -151,7 +146,7 @@ export function checkJob(job: ProxyJob): MetricName[] {
 export const SCORING_CODE_VERSION = METRICS_CODE_VERSION;
 
 /** Key of a data spec, for the per-process dataset cache (where the images are, not which they are). */
-function dataKey(d: JobData): string {
+function dataKey(d: ScoringData): string {
   return JSON.stringify([d.dataset, d.dir ?? null, d.split ?? null, d.imageSize ?? null, d.imageChannels ?? null]);
 }
 
@@ -161,7 +156,7 @@ function dataKey(d: JobData): string {
  * carry it; images outside the batch do not change a metric, so they do not change it either.
  */
 export function scoringFingerprint(ds: ImageSet, batch: number, seed: number): string {
-  const b = jobBatch(ds, batch, seed);
+  const b = scoringBatch(ds, batch, seed);
   const h = createHash('sha256');
   h.update(`${ds.count}:${ds.channels}:${ds.height}:${ds.width}:${ds.classes};${batch}:${seed};`);
   h.update(new Uint8Array(b.x.buffer, b.x.byteOffset, b.x.byteLength));
@@ -174,12 +169,12 @@ export function scoringFingerprint(ds: ImageSet, batch: number, seed: number): s
  * long-lived worker) is read again once when it does not match (the files may have been fixed meanwhile); images that
  * still differ are a DataMismatchError naming both fingerprints — the job is refused, not run on other images.
  */
-export async function matchedDataset(d: JobData, batch: number, seed: number): Promise<ImageSet> {
-  let ds = await jobDataset(d);
+export async function matchedDataset(d: ScoringData, batch: number, seed: number): Promise<ImageSet> {
+  let ds = await scoringDataset(d);
   if (d.fingerprint === undefined || scoringFingerprint(ds, batch, seed) === d.fingerprint) return ds;
   datasets.delete(dataKey(d));
   for (const k of [...batches.keys()]) if (k.startsWith(`${dataKey(d)}|`)) batches.delete(k);
-  ds = await jobDataset(d);
+  ds = await scoringDataset(d);
   const here = scoringFingerprint(ds, batch, seed);
   if (here !== d.fingerprint) {
     throw new DataMismatchError(
@@ -193,12 +188,12 @@ export async function matchedDataset(d: JobData, batch: number, seed: number): P
 const datasets = new Map<string, Promise<ImageSet>>();
 const batches = new Map<string, Batch>();
 
-/** Loads a job's dataset once per process (each worker thread has its own cache). */
-export function jobDataset(d: JobData): Promise<ImageSet> {
+/** Loads a spec's dataset once per process (each worker thread has its own cache). */
+export function scoringDataset(d: ScoringData): Promise<ImageSet> {
   const key = dataKey(d);
   let p = datasets.get(key);
   if (p === undefined) {
-    p = loadJobDataset(d);
+    p = loadScoringDataset(d);
     datasets.set(key, p);
     // a failed load is not cached, so a corrected file can be retried in the same process
     p.catch(() => datasets.delete(key));
@@ -207,9 +202,9 @@ export function jobDataset(d: JobData): Promise<ImageSet> {
 }
 
 /** Scores one architecture with an already loaded dataset. Synchronous and deterministic except for `seconds`. */
-export function scoreWithDataset(job: ProxyJob, ds: ImageSet | ImageDataset): ProxyJobResult {
+export function scoreWithDataset(job: ScoringSpec, ds: ImageSet | ImageDataset): ScoringResult {
   const set = asImageSet(ds);
-  const metrics = checkJob(job);
+  const metrics = checkScoringSpec(job);
   const space = getSpace(job.space);
   let arch: string;
   try {
@@ -224,7 +219,7 @@ export function scoreWithDataset(job: ProxyJob, ds: ImageSet | ImageDataset): Pr
     const bkey = `${dataKey(job.data)}|${batch}|${job.seed}|${skip}`;
     let b = batches.get(bkey);
     if (b === undefined) {
-      b = jobBatch(set, batch, job.seed, skip);
+      b = scoringBatch(set, batch, job.seed, skip);
       batches.set(bkey, b);
     }
     return b;
@@ -235,17 +230,17 @@ export function scoreWithDataset(job: ProxyJob, ds: ImageSet | ImageDataset): Pr
   const net = buildNetwork(job.space, arch, job.config, [ds.channels, ds.height, ds.width]);
   const params = initParams(net, new Rng(seedStreams.scoringWeights(job.seed, arch)));
   const r = computeProxies(net, params, b, metrics, { seed: seedStreams.scoringDraws(job.seed, arch), extraBatches });
-  const values: Record<string, JobValue> = {};
-  for (const m of metrics) values[m] = toJobValue(r.values[m] ?? NaN);
-  const out: ProxyJobResult = { arch, values, seconds: 0 };
-  if (metrics.includes('synflow')) out.ln_synflow = toJobValue(r.synflowLog ?? NaN);
+  const values: Record<string, MetricValue> = {};
+  for (const m of metrics) values[m] = toMetricValue(r.values[m] ?? NaN);
+  const out: ScoringResult = { arch, values, seconds: 0 };
+  if (metrics.includes('synflow')) out.ln_synflow = toMetricValue(r.synflowLog ?? NaN);
   out.seconds = (performance.now() - t0) / 1000;
   return out;
 }
 
-/** Runs one job in this thread: loads the dataset (once per process), scores the architecture. */
-export async function runProxyJob(job: ProxyJob): Promise<ProxyJobResult> {
-  checkJob(job);
+/** Scores one architecture in this thread: loads the dataset (once per process), scores the architecture. */
+export async function scoreArchitecture(job: ScoringSpec): Promise<ScoringResult> {
+  checkScoringSpec(job);
   const ds = await matchedDataset(job.data, job.config.batch, job.seed);
   return scoreWithDataset(job, ds);
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MT19937 } from '../../src/util/mt19937.js';
+import { MT19937 } from '../../src/numpy/mt19937.js';
 import { Rng } from '../../src/util/rng.js';
 
 // Expected values were produced with numpy 1.24's legacy numpy.random.RandomState.
