@@ -24,7 +24,7 @@ export const EXAMPLES: readonly ReadmeExample[] = [
     format: 'code',
     elide: { match: /^query /, head: 1, tail: 3 },
     volatile: [SECONDS],
-    artifacts: [{ from: 'robot-nas-results/search-mnist-nb201-robot-s0/search-curve.svg', to: 'docs/figures/search-mnist-default.svg' }],
+    artifacts: [{ from: 'robot-nas-results/search-mnist-nb201-robot-plus-s0/search-curve.svg', to: 'docs/figures/search-mnist-default.svg' }],
   },
   {
     id: 'train-answer',
