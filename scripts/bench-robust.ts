@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { loadBenchmark, type BenchmarkId } from '../src/benchmarks/index.js';
 import type { Benchmark } from '../src/benchmarks/types.js';
 import { parseSeeds } from '../src/cli/options.js';
-import { buildPool, defaultMetrics } from '../src/experiments/pool.js';
+import { buildPool, defaultMetrics, finalRank } from '../src/experiments/pool.js';
 import { robustMarkdown, robustRows, ROBUST_STUDIES, summariseRuns, type RobustRow, type RobustRun, type RobustStudy, type RobustTable } from '../src/experiments/robust.js';
 import { runExperiment, type ExperimentOptions, type ExperimentResult } from '../src/experiments/run.js';
 import { jobExecutor, tableCellJob } from '../src/jobs/index.js';
@@ -125,10 +125,10 @@ try {
       // tf-best's answer: the best single metric's top-1, the threshold a failure falls below.
       const tops = metrics.map((m) => topByMetric(bp.pool, m));
       const best = tops.reduce((a, i) => (bp.final[i] > bp.final[a] ? i : a));
-      const threshold = study.report === 'final' ? bp.final[best] : 1 + bp.final.filter((v) => v > bp.final[best]).length;
+      const threshold = study.report === 'final' ? bp.final[best] : finalRank(bp.final, best);
       let opt = 0;
       for (let i = 1; i < bp.objective.length; i++) if (bp.objective[i] > bp.objective[opt]) opt = i;
-      const objOptimumFinal = study.report === 'final' ? bp.final[opt] : 1 + bp.final.filter((v) => v > bp.final[opt]).length;
+      const objOptimumFinal = study.report === 'final' ? bp.final[opt] : finalRank(bp.final, opt);
       return { task, b, metrics, poolSize: bp.pool.archs.length, threshold, objThreshold: bp.objective[best], objOptimumFinal, hash: dataHash(b) };
     });
     const cells: Cell[] = [];

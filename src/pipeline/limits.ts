@@ -39,6 +39,11 @@ export interface LimitedPool {
 /** Batch-1 forward passes per latency measurement (after 2 untimed ones): a median of 9 is stable to ~5 %. */
 const LATENCY_REPEATS = 9;
 
+/** Median batch-1 inference (ms) of a network on this machine's engine, measured as every latency limit measures it. */
+export function measureSpecLatency(spec: NetworkSpec): number {
+  return measureLatency(buildSpecNetwork(spec), { warmup: 2, repeats: LATENCY_REPEATS }).medianMs;
+}
+
 export function hasLimits(l: PoolLimits | undefined): l is PoolLimits {
   return l !== undefined && (l.maxParams !== undefined || l.maxFlops !== undefined || l.maxLatency !== undefined);
 }
@@ -95,7 +100,7 @@ export class LatencyCache {
   get(spec: NetworkSpec): number {
     const hit = this.known.get(spec.arch);
     if (hit !== undefined) return hit;
-    const ms = measureLatency(buildSpecNetwork(spec), { warmup: 2, repeats: LATENCY_REPEATS }).medianMs;
+    const ms = measureSpecLatency(spec);
     this.known.set(spec.arch, ms);
     appendFileSync(this.file, `${JSON.stringify({ arch: spec.arch, medianMs: ms })}\n`);
     return ms;

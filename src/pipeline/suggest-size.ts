@@ -6,8 +6,8 @@
  * this machine, for the few sizes that pass the cheaper limits, largest first.
  */
 import { architectureCost } from '../model/cost.js';
-import { measureLatency } from '../model/latency.js';
-import { buildSpecNetwork, type NetworkSpec } from '../model/network.js';
+import type { NetworkSpec } from '../model/network.js';
+import { measureSpecLatency } from './limits.js';
 import type { PoolLimits, SizeSuggestion } from './types.js';
 
 /** Widths and depths tried, as the search spaces' usual settings (NB201: C 16, N 5 is the benchmark's size). */
@@ -18,7 +18,7 @@ const DEPTHS = { nb201: [1, 2, 3, 4, 5], darts: [1, 2, 3, 4, 5, 6, 8] } as const
  * The fitting size with the most parameters (ties: fewer FLOPs), at least the searched size; undefined without any
  * limit (no target to fit) or when even the searched size does not fit (cannot happen for a search's answer).
  */
-export function suggestSize(base: NetworkSpec, limits: PoolLimits | undefined, latencyRepeats = 9): SizeSuggestion | undefined {
+export function suggestSize(base: NetworkSpec, limits: PoolLimits | undefined): SizeSuggestion | undefined {
   if (limits === undefined || (limits.maxParams === undefined && limits.maxFlops === undefined && limits.maxLatency === undefined)) return undefined;
   // the searched size itself, then the usual ones above it
   const up = (ladder: readonly number[], from: number): number[] => [from, ...ladder.filter((v) => v > from)];
@@ -35,7 +35,7 @@ export function suggestSize(base: NetworkSpec, limits: PoolLimits | undefined, l
   sizes.sort((a, b) => b.params - a.params || a.flops - b.flops);
   for (const s of sizes) {
     if (limits.maxLatency === undefined) return { ...s, limits };
-    const ms = measureLatency(buildSpecNetwork({ ...base, channels: s.channels, cells: s.cells }), { warmup: 2, repeats: latencyRepeats }).medianMs;
+    const ms = measureSpecLatency({ ...base, channels: s.channels, cells: s.cells });
     if (ms <= limits.maxLatency) return { ...s, latencyMs: ms, limits };
   }
   return undefined;
